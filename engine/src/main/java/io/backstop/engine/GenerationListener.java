@@ -1,0 +1,14 @@
+package io.backstop.engine;
+
+/**
+ * Receives a generation as it happens, on the generating thread. Text deltas never split a UTF-8
+ * character and never contain (part of) a stop string. Keep callbacks quick: they delay the next token.
+ */
+public interface GenerationListener {
+    GenerationListener NONE = delta -> {};
+
+    void onText(String delta);
+
+    /** Every sampled token, with its log-probability when the request asked for logprobs. */
+    default void onToken(int tokenId, TokenLogprob logprob) {}
+}

@@ -1,0 +1,112 @@
+package io.backstop.engine;
+
+import io.backstop.engine.backend.BackendModel;
+import io.backstop.engine.generate.GenerationLoop;
+import io.backstop.engine.schedule.Scheduler;
+import io.backstop.engine.text.ChatTemplates;
+import io.backstop.engine.text.Detokenizer;
+import java.util.List;
+
+/**
+ * A loaded model ready to serve: tokenize, render chats, and generate through a bounded scheduler.
+ * Thread-safe; share one instance between requests.
+ */
+public final class Model implements AutoCloseable {
+    private final String name;
+    private final BackendModel backend;
+    private final Scheduler scheduler;
+    private final ChatTemplates templates;
+    private final GenerationLoop loop;
+
+    Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
+        this.name = name;
+        this.backend = backend;
+        this.scheduler = scheduler;
+        this.templates = templates;
+        this.loop = new GenerationLoop(backend);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public ModelInfo info() {
+        return backend.info();
+    }
+
+    /** Token ids for text; with {@code addSpecial} the model's BOS token is prepended when it uses one. */
+    public int[] tokenize(String text, boolean addSpecial) {
+        int[] ids = backend.encode(text);
+        if (!addSpecial || !backend.addsBosToken()) return ids;
+        int[] withBos = new int[ids.length + 1];
+        withBos[0] = backend.bosTokenId();
+        System.arraycopy(ids, 0, withBos, 1, ids.length);
+        return withBos;
+    }
+
+    /** Text for token ids, special tokens skipped, UTF-8 assembled from byte tokens. */
+    public String detokenize(int[] ids) {
+        int vocab = backend.info().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) throw new InvalidRequestException("tokens", "token id " + id + " is outside the vocabulary (0–" + (vocab - 1) + ")");
+        }
+        return Detokenizer.decode(backend.vocabulary(), ids);
+    }
+
+    /** The prompt text a chat renders to with the given template (null = the model's default). */
+    public String renderChat(List<ChatMessage> messages, String template) {
+        return templates.resolve(template).render(messages);
+    }
+
+    /** Prompt token ids for a request, BOS included. */
+    public int[] promptTokens(Prompt prompt) {
+        return switch (prompt) {
+            case Prompt.Text t -> tokenize(t.text(), true);
+            case Prompt.Chat c -> tokenize(renderChat(c.messages(), c.template()), true);
+        };
+    }
+
+    /**
+     * Validates and schedules a generation. Bad options, a prompt that does not fit and a full queue
+     * are reported at once by exception; the handle then delivers the result.
+     */
+    public GenerationHandle submit(GenerationRequest request, GenerationListener listener) {
+        request.validate(backend.info().vocabSize());
+        int[] prompt = promptTokens(request.prompt());
+        if (prompt.length == 0) throw new InvalidRequestException("prompt", "prompt is empty and this model has no BOS token to start from");
+        if (prompt.length > backend.maxPositions()) {
+            throw new ContextOverflowException(prompt.length, backend.maxPositions(), backend.info().contextLength());
+        }
+        GenerationHandle handle = new GenerationHandle();
+        long submitted = System.nanoTime();
+        long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
+        GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
+        scheduler.submit(() -> {
+            try {
+                handle.complete(loop.run(request, prompt, sink, handle::isCancelled, deadline, System.nanoTime() - submitted));
+            } catch (Throwable t) {
+                handle.fail(t instanceof EngineException ? t : new EngineException("generation failed: " + t, t));
+            }
+        });
+        return handle;
+    }
+
+    public GenerationResult generate(GenerationRequest request) {
+        return submit(request, null).await();
+    }
+
+    public GenerationResult generate(GenerationRequest request, GenerationListener listener) {
+        return submit(request, listener).await();
+    }
+
+    /** The backend model, for benchmarks and diagnostics. */
+    public BackendModel backend() {
+        return backend;
+    }
+
+    @Override
+    public void close() {
+        scheduler.close();
+        backend.close();
+    }
+}

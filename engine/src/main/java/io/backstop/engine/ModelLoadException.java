@@ -1,0 +1,12 @@
+package io.backstop.engine;
+
+/** A model cannot be loaded: missing files, an unsupported format, dtype or shape. */
+public final class ModelLoadException extends EngineException {
+    public ModelLoadException(String message) {
+        super(message);
+    }
+
+    public ModelLoadException(String message, Throwable cause) {
+        super(message, cause);
+    }
+}

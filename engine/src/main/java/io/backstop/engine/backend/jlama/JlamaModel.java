@@ -1,0 +1,102 @@
+package io.backstop.engine.backend.jlama;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.safetensors.Config;
+import io.backstop.engine.ModelInfo;
+import io.backstop.engine.backend.BackendModel;
+import io.backstop.engine.backend.InferenceSession;
+import io.backstop.engine.backend.Vocabulary;
+import java.util.Arrays;
+import java.util.Map;
+import java.util.Set;
+
+/** A model loaded by Jlama, seen through our backend interface. */
+public final class JlamaModel implements BackendModel {
+    private final AbstractModel model;
+    private final ModelInfo info;
+    private final JlamaVocabulary vocabulary;
+    private final Set<Integer> eosIds;
+    private final Map<String, String> chatTemplates;
+    private final Map<String, String> specialTokenTexts;
+    private final boolean addsBos;
+
+    JlamaModel(AbstractModel model, ModelInfo info, Set<Integer> eosIds, boolean addsBos,
+               Map<String, String> chatTemplates, Map<String, String> specialTokenTexts) {
+        this.model = model;
+        this.addsBos = addsBos && model.getConfig().bosToken >= 0;
+        this.info = info;
+        this.vocabulary = new JlamaVocabulary(model.getTokenizer(), model.getConfig().vocabularySize);
+        this.eosIds = Set.copyOf(eosIds);
+        this.chatTemplates = Map.copyOf(chatTemplates);
+        this.specialTokenTexts = Map.copyOf(specialTokenTexts);
+    }
+
+    /**
+     * Jlama's GQA RoPE reads its frequency table at position + 2·(kv head index), so it overruns the
+     * table once position reaches contextLength − 2·(kvHeads − 1). We stop before that.
+     */
+    static int maxPositions(Config c) {
+        return c.isGQA ? c.contextLength - 2 * (c.numberOfKeyValueHeads - 1) : c.contextLength;
+    }
+
+    @Override
+    public ModelInfo info() {
+        return info;
+    }
+
+    @Override
+    public Vocabulary vocabulary() {
+        return vocabulary;
+    }
+
+    @Override
+    public int[] encode(String text) {
+        if (text.isEmpty()) return new int[0];
+        return Arrays.stream(model.getTokenizer().encode(text)).mapToInt(Math::toIntExact).toArray();
+    }
+
+    @Override
+    public int bosTokenId() {
+        return model.getConfig().bosToken;
+    }
+
+    @Override
+    public boolean addsBosToken() {
+        return addsBos;
+    }
+
+    @Override
+    public Set<Integer> eosTokenIds() {
+        return eosIds;
+    }
+
+    @Override
+    public int maxPositions() {
+        return maxPositions(model.getConfig());
+    }
+
+    @Override
+    public Map<String, String> chatTemplates() {
+        return chatTemplates;
+    }
+
+    @Override
+    public Map<String, String> specialTokenTexts() {
+        return specialTokenTexts;
+    }
+
+    @Override
+    public InferenceSession openSession() {
+        return new JlamaSession(model);
+    }
+
+    /** The underlying Jlama model, for benchmarks that compare against Jlama's own generate(). */
+    public AbstractModel jlama() {
+        return model;
+    }
+
+    @Override
+    public void close() {
+        model.close();
+    }
+}

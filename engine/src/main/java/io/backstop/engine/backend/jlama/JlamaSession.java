@@ -1,0 +1,75 @@
+package io.backstop.engine.backend.jlama;
+
+import com.github.tjake.jlama.model.AbstractModel;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
+import io.backstop.engine.backend.InferenceSession;
+import com.github.tjake.jlama.tensor.FloatBufferTensor;
+import com.github.tjake.jlama.tensor.TensorShape;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.util.Optional;
+
+/**
+ * One sequence on a Jlama model: an ephemeral KV buffer of its own (so concurrent sessions never
+ * share state) and a logits tensor. Uses Jlama's forward pass only, never its generate().
+ */
+final class JlamaSession implements InferenceSession {
+    private final AbstractModel model;
+    private final KvBufferCache.KvBuffer kv;
+    private final FloatBuffer logitsBuffer;
+    private final AbstractTensor logits;
+    private final int vocabSize;
+    private int position;
+    private boolean closed;
+
+    JlamaSession(AbstractModel model) {
+        this.model = model;
+        this.vocabSize = model.getConfig().vocabularySize;
+        this.kv = new KvBufferCache(model).getEphemeralKvBuffer();
+        // Our own direct buffer behind the logits tensor, so we can bulk-copy logits out of it.
+        this.logitsBuffer = ByteBuffer.allocateDirect(vocabSize * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        this.logits = new FloatBufferTensor(logitsBuffer, TensorShape.of(vocabSize), false);
+    }
+
+    @Override
+    public void prefill(int[] tokens, float[] logitsOut) {
+        AbstractTensor hidden = model.batchForward(tokens, position, kv);
+        try {
+            position += tokens.length;
+            if (logitsOut != null) readLogits(hidden.slice(hidden.shape().first() - 1), logitsOut);
+        } finally {
+            hidden.close();
+        }
+    }
+
+    @Override
+    public void decode(int token, float[] logitsOut) {
+        AbstractTensor hidden = model.forward(token, position, kv, Optional.empty());
+        try {
+            position++;
+            readLogits(hidden, logitsOut);
+        } finally {
+            hidden.close();
+        }
+    }
+
+    /** Jlama's sample() at temperature 0 computes raw logits (with any soft-capping) into our tensor. */
+    private void readLogits(AbstractTensor hidden, float[] out) {
+        model.sample(hidden, 0f, 0f, logits);
+        logitsBuffer.get(0, out, 0, vocabSize);
+    }
+
+    @Override
+    public int position() {
+        return position;
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        kv.close();
+    }
+}

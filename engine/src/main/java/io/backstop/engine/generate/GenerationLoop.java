@@ -1,0 +1,146 @@
+package io.backstop.engine.generate;
+
+import io.backstop.engine.FinishReason;
+import io.backstop.engine.GenerationListener;
+import io.backstop.engine.GenerationRequest;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.Timings;
+import io.backstop.engine.TokenLogprob;
+import io.backstop.engine.Usage;
+import io.backstop.engine.backend.BackendModel;
+import io.backstop.engine.backend.InferenceSession;
+import io.backstop.engine.backend.Vocabulary;
+import io.backstop.engine.sampling.Logprobs;
+import io.backstop.engine.sampling.Sampler;
+import io.backstop.engine.sampling.TokenHistory;
+import io.backstop.engine.text.Detokenizer;
+import io.backstop.engine.text.StopMatcher;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Our generation loop over a backend's forward pass: prefill, then sample → stop checks → decode,
+ * one token at a time. It owns sampling, stop tokens and strings, UTF-8 assembly, max_tokens, the
+ * context limit, cancellation and timings, so every backend behaves the same.
+ */
+public final class GenerationLoop {
+    /** Prompt chunk size: large enough for batched prefill, small enough to notice a cancel quickly. */
+    static final int PREFILL_CHUNK = 256;
+
+    private final BackendModel model;
+
+    public GenerationLoop(BackendModel model) {
+        this.model = model;
+    }
+
+    /**
+     * @param prompt    prompt token ids (BOS included when the model uses it), already checked to fit
+     * @param cancelled polled between tokens; true ends the generation as {@code cancelled}
+     * @param deadlineNanos {@link System#nanoTime()} after which the request is cancelled, or Long.MAX_VALUE
+     */
+    public GenerationResult run(GenerationRequest request, int[] prompt, GenerationListener listener,
+                                BooleanSupplier cancelled, long deadlineNanos, long queuedNanos) {
+        Vocabulary vocab = model.vocabulary();
+        int vocabSize = model.info().vocabSize();
+        float[] logits = new float[vocabSize];
+        Integer topLogprobs = request.logprobs();
+        float[] raw = topLogprobs != null ? new float[vocabSize] : null;
+        List<TokenLogprob> logprobs = topLogprobs != null ? new ArrayList<>() : List.of();
+
+        TokenHistory history = new TokenHistory(vocabSize);
+        history.addPrompt(prompt);
+        long seed = request.sampling().seed() != null ? request.sampling().seed() : ThreadLocalRandom.current().nextLong();
+        Sampler sampler = new Sampler(request.sampling(), vocabSize, seed);
+        Detokenizer detokenizer = new Detokenizer(vocab, !hasText(vocab, prompt));
+        StopMatcher stops = new StopMatcher(request.stop());
+        Set<Integer> eos = model.eosTokenIds();
+        Set<Integer> stopIds = request.stopTokenIds();
+
+        int budget = model.maxPositions() - prompt.length + 1;
+        if (request.maxTokens() != null) budget = Math.min(budget, request.maxTokens());
+
+        StringBuilder text = new StringBuilder();
+        int[] ids = new int[Math.min(budget, 1024)];
+        int generated = 0;
+        FinishReason finish = null;
+        long start = System.nanoTime();
+        long prefillEnd = start, firstToken = 0, lastToken = 0;
+
+        try (InferenceSession session = model.openSession()) {
+            for (int off = 0; off < prompt.length && finish == null; off += PREFILL_CHUNK) {
+                if (cancelled.getAsBoolean() || System.nanoTime() > deadlineNanos) {
+                    finish = FinishReason.CANCELLED;
+                    break;
+                }
+                int end = Math.min(prompt.length, off + PREFILL_CHUNK);
+                session.prefill(Arrays.copyOfRange(prompt, off, end), end == prompt.length ? logits : null);
+            }
+            prefillEnd = System.nanoTime();
+            while (finish == null) {
+                if (raw != null) System.arraycopy(logits, 0, raw, 0, vocabSize);
+                int token = sampler.sample(logits, history);
+                lastToken = System.nanoTime();
+                if (generated == 0) firstToken = lastToken;
+                if (generated == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
+                ids[generated++] = token;
+                history.addGenerated(token);
+                TokenLogprob lp = raw != null ? Logprobs.of(raw, token, topLogprobs, id -> tokenText(vocab, id)) : null;
+                if (lp != null) logprobs.add(lp);
+                try {
+                    listener.onToken(token, lp);
+                    if (eos.contains(token) || stopIds.contains(token)) {
+                        finish = FinishReason.STOP;
+                        break;
+                    }
+                    StopMatcher.Step step = stops.feed(detokenizer.next(token));
+                    emit(listener, text, step.emit());
+                    if (step.stopped()) {
+                        finish = FinishReason.STOP;
+                        break;
+                    }
+                } catch (RuntimeException listenerFailed) {
+                    // The consumer is gone (e.g. a closed connection): stop generating for it.
+                    finish = FinishReason.CANCELLED;
+                    break;
+                }
+                if (generated >= budget) finish = FinishReason.LENGTH;
+                else if (cancelled.getAsBoolean() || System.nanoTime() > deadlineNanos) finish = FinishReason.CANCELLED;
+                else session.decode(token, logits);
+            }
+        }
+        if (finish != FinishReason.STOP || !stops.isStopped()) {
+            try {
+                StopMatcher.Step tail = stops.feed(detokenizer.flush());
+                emit(listener, text, tail.emit());
+                if (tail.stopped()) finish = FinishReason.STOP;
+                else emit(listener, text, stops.flush());
+            } catch (RuntimeException ignored) {
+                // consumer gone while flushing; the result below still carries the full text
+            }
+        }
+        Timings timings = new Timings(queuedNanos, firstToken == 0 ? 0 : firstToken - start, prefillEnd - start,
+                prompt.length, generated > 1 ? lastToken - firstToken : 0, Math.max(0, generated - 1));
+        return new GenerationResult(text.toString(), Arrays.copyOf(ids, generated), finish,
+                new Usage(prompt.length, generated), timings, logprobs);
+    }
+
+    private static void emit(GenerationListener listener, StringBuilder text, String delta) {
+        if (delta.isEmpty()) return;
+        text.append(delta);
+        listener.onText(delta);
+    }
+
+    private static boolean hasText(Vocabulary vocab, int[] tokens) {
+        for (int t : tokens) if (!vocab.isSpecial(t)) return true;
+        return false;
+    }
+
+    private static String tokenText(Vocabulary vocab, int id) {
+        return new String(vocab.bytes(id), StandardCharsets.UTF_8);
+    }
+}

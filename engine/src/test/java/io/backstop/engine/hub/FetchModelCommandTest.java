@@ -1,0 +1,68 @@
+package io.backstop.engine.hub;
+
+import io.backstop.engine.cli.FetchModelCommand;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The CLI wrapper: path on stdout, one-line errors on stderr, exit codes. */
+class FetchModelCommandTest {
+    @TempDir
+    Path tmp;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(Map<String, String> env, String... args) {
+        return new CommandLine(new FetchModelCommand(env))
+                .setOut(new PrintWriter(out))
+                .setErr(new PrintWriter(err))
+                .execute(args);
+    }
+
+    @Test
+    void printsModelDirectoryOnStdout() throws Exception {
+        Path dest = tmp.resolve("m");
+        try (FakeHub hub = new FakeHub(ModelFetcherTest.sharedModel())) {
+            int code = run(Map.of("HF_ENDPOINT", hub.endpoint()), FakeHub.REPO, "--dest", dest.toString());
+            assertThat(code).as(err.toString()).isZero();
+        }
+        assertThat(out.toString()).isEqualTo(dest.toAbsolutePath().normalize() + System.lineSeparator());
+        assertThat(Files.size(dest.resolve("model.safetensors")))
+                .isEqualTo(Files.size(ModelFetcherTest.sharedModel().resolve("model.safetensors")));
+        assertThat(err.toString()).contains("model.safetensors");
+    }
+
+    @Test
+    void reportsErrorsOnOneLineWithExitCode1() throws Exception {
+        try (FakeHub hub = new FakeHub(ModelFetcherTest.sharedModel())) {
+            int code = run(Map.of("HF_ENDPOINT", hub.endpoint(), "HF_TOKEN", "hf_secret"), "nobody/nothing", "--dest",
+                    tmp.resolve("x").toString());
+            assertThat(code).isEqualTo(1);
+            assertThat(err.toString()).contains("backstop fetch-model: 404: no model 'nobody/nothing' at revision main on "
+                    + hub.endpoint() + System.lineSeparator())
+                    .doesNotContain("hf_secret", "Exception", "\tat ");
+        }
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void rejectsSomethingThatIsNeitherDirectoryNorRepoId() {
+        assertThat(run(Map.of(), tmp.resolve("missing").toString())).isEqualTo(1);
+        assertThat(err.toString()).contains("backstop fetch-model: '").contains("is neither a local model directory");
+    }
+
+    @Test
+    void helpWorks() {
+        assertThat(run(Map.of(), "--help")).isZero();
+        assertThat(out.toString()).contains("Usage: fetch-model", "--dest=DIR", "--revision=REV", "HF_TOKEN");
+    }
+}
