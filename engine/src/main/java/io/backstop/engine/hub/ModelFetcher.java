@@ -411,7 +411,8 @@ public final class ModelFetcher {
                 return t.getMessage();
             }
         }
-        return e instanceof ConnectException ? "connection failed" : e.getClass().getSimpleName();
+        // java.net.http reports a refused connection as a bare ConnectException (cause ClosedChannelException).
+        return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
     }
 
     private static boolean isRedirect(int status) {

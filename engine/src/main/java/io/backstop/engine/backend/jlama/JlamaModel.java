@@ -9,6 +9,7 @@ import io.backstop.engine.backend.Vocabulary;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.locks.ReentrantLock;
 
 /** A model loaded by Jlama, seen through our backend interface. */
 public final class JlamaModel implements BackendModel {
@@ -19,6 +20,8 @@ public final class JlamaModel implements BackendModel {
     private final Map<String, String> chatTemplates;
     private final Map<String, String> specialTokenTexts;
     private final boolean addsBos;
+    /** Fair, so sessions of concurrent requests take turns token by token. */
+    private final ReentrantLock forwardLock = new ReentrantLock(true);
 
     JlamaModel(AbstractModel model, ModelInfo info, Set<Integer> eosIds, boolean addsBos,
                Map<String, String> chatTemplates, Map<String, String> specialTokenTexts) {
@@ -87,7 +90,7 @@ public final class JlamaModel implements BackendModel {
 
     @Override
     public InferenceSession openSession() {
-        return new JlamaSession(model);
+        return new JlamaSession(model, forwardLock);
     }
 
     /** The underlying Jlama model, for benchmarks that compare against Jlama's own generate(). */

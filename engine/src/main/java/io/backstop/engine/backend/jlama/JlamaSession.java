@@ -10,13 +10,17 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Optional;
+import java.util.concurrent.locks.Lock;
 
 /**
- * One sequence on a Jlama model: an ephemeral KV buffer of its own (so concurrent sessions never
- * share state) and a logits tensor. Uses Jlama's forward pass only, never its generate().
+ * One sequence on a Jlama model: an ephemeral KV buffer of its own and a logits tensor. Uses Jlama's
+ * forward pass only, never its generate(). Jlama's layers keep per-layer scratch arrays
+ * (CausalSelfAttention.qkvResults, MLPBlock.batchResults), so two forward passes on one model must
+ * never overlap: every pass holds the model's fair lock, and concurrent sessions alternate token by token.
  */
 final class JlamaSession implements InferenceSession {
     private final AbstractModel model;
+    private final Lock forwardLock;
     private final KvBufferCache.KvBuffer kv;
     private final FloatBuffer logitsBuffer;
     private final AbstractTensor logits;
@@ -24,8 +28,9 @@ final class JlamaSession implements InferenceSession {
     private int position;
     private boolean closed;
 
-    JlamaSession(AbstractModel model) {
+    JlamaSession(AbstractModel model, Lock forwardLock) {
         this.model = model;
+        this.forwardLock = forwardLock;
         this.vocabSize = model.getConfig().vocabularySize;
         this.kv = new KvBufferCache(model).getEphemeralKvBuffer();
         // Our own direct buffer behind the logits tensor, so we can bulk-copy logits out of it.
@@ -35,23 +40,23 @@ final class JlamaSession implements InferenceSession {
 
     @Override
     public void prefill(int[] tokens, float[] logitsOut) {
-        AbstractTensor hidden = model.batchForward(tokens, position, kv);
-        try {
+        forwardLock.lock();
+        try (AbstractTensor hidden = model.batchForward(tokens, position, kv)) {
             position += tokens.length;
             if (logitsOut != null) readLogits(hidden.slice(hidden.shape().first() - 1), logitsOut);
         } finally {
-            hidden.close();
+            forwardLock.unlock();
         }
     }
 
     @Override
     public void decode(int token, float[] logitsOut) {
-        AbstractTensor hidden = model.forward(token, position, kv, Optional.empty());
-        try {
+        forwardLock.lock();
+        try (AbstractTensor hidden = model.forward(token, position, kv, Optional.empty())) {
             position++;
             readLogits(hidden, logitsOut);
         } finally {
-            hidden.close();
+            forwardLock.unlock();
         }
     }
 
