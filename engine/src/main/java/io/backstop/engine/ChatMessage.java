@@ -16,6 +16,10 @@ public record ChatMessage(String role, String content) {
         return new ChatMessage("system", content);
     }
 
+    public static ChatMessage developer(String content) {
+        return new ChatMessage("developer", content);
+    }
+
     public static ChatMessage user(String content) {
         return new ChatMessage("user", content);
     }

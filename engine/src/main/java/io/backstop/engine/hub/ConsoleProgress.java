@@ -76,7 +76,7 @@ public final class ConsoleProgress implements ProgressListener {
     @Override
     public synchronized void fileFinished(String file, long totalBytes, boolean skipped) {
         String text = skipped
-                ? String.format(Locale.ROOT, "  %s: already complete (%.1f MB), skipped", file, totalBytes / MB)
+                ? "  " + file + ": already complete (" + amount(totalBytes, totalBytes) + unit(totalBytes) + "), skipped"
                 : line(file, totalBytes, totalBytes);
         if (interactive) {
             redraw(text);
@@ -91,10 +91,17 @@ public final class ConsoleProgress implements ProgressListener {
         double seconds = Math.max((System.nanoTime() - startNanos) / 1e9, 1e-3);
         String name = file.length() > 40 ? "…" + file.substring(file.length() - 39) : file;
         String percent = total > 0 ? String.format(Locale.ROOT, "%3d%%", Math.min(100, done * 100 / total)) : "  ?%";
-        String size = total >= 0
-                ? String.format(Locale.ROOT, "%.1f/%.1f MB", done / MB, total / MB)
-                : String.format(Locale.ROOT, "%.1f MB", done / MB);
+        String size = total >= 0 ? amount(done, total) + "/" + amount(total, total) + unit(total) : amount(done, done) + unit(done);
         return String.format(Locale.ROOT, "  %-40s %s  %s  %.1f MB/s", name, percent, size, done / MB / seconds);
+    }
+
+    /** Small files in kB, so that a 715-byte config does not read "0.0/0.0 MB". */
+    private static String amount(long bytes, long scale) {
+        return String.format(Locale.ROOT, "%.1f", bytes / (scale < MB ? 1000.0 : MB));
+    }
+
+    private static String unit(long scale) {
+        return scale < MB ? " kB" : " MB";
     }
 
     /** Overwrites the current line; pads with spaces in case the previous text was longer. */
