@@ -91,7 +91,9 @@ public final class ModelFetcher {
     public static Path defaultDestination(String source) {
         Path local = asLocalDirectory(source);
         String name = local != null ? local.toAbsolutePath().normalize().getFileName().toString() : RepoId.parse(source).name();
-        return Path.of("models", name);
+        // scripts/backstop passes its checkout as backstop.home, so models land in <checkout>/models from any cwd.
+        String home = System.getProperty("backstop.home");
+        return home != null ? Path.of(home, "models", name) : Path.of("models", name);
     }
 
     /** Same as {@link #fetch(String, Path, String, ProgressListener)} with the default destination and revision. */

@@ -1,0 +1,59 @@
+package io.backstop.engine.cli;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import io.backstop.engine.LoadOptions;
+import io.backstop.engine.Model;
+import io.backstop.engine.ModelInfo;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code backstop info}: describes a model. */
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a model: architecture, size, dtype, context, vocabulary.")
+public final class InfoCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = "--json", description = "Print JSON instead of text.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
+            ModelInfo i = m.info();
+            if (json) {
+                System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(i));
+                return 0;
+            }
+            System.out.printf(Locale.ROOT, """
+                    name:              %s
+                    path:              %s
+                    backend:           %s
+                    architecture:      %s
+                    parameters:        %,d (%s)
+                    dtype:             %s
+                    context length:    %d (%d usable)
+                    vocabulary:        %d
+                    hidden size:       %d
+                    layers:            %d
+                    attention heads:   %d (%d key/value)
+                    MLP width:         %d
+                    chat templates:    %s
+                    """, i.name(), i.path(), i.backend(), i.architecture(), i.parameterCount(), humanCount(i.parameterCount()),
+                    i.dtype(), i.contextLength(), i.usablePositions(), i.vocabSize(), i.hiddenSize(), i.layers(),
+                    i.attentionHeads(), i.kvHeads(), i.intermediateSize(),
+                    i.chatTemplates().isEmpty() ? "none (use --template raw for chat)" : String.join(", ", i.chatTemplates()));
+            return 0;
+        }
+    }
+
+    static String humanCount(long n) {
+        if (n >= 1_000_000_000) return String.format(Locale.ROOT, "%.2fB", n / 1e9);
+        if (n >= 1_000_000) return String.format(Locale.ROOT, "%.1fM", n / 1e6);
+        if (n >= 1_000) return String.format(Locale.ROOT, "%.1fK", n / 1e3);
+        return Long.toString(n);
+    }
+}

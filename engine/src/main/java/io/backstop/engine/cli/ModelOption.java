@@ -1,0 +1,23 @@
+package io.backstop.engine.cli;
+
+import io.backstop.engine.Engine;
+import io.backstop.engine.LoadOptions;
+import io.backstop.engine.Model;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --model DIR} and {@code --threads N}, shared by the commands that load a model. */
+public final class ModelOption {
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
+            description = "Hugging Face model directory (config.json, tokenizer.json, *.safetensors).")
+    Path model;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "0",
+            description = "Compute threads per forward pass (default: physical cores).")
+    int threads;
+
+    Model load(LoadOptions options) {
+        if (threads < 0) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--threads must be 0 or more, got " + threads);
+        return Engine.load(model, options.withThreads(threads));
+    }
+}

@@ -1,0 +1,42 @@
+package io.backstop.engine.cli;
+
+import io.backstop.engine.LoadOptions;
+import io.backstop.engine.Model;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/** {@code backstop tokenize}: prints the token ids of a text. */
+@Command(name = "tokenize", mixinStandardHelpOptions = true, description = "Print the token ids of a text (BOS included unless --no-bos).")
+public final class TokenizeCommand implements Callable<Integer> {
+    @Mixin
+    ModelOption model;
+
+    @Option(names = {"-p", "--text", "--prompt"}, required = true, paramLabel = "TEXT", description = "Text to tokenize.")
+    String text;
+
+    @Option(names = "--no-bos", description = "Do not add the BOS token.")
+    boolean noBos;
+
+    @Option(names = "--pieces", description = "Print one token per line: id, then the vocabulary piece.")
+    boolean pieces;
+
+    @Override
+    public Integer call() {
+        PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
+        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
+            int[] ids = m.tokenize(text, !noBos);
+            if (pieces) {
+                for (int id : ids) out.println(id + "\t" + m.backend().vocabulary().piece(id));
+            } else {
+                out.println(Arrays.stream(ids).mapToObj(Integer::toString).collect(Collectors.joining(" ")));
+            }
+            return 0;
+        }
+    }
+}

@@ -1,0 +1,36 @@
+package io.backstop.server;
+
+import io.backstop.engine.cli.CliErrors;
+import io.backstop.engine.cli.FetchModelCommand;
+import io.backstop.engine.cli.GenerateCommand;
+import io.backstop.engine.cli.InfoCommand;
+import io.backstop.engine.cli.QuantizeCommand;
+import io.backstop.engine.cli.TokenizeCommand;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** {@code backstop}: the command users run (scripts/backstop starts it). */
+@Command(name = "backstop", mixinStandardHelpOptions = true, version = "Backstop 0.1.0",
+        description = "Run open LLMs on the CPU inside the JVM.",
+        subcommands = {GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
+                FetchModelCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    /** Runs the CLI and returns its exit code (tests call this in-process). */
+    public static int run(String... args) {
+        // Jlama logs its load steps at INFO; users want the text, not the logs.
+        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
+            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+        }
+        return CliErrors.install(new CommandLine(new Main())).execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.err);
+    }
+}
