@@ -90,8 +90,9 @@ public final class LoopVsJlamaCommand implements Callable<Integer> {
         json.put("ours_median", result.oursMedian());
         json.put("jlama_median", result.jlamaMedian());
         json.put("ratio", result.ratio());
-        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve("loop-vs-jlama.json").toFile(), json);
-        Files.writeString(dir.resolve("loop-vs-jlama.md"), "Hardware: " + Hardware.oneLine() + "\n\n" + table);
-        System.err.println("bench: wrote " + dir.resolve("loop-vs-jlama.json") + " and .md");
+        String base = "loop-vs-jlama-" + m.info().name().replaceAll("[^A-Za-z0-9._-]", "_");
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(dir.resolve(base + ".json").toFile(), json);
+        Files.writeString(dir.resolve(base + ".md"), "Hardware: " + Hardware.oneLine() + "\n\n" + table);
+        System.err.println("bench: wrote " + dir.resolve(base + ".json") + " and .md");
     }
 }

@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.locks.Lock;
 
 /**
@@ -32,7 +33,9 @@ final class JlamaSession implements InferenceSession {
         this.model = model;
         this.forwardLock = forwardLock;
         this.vocabSize = model.getConfig().vocabularySize;
-        this.kv = new KvBufferCache(model).getEphemeralKvBuffer();
+        // A throwaway cache per session gives us Jlama's regular 8 MB KV pages (its ephemeral buffers use
+        // 1 MB pages) without registering the buffer in the model-wide session map, where it would leak.
+        this.kv = new KvBufferCache(model).getKvBuffer(UUID.randomUUID());
         // Our own direct buffer behind the logits tensor, so we can bulk-copy logits out of it.
         this.logitsBuffer = ByteBuffer.allocateDirect(vocabSize * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         this.logits = new FloatBufferTensor(logitsBuffer, TensorShape.of(vocabSize), false);
