@@ -26,7 +26,12 @@ public final class Main implements Runnable {
         if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
             System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
         }
-        return CliErrors.install(new CommandLine(new Main())).execute(args);
+        try {
+            return CliErrors.install(new CommandLine(new Main())).execute(args);
+        } catch (Throwable t) { // Errors (e.g. a broken install) escape picocli's handlers: still one line, no trace
+            System.err.println("backstop: internal error: " + t);
+            return CliErrors.FAILURE;
+        }
     }
 
     @Override
