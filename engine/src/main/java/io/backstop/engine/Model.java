@@ -99,6 +99,30 @@ public final class Model implements AutoCloseable {
         return submit(request, listener).await();
     }
 
+    /**
+     * An embedding of the text (mean-pooled last hidden states, L2-normalised).
+     *
+     * @throws InvalidRequestException when the text does not fit the context
+     */
+    public float[] embed(String text) {
+        int[] tokens = tokenize(text, true);
+        if (tokens.length == 0) throw new InvalidRequestException("input", "input must not be empty");
+        if (tokens.length > backend.maxPositions()) {
+            throw new InvalidRequestException("input", "input is " + tokens.length + " tokens but this model can take at most " + backend.maxPositions());
+        }
+        return backend.embed(tokens);
+    }
+
+    /** Generations running now. */
+    public int running() {
+        return scheduler.running();
+    }
+
+    /** Generations waiting for a slot. */
+    public int waiting() {
+        return scheduler.waiting();
+    }
+
     /** The backend model, for benchmarks and diagnostics. */
     public BackendModel backend() {
         return backend;

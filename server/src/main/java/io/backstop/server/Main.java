@@ -6,13 +6,14 @@ import io.backstop.engine.cli.GenerateCommand;
 import io.backstop.engine.cli.InfoCommand;
 import io.backstop.engine.cli.QuantizeCommand;
 import io.backstop.engine.cli.TokenizeCommand;
+import io.backstop.server.cli.ServeCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** {@code backstop}: the command users run (scripts/backstop starts it). */
 @Command(name = "backstop", mixinStandardHelpOptions = true, version = "Backstop 0.1.0",
         description = "Run open LLMs on the CPU inside the JVM.",
-        subcommands = {GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
+        subcommands = {ServeCommand.class, GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
                 FetchModelCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -39,6 +39,11 @@ public interface BackendModel extends AutoCloseable {
 
     InferenceSession openSession();
 
+    /** A sentence embedding (L2-normalised), or UnsupportedOperationException when the backend has none. */
+    default float[] embed(int[] tokens) {
+        throw new UnsupportedOperationException("this backend cannot embed");
+    }
+
     @Override
     void close();
 }

@@ -15,7 +15,6 @@ import io.backstop.engine.sampling.Sampler;
 import io.backstop.engine.sampling.TokenHistory;
 import io.backstop.engine.text.Detokenizer;
 import io.backstop.engine.text.StopMatcher;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -89,7 +88,7 @@ public final class GenerationLoop {
                 if (generated == ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
                 ids[generated++] = token;
                 history.addGenerated(token);
-                TokenLogprob lp = raw != null ? Logprobs.of(raw, token, topLogprobs, id -> tokenText(vocab, id)) : null;
+                TokenLogprob lp = raw != null ? Logprobs.of(raw, token, topLogprobs, vocab::bytes) : null;
                 if (lp != null) logprobs.add(lp);
                 try {
                     listener.onToken(token, lp);
@@ -138,9 +137,5 @@ public final class GenerationLoop {
     private static boolean hasText(Vocabulary vocab, int[] tokens) {
         for (int t : tokens) if (!vocab.isSpecial(t)) return true;
         return false;
-    }
-
-    private static String tokenText(Vocabulary vocab, int id) {
-        return new String(vocab.bytes(id), StandardCharsets.UTF_8);
     }
 }

@@ -3,13 +3,14 @@ package io.backstop.engine.sampling;
 import io.backstop.engine.TokenLogprob;
 import java.util.ArrayList;
 import java.util.List;
+import java.nio.charset.StandardCharsets;
 import java.util.function.IntFunction;
 
 /** Log-probabilities from the model's raw logits (before penalties and temperature), as OpenAI reports them. */
 public final class Logprobs {
     private Logprobs() {}
 
-    public static TokenLogprob of(float[] rawLogits, int chosen, int topN, IntFunction<String> text) {
+    public static TokenLogprob of(float[] rawLogits, int chosen, int topN, IntFunction<byte[]> bytes) {
         float max = Float.NEGATIVE_INFINITY;
         for (float l : rawLogits) max = Math.max(max, l);
         double sum = 0;
@@ -18,9 +19,13 @@ public final class Logprobs {
         List<TokenLogprob.Alternative> top = new ArrayList<>(topN);
         if (topN > 0) {
             int[] best = topIndices(rawLogits, topN);
-            for (int id : best) top.add(new TokenLogprob.Alternative(id, text.apply(id), rawLogits[id] - logZ));
+            for (int id : best) top.add(new TokenLogprob.Alternative(id, text(bytes.apply(id)), bytes.apply(id), rawLogits[id] - logZ));
         }
-        return new TokenLogprob(chosen, text.apply(chosen), rawLogits[chosen] - logZ, top);
+        return new TokenLogprob(chosen, text(bytes.apply(chosen)), bytes.apply(chosen), rawLogits[chosen] - logZ, top);
+    }
+
+    private static String text(byte[] b) {
+        return new String(b, StandardCharsets.UTF_8);
     }
 
     /** The n highest logits, best first (insertion into a small sorted array: n ≤ 20). */

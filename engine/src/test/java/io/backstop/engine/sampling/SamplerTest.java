@@ -67,11 +67,11 @@ class SamplerTest {
 
     @Test
     void logprobsTopAlternativesAreSortedAndNormalised() {
-        var lp = Logprobs.of(LOGITS, 1, 3, String::valueOf);
+        var lp = Logprobs.of(LOGITS, 1, 3, id -> String.valueOf(id).getBytes());
         assertThat(lp.top()).extracting(a -> a.tokenId()).containsExactly(1, 2, 4);
         assertThat(lp.logprob()).isLessThan(0);
         double sum = 0;
-        for (int i = 0; i < LOGITS.length; i++) sum += Math.exp(Logprobs.of(LOGITS, i, 0, String::valueOf).logprob());
+        for (int i = 0; i < LOGITS.length; i++) sum += Math.exp(Logprobs.of(LOGITS, i, 0, id -> String.valueOf(id).getBytes()).logprob());
         assertThat(sum).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-6));
     }
 }

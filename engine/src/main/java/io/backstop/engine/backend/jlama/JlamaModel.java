@@ -2,6 +2,8 @@ package io.backstop.engine.backend.jlama;
 
 import com.github.tjake.jlama.model.AbstractModel;
 import com.github.tjake.jlama.safetensors.Config;
+import com.github.tjake.jlama.tensor.AbstractTensor;
+import com.github.tjake.jlama.tensor.KvBufferCache;
 import io.backstop.engine.ModelInfo;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.InferenceSession;
@@ -91,6 +93,31 @@ public final class JlamaModel implements BackendModel {
     @Override
     public InferenceSession openSession() {
         return new JlamaSession(model, forwardLock);
+    }
+
+    /**
+     * Mean of the last layer's hidden states over the tokens, L2-normalised (Jlama's AVG pooling, as
+     * llama.cpp embeds with generative models). Holds the forward lock: it runs forward passes too.
+     */
+    @Override
+    public float[] embed(int[] tokens) {
+        forwardLock.lock();
+        try (KvBufferCache.KvBuffer kv = new KvBufferCache(model).getEphemeralKvBuffer();
+             AbstractTensor hidden = model.batchForward(tokens, 0, kv)) {
+            int dim = model.getConfig().embeddingLength;
+            float[] out = new float[dim];
+            for (int t = 0; t < tokens.length; t++) {
+                AbstractTensor row = hidden.slice(t);
+                for (int i = 0; i < dim; i++) out[i] += row.get(0, i) / tokens.length;
+            }
+            double norm = 0;
+            for (float v : out) norm += v * v;
+            float inv = norm == 0 ? 0 : (float) (1 / Math.sqrt(norm));
+            for (int i = 0; i < dim; i++) out[i] *= inv;
+            return out;
+        } finally {
+            forwardLock.unlock();
+        }
     }
 
     /** The underlying Jlama model, for benchmarks that compare against Jlama's own generate(). */

@@ -1,0 +1,193 @@
+package io.backstop.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.backstop.engine.LoadOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads the YAML configuration, then applies environment variables, strictly: an unknown key, a
+ * wrong type or a bad value fails start-up with one message naming the key. Relative model paths are
+ * resolved against the configuration file's folder.
+ */
+public final class ConfigLoader {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Set<String> TOP = Set.of("server", "engine", "models");
+    private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds");
+    private static final Set<String> ENGINE = Set.of("threads");
+    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults");
+    private static final Set<String> DEFAULTS = Set.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty");
+
+    private final Map<String, String> env;
+
+    public ConfigLoader(Map<String, String> env) {
+        this.env = env;
+    }
+
+    public ServerConfig load(Path file) {
+        if (!Files.isRegularFile(file)) throw new ConfigException("configuration file not found: " + file);
+        JsonNode root;
+        try {
+            root = YAML.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new ConfigException(file + " is not valid YAML: " + firstLine(e.getMessage()));
+        }
+        if (root == null || root.isMissingNode() || root.isNull()) root = YAML.createObjectNode();
+        if (!root.isObject()) throw new ConfigException(file + ": the top level must be a mapping with server, engine and models");
+        Path base = file.toAbsolutePath().getParent();
+        known(root, TOP, "");
+        JsonNode server = object(root, "server", "server");
+        JsonNode engine = object(root, "engine", "engine");
+        known(server, SERVER, "server.");
+        known(engine, ENGINE, "engine.");
+        List<ModelConfig> models = new ArrayList<>();
+        JsonNode list = root.path("models");
+        if (!list.isMissingNode() && !list.isArray()) throw new ConfigException("models must be a list");
+        Set<String> names = new HashSet<>();
+        for (int i = 0; i < list.size(); i++) {
+            ModelConfig m = model(list.get(i), "models[" + i + "]", base);
+            if (!names.add(m.name())) throw new ConfigException("models[" + i + "].name: '" + m.name() + "' is used twice");
+            models.add(m);
+        }
+        ServerConfig c = new ServerConfig(
+                text(server, "host", "server.host", ServerConfig.DEFAULT_HOST),
+                integer(server, "port", "server.port", ServerConfig.DEFAULT_PORT, 0, 65535),
+                strings(server, "api_keys", "server.api_keys"),
+                integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
+                integer(engine, "threads", "engine.threads", 0, 0, 1024),
+                integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
+                models);
+        return applyEnvironment(c);
+    }
+
+    /** Defaults plus environment, for {@code serve --model DIR} without a file. */
+    public ServerConfig defaults(List<ModelConfig> models) {
+        return applyEnvironment(new ServerConfig(ServerConfig.DEFAULT_HOST, ServerConfig.DEFAULT_PORT, List.of(),
+                ServerConfig.DEFAULT_MAX_BODY_BYTES, 0, ServerConfig.DEFAULT_TIMEOUT_SECONDS, models));
+    }
+
+    /** BACKSTOP_HOST, BACKSTOP_PORT, BACKSTOP_API_KEYS (comma-separated), BACKSTOP_MAX_BODY_BYTES, BACKSTOP_THREADS. */
+    ServerConfig applyEnvironment(ServerConfig c) {
+        String host = env.getOrDefault("BACKSTOP_HOST", c.host());
+        int port = envInt("BACKSTOP_PORT", c.port(), 0, 65535);
+        List<String> keys = env.containsKey("BACKSTOP_API_KEYS")
+                ? Arrays.stream(env.get("BACKSTOP_API_KEYS").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
+                : c.apiKeys();
+        long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
+        int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, 1024);
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models());
+    }
+
+    private int envInt(String name, int fallback, int min, int max) {
+        String v = env.get(name);
+        if (v == null || v.isBlank()) return fallback;
+        try {
+            int n = Integer.parseInt(v.trim());
+            if (n < min || n > max) throw new ConfigException(name + " must be between " + min + " and " + max + ", got " + v);
+            return n;
+        } catch (NumberFormatException e) {
+            throw new ConfigException(name + " must be a whole number, got '" + v + "'");
+        }
+    }
+
+    private static ModelConfig model(JsonNode n, String key, Path base) {
+        if (!n.isObject()) throw new ConfigException(key + " must be a mapping with name and path");
+        known(n, MODEL, key + ".");
+        String name = text(n, "name", key + ".name", null);
+        if (name == null || name.isBlank()) throw new ConfigException(key + ".name is required");
+        String pathText = text(n, "path", key + ".path", null);
+        if (pathText == null) throw new ConfigException(key + ".path is required (the model directory)");
+        Path path = base.resolve(pathText).normalize();
+        String repo = text(n, "repo", key + ".repo", null);
+        if (repo == null && !Files.isDirectory(path)) {
+            throw new ConfigException(key + ".path: model directory does not exist: " + path + " (give a repo to download it from, or fix the path)");
+        }
+        JsonNode d = object(n, "defaults", key + ".defaults");
+        known(d, DEFAULTS, key + ".defaults.");
+        RequestDefaults defaults = new RequestDefaults(
+                optionalInt(d, "max_tokens", key + ".defaults.max_tokens", 1, Integer.MAX_VALUE),
+                optionalDouble(d, "temperature", key + ".defaults.temperature", 0, 2),
+                optionalDouble(d, "top_p", key + ".defaults.top_p", 0, 1),
+                optionalInt(d, "top_k", key + ".defaults.top_k", 0, Integer.MAX_VALUE),
+                optionalDouble(d, "min_p", key + ".defaults.min_p", 0, 1),
+                optionalDouble(d, "repetition_penalty", key + ".defaults.repetition_penalty", 0, 10));
+        JsonNode emb = n.path("embeddings");
+        if (!emb.isMissingNode() && !emb.isBoolean()) throw new ConfigException(key + ".embeddings must be true or false");
+        return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
+                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, 64),
+                integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, 100_000),
+                emb.isMissingNode() || emb.asBoolean(), defaults);
+    }
+
+    private static void known(JsonNode n, Set<String> keys, String prefix) {
+        for (Iterator<String> it = n.fieldNames(); it.hasNext(); ) {
+            String k = it.next();
+            if (!keys.contains(k)) throw new ConfigException("unknown key '" + prefix + k + "' (known: " + String.join(", ", new java.util.TreeSet<>(keys)) + ")");
+        }
+    }
+
+    private static JsonNode object(JsonNode parent, String field, String key) {
+        JsonNode n = parent.path(field);
+        if (n.isMissingNode() || n.isNull()) return YAML.createObjectNode();
+        if (!n.isObject()) throw new ConfigException(key + " must be a mapping");
+        return n;
+    }
+
+    private static String text(JsonNode n, String field, String key, String fallback) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) return fallback;
+        if (!v.isTextual() && !v.isNumber()) throw new ConfigException(key + " must be a string");
+        return v.asText();
+    }
+
+    private static int integer(JsonNode n, String field, String key, int fallback, int min, int max) {
+        Integer v = optionalInt(n, field, key, min, max);
+        return v == null ? fallback : v;
+    }
+
+    private static Integer optionalInt(JsonNode n, String field, String key, int min, int max) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) return null;
+        if (!v.isIntegralNumber()) throw new ConfigException(key + " must be a whole number, got " + v);
+        long l = v.asLong();
+        if (l < min || l > max) throw new ConfigException(key + " must be between " + min + " and " + max + ", got " + l);
+        return (int) l;
+    }
+
+    private static Double optionalDouble(JsonNode n, String field, String key, double min, double max) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) return null;
+        if (!v.isNumber()) throw new ConfigException(key + " must be a number, got " + v);
+        double d = v.asDouble();
+        if (d < min || d > max) throw new ConfigException(key + " must be between " + min + " and " + max + ", got " + d);
+        return d;
+    }
+
+    private static List<String> strings(JsonNode n, String field, String key) {
+        JsonNode v = n.path(field);
+        if (v.isMissingNode() || v.isNull()) return List.of();
+        if (!v.isArray()) throw new ConfigException(key + " must be a list of strings");
+        List<String> out = new ArrayList<>();
+        for (JsonNode e : v) {
+            if (!e.isTextual() || e.asText().isBlank()) throw new ConfigException(key + " must contain non-empty strings");
+            out.add(e.asText());
+        }
+        return out;
+    }
+
+    private static String firstLine(String s) {
+        if (s == null) return "";
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+}

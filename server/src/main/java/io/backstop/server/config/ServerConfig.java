@@ -1,0 +1,41 @@
+package io.backstop.server.config;
+
+import java.util.List;
+
+/**
+ * Everything {@code backstop serve} needs.
+ *
+ * @param host           bind address; 127.0.0.1 by default so nothing is exposed by accident
+ * @param apiKeys        accepted bearer tokens; empty = no authentication
+ * @param maxBodyBytes   largest request body; bigger ones get 413
+ * @param threads        compute threads per forward pass (0 = physical cores)
+ * @param requestTimeoutSeconds a generation running longer is cancelled (0 = no limit)
+ */
+public record ServerConfig(String host, int port, List<String> apiKeys, long maxBodyBytes, int threads,
+                           int requestTimeoutSeconds, List<ModelConfig> models) {
+    public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final int DEFAULT_PORT = 8080;
+    public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+    public static final int DEFAULT_TIMEOUT_SECONDS = 600;
+
+    public ServerConfig {
+        apiKeys = List.copyOf(apiKeys);
+        models = List.copyOf(models);
+    }
+
+    public ServerConfig withPort(int p) {
+        return new ServerConfig(host, p, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models);
+    }
+
+    public ServerConfig withApiKeys(List<String> keys) {
+        return new ServerConfig(host, port, keys, maxBodyBytes, threads, requestTimeoutSeconds, models);
+    }
+
+    public ServerConfig withMaxBodyBytes(long bytes) {
+        return new ServerConfig(host, port, apiKeys, bytes, threads, requestTimeoutSeconds, models);
+    }
+
+    public ServerConfig withModels(List<ModelConfig> m) {
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, m);
+    }
+}

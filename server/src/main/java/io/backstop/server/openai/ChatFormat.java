@@ -1,0 +1,99 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.TokenLogprob;
+import io.backstop.engine.Usage;
+import java.util.List;
+
+/** /v1/chat/completions: chat.completion and chat.completion.chunk objects. */
+final class ChatFormat implements ResponseFormat {
+    private final boolean logprobs;
+
+    ChatFormat(boolean logprobs) {
+        this.logprobs = logprobs;
+    }
+
+    @Override
+    public String idPrefix() {
+        return "chatcmpl-";
+    }
+
+    @Override
+    public ObjectNode response(Meta meta, List<GenerationResult> results, Usage usage) {
+        ObjectNode root = ResponseFormat.base(meta, "chat.completion");
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult r = results.get(i);
+            ObjectNode c = choices.addObject();
+            c.put("index", i);
+            ObjectNode message = c.putObject("message");
+            message.put("role", "assistant");
+            message.put("content", r.text());
+            message.putNull("refusal");
+            if (logprobs) c.set("logprobs", logprobs(r.logprobs()));
+            else c.putNull("logprobs");
+            c.put("finish_reason", FinishReasons.of(r.finishReason()));
+        }
+        root.set("usage", ResponseFormat.usage(usage));
+        return root;
+    }
+
+    @Override
+    public ObjectNode opening(Meta meta, int index) {
+        ObjectNode root = ResponseFormat.base(meta, "chat.completion.chunk");
+        ObjectNode c = root.putArray("choices").addObject();
+        c.put("index", index);
+        c.putObject("delta").put("role", "assistant").put("content", "");
+        c.putNull("logprobs");
+        c.putNull("finish_reason");
+        return root;
+    }
+
+    @Override
+    public ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> lps, String finishReason) {
+        ObjectNode root = ResponseFormat.base(meta, "chat.completion.chunk");
+        ObjectNode c = root.putArray("choices").addObject();
+        c.put("index", index);
+        ObjectNode delta = c.putObject("delta");
+        if (!text.isEmpty()) delta.put("content", text);
+        if (logprobs && !lps.isEmpty()) c.set("logprobs", logprobs(lps));
+        else c.putNull("logprobs");
+        if (finishReason == null) c.putNull("finish_reason");
+        else c.put("finish_reason", finishReason);
+        return root;
+    }
+
+    @Override
+    public ObjectNode usageChunk(Meta meta, Usage usage) {
+        ObjectNode root = ResponseFormat.base(meta, "chat.completion.chunk");
+        root.putArray("choices");
+        root.set("usage", ResponseFormat.usage(usage));
+        return root;
+    }
+
+    private static ObjectNode logprobs(List<TokenLogprob> lps) {
+        ObjectNode n = Json.object();
+        ArrayNode content = n.putArray("content");
+        for (TokenLogprob lp : lps) {
+            ObjectNode t = content.addObject();
+            t.put("token", lp.text());
+            t.put("logprob", lp.logprob());
+            bytes(t.putArray("bytes"), lp.bytes());
+            ArrayNode top = t.putArray("top_logprobs");
+            for (TokenLogprob.Alternative a : lp.top()) {
+                ObjectNode alt = top.addObject();
+                alt.put("token", a.text());
+                alt.put("logprob", a.logprob());
+                bytes(alt.putArray("bytes"), a.bytes());
+            }
+        }
+        n.putNull("refusal");
+        return n;
+    }
+
+    private static void bytes(ArrayNode out, byte[] b) {
+        for (byte x : b) out.add(x & 0xFF);
+    }
+}

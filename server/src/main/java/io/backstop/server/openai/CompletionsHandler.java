@@ -1,0 +1,48 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.backstop.engine.Model;
+import io.backstop.engine.Prompt;
+import io.backstop.server.route.ModelRegistry;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+
+/** POST /v1/completions (the legacy text completion API). */
+public final class CompletionsHandler implements Handler {
+    private final ModelRegistry models;
+    private final CompletionRunner runner;
+    private final int timeoutSeconds;
+
+    public CompletionsHandler(ModelRegistry models, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
+        this.models = models;
+        this.runner = new CompletionRunner(log);
+        this.timeoutSeconds = timeoutSeconds;
+    }
+
+    @Override
+    public void handle(Context ctx) {
+        Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
+        String name = f.requiredString("model");
+        String prompt = prompt(f.node("prompt"));
+        if (f.has("suffix")) throw ApiException.unsupported("suffix", "suffix (insertion) is not supported yet");
+        Integer bestOf = f.integer("best_of");
+        if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "best_of other than 1 is not supported yet");
+        boolean echo = Boolean.TRUE.equals(f.bool("echo"));
+        RequestMapper.Common common = RequestMapper.common(f, false);
+        Model model = models.get(name);
+        var requests = RequestMapper.requests(f, Prompt.text(prompt), common, models.config(name).defaults(), timeoutSeconds);
+        runner.run(ctx, model, requests, new TextFormat(common.logprobs() != null, echo ? prompt : null), common);
+    }
+
+    /** A string, or an array holding exactly one string (batches of prompts are not supported yet). */
+    private static String prompt(JsonNode p) {
+        if (p == null) throw ApiException.invalid("prompt", "missing required field: prompt");
+        if (p.isTextual()) return p.asText();
+        if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) return p.get(0).asText();
+        if (p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
+            throw ApiException.unsupported("prompt", "token-id prompts are not supported yet; send text");
+        }
+        if (p.isArray() && p.size() > 1) throw ApiException.unsupported("prompt", "several prompts in one request are not supported yet; send one request per prompt");
+        throw ApiException.invalid("prompt", "prompt must be a string");
+    }
+}

@@ -1,0 +1,39 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backstop.server.route.ModelRegistry;
+import io.javalin.http.Context;
+
+/** GET /v1/models and GET /v1/models/{id}. */
+public final class ModelsHandler {
+    private final ModelRegistry models;
+    private final long created = System.currentTimeMillis() / 1000;
+
+    public ModelsHandler(ModelRegistry models) {
+        this.models = models;
+    }
+
+    public void list(Context ctx) {
+        ObjectNode root = Json.object();
+        root.put("object", "list");
+        ArrayNode data = root.putArray("data");
+        for (String name : models.names()) data.add(model(name));
+        ctx.contentType("application/json").result(Json.write(root));
+    }
+
+    public void get(Context ctx) {
+        String id = ctx.pathParam("id");
+        models.config(id); // 404 when unknown
+        ctx.contentType("application/json").result(Json.write(model(id)));
+    }
+
+    private ObjectNode model(String name) {
+        ObjectNode m = Json.object();
+        m.put("id", name);
+        m.put("object", "model");
+        m.put("created", created);
+        m.put("owned_by", "backstop");
+        return m;
+    }
+}

@@ -1,0 +1,107 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.backstop.engine.GenerationRequest;
+import io.backstop.engine.Prompt;
+import io.backstop.server.config.RequestDefaults;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Turns the shared fields of /v1/chat/completions and /v1/completions into engine requests, one per
+ * choice. Range checks live in the engine (one source of truth); type checks here.
+ */
+final class RequestMapper {
+    static final int MAX_N = 16;
+
+    private RequestMapper() {}
+
+    /** Options common to every choice of a request. */
+    record Common(int n, boolean stream, boolean includeUsage, Integer logprobs) {}
+
+    static Common common(Fields f, boolean chat) {
+        Integer n = f.integer("n");
+        if (n != null && (n < 1 || n > MAX_N)) throw ApiException.invalid("n", "n must be between 1 and " + MAX_N + ", got " + n);
+        boolean stream = Boolean.TRUE.equals(f.bool("stream"));
+        boolean includeUsage = false;
+        JsonNode so = f.node("stream_options");
+        if (so != null) {
+            if (!stream) throw ApiException.invalid("stream_options", "stream_options is only allowed when stream is true");
+            if (!so.isObject()) throw ApiException.invalid("stream_options", "stream_options must be an object");
+            includeUsage = new Fields(so).bool("include_usage") == Boolean.TRUE;
+        }
+        rejectUnsupported(f);
+        f.string("user"); // accepted for compatibility; only its type is checked
+        Integer logprobs;
+        if (chat) {
+            boolean wanted = Boolean.TRUE.equals(f.bool("logprobs"));
+            Integer top = f.integer("top_logprobs");
+            if (top != null && !wanted) throw ApiException.invalid("top_logprobs", "top_logprobs requires logprobs to be true");
+            logprobs = wanted ? (top == null ? 0 : top) : null;
+        } else {
+            logprobs = f.integer("logprobs");
+            if (logprobs != null && (logprobs < 0 || logprobs > 5)) throw ApiException.invalid("logprobs", "logprobs must be between 0 and 5, got " + logprobs);
+        }
+        return new Common(n == null ? 1 : n, stream, includeUsage, logprobs);
+    }
+
+    /** Features a later issue implements: refused clearly rather than silently ignored. */
+    private static void rejectUnsupported(Fields f) {
+        JsonNode rf = f.node("response_format");
+        if (rf != null) {
+            String type = rf.isObject() && rf.path("type").isTextual() ? rf.path("type").asText() : null;
+            if (type == null) throw ApiException.invalid("response_format", "response_format must be an object with a type");
+            if (!type.equals("text")) {
+                throw ApiException.unsupported("response_format", "response_format type '" + type + "' is not supported yet; only 'text' is");
+            }
+        }
+        JsonNode tools = f.node("tools");
+        if (tools != null && (!tools.isArray() || !tools.isEmpty())) {
+            throw ApiException.unsupported("tools", "tools (function calling) are not supported yet");
+        }
+        JsonNode functions = f.node("functions");
+        if (functions != null && (!functions.isArray() || !functions.isEmpty())) {
+            throw ApiException.unsupported("functions", "functions (function calling) are not supported yet");
+        }
+        JsonNode toolChoice = f.node("tool_choice");
+        if (toolChoice != null && !(toolChoice.isTextual() && toolChoice.asText().equals("none"))) {
+            throw ApiException.unsupported("tool_choice", "tool_choice is not supported yet");
+        }
+    }
+
+    /** One engine request per choice; seeds are offset per choice so n choices differ yet reproduce. */
+    static List<GenerationRequest> requests(Fields f, Prompt prompt, Common common, RequestDefaults d, int timeoutSeconds) {
+        Integer maxTokens = f.has("max_completion_tokens") ? f.integer("max_completion_tokens") : f.integer("max_tokens");
+        if (maxTokens == null) maxTokens = d.maxTokens();
+        Double temperature = or(f.number("temperature"), d.temperature());
+        Double topP = or(f.number("top_p"), d.topP());
+        Integer topK = or(f.integer("top_k"), d.topK());
+        Double minP = or(f.number("min_p"), d.minP());
+        Double repetition = or(f.number("repetition_penalty"), d.repetitionPenalty());
+        Double presence = f.number("presence_penalty");
+        Double frequency = f.number("frequency_penalty");
+        Long seed = f.longValue("seed");
+        List<String> stop = f.stop();
+        var bias = f.logitBias();
+        List<GenerationRequest> out = new ArrayList<>();
+        for (int i = 0; i < common.n(); i++) {
+            GenerationRequest.Builder b = GenerationRequest.builder(prompt).maxTokens(maxTokens).stop(stop).logitBias(bias)
+                    .logprobs(common.logprobs()).seed(seed == null ? null : seed + i);
+            if (temperature != null) b.temperature(temperature);
+            if (topP != null) b.topP(topP);
+            if (topK != null) b.topK(topK == -1 ? 0 : topK); // -1 means "off" in vLLM
+            if (minP != null) b.minP(minP);
+            if (repetition != null) b.repetitionPenalty(repetition);
+            if (presence != null) b.presencePenalty(presence);
+            if (frequency != null) b.frequencyPenalty(frequency);
+            if (timeoutSeconds > 0) b.timeout(Duration.ofSeconds(timeoutSeconds));
+            out.add(b.build());
+        }
+        return out;
+    }
+
+    private static <T> T or(T value, T fallback) {
+        return value != null ? value : fallback;
+    }
+}

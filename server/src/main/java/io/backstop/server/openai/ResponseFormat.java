@@ -1,0 +1,44 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.TokenLogprob;
+import io.backstop.engine.Usage;
+import java.util.List;
+
+/** The JSON shapes of one endpoint (chat or legacy completions), whole and as stream chunks. */
+interface ResponseFormat {
+    String idPrefix();
+
+    /** Identity fields shared by every object of one response. */
+    record Meta(String id, long created, String model, String fingerprint) {}
+
+    ObjectNode response(Meta meta, List<GenerationResult> choices, Usage usage);
+
+    /** The chunk that opens a choice in a stream (chat sends the role), or null. */
+    ObjectNode opening(Meta meta, int index);
+
+    /** A content chunk; {@code finishReason} null for all but the last chunk of a choice. */
+    ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> logprobs, String finishReason);
+
+    /** The last chunk when the client asked for usage: no choices, the usage of the whole request. */
+    ObjectNode usageChunk(Meta meta, Usage usage);
+
+    static ObjectNode usage(Usage u) {
+        ObjectNode n = Json.object();
+        n.put("prompt_tokens", u.promptTokens());
+        n.put("completion_tokens", u.completionTokens());
+        n.put("total_tokens", u.totalTokens());
+        return n;
+    }
+
+    static ObjectNode base(Meta meta, String object) {
+        ObjectNode n = Json.object();
+        n.put("id", meta.id());
+        n.put("object", object);
+        n.put("created", meta.created());
+        n.put("model", meta.model());
+        n.put("system_fingerprint", meta.fingerprint());
+        return n;
+    }
+}

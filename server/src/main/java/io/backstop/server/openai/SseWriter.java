@@ -1,0 +1,49 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Server-sent events: {@code data: <json>\n\n}, flushed per event so tokens reach the client as they
+ * are made. A failed write means the client is gone: it throws, which cancels the generation.
+ */
+final class SseWriter {
+    private static final byte[] PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
+
+    private final OutputStream out;
+    private boolean broken;
+
+    SseWriter(OutputStream out) {
+        this.out = out;
+    }
+
+    synchronized void event(JsonNode data) {
+        write(Json.write(data).getBytes(StandardCharsets.UTF_8), true);
+    }
+
+    synchronized void done() {
+        write(DONE, false);
+    }
+
+    synchronized boolean isBroken() {
+        return broken;
+    }
+
+    private void write(byte[] payload, boolean framed) {
+        if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
+        try {
+            if (framed) out.write(PREFIX);
+            out.write(payload);
+            if (framed) out.write(END);
+            out.flush();
+        } catch (IOException e) {
+            broken = true;
+            throw new UncheckedIOException(e);
+        }
+    }
+}

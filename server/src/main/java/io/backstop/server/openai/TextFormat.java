@@ -1,0 +1,87 @@
+package io.backstop.server.openai;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.TokenLogprob;
+import io.backstop.engine.Usage;
+import java.util.List;
+
+/** /v1/completions: text_completion objects, with the legacy logprobs layout. */
+final class TextFormat implements ResponseFormat {
+    private final boolean logprobs;
+    private final String echo;
+
+    /** @param echo the prompt when the client asked for echo, else null */
+    TextFormat(boolean logprobs, String echo) {
+        this.logprobs = logprobs;
+        this.echo = echo;
+    }
+
+    @Override
+    public String idPrefix() {
+        return "cmpl-";
+    }
+
+    @Override
+    public ObjectNode response(Meta meta, List<GenerationResult> results, Usage usage) {
+        ObjectNode root = ResponseFormat.base(meta, "text_completion");
+        ArrayNode choices = root.putArray("choices");
+        for (int i = 0; i < results.size(); i++) {
+            GenerationResult r = results.get(i);
+            choice(choices.addObject(), i, (echo == null ? "" : echo) + r.text(), r.logprobs(), FinishReasons.of(r.finishReason()));
+        }
+        root.set("usage", ResponseFormat.usage(usage));
+        return root;
+    }
+
+    @Override
+    public ObjectNode opening(Meta meta, int index) {
+        if (echo == null) return null;
+        ObjectNode root = ResponseFormat.base(meta, "text_completion");
+        choice(root.putArray("choices").addObject(), index, echo, List.of(), null);
+        return root;
+    }
+
+    @Override
+    public ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> lps, String finishReason) {
+        ObjectNode root = ResponseFormat.base(meta, "text_completion");
+        choice(root.putArray("choices").addObject(), index, text, lps, finishReason);
+        return root;
+    }
+
+    @Override
+    public ObjectNode usageChunk(Meta meta, Usage usage) {
+        ObjectNode root = ResponseFormat.base(meta, "text_completion");
+        root.putArray("choices");
+        root.set("usage", ResponseFormat.usage(usage));
+        return root;
+    }
+
+    private void choice(ObjectNode c, int index, String text, List<TokenLogprob> lps, String finishReason) {
+        c.put("text", text);
+        c.put("index", index);
+        if (logprobs && !lps.isEmpty()) c.set("logprobs", legacyLogprobs(lps));
+        else c.putNull("logprobs");
+        if (finishReason == null) c.putNull("finish_reason");
+        else c.put("finish_reason", finishReason);
+    }
+
+    private static ObjectNode legacyLogprobs(List<TokenLogprob> lps) {
+        ObjectNode n = Json.object();
+        ArrayNode tokens = n.putArray("tokens");
+        ArrayNode values = n.putArray("token_logprobs");
+        ArrayNode top = n.putArray("top_logprobs");
+        ArrayNode offsets = n.putArray("text_offset");
+        int offset = 0;
+        for (TokenLogprob lp : lps) {
+            tokens.add(lp.text());
+            values.add(lp.logprob());
+            ObjectNode alts = top.addObject();
+            for (TokenLogprob.Alternative a : lp.top()) alts.put(a.text(), a.logprob());
+            offsets.add(offset);
+            offset += lp.text().length();
+        }
+        return n;
+    }
+}

@@ -1,0 +1,94 @@
+package io.backstop.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backstop.server.config.ModelConfig;
+import io.backstop.server.config.RequestDefaults;
+import io.backstop.server.config.ServerConfig;
+import io.backstop.server.http.BackstopServer;
+import io.backstop.server.route.ModelRegistry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Stream;
+
+/** The real server on a free loopback port, serving ../shared/models/stories260K/hf as "stories". */
+public final class TestServer implements AutoCloseable {
+    public static final String MODEL = "stories";
+    private final ModelRegistry registry;
+    private final BackstopServer server;
+
+    private TestServer(ServerConfig config) {
+        this.registry = new ModelRegistry(config.models(), 0);
+        this.server = new BackstopServer(config, registry).start();
+        registry.loadAll();
+    }
+
+    public static TestServer start() {
+        return start(c -> c);
+    }
+
+    /** Starts with the default test configuration, adjusted by {@code edit}. */
+    public static TestServer start(java.util.function.UnaryOperator<ServerConfig> edit) {
+        return new TestServer(edit.apply(config(2, 32)));
+    }
+
+    public static ServerConfig config(int maxInFlight, int queueSize) {
+        ModelConfig stories = new ModelConfig(MODEL, storiesDir(), null, "raw", maxInFlight, queueSize, true, RequestDefaults.none());
+        return new ServerConfig("127.0.0.1", 0, List.of(), 64 * 1024, 0, 600, List.of(stories));
+    }
+
+    public static Path shared() {
+        return Path.of(System.getProperty("backstop.shared", "../shared")).toAbsolutePath().normalize();
+    }
+
+    public static Path storiesDir() {
+        return shared().resolve("models/stories260K/hf");
+    }
+
+    public String baseUrl() {
+        return "http://127.0.0.1:" + server.port();
+    }
+
+    public BackstopServer server() {
+        return server;
+    }
+
+    public ModelRegistry registry() {
+        return registry;
+    }
+
+    /** llama2.c's greedy references: prompt, steps, prompt_ids, generated_ids, text. */
+    public static List<JsonNode> references() {
+        ObjectMapper json = new ObjectMapper();
+        try (Stream<Path> files = Files.list(shared().resolve("models/stories260K/reference"))) {
+            return files.sorted().map(f -> {
+                try {
+                    return json.readTree(f.toFile());
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** Tokens run.c generates for a reference: until position {@code steps}. */
+    public static int maxTokens(JsonNode ref) {
+        return ref.get("steps").asInt() - ref.get("prompt_ids").size() + 1;
+    }
+
+    /** The reference text minus its prompt: what a completion must return. */
+    public static String continuation(JsonNode ref) {
+        return ref.get("text").asText().substring(ref.get("prompt").asText().length());
+    }
+
+    @Override
+    public void close() {
+        server.close();
+        registry.close();
+    }
+}
