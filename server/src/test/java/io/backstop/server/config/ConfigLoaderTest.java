@@ -1,0 +1,112 @@
+package io.backstop.server.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+    @TempDir
+    Path tmp;
+
+    private Path write(String yaml) throws IOException {
+        Files.createDirectories(tmp.resolve("m1"));
+        Path f = tmp.resolve("backstop.yaml");
+        Files.writeString(f, yaml);
+        return f;
+    }
+
+    @Test
+    void readsEveryKeyAndResolvesPathsAgainstTheFile() throws IOException {
+        Path f = write("""
+                server:
+                  host: 0.0.0.0
+                  port: 9000
+                  api_keys: [a, b]
+                  max_body_bytes: 2048
+                  request_timeout_seconds: 30
+                engine:
+                  threads: 3
+                models:
+                  - name: m
+                    path: m1
+                    chat_template: raw
+                    max_in_flight: 1
+                    queue_size: 4
+                    embeddings: false
+                    defaults: {max_tokens: 9, temperature: 0.5, top_p: 0.9, top_k: 40, min_p: 0.05, repetition_penalty: 1.1}
+                """);
+        ServerConfig c = new ConfigLoader(Map.of()).load(f);
+        assertThat(c.host()).isEqualTo("0.0.0.0");
+        assertThat(c.port()).isEqualTo(9000);
+        assertThat(c.apiKeys()).containsExactly("a", "b");
+        assertThat(c.maxBodyBytes()).isEqualTo(2048);
+        assertThat(c.requestTimeoutSeconds()).isEqualTo(30);
+        assertThat(c.threads()).isEqualTo(3);
+        ModelConfig m = c.models().get(0);
+        assertThat(m.path()).isEqualTo(tmp.resolve("m1"));
+        assertThat(m.chatTemplate()).isEqualTo("raw");
+        assertThat(m.maxInFlight()).isEqualTo(1);
+        assertThat(m.queueSize()).isEqualTo(4);
+        assertThat(m.embeddings()).isFalse();
+        assertThat(m.defaults()).isEqualTo(new RequestDefaults(9, 0.5, 0.9, 40, 0.05, 1.1));
+    }
+
+    @Test
+    void defaultsAreSafe() throws IOException {
+        ServerConfig c = new ConfigLoader(Map.of()).load(write("models:\n  - {name: m, path: m1}\n"));
+        assertThat(c.host()).isEqualTo("127.0.0.1");
+        assertThat(c.port()).isEqualTo(8080);
+        assertThat(c.apiKeys()).isEmpty();
+        assertThat(c.maxBodyBytes()).isEqualTo(1024 * 1024);
+        assertThat(c.models().get(0).embeddings()).isTrue();
+    }
+
+    @Test
+    void environmentOverridesTheFile() throws IOException {
+        Path f = write("server: {port: 9000, api_keys: [a]}\nmodels:\n  - {name: m, path: m1}\n");
+        ServerConfig c = new ConfigLoader(Map.of("BACKSTOP_PORT", "9100", "BACKSTOP_API_KEYS", "x, y", "BACKSTOP_HOST", "::1")).load(f);
+        assertThat(c.port()).isEqualTo(9100);
+        assertThat(c.apiKeys()).containsExactly("x", "y");
+        assertThat(c.host()).isEqualTo("::1");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of("BACKSTOP_PORT", "http")).load(f))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("BACKSTOP_PORT");
+    }
+
+    @Test
+    void invalidFilesFailNamingTheKey() throws IOException {
+        record Case(String yaml, String message) {}
+        List<Case> cases = List.of(
+                new Case("server: {prot: 1}\n", "unknown key 'server.prot'"),
+                new Case("server: {port: high}\n", "server.port must be a whole number"),
+                new Case("server: {port: 70000}\n", "server.port must be between 0 and 65535"),
+                new Case("models:\n  - {name: m}\n", "models[0].path is required"),
+                new Case("models:\n  - {name: m, path: nowhere}\n", "models[0].path: model directory does not exist"),
+                new Case("models:\n  - {name: m, path: m1, defaults: {temperature: 7}}\n", "models[0].defaults.temperature must be between"),
+                new Case("models:\n  - {name: m, path: m1, colour: red}\n", "unknown key 'models[0].colour'"),
+                new Case("models:\n  - {name: m, path: m1}\n  - {name: m, path: m1}\n", "models[1].name: 'm' is used twice"),
+                new Case("models: {name: m}\n", "models must be a list"),
+                new Case("server: [1, 2]\n", "server must be a mapping"),
+                new Case("server: {port: 1\n", "is not valid YAML"));
+        for (Case c : cases) {
+            Path f = write(c.yaml());
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f)).as(c.yaml())
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(c.message());
+        }
+    }
+
+    @Test
+    void theShippedConfigurationsAreValid() {
+        Path models = Path.of(System.getProperty("backstop.root", "..")).resolve("models");
+        ServerConfig c = new ConfigLoader(Map.of()).load(models.resolve("backstop.yaml"));
+        assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("tjake/Llama-3.2-1B-Instruct-JQ4"));
+        ServerConfig example = new ConfigLoader(Map.of()).load(models.resolve("example.yaml"));
+        assertThat(example.models()).hasSize(2);
+    }
+}
