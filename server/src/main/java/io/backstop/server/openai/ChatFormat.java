@@ -66,6 +66,11 @@ final class ChatFormat implements ResponseFormat {
     }
 
     @Override
+    public ContentTemplate contentTemplate(Meta meta, int index) {
+        return ResponseFormat.template(chunk(meta, index, MARKER, java.util.List.of(), null), MARKER);
+    }
+
+    @Override
     public ObjectNode usageChunk(Meta meta, Usage usage) {
         ObjectNode root = ResponseFormat.base(meta, "chat.completion.chunk");
         root.putArray("choices");

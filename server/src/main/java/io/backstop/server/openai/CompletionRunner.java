@@ -137,6 +137,7 @@ final class CompletionRunner {
         private final SseWriter sse;
         private final ResponseFormat format;
         private final ResponseFormat.Meta meta;
+        private final ResponseFormat.ContentTemplate template;
         private final List<TokenLogprob> pending = new ArrayList<>();
         private boolean opened;
 
@@ -145,12 +146,14 @@ final class CompletionRunner {
             this.sse = sse;
             this.format = format;
             this.meta = meta;
+            this.template = format.contentTemplate(meta, index);
         }
 
         @Override
         public void onText(String delta) {
             open();
-            sse.event(format.chunk(meta, index, delta, drain(), null));
+            if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
+            else sse.event(format.chunk(meta, index, delta, drain(), null));
         }
 
         @Override

@@ -21,6 +21,26 @@ interface ResponseFormat {
     /** A content chunk; {@code finishReason} null for all but the last chunk of a choice. */
     ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> logprobs, String finishReason);
 
+    /**
+     * A content chunk's bytes around its JSON-quoted text, rendered once per choice so streaming a token
+     * costs one string escape and one write (the chunk must equal {@link #chunk} with no logprobs).
+     */
+    record ContentTemplate(byte[] before, byte[] after) {}
+
+    ContentTemplate contentTemplate(Meta meta, int index);
+
+    /** Splits a chunk rendered with a marker text into the bytes before and after the marker. */
+    static ContentTemplate template(com.fasterxml.jackson.databind.JsonNode chunk, String marker) {
+        String json = Json.write(chunk);
+        String quoted = "\"" + marker + "\"";
+        int at = json.indexOf(quoted);
+        if (at < 0 || json.indexOf(quoted, at + 1) >= 0) throw new IllegalStateException("marker not found once in " + json);
+        return new ContentTemplate(json.substring(0, at).getBytes(java.nio.charset.StandardCharsets.UTF_8),
+                json.substring(at + quoted.length()).getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    }
+
+    String MARKER = "@@backstop-content-7f3a@@";
+
     /** The last chunk when the client asked for usage: no choices, the usage of the whole request. */
     ObjectNode usageChunk(Meta meta, Usage usage);
 

@@ -15,6 +15,8 @@ final class SseWriter {
     private static final byte[] END = "\n\n".getBytes(StandardCharsets.US_ASCII);
     private static final byte[] DONE = "data: [DONE]\n\n".getBytes(StandardCharsets.US_ASCII);
 
+    private static final com.fasterxml.jackson.core.io.JsonStringEncoder ENCODER = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
+    private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
     private final OutputStream out;
     private boolean broken;
 
@@ -24,6 +26,20 @@ final class SseWriter {
 
     synchronized void event(JsonNode data) {
         write(Json.write(data).getBytes(StandardCharsets.UTF_8), true);
+    }
+
+    /** A content chunk from its pre-rendered template: one buffer, one write, one flush. */
+    synchronized void content(ResponseFormat.ContentTemplate t, String text) {
+        byte[] quoted = ENCODER.quoteAsUTF8(text);
+        buffer.reset();
+        buffer.writeBytes(PREFIX);
+        buffer.writeBytes(t.before());
+        buffer.write('"');
+        buffer.writeBytes(quoted);
+        buffer.write('"');
+        buffer.writeBytes(t.after());
+        buffer.writeBytes(END);
+        write(buffer.toByteArray(), false);
     }
 
     synchronized void done() {

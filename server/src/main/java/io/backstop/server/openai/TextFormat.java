@@ -51,6 +51,11 @@ final class TextFormat implements ResponseFormat {
     }
 
     @Override
+    public ContentTemplate contentTemplate(Meta meta, int index) {
+        return ResponseFormat.template(chunk(meta, index, MARKER, java.util.List.of(), null), MARKER);
+    }
+
+    @Override
     public ObjectNode usageChunk(Meta meta, Usage usage) {
         ObjectNode root = ResponseFormat.base(meta, "text_completion");
         root.putArray("choices");
