@@ -6,7 +6,12 @@ public final class ContextOverflowException extends EngineException {
     private final int limit;
 
     public ContextOverflowException(int promptTokens, int limit, int contextLength) {
-        super("prompt is " + promptTokens + " tokens but this model can take at most " + limit
+        this(promptTokens, limit, contextLength, false);
+    }
+
+    /** @param atLeast the count is a lower bound (the prompt was refused before tokenizing it all) */
+    public ContextOverflowException(int promptTokens, int limit, int contextLength, boolean atLeast) {
+        super("prompt is " + (atLeast ? "at least " : "") + promptTokens + " tokens but this model can take at most " + limit
                 + " (context length " + contextLength + "); shorten the prompt");
         this.promptTokens = promptTokens;
         this.limit = limit;

@@ -60,10 +60,23 @@ public final class Model implements AutoCloseable {
 
     /** Prompt token ids for a request, BOS included. */
     public int[] promptTokens(Prompt prompt) {
-        return switch (prompt) {
-            case Prompt.Text t -> tokenize(t.text(), true);
-            case Prompt.Chat c -> tokenize(renderChat(c.messages(), c.template()), true);
+        String text = switch (prompt) {
+            case Prompt.Text t -> t.text();
+            case Prompt.Chat c -> renderChat(c.messages(), c.template());
         };
+        rejectIfCertainlyTooLong(text);
+        return tokenize(text, true);
+    }
+
+    /**
+     * A text of N UTF-8 bytes needs at least N / maxTokenBytes tokens. Checking that first refuses a huge
+     * prompt at once instead of spending seconds tokenizing it only to refuse it then.
+     */
+    private void rejectIfCertainlyTooLong(String text) {
+        long minTokens = (long) text.length() / backend.vocabulary().maxTokenBytes(); // chars ≤ UTF-8 bytes
+        if (minTokens > backend.maxPositions()) {
+            throw new ContextOverflowException((int) Math.min(Integer.MAX_VALUE, minTokens), backend.maxPositions(), backend.info().contextLength(), true);
+        }
     }
 
     /**

@@ -32,6 +32,17 @@ class ContextLimitTest {
     }
 
     @Test
+    void aHugePromptIsRefusedWithoutTokenizingItAll() {
+        String prompt = "Once upon a time ".repeat(20_000); // 340 KB: tokenizing it would take minutes
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> TestModels.stories().generate(GenerationRequest.text(prompt).maxTokens(5).build()))
+                .isInstanceOf(ContextOverflowException.class)
+                .hasMessageContaining("at least")
+                .hasMessageContaining("506");
+        assertThat((System.nanoTime() - start) / 1e9).as("seconds").isLessThan(5);
+    }
+
+    @Test
     void generationEndsWithLengthAtTheLastUsablePosition() {
         String prompt = promptOfTokens(500);
         GenerationResult r = TestModels.stories().generate(GenerationRequest.text(prompt).greedy()

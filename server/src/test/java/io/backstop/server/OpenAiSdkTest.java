@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.openai.client.OpenAIClient;
 import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.RequestOptions;
 import com.openai.core.http.StreamResponse;
 import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
@@ -58,8 +59,9 @@ class OpenAiSdkTest {
         if (server != null) server.close();
     }
 
+    /** Validating responses: every object the server sends must have the fields OpenAI's schema requires. */
     private static OpenAIClient client(TestServer s, String apiKey) {
-        return OpenAIOkHttpClient.builder().baseUrl(s.baseUrl() + "/v1").apiKey(apiKey).maxRetries(0).build();
+        return OpenAIOkHttpClient.builder().baseUrl(s.baseUrl() + "/v1").apiKey(apiKey).maxRetries(0).responseValidation(true).build();
     }
 
     static Stream<Arguments> references() {
@@ -201,13 +203,19 @@ class OpenAiSdkTest {
         CompletionCreateParams params = greedyCompletion(ref)
                 .streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build();
         List<Completion> chunks;
-        try (StreamResponse<Completion> stream = client.completions().createStreaming(params)) {
+        // OpenAI itself streams "finish_reason": null until a choice's last chunk, which the SDK's schema
+        // (finish_reason required) rejects when validating; so this one call reads without validation.
+        RequestOptions lenient = RequestOptions.builder().responseValidation(false).build();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(params, lenient)) {
             chunks = stream.stream().toList();
         }
         List<Completion> withChoices = chunks.stream().filter(ch -> !ch.choices().isEmpty()).toList();
         StringBuilder text = new StringBuilder();
         withChoices.forEach(ch -> text.append(ch.choices().get(0).text()));
         assertThat(text.toString()).isEqualTo(TestServer.continuation(ref));
+        for (int i = 0; i < withChoices.size() - 1; i++) {
+            assertThat(withChoices.get(i).choices().get(0)._finishReason().isNull()).as("finish_reason of chunk %d is null", i).isTrue();
+        }
         assertThat(withChoices.getLast().choices().get(0).finishReason()).isEqualTo(endsOnBos(ref)
                 ? CompletionChoice.FinishReason.STOP : CompletionChoice.FinishReason.LENGTH);
         var usage = chunks.getLast().usage().orElseThrow();
@@ -397,10 +405,145 @@ class OpenAiSdkTest {
         assertThat(e.headers().values("X-Request-Id")).hasSize(1);
         assertThat(e.body().toString()).contains("temperature");
         JsonNode body = e.body().convert(JsonNode.class);
-        assertThat(body.has("error") ? body.get("error") : body).extracting(b -> {
-            List<String> keys = new ArrayList<>();
-            b.fieldNames().forEachRemaining(keys::add);
-            return keys;
-        }).asInstanceOf(org.assertj.core.api.InstanceOfAssertFactories.LIST).containsExactlyInAnyOrder("message", "type", "param", "code");
+        JsonNode error = body.has("error") ? body.get("error") : body;
+        List<String> keys = new ArrayList<>();
+        error.fieldNames().forEachRemaining(keys::add);
+        assertThat(keys).containsExactlyInAnyOrder("message", "type", "param", "code");
+        assertThat(error.get("param").asText()).isEqualTo("temperature");
+    }
+
+    // beyond the basics: what SDK users also reach for
+
+    @Test
+    void streamedChoicesOfNAreIndexedAndMatchTheWholeResponse() {
+        ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage("Once upon a time").temperature(1.0).seed(99L).n(2L).maxTokens(30L);
+        ChatCompletion whole = client.chat().completions().create(b.build());
+        List<ChatCompletionChunk> chunks;
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(
+                b.streamOptions(ChatCompletionStreamOptions.builder().includeUsage(true).build()).build())) {
+            chunks = stream.stream().toList();
+        }
+        for (int i = 0; i < 2; i++) {
+            long index = i;
+            List<ChatCompletionChunk.Choice> mine = chunks.stream().flatMap(ch -> ch.choices().stream())
+                    .filter(c -> c.index() == index).toList();
+            assertThat(mine.get(0).delta().role()).contains(ChatCompletionChunk.Choice.Delta.Role.ASSISTANT);
+            assertThat(mine.stream().filter(c -> c.finishReason().isPresent())).hasSize(1);
+            assertThat(mine.getLast().finishReason()).isPresent();
+            StringBuilder text = new StringBuilder();
+            mine.forEach(c -> c.delta().content().ifPresent(text::append));
+            assertThat(text.toString()).as("choice %d", i).isEqualTo(whole.choices().get(i).message().content().orElseThrow());
+        }
+        assertThat(chunks.getLast().usage().orElseThrow().completionTokens()).isEqualTo(whole.usage().orElseThrow().completionTokens());
+    }
+
+    @Test
+    void textContentPartsAreJoinedIntoThePrompt() {
+        JsonNode ref = reference("Lily and Tom went to the park");
+        ChatCompletion c = client.chat().completions().create(ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessageOfArrayOfContentParts(List.of(
+                        com.openai.models.chat.completions.ChatCompletionContentPart.ofText(
+                                com.openai.models.chat.completions.ChatCompletionContentPartText.builder().text("Lily and Tom ").build()),
+                        com.openai.models.chat.completions.ChatCompletionContentPart.ofText(
+                                com.openai.models.chat.completions.ChatCompletionContentPartText.builder().text("went to the park").build())))
+                .temperature(0.0).maxCompletionTokens((long) TestServer.maxTokens(ref)).build());
+        assertThat(c.choices().get(0).message().content()).contains(TestServer.continuation(ref));
+    }
+
+    @Test
+    void stopSequencesEndTheTextBeforeTheStopInBothModes() {
+        JsonNode ref = reference("The little dog was sad because");
+        String continuation = TestServer.continuation(ref);
+        String expected = continuation.substring(0, continuation.indexOf('.'));
+        ChatCompletionCreateParams params = greedyChat(ref).stop(".").build();
+        ChatCompletion c = client.chat().completions().create(params);
+        assertThat(c.choices().get(0).message().content()).contains(expected);
+        assertThat(c.choices().get(0).finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.STOP);
+
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(params)) {
+            stream.stream().flatMap(ch -> ch.choices().stream()).forEach(ch -> ch.delta().content().ifPresent(text::append));
+        }
+        assertThat(text.toString()).isEqualTo(expected);
+    }
+
+    @Test
+    void aPromptLongerThanTheContextIsABadRequestStreamingOrNot() {
+        String longPrompt = "Once upon a time there was a dog. ".repeat(60);
+        ChatCompletionCreateParams.Builder b = ChatCompletionCreateParams.builder().model(MODEL)
+                .addUserMessage(longPrompt).maxTokens(5L);
+        assertThatThrownBy(() -> client.chat().completions().create(b.build()))
+                .isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.code()).contains("context_length_exceeded"));
+        assertThatThrownBy(() -> {
+            try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(b.build())) {
+                stream.stream().toList();
+            }
+        }).isInstanceOfSatisfying(BadRequestException.class, e -> assertThat(e.code()).contains("context_length_exceeded"));
+    }
+
+    @Test
+    void streamedLogprobsCoverEveryToken() {
+        JsonNode ref = reference("The little dog was sad because");
+        List<ChatCompletionTokenLogprob> all = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                .model(MODEL).addUserMessage(prompt(ref)).temperature(0.0).maxTokens(20L).logprobs(true).topLogprobs(2L).build())) {
+            stream.stream().flatMap(ch -> ch.choices().stream()).forEach(ch -> {
+                ch.delta().content().ifPresent(text::append);
+                ch.logprobs().flatMap(l -> l.content()).ifPresent(all::addAll);
+            });
+        }
+        assertThat(all).hasSize(20);
+        assertThat(all).allSatisfy(t -> assertThat(t.topLogprobs()).hasSize(2));
+        assertThat(all.stream().map(ChatCompletionTokenLogprob::token).reduce("", String::concat)).isEqualTo(text.toString());
+        assertThat(TestServer.continuation(ref)).startsWith(text.toString());
+    }
+
+    @Test
+    void legacyLogprobsAndEcho() {
+        JsonNode ref = reference("The little dog was sad because");
+        Completion c = client.completions().create(CompletionCreateParams.builder().model(MODEL).prompt(prompt(ref))
+                .temperature(0.0).maxTokens(20L).logprobs(2L).echo(true).build());
+        CompletionChoice choice = c.choices().get(0);
+        String generated = TestServer.continuation(ref).substring(0, choice.text().length() - prompt(ref).length());
+        assertThat(choice.text()).isEqualTo(prompt(ref) + generated);
+        var lp = choice.logprobs().orElseThrow();
+        List<String> tokens = lp.tokens().orElseThrow();
+        assertThat(tokens).hasSize(20);
+        assertThat(String.join("", tokens)).isEqualTo(generated);
+        assertThat(lp.tokenLogprobs().orElseThrow()).hasSize(20).allSatisfy(x -> assertThat(x).isLessThanOrEqualTo(0.0));
+        assertThat(lp.topLogprobs().orElseThrow()).hasSize(20);
+    }
+
+    // text_offset counts over the whole returned text: across streamed chunks, and after an echoed prompt
+
+    @Test
+    void streamedLegacyTextOffsetsCountFromTheStartOfTheText() {
+        JsonNode ref = reference("The little dog was sad because");
+        List<Long> offsets = new ArrayList<>();
+        StringBuilder text = new StringBuilder();
+        try (StreamResponse<Completion> stream = client.completions().createStreaming(greedyCompletion(ref).maxTokens(4L).logprobs(1L).build(),
+                RequestOptions.builder().responseValidation(false).build())) {
+            stream.stream().flatMap(ch -> ch.choices().stream()).forEach(ch -> {
+                ch.logprobs().flatMap(CompletionChoice.Logprobs::textOffset).ifPresent(offsets::addAll);
+                text.append(ch.text());
+            });
+        }
+        Completion whole = client.completions().create(greedyCompletion(ref).maxTokens(4L).logprobs(1L).build());
+        assertThat(text.toString()).isEqualTo(whole.choices().get(0).text());
+        assertThat(offsets).isEqualTo(whole.choices().get(0).logprobs().orElseThrow().textOffset().orElseThrow());
+    }
+
+    @Test
+    void echoedLegacyTextOffsetsPointIntoTheReturnedText() {
+        JsonNode ref = reference("The little dog was sad because");
+        CompletionChoice choice = client.completions().create(greedyCompletion(ref).maxTokens(4L).logprobs(1L).echo(true).build()).choices().get(0);
+        var lp = choice.logprobs().orElseThrow();
+        List<String> tokens = lp.tokens().orElseThrow();
+        List<Long> offsets = lp.textOffset().orElseThrow();
+        for (int i = 0; i < tokens.size(); i++) {
+            assertThat(choice.text().substring(Math.toIntExact(offsets.get(i)))).as("token %d %s", i, tokens.get(i)).startsWith(tokens.get(i));
+        }
     }
 }

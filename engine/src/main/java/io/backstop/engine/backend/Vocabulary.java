@@ -12,6 +12,9 @@ public interface Vocabulary {
 
     boolean isSpecial(int tokenId);
 
+    /** The most bytes any token stands for: a text of N bytes needs at least N / this many tokens. */
+    int maxTokenBytes();
+
     /**
      * True for sentencepiece-style tokenizers that prepend a space to the text before encoding:
      * the decoder then strips one leading space at the very start of a sequence.

@@ -11,6 +11,8 @@ import java.util.List;
 final class TextFormat implements ResponseFormat {
     private final boolean logprobs;
     private final String echo;
+    /** Per choice: where the next token's text starts in that choice's returned text (streams span chunks). */
+    private final java.util.Map<Integer, Integer> offsets = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param echo the prompt when the client asked for echo, else null */
     TextFormat(boolean logprobs, String echo) {
@@ -66,27 +68,29 @@ final class TextFormat implements ResponseFormat {
     private void choice(ObjectNode c, int index, String text, List<TokenLogprob> lps, String finishReason) {
         c.put("text", text);
         c.put("index", index);
-        if (logprobs && !lps.isEmpty()) c.set("logprobs", legacyLogprobs(lps));
+        if (logprobs && !lps.isEmpty()) c.set("logprobs", legacyLogprobs(index, lps));
         else c.putNull("logprobs");
         if (finishReason == null) c.putNull("finish_reason");
         else c.put("finish_reason", finishReason);
     }
 
-    private static ObjectNode legacyLogprobs(List<TokenLogprob> lps) {
+    private ObjectNode legacyLogprobs(int index, List<TokenLogprob> lps) {
         ObjectNode n = Json.object();
         ArrayNode tokens = n.putArray("tokens");
         ArrayNode values = n.putArray("token_logprobs");
         ArrayNode top = n.putArray("top_logprobs");
-        ArrayNode offsets = n.putArray("text_offset");
-        int offset = 0;
+        ArrayNode textOffsets = n.putArray("text_offset");
+        // offsets count from the start of the returned text, which begins with the prompt when echoing
+        int offset = this.offsets.getOrDefault(index, echo == null ? 0 : echo.length());
         for (TokenLogprob lp : lps) {
             tokens.add(lp.text());
             values.add(lp.logprob());
             ObjectNode alts = top.addObject();
             for (TokenLogprob.Alternative a : lp.top()) alts.put(a.text(), a.logprob());
-            offsets.add(offset);
+            textOffsets.add(offset);
             offset += lp.text().length();
         }
+        this.offsets.put(index, offset);
         return n;
     }
 }

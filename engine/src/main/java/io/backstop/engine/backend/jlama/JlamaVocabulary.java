@@ -21,6 +21,7 @@ final class JlamaVocabulary implements Vocabulary {
     private final byte[][] bytes;
     private final boolean[] special;
     private final boolean stripsLeadingSpace;
+    private final int maxTokenBytes;
 
     JlamaVocabulary(Tokenizer tokenizer, int vocabSize) {
         TokenizerModel m = tokenizer.getModel();
@@ -43,6 +44,9 @@ final class JlamaVocabulary implements Vocabulary {
             }
         }
         this.stripsLeadingSpace = prependsSpace(tokenizer);
+        int longest = 1;
+        for (byte[] b : bytes) longest = Math.max(longest, b.length);
+        this.maxTokenBytes = longest;
     }
 
     private static byte[] toBytes(TokenizerModel m, String piece) {
@@ -92,6 +96,11 @@ final class JlamaVocabulary implements Vocabulary {
     @Override
     public boolean isSpecial(int tokenId) {
         return tokenId >= 0 && tokenId < special.length && special[tokenId];
+    }
+
+    @Override
+    public int maxTokenBytes() {
+        return maxTokenBytes;
     }
 
     @Override
