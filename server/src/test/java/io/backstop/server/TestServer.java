@@ -20,10 +20,15 @@ public final class TestServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final BackstopServer server;
 
-    private TestServer(ServerConfig config) {
+    private TestServer(ServerConfig config, io.backstop.server.route.RouteTable routes) {
         this.registry = new ModelRegistry(config.models(), 0);
-        this.server = new BackstopServer(config, registry).start();
+        this.server = new BackstopServer(config, registry, routes).start();
         registry.loadAll();
+    }
+
+    /** With remote providers and routes (the route table is built by the test, e.g. with fixed jitter). */
+    public static TestServer startRouted(ServerConfig config, io.backstop.server.route.RouteTable routes) {
+        return new TestServer(config, routes);
     }
 
     public static TestServer start() {
@@ -32,7 +37,7 @@ public final class TestServer implements AutoCloseable {
 
     /** Starts with the default test configuration, adjusted by {@code edit}. */
     public static TestServer start(java.util.function.UnaryOperator<ServerConfig> edit) {
-        return new TestServer(edit.apply(config(2, 32)));
+        return new TestServer(edit.apply(config(2, 32)), io.backstop.server.route.RouteTable.empty());
     }
 
     public static ServerConfig config(int maxInFlight, int queueSize) {

@@ -78,8 +78,15 @@ public final class ServeCommand implements Callable<Integer> {
             System.err.println("backstop serve: " + e.getMessage());
             return 1;
         }
+        io.backstop.server.route.RouteTable routes;
+        try {
+            routes = new io.backstop.server.route.RouteTable(c.providers(), c.routes(), env);
+        } catch (ConfigException e) {
+            System.err.println("backstop serve: " + e.getMessage());
+            return 1;
+        }
         ModelRegistry registry = new ModelRegistry(c.models(), c.threads());
-        BackstopServer server = new BackstopServer(c, registry).start();
+        BackstopServer server = new BackstopServer(c, registry, routes).start();
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
@@ -95,7 +102,9 @@ public final class ServeCommand implements Callable<Integer> {
             registry.close();
             return 1;
         }
-        System.err.println("backstop: ready: " + String.join(", ", registry.names())
+        List<String> served = new ArrayList<>(routes.routeNames());
+        served.addAll(registry.names());
+        System.err.println("backstop: ready: " + String.join(", ", served)
                 + (c.apiKeys().isEmpty() ? "" : " (API keys required)"));
         stopped.await();
         return 0;
@@ -118,13 +127,13 @@ public final class ServeCommand implements Callable<Integer> {
             c = loader.load(file);
             if (c.models().isEmpty()) throw new ConfigException(file + ": no models configured (add one under 'models:')");
         }
-        if (host != null) c = new ServerConfig(host, c.port(), c.apiKeys(), c.maxBodyBytes(), c.threads(), c.requestTimeoutSeconds(), c.models());
+        if (host != null) c = c.withHost(host);
         if (port != null) {
             if (port < 0 || port > 65535) throw new ConfigException("--port must be between 0 and 65535, got " + port);
             c = c.withPort(port);
         }
         if (!apiKeys.isEmpty()) c = c.withApiKeys(apiKeys);
-        if (threads != null) c = new ServerConfig(c.host(), c.port(), c.apiKeys(), c.maxBodyBytes(), threads, c.requestTimeoutSeconds(), c.models());
+        if (threads != null) c = c.withThreads(threads);
         return c;
     }
 

@@ -22,10 +22,16 @@ import java.util.Set;
  */
 public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("server", "engine", "models");
+    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes");
     private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds");
     private static final Set<String> ENGINE = Set.of("threads");
     private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults");
+    private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
+            "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
+    private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
+    private static final Set<String> BREAKER = Set.of("failure_rate_percent", "window", "minimum_calls", "consecutive_failures", "open_ms", "half_open_calls");
+    private static final Set<String> ROUTE = Set.of("name", "targets");
+    private static final Set<String> TARGET = Set.of("target", "max_tokens", "temperature");
     private static final Set<String> DEFAULTS = Set.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty");
 
     private final Map<String, String> env;
@@ -51,13 +57,31 @@ public final class ConfigLoader {
         known(server, SERVER, "server.");
         known(engine, ENGINE, "engine.");
         List<ModelConfig> models = new ArrayList<>();
-        JsonNode list = root.path("models");
-        if (!list.isMissingNode() && !list.isArray()) throw new ConfigException("models must be a list");
+        JsonNode list = list(root, "models");
         Set<String> names = new HashSet<>();
         for (int i = 0; i < list.size(); i++) {
             ModelConfig m = model(list.get(i), "models[" + i + "]", base);
             if (!names.add(m.name())) throw new ConfigException("models[" + i + "].name: '" + m.name() + "' is used twice");
             models.add(m);
+        }
+        List<ProviderConfig> providers = new ArrayList<>();
+        JsonNode plist = list(root, "providers");
+        for (int i = 0; i < plist.size(); i++) {
+            ProviderConfig p = provider(plist.get(i), "providers[" + i + "]");
+            if (p.name().equals(RouteConfig.Target.LOCAL)) throw new ConfigException("providers[" + i + "].name: 'local' is reserved for this server's own models");
+            if (!names.add(p.name())) throw new ConfigException("providers[" + i + "].name: '" + p.name() + "' is already used by a model or provider");
+            providers.add(p);
+        }
+        List<RouteConfig> routes = new ArrayList<>();
+        JsonNode rlist = list(root, "routes");
+        Set<String> localNames = new HashSet<>();
+        models.forEach(m -> localNames.add(m.name()));
+        Set<String> providerNames = new HashSet<>();
+        providers.forEach(p -> providerNames.add(p.name()));
+        for (int i = 0; i < rlist.size(); i++) {
+            RouteConfig r = route(rlist.get(i), "routes[" + i + "]", localNames, providerNames);
+            if (!names.add(r.name())) throw new ConfigException("routes[" + i + "].name: '" + r.name() + "' is already used by a model, provider or route");
+            routes.add(r);
         }
         ServerConfig c = new ServerConfig(
                 text(server, "host", "server.host", ServerConfig.DEFAULT_HOST),
@@ -66,7 +90,7 @@ public final class ConfigLoader {
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
                 integer(engine, "threads", "engine.threads", 0, 0, 1024),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models);
+                models, providers, routes);
         return applyEnvironment(c);
     }
 
@@ -85,7 +109,7 @@ public final class ConfigLoader {
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
         int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, 1024);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models());
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -127,6 +151,104 @@ public final class ConfigLoader {
                 integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, 64),
                 integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, 100_000),
                 emb.isMissingNode() || emb.asBoolean(), defaults);
+    }
+
+    private static JsonNode list(JsonNode root, String field) {
+        JsonNode n = root.path(field);
+        if (n.isMissingNode() || n.isNull()) return YAML.createArrayNode();
+        if (!n.isArray()) throw new ConfigException(field + " must be a list");
+        return n;
+    }
+
+    private static ProviderConfig provider(JsonNode n, String key) {
+        if (!n.isObject()) throw new ConfigException(key + " must be a mapping with name and base_url");
+        known(n, PROVIDER, key + ".");
+        String name = text(n, "name", key + ".name", null);
+        if (name == null || name.isBlank()) throw new ConfigException(key + ".name is required");
+        String url = text(n, "base_url", key + ".base_url", null);
+        if (url == null) throw new ConfigException(key + ".base_url is required (e.g. https://api.openai.com/v1)");
+        java.net.URI uri;
+        try {
+            uri = java.net.URI.create(url.endsWith("/") ? url.substring(0, url.length() - 1) : url);
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException(key + ".base_url is not a URL: " + url);
+        }
+        if (!"http".equals(uri.getScheme()) && !"https".equals(uri.getScheme())) throw new ConfigException(key + ".base_url must start with http:// or https://");
+        String keyEnv = text(n, "api_key_env", key + ".api_key_env", null);
+        if (keyEnv != null && !keyEnv.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+            throw new ConfigException(key + ".api_key_env must name an environment variable (the key itself never goes in this file)");
+        }
+        JsonNode r = object(n, "retry", key + ".retry");
+        known(r, RETRY, key + ".retry.");
+        ProviderConfig.RetryPolicy rd = ProviderConfig.RetryPolicy.defaults();
+        ProviderConfig.RetryPolicy retry = new ProviderConfig.RetryPolicy(
+                integer(r, "max_attempts", key + ".retry.max_attempts", rd.maxAttempts(), 1, 20),
+                millis(r, "initial_backoff_ms", key + ".retry.initial_backoff_ms", rd.initialBackoff()),
+                millis(r, "max_backoff_ms", key + ".retry.max_backoff_ms", rd.maxBackoff()));
+        JsonNode b = object(n, "breaker", key + ".breaker");
+        known(b, BREAKER, key + ".breaker.");
+        ProviderConfig.BreakerPolicy bd = ProviderConfig.BreakerPolicy.defaults();
+        ProviderConfig.BreakerPolicy breaker = new ProviderConfig.BreakerPolicy(
+                integer(b, "failure_rate_percent", key + ".breaker.failure_rate_percent", bd.failureRatePercent(), 1, 100),
+                integer(b, "window", key + ".breaker.window", bd.window(), 1, 10_000),
+                integer(b, "minimum_calls", key + ".breaker.minimum_calls", bd.minimumCalls(), 1, 10_000),
+                integer(b, "consecutive_failures", key + ".breaker.consecutive_failures", bd.consecutiveFailures(), 1, 10_000),
+                millis(b, "open_ms", key + ".breaker.open_ms", bd.openFor()),
+                integer(b, "half_open_calls", key + ".breaker.half_open_calls", bd.halfOpenCalls(), 1, 1000));
+        ProviderConfig d = ProviderConfig.of(name, uri, keyEnv);
+        JsonNode extras = n.path("pass_extras");
+        if (!extras.isMissingNode() && !extras.isBoolean()) throw new ConfigException(key + ".pass_extras must be true or false");
+        return new ProviderConfig(name, uri, keyEnv,
+                millis(n, "connect_timeout_ms", key + ".connect_timeout_ms", d.connectTimeout()),
+                millis(n, "first_byte_timeout_ms", key + ".first_byte_timeout_ms", d.firstByteTimeout()),
+                millis(n, "idle_timeout_ms", key + ".idle_timeout_ms", d.idleTimeout()),
+                millis(n, "deadline_ms", key + ".deadline_ms", d.deadline()),
+                retry, breaker, extras.asBoolean(false));
+    }
+
+    private static java.time.Duration millis(JsonNode n, String field, String key, java.time.Duration fallback) {
+        Integer v = optionalInt(n, field, key, 1, 24 * 3600 * 1000);
+        return v == null ? fallback : java.time.Duration.ofMillis(v);
+    }
+
+    /** Targets are "provider:model" (or "local:model"), as a string or as {target: …, max_tokens, temperature}. */
+    private static RouteConfig route(JsonNode n, String key, Set<String> localModels, Set<String> providers) {
+        if (!n.isObject()) throw new ConfigException(key + " must be a mapping with name and targets");
+        known(n, ROUTE, key + ".");
+        String name = text(n, "name", key + ".name", null);
+        if (name == null || name.isBlank()) throw new ConfigException(key + ".name is required");
+        JsonNode ts = n.path("targets");
+        if (!ts.isArray() || ts.isEmpty()) throw new ConfigException(key + ".targets must be a non-empty list of provider:model");
+        List<RouteConfig.Target> targets = new ArrayList<>();
+        for (int j = 0; j < ts.size(); j++) {
+            String tk = key + ".targets[" + j + "]";
+            JsonNode t = ts.get(j);
+            String spec;
+            Integer maxTokens = null;
+            Double temperature = null;
+            if (t.isTextual()) {
+                spec = t.asText();
+            } else if (t.isObject()) {
+                known(t, TARGET, tk + ".");
+                spec = text(t, "target", tk + ".target", null);
+                if (spec == null) throw new ConfigException(tk + ".target is required (provider:model)");
+                maxTokens = optionalInt(t, "max_tokens", tk + ".max_tokens", 1, Integer.MAX_VALUE);
+                temperature = optionalDouble(t, "temperature", tk + ".temperature", 0, 2);
+            } else {
+                throw new ConfigException(tk + " must be 'provider:model' or a mapping with target");
+            }
+            int colon = spec.indexOf(':');
+            if (colon <= 0 || colon == spec.length() - 1) throw new ConfigException(tk + ": '" + spec + "' must be provider:model (e.g. openai:gpt-4o-mini or local:" + (localModels.isEmpty() ? "NAME" : localModels.iterator().next()) + ")");
+            String provider = spec.substring(0, colon);
+            String model = spec.substring(colon + 1);
+            if (provider.equals(RouteConfig.Target.LOCAL)) {
+                if (!localModels.contains(model)) throw new ConfigException(tk + ": unknown local model '" + model + "' (models: " + String.join(", ", new java.util.TreeSet<>(localModels)) + ")");
+            } else if (!providers.contains(provider)) {
+                throw new ConfigException(tk + ": unknown provider '" + provider + "' (providers: " + String.join(", ", new java.util.TreeSet<>(providers)) + ")");
+            }
+            targets.add(new RouteConfig.Target(provider, model, maxTokens, temperature));
+        }
+        return new RouteConfig(name, targets);
     }
 
     private static void known(JsonNode n, Set<String> keys, String prefix) {

@@ -12,7 +12,8 @@ import java.util.List;
  * @param requestTimeoutSeconds a generation running longer is cancelled (0 = no limit)
  */
 public record ServerConfig(String host, int port, List<String> apiKeys, long maxBodyBytes, int threads,
-                           int requestTimeoutSeconds, List<ModelConfig> models) {
+                           int requestTimeoutSeconds, List<ModelConfig> models, List<ProviderConfig> providers,
+                           List<RouteConfig> routes) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -21,21 +22,41 @@ public record ServerConfig(String host, int port, List<String> apiKeys, long max
     public ServerConfig {
         apiKeys = List.copyOf(apiKeys);
         models = List.copyOf(models);
+        providers = providers == null ? List.of() : List.copyOf(providers);
+        routes = routes == null ? List.of() : List.copyOf(routes);
+    }
+
+    /** Without providers and routes: local models only. */
+    public ServerConfig(String host, int port, List<String> apiKeys, long maxBodyBytes, int threads,
+                        int requestTimeoutSeconds, List<ModelConfig> models) {
+        this(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, List.of(), List.of());
+    }
+
+    public ServerConfig withRouting(List<ProviderConfig> p, List<RouteConfig> r) {
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, p, r);
+    }
+
+    public ServerConfig withHost(String h) {
+        return new ServerConfig(h, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
+    }
+
+    public ServerConfig withThreads(int t) {
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, t, requestTimeoutSeconds, models, providers, routes);
     }
 
     public ServerConfig withPort(int p) {
-        return new ServerConfig(host, p, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models);
+        return new ServerConfig(host, p, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
-        return new ServerConfig(host, port, keys, maxBodyBytes, threads, requestTimeoutSeconds, models);
+        return new ServerConfig(host, port, keys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
     }
 
     public ServerConfig withMaxBodyBytes(long bytes) {
-        return new ServerConfig(host, port, apiKeys, bytes, threads, requestTimeoutSeconds, models);
+        return new ServerConfig(host, port, apiKeys, bytes, threads, requestTimeoutSeconds, models, providers, routes);
     }
 
     public ServerConfig withModels(List<ModelConfig> m) {
-        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, m);
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, m, providers, routes);
     }
 }

@@ -29,18 +29,24 @@ public final class BackstopServer implements AutoCloseable {
 
     private final ServerConfig config;
     private final ModelRegistry models;
+    private final io.backstop.server.route.RouteTable routes;
     private final RequestLog requestLog = new RequestLog(1000);
     private final ApiKeyAuth auth;
     private Javalin app;
 
     public BackstopServer(ServerConfig config, ModelRegistry models) {
+        this(config, models, io.backstop.server.route.RouteTable.empty());
+    }
+
+    public BackstopServer(ServerConfig config, ModelRegistry models, io.backstop.server.route.RouteTable routes) {
         this.config = config;
         this.models = models;
+        this.routes = routes;
         this.auth = new ApiKeyAuth(config.apiKeys());
     }
 
     public BackstopServer start() {
-        ModelsHandler modelsHandler = new ModelsHandler(models);
+        ModelsHandler modelsHandler = new ModelsHandler(models, routes);
         TokenizeHandler tokenize = new TokenizeHandler(models);
         app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
@@ -50,8 +56,8 @@ public final class BackstopServer implements AutoCloseable {
         app.before(this::identifyAndAuthenticate);
         app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
         app.get("/ready", this::ready);
-        app.post("/v1/chat/completions", new ChatCompletionsHandler(models, requestLog, config.requestTimeoutSeconds()));
-        app.post("/v1/completions", new CompletionsHandler(models, requestLog, config.requestTimeoutSeconds()));
+        app.post("/v1/chat/completions", new ChatCompletionsHandler(models, routes, requestLog, config.requestTimeoutSeconds()));
+        app.post("/v1/completions", new CompletionsHandler(models, routes, requestLog, config.requestTimeoutSeconds()));
         app.get("/v1/models", modelsHandler::list);
         app.get("/v1/models/{id}", modelsHandler::get);
         app.post("/v1/embeddings", new EmbeddingsHandler(models));

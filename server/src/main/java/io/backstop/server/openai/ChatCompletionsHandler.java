@@ -5,6 +5,7 @@ import io.backstop.engine.ChatMessage;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
 import io.backstop.server.route.ModelRegistry;
+import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import java.util.ArrayList;
@@ -12,13 +13,20 @@ import java.util.List;
 
 /** POST /v1/chat/completions. */
 public final class ChatCompletionsHandler implements Handler {
+    private static final RoutedCompletion.Endpoint ENDPOINT = new RoutedCompletion.Endpoint("/chat/completions", true,
+            f -> Prompt.chat(messages(f.node("messages"))), common -> new ChatFormat(common.logprobs() != null));
+
     private final ModelRegistry models;
+    private final RouteTable routes;
     private final CompletionRunner runner;
+    private final RoutedCompletion routed;
     private final int timeoutSeconds;
 
-    public ChatCompletionsHandler(ModelRegistry models, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
+    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
         this.models = models;
+        this.routes = routes;
         this.runner = new CompletionRunner(log);
+        this.routed = new RoutedCompletion(models, routes, runner, timeoutSeconds);
         this.timeoutSeconds = timeoutSeconds;
     }
 
@@ -26,11 +34,18 @@ public final class ChatCompletionsHandler implements Handler {
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String name = f.requiredString("model");
+        var route = routes.route(name);
+        if (route != null) {
+            routed.run(ctx, route, f, ENDPOINT);
+            return;
+        }
         List<ChatMessage> messages = messages(f.node("messages"));
         RequestMapper.Common common = RequestMapper.common(f, true);
         Model model = models.get(name);
         var requests = RequestMapper.requests(f, Prompt.chat(messages), common, models.config(name).defaults(), timeoutSeconds);
-        runner.run(ctx, model, requests, new ChatFormat(common.logprobs() != null), common);
+        ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
+        ctx.header(RoutedCompletion.MODEL_HEADER, name);
+        runner.run(ctx, model, requests, ENDPOINT.format().apply(common), common);
     }
 
     static List<ChatMessage> messages(JsonNode n) {

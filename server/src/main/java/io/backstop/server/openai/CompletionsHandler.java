@@ -4,18 +4,23 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
 import io.backstop.server.route.ModelRegistry;
+import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 
 /** POST /v1/completions (the legacy text completion API). */
 public final class CompletionsHandler implements Handler {
     private final ModelRegistry models;
+    private final RouteTable routes;
     private final CompletionRunner runner;
+    private final RoutedCompletion routed;
     private final int timeoutSeconds;
 
-    public CompletionsHandler(ModelRegistry models, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
+    public CompletionsHandler(ModelRegistry models, RouteTable routes, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
         this.models = models;
+        this.routes = routes;
         this.runner = new CompletionRunner(log);
+        this.routed = new RoutedCompletion(models, routes, runner, timeoutSeconds);
         this.timeoutSeconds = timeoutSeconds;
     }
 
@@ -27,11 +32,20 @@ public final class CompletionsHandler implements Handler {
         if (f.has("suffix")) throw ApiException.unsupported("suffix", "suffix (insertion) is not supported yet");
         Integer bestOf = f.integer("best_of");
         if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "best_of other than 1 is not supported yet");
-        boolean echo = Boolean.TRUE.equals(f.bool("echo"));
+        String echo = Boolean.TRUE.equals(f.bool("echo")) ? prompt : null;
+        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> Prompt.text(prompt),
+                common -> new TextFormat(common.logprobs() != null, echo));
+        var route = routes.route(name);
+        if (route != null) {
+            routed.run(ctx, route, f, endpoint);
+            return;
+        }
         RequestMapper.Common common = RequestMapper.common(f, false);
         Model model = models.get(name);
         var requests = RequestMapper.requests(f, Prompt.text(prompt), common, models.config(name).defaults(), timeoutSeconds);
-        runner.run(ctx, model, requests, new TextFormat(common.logprobs() != null, echo ? prompt : null), common);
+        ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
+        ctx.header(RoutedCompletion.MODEL_HEADER, name);
+        runner.run(ctx, model, requests, endpoint.format().apply(common), common);
     }
 
     /** A string, or an array holding exactly one string (batches of prompts are not supported yet). */

@@ -15,6 +15,10 @@ public final class Fields {
         this.root = root;
     }
 
+    public JsonNode root() {
+        return root;
+    }
+
     public JsonNode node(String f) {
         JsonNode n = root.get(f);
         return n == null || n.isNull() ? null : n;

@@ -8,22 +8,29 @@ import io.javalin.http.Context;
 /** GET /v1/models and GET /v1/models/{id}. */
 public final class ModelsHandler {
     private final ModelRegistry models;
+    private final io.backstop.server.route.RouteTable routes;
     private final long created = System.currentTimeMillis() / 1000;
 
-    public ModelsHandler(ModelRegistry models) {
+    public ModelsHandler(ModelRegistry models, io.backstop.server.route.RouteTable routes) {
         this.models = models;
+        this.routes = routes;
     }
 
     public void list(Context ctx) {
         ObjectNode root = Json.object();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
+        for (String name : routes.routeNames()) data.add(model(name).put("owned_by", "backstop-route"));
         for (String name : models.names()) data.add(model(name));
         ctx.contentType("application/json").result(Json.write(root));
     }
 
     public void get(Context ctx) {
         String id = ctx.pathParam("id");
+        if (routes.route(id) != null) {
+            ctx.contentType("application/json").result(Json.write(model(id).put("owned_by", "backstop-route")));
+            return;
+        }
         models.config(id); // 404 when unknown
         ctx.contentType("application/json").result(Json.write(model(id)));
     }

@@ -42,6 +42,11 @@ final class SseWriter {
         write(buffer.toByteArray(), false);
     }
 
+    /** An event whose data is already JSON text (passed through from an upstream provider). */
+    synchronized void data(String json) {
+        write(json.getBytes(StandardCharsets.UTF_8), true);
+    }
+
     synchronized void done() {
         write(DONE, false);
     }

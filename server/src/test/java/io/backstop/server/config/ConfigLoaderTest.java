@@ -102,6 +102,66 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void providersAndRoutesAreReadAndValidated() throws IOException {
+        Path f = write("""
+                models:
+                  - {name: stories, path: m1}
+                providers:
+                  - name: deepseek
+                    base_url: https://api.deepseek.com/v1/
+                    api_key_env: DEEPSEEK_API_KEY
+                    connect_timeout_ms: 1000
+                    first_byte_timeout_ms: 5000
+                    idle_timeout_ms: 7000
+                    deadline_ms: 20000
+                    retry: {max_attempts: 4, initial_backoff_ms: 100, max_backoff_ms: 900}
+                    breaker: {failure_rate_percent: 40, window: 10, minimum_calls: 5, consecutive_failures: 3, open_ms: 9000, half_open_calls: 2}
+                routes:
+                  - name: smart
+                    targets:
+                      - deepseek:deepseek-chat
+                      - {target: deepseek:deepseek-reasoner, max_tokens: 100, temperature: 0.2}
+                      - local:stories
+                """);
+        ServerConfig c = new ConfigLoader(Map.of()).load(f);
+        ProviderConfig p = c.providers().get(0);
+        assertThat(p.baseUrl().toString()).isEqualTo("https://api.deepseek.com/v1");
+        assertThat(p.apiKeyEnv()).isEqualTo("DEEPSEEK_API_KEY");
+        assertThat(p.idleTimeout().toMillis()).isEqualTo(7000);
+        assertThat(p.retry().maxAttempts()).isEqualTo(4);
+        assertThat(p.breaker().consecutiveFailures()).isEqualTo(3);
+        RouteConfig r = c.routes().get(0);
+        assertThat(r.targets()).extracting(RouteConfig.Target::label).containsExactly("deepseek:deepseek-chat", "deepseek:deepseek-reasoner", "local:stories");
+        assertThat(r.targets().get(1).maxTokens()).isEqualTo(100);
+        assertThat(r.targets().get(2).isLocal()).isTrue();
+    }
+
+    @Test
+    void routesNamingUnknownProvidersOrModelsFailAtStartUp() throws IOException {
+        String providers = "models:\n  - {name: stories, path: m1}\nproviders:\n  - {name: openai, base_url: https://api.openai.com/v1, api_key_env: OPENAI_API_KEY}\n";
+        record Case(String routes, String message) {}
+        for (Case c : List.of(
+                new Case("routes:\n  - {name: r, targets: [deepseek:chat]}\n", "routes[0].targets[0]: unknown provider 'deepseek'"),
+                new Case("routes:\n  - {name: r, targets: [local:llama]}\n", "routes[0].targets[0]: unknown local model 'llama'"),
+                new Case("routes:\n  - {name: r, targets: [gpt-4o]}\n", "must be provider:model"),
+                new Case("routes:\n  - {name: r, targets: []}\n", "routes[0].targets must be a non-empty list"),
+                new Case("routes:\n  - {name: stories, targets: [openai:gpt-4o]}\n", "'stories' is already used"))) {
+            Path f = write(providers + c.routes());
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(f)).as(c.routes())
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(c.message());
+        }
+        Path keyInFile = write("providers:\n  - {name: x, base_url: https://x.example/v1, api_key_env: sk-123456}\n");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(keyInFile)).hasMessageContaining("must name an environment variable");
+    }
+
+    @Test
+    void aProviderWhoseKeyVariableIsUnsetFailsAtStartUpNamingTheVariable() {
+        var p = ProviderConfig.of("openai", java.net.URI.create("https://api.openai.com/v1"), "OPENAI_API_KEY");
+        assertThatThrownBy(() -> new io.backstop.server.route.RouteTable(List.of(p), List.of(), Map.of()))
+                .isInstanceOf(ConfigException.class).hasMessageContaining("OPENAI_API_KEY").hasMessageContaining("openai");
+    }
+
+    @Test
     void theShippedConfigurationsAreValid() {
         Path models = Path.of(System.getProperty("backstop.root", "..")).resolve("models");
         ServerConfig c = new ConfigLoader(Map.of()).load(models.resolve("backstop.yaml"));

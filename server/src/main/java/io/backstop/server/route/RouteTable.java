@@ -1,0 +1,51 @@
+package io.backstop.server.route;
+
+import io.backstop.server.config.ConfigException;
+import io.backstop.server.config.ProviderConfig;
+import io.backstop.server.config.RouteConfig;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.function.DoubleSupplier;
+
+/** Routes by public name, and the remote providers they use (API keys read from the environment). */
+public final class RouteTable {
+    private final Map<String, RouteConfig> routes = new LinkedHashMap<>();
+    private final Map<String, RemoteProvider> providers = new LinkedHashMap<>();
+
+    public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env) {
+        this(providerConfigs, routeConfigs, env, () -> ThreadLocalRandom.current().nextDouble());
+    }
+
+    /** @param jitter source of the backoff jitter in [0, 1) (tests make it constant) */
+    public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env, DoubleSupplier jitter) {
+        for (ProviderConfig p : providerConfigs) {
+            String key = null;
+            if (p.apiKeyEnv() != null) {
+                key = env.get(p.apiKeyEnv());
+                if (key == null || key.isBlank()) {
+                    throw new ConfigException("provider '" + p.name() + "': environment variable " + p.apiKeyEnv() + " (its api_key_env) is not set");
+                }
+            }
+            providers.put(p.name(), new RemoteProvider(p, new UpstreamClient(p, key), new ProviderGuard(p, jitter)));
+        }
+        for (RouteConfig r : routeConfigs) routes.put(r.name(), r);
+    }
+
+    public static RouteTable empty() {
+        return new RouteTable(List.of(), List.of(), Map.of());
+    }
+
+    public RouteConfig route(String name) {
+        return routes.get(name);
+    }
+
+    public RemoteProvider provider(String name) {
+        return providers.get(name);
+    }
+
+    public List<String> routeNames() {
+        return List.copyOf(routes.keySet());
+    }
+}

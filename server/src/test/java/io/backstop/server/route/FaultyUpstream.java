@@ -1,0 +1,236 @@
+package io.backstop.server.route;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * A real OpenAI-compatible HTTP server on loopback that misbehaves on demand: each call takes the next
+ * scripted fault (then the default), and every call is recorded (time, path, body, Authorization).
+ * Built on a plain ServerSocket so it can do what HTTP libraries won't: hang, stall, reset.
+ */
+final class FaultyUpstream implements AutoCloseable {
+    enum Mode { OK, STATUS, HANG_BEFORE_FIRST_BYTE, STALL_MID_STREAM, RESET_MID_STREAM, MALFORMED_JSON, WRONG_CONTENT_TYPE }
+
+    record Fault(Mode mode, int status, String retryAfter) {
+        static Fault ok() {
+            return new Fault(Mode.OK, 200, null);
+        }
+
+        static Fault status(int status) {
+            return new Fault(Mode.STATUS, status, null);
+        }
+
+        static Fault status(int status, String retryAfter) {
+            return new Fault(Mode.STATUS, status, retryAfter);
+        }
+
+        static Fault of(Mode mode) {
+            return new Fault(mode, 200, null);
+        }
+    }
+
+    record Call(long nanos, String path, JsonNode body, String authorization) {}
+
+    static final String CONTENT = "Hello from the remote model";
+    static final String SECRET_BODY = "upstream-internal-detail-7731";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final ServerSocket server;
+    private final Deque<Fault> script = new ArrayDeque<>();
+    private volatile Fault fallback = Fault.ok();
+    private final List<Call> calls = new CopyOnWriteArrayList<>();
+    private final List<Socket> open = new CopyOnWriteArrayList<>();
+    private volatile boolean closed;
+
+    FaultyUpstream() throws IOException {
+        server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread t = new Thread(this::acceptLoop, "faulty-upstream");
+        t.setDaemon(true);
+        t.start();
+    }
+
+    String baseUrl() {
+        return "http://127.0.0.1:" + server.getLocalPort() + "/v1";
+    }
+
+    synchronized FaultyUpstream then(Fault... faults) {
+        script.addAll(List.of(faults));
+        return this;
+    }
+
+    FaultyUpstream always(Fault f) {
+        fallback = f;
+        return this;
+    }
+
+    synchronized void reset() {
+        script.clear();
+        fallback = Fault.ok();
+        calls.clear();
+    }
+
+    List<Call> calls() {
+        return new ArrayList<>(calls);
+    }
+
+    int callCount() {
+        return calls.size();
+    }
+
+    private synchronized Fault next() {
+        return script.isEmpty() ? fallback : script.poll();
+    }
+
+    private void acceptLoop() {
+        while (!closed) {
+            try {
+                Socket s = server.accept();
+                open.add(s);
+                Thread t = new Thread(() -> handle(s), "faulty-upstream-conn");
+                t.setDaemon(true);
+                t.start();
+            } catch (IOException e) {
+                if (!closed) e.printStackTrace();
+            }
+        }
+    }
+
+    private void handle(Socket s) {
+        try (s) {
+            InputStream in = s.getInputStream();
+            String head = readHead(in);
+            if (head == null) return;
+            String[] lines = head.split("\r\n");
+            String path = lines[0].split(" ")[1];
+            int length = 0;
+            String auth = null;
+            for (String l : lines) {
+                String lower = l.toLowerCase(Locale.ROOT);
+                if (lower.startsWith("content-length:")) length = Integer.parseInt(l.substring(15).trim());
+                if (lower.startsWith("authorization:")) auth = l.substring(14).trim();
+            }
+            byte[] body = in.readNBytes(length);
+            JsonNode json = JSON.readTree(body);
+            calls.add(new Call(System.nanoTime(), path, json, auth));
+            respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false));
+        } catch (IOException | InterruptedException ignored) {
+            // the client went away, or the test closed us
+        }
+    }
+
+    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream) throws IOException, InterruptedException {
+        switch (f.mode()) {
+            case STATUS -> {
+                String body = "{\"error\":{\"message\":\"" + SECRET_BODY + "\",\"type\":\"x\"}}";
+                write(out, f.status(), "application/json", f.retryAfter(), body);
+            }
+            case HANG_BEFORE_FIRST_BYTE -> sleepUntilClosed();
+            case MALFORMED_JSON -> write(out, 200, "application/json", null, "{\"choices\": [ {not json");
+            case WRONG_CONTENT_TYPE -> write(out, 200, "text/html", null, "<html>" + SECRET_BODY + "</html>");
+            case OK -> {
+                if (stream) {
+                    startStream(out);
+                    for (String piece : pieces()) event(out, chunk(chat, piece, null));
+                    event(out, chunk(chat, "", "stop"));
+                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                } else {
+                    write(out, 200, "application/json", null, whole(chat));
+                }
+            }
+            case STALL_MID_STREAM, RESET_MID_STREAM -> {
+                startStream(out);
+                event(out, chunk(chat, pieces().get(0), null));
+                event(out, chunk(chat, pieces().get(1), null));
+                if (f.mode() == Mode.RESET_MID_STREAM) {
+                    Thread.sleep(50);
+                    s.setSoLinger(true, 0); // close with RST
+                    s.close();
+                } else {
+                    sleepUntilClosed();
+                }
+            }
+        }
+    }
+
+    static List<String> pieces() {
+        return List.of("Hello", " from", " the", " remote", " model");
+    }
+
+    private void sleepUntilClosed() throws InterruptedException {
+        while (!closed) Thread.sleep(20);
+    }
+
+    private static void startStream(OutputStream out) throws IOException {
+        out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static void event(OutputStream out, String json) throws IOException {
+        out.write(("data: " + json + "\n\n").getBytes(StandardCharsets.UTF_8));
+        out.flush();
+    }
+
+    private static String chunk(boolean chat, String text, String finish) {
+        String fr = finish == null ? "null" : "\"" + finish + "\"";
+        return chat
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":" + fr + "}]}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":" + fr + "}]}";
+    }
+
+    private static String whole(boolean chat) {
+        return chat
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + CONTENT + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + CONTENT + "\",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+    }
+
+    private static void write(OutputStream out, int status, String type, String retryAfter, String body) throws IOException {
+        byte[] b = body.getBytes(StandardCharsets.UTF_8);
+        String head = "HTTP/1.1 " + status + " X\r\nContent-Type: " + type + "\r\nContent-Length: " + b.length + "\r\nConnection: close\r\n"
+                + (retryAfter == null ? "" : "Retry-After: " + retryAfter + "\r\n") + "\r\n";
+        out.write(head.getBytes(StandardCharsets.US_ASCII));
+        out.write(b);
+        out.flush();
+    }
+
+    private static String readHead(InputStream in) throws IOException {
+        ByteArrayOutputStream buf = new ByteArrayOutputStream();
+        int c;
+        while ((c = in.read()) != -1) {
+            buf.write(c);
+            int n = buf.size();
+            byte[] a = buf.toByteArray();
+            if (n >= 4 && a[n - 4] == '\r' && a[n - 3] == '\n' && a[n - 2] == '\r' && a[n - 1] == '\n') {
+                return buf.toString(StandardCharsets.US_ASCII);
+            }
+        }
+        return null;
+    }
+
+    @Override
+    public void close() throws IOException {
+        closed = true;
+        server.close();
+        for (Socket s : open) {
+            try {
+                s.close();
+            } catch (IOException ignored) {
+                // already gone
+            }
+        }
+    }
+}
