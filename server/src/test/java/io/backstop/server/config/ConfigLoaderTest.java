@@ -168,5 +168,7 @@ class ConfigLoaderTest {
         assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("tjake/Llama-3.2-1B-Instruct-JQ4"));
         ServerConfig example = new ConfigLoader(Map.of()).load(models.resolve("example.yaml"));
         assertThat(example.models()).hasSize(2);
+        assertThat(example.providers()).hasSize(2);
+        assertThat(example.routes()).extracting(RouteConfig::name).containsExactly("smart", "cheap");
     }
 }

@@ -1,0 +1,47 @@
+package io.backstop.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+/** Every benchmark command runs one short smoke iteration (so none can rot) and prints its table. */
+class BenchCommandsSmokeTest {
+    private static final String STORIES = Path.of(System.getProperty("backstop.shared", "../shared"), "models/stories260K/hf").toString();
+
+    @TempDir
+    Path tmp;
+
+    private String run(String... args) {
+        PrintStream old = System.out;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        try {
+            int code = new CommandLine(new BenchMain()).execute(args);
+            assertThat(code).as(String.join(" ", args)).isZero();
+        } finally {
+            System.setOut(old);
+        }
+        return out.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void loopVsJlama() {
+        assertThat(run("loop-vs-jlama", "--smoke", "--cache", tmp.toString())).contains("Backstop loop tok/s").contains("Hardware:");
+    }
+
+    @Test
+    void serverOverhead() {
+        assertThat(run("server-overhead", "--model", STORIES, "--smoke")).contains("TTFT direct p50");
+    }
+
+    @Test
+    void fallbackOverhead() {
+        assertThat(run("fallback-overhead", "--model", STORIES, "--smoke")).contains("route with open breaker");
+    }
+}
