@@ -3,7 +3,8 @@ package io.backstop.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backstop.bench.decode.LoopVsJlama;
-import io.backstop.bench.synthetic.SyntheticLlama;
+import io.backstop.bench.synthetic.Shape;
+import io.backstop.bench.synthetic.SyntheticModel;
 import io.backstop.engine.Engine;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
@@ -31,9 +32,9 @@ class LoopVsJlamaSmokeTest {
 
     @Test
     void syntheticModelLoadsAndBothLoopsRunIt() throws Exception {
-        Path dir = SyntheticLlama.ensure(SyntheticLlama.TINY, tmp.resolve("tiny"), 42);
+        Path dir = SyntheticModel.ensure(Shape.TINY, SyntheticModel.Dtype.F32, tmp, io.backstop.engine.hub.ProgressListener.NONE);
         try (Model m = Engine.load(dir, LoadOptions.defaults().withConcurrency(1, 0))) {
-            assertThat(m.info().parameterCount()).isEqualTo(SyntheticLlama.TINY.parameters());
+            assertThat(m.info().parameterCount()).isEqualTo(Shape.TINY.parameters());
             LoopVsJlama.Result r = new LoopVsJlama(m).run("hello", 8, 0, 1);
             assertThat(r.ours().get(0).generated()).isEqualTo(8);
             assertThat(r.jlama().get(0).generated()).isEqualTo(8);

@@ -60,9 +60,17 @@ public final class Model implements AutoCloseable {
 
     /** Prompt token ids for a request, BOS included. */
     public int[] promptTokens(Prompt prompt) {
+        if (prompt instanceof Prompt.Tokens t) {
+            int vocab = backend.info().vocabSize();
+            for (int id : t.ids()) {
+                if (id < 0 || id >= vocab) throw new InvalidRequestException("prompt", "prompt token id " + id + " is outside the vocabulary (0–" + (vocab - 1) + ")");
+            }
+            return t.ids();
+        }
         String text = switch (prompt) {
             case Prompt.Text t -> t.text();
             case Prompt.Chat c -> renderChat(c.messages(), c.template());
+            case Prompt.Tokens t -> throw new IllegalStateException("handled above");
         };
         rejectIfCertainlyTooLong(text);
         return tokenize(text, true);
@@ -94,10 +102,13 @@ public final class Model implements AutoCloseable {
         long submitted = System.nanoTime();
         long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
         GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
-        scheduler.submit(() -> {
+        scheduler.submit(release -> {
             try {
-                handle.complete(loop.run(request, prompt, sink, handle::isCancelled, deadline, System.nanoTime() - submitted));
+                GenerationResult result = loop.run(request, prompt, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
+                release.run(); // the slot is free before anyone sees the result
+                handle.complete(result);
             } catch (Throwable t) {
+                release.run();
                 handle.fail(t instanceof EngineException ? t : new EngineException("generation failed: " + t, t));
             }
         });

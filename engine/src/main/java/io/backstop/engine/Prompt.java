@@ -8,6 +8,13 @@ public sealed interface Prompt {
     /** Raw text; the model's BOS token is added when the model uses one. */
     record Text(String text) implements Prompt {}
 
+    /** Token ids as they are; nothing is added (include BOS yourself when the model needs it). */
+    record Tokens(int[] ids) implements Prompt {
+        public Tokens {
+            ids = ids.clone();
+        }
+    }
+
     /**
      * Chat messages.
      *
@@ -22,6 +29,10 @@ public sealed interface Prompt {
 
     static Prompt text(String text) {
         return new Text(text);
+    }
+
+    static Prompt tokens(int[] ids) {
+        return new Tokens(ids);
     }
 
     static Prompt chat(List<ChatMessage> messages) {

@@ -312,6 +312,19 @@ class HttpApiTest {
     }
 
     @Test
+    void completionsAcceptTokenIdPrompts() throws Exception {
+        JsonNode ref = TestServer.references().get(3);
+        Reply r = post(server, "/v1/completions", "{\"model\":\"stories\",\"prompt\":" + ref.get("prompt_ids") + ",\"max_tokens\":"
+                + TestServer.maxTokens(ref) + ",\"temperature\":0}");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.json().at("/choices/0/text").asText()).isEqualTo(TestServer.continuation(ref));
+        assertThat(r.json().at("/usage/prompt_tokens").asInt()).isEqualTo(ref.get("prompt_ids").size());
+        Reply bad = post(server, "/v1/completions", "{\"model\":\"stories\",\"prompt\":[1,70000],\"max_tokens\":2}");
+        assertThat(bad.status()).isEqualTo(400);
+        assertThat(bad.json().at("/error/message").asText()).contains("70000");
+    }
+
+    @Test
     void aPromptLongerThanTheContextGetsAClear400() throws Exception {
         Reply r = post(server, "/v1/completions", "{\"model\":\"stories\",\"prompt\":" + quote("a ".repeat(700)) + ",\"max_tokens\":5}");
         assertThat(r.status()).isEqualTo(400);

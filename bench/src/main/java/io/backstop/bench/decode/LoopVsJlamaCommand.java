@@ -3,7 +3,8 @@ package io.backstop.bench.decode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.backstop.bench.Hardware;
-import io.backstop.bench.synthetic.SyntheticLlama;
+import io.backstop.bench.synthetic.Shape;
+import io.backstop.bench.synthetic.SyntheticModel;
 import io.backstop.engine.Engine;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
@@ -52,11 +53,11 @@ public final class LoopVsJlamaCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         Path home = Path.of(System.getProperty("backstop.home", "."));
         Path cacheDir = cache != null ? cache : home.resolve("bench/models");
-        SyntheticLlama.Shape shape = smoke ? SyntheticLlama.TINY : SyntheticLlama.BENCH_SMALL;
+        Shape shape = smoke ? Shape.TINY : Shape.LLAMA_90M;
         Path dir = model;
         if (dir == null) {
             System.err.println("bench: using synthetic " + shape.name() + " (" + shape.parameters() / 1_000_000 + "M parameters) in " + cacheDir);
-            dir = SyntheticLlama.ensure(shape, cacheDir.resolve(shape.name()), 42);
+            dir = SyntheticModel.ensure(shape, SyntheticModel.Dtype.F32, cacheDir, io.backstop.engine.hub.ProgressListener.NONE);
         }
         int n = smoke ? 8 : tokens;
         int r = smoke ? 1 : reps;

@@ -1,21 +1,27 @@
 package io.backstop.engine.schedule;
 
 import io.backstop.engine.QueueFullException;
-import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Runs generations for one model: at most {@code maxInFlight} at a time (each on its own thread, its
  * forward passes interleaving with the others'), up to {@code queueSize} more waiting in FIFO order,
  * and a {@link QueueFullException} beyond that, so load never turns into unbounded memory or latency.
+ *
+ * <p>Admission is a semaphore of {@code maxInFlight + queueSize} places. A task frees its place
+ * through the callback it is given, before it publishes its result, so a caller that submits again as
+ * soon as it has a result always finds the place free.
  */
 public final class Scheduler implements AutoCloseable {
     private final ThreadPoolExecutor pool;
+    private final Semaphore places;
+    private final AtomicInteger running = new AtomicInteger();
     private final int maxInFlight;
     private final int queueSize;
 
@@ -24,35 +30,50 @@ public final class Scheduler implements AutoCloseable {
         if (queueSize < 0) throw new IllegalArgumentException("queueSize must be 0 or more, got " + queueSize);
         this.maxInFlight = maxInFlight;
         this.queueSize = queueSize;
-        BlockingQueue<Runnable> queue = queueSize == 0 ? new SynchronousQueue<>() : new ArrayBlockingQueue<>(queueSize, true);
+        this.places = new Semaphore(maxInFlight + queueSize);
         AtomicInteger n = new AtomicInteger();
-        this.pool = new ThreadPoolExecutor(maxInFlight, maxInFlight, 0, TimeUnit.MILLISECONDS, queue, r -> {
+        this.pool = new ThreadPoolExecutor(maxInFlight, maxInFlight, 0, TimeUnit.MILLISECONDS, new LinkedBlockingQueue<>(), r -> {
             Thread t = new Thread(r, "backstop-" + name + "-" + n.incrementAndGet());
             t.setDaemon(true);
             return t;
         });
     }
 
-    /** Queues the task, or throws {@link QueueFullException} at once when no slot and no queue place is free. */
-    public void submit(Runnable task) {
+    /**
+     * Queues the task, or throws {@link QueueFullException} at once when every place is taken. The task
+     * receives a callback that frees its place; call it before publishing the result (it is also called
+     * when the task returns).
+     */
+    public void submit(Consumer<Runnable> task) {
+        if (!places.tryAcquire()) throw new QueueFullException(maxInFlight, queueSize);
+        AtomicBoolean released = new AtomicBoolean();
+        Runnable release = () -> {
+            if (released.compareAndSet(false, true)) {
+                running.decrementAndGet();
+                places.release();
+            }
+        };
         try {
-            pool.execute(task);
-        } catch (RejectedExecutionException e) {
-            throw new QueueFullException(maxInFlight, queueSize);
+            pool.execute(() -> {
+                running.incrementAndGet();
+                try {
+                    task.accept(release);
+                } finally {
+                    release.run();
+                }
+            });
+        } catch (RuntimeException e) {
+            places.release();
+            throw e;
         }
     }
 
-    /** Removes a task that has not started yet; true when it was still waiting. */
-    public boolean dequeue(Runnable task) {
-        return pool.remove(task);
-    }
-
     public int running() {
-        return pool.getActiveCount();
+        return running.get();
     }
 
     public int waiting() {
-        return pool.getQueue().size();
+        return Math.max(0, maxInFlight + queueSize - places.availablePermits() - running.get());
     }
 
     public int maxInFlight() {

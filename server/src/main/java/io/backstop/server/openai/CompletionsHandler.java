@@ -28,35 +28,45 @@ public final class CompletionsHandler implements Handler {
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String name = f.requiredString("model");
-        String prompt = prompt(f.node("prompt"));
+        Prompt prompt = prompt(f.node("prompt"));
         if (f.has("suffix")) throw ApiException.unsupported("suffix", "suffix (insertion) is not supported yet");
         Integer bestOf = f.integer("best_of");
         if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "best_of other than 1 is not supported yet");
-        String echo = Boolean.TRUE.equals(f.bool("echo")) ? prompt : null;
-        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> Prompt.text(prompt),
-                common -> new TextFormat(common.logprobs() != null, echo));
+        boolean echo = Boolean.TRUE.equals(f.bool("echo"));
         var route = routes.route(name);
         if (route != null) {
-            routed.run(ctx, route, f, endpoint);
+            String echoed = echo && prompt instanceof Prompt.Text t ? t.text() : null;
+            routed.run(ctx, route, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompt,
+                    common -> new TextFormat(common.logprobs() != null, echoed)));
             return;
         }
         RequestMapper.Common common = RequestMapper.common(f, false);
         Model model = models.get(name);
-        var requests = RequestMapper.requests(f, Prompt.text(prompt), common, models.config(name).defaults(), timeoutSeconds);
+        String echoed = !echo ? null : prompt instanceof Prompt.Tokens t ? model.detokenize(t.ids()) : ((Prompt.Text) prompt).text();
+        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> prompt, c -> new TextFormat(c.logprobs() != null, echoed));
+        var requests = RequestMapper.requests(f, prompt, common, models.config(name).defaults(), timeoutSeconds);
         ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
         ctx.header(RoutedCompletion.MODEL_HEADER, name);
         runner.run(ctx, model, requests, endpoint.format().apply(common), common);
     }
 
-    /** A string, or an array holding exactly one string (batches of prompts are not supported yet). */
-    private static String prompt(JsonNode p) {
+    /**
+     * A string, an array of token ids, or an array holding exactly one of those (several prompts in one
+     * request are not supported yet).
+     */
+    static Prompt prompt(JsonNode p) {
         if (p == null) throw ApiException.invalid("prompt", "missing required field: prompt");
-        if (p.isTextual()) return p.asText();
-        if (p.isArray() && p.size() == 1 && p.get(0).isTextual()) return p.get(0).asText();
+        if (p.isTextual()) return Prompt.text(p.asText());
+        if (p.isArray() && p.size() == 1 && (p.get(0).isTextual() || p.get(0).isArray())) return prompt(p.get(0));
         if (p.isArray() && !p.isEmpty() && p.get(0).isNumber()) {
-            throw ApiException.unsupported("prompt", "token-id prompts are not supported yet; send text");
+            int[] ids = new int[p.size()];
+            for (int i = 0; i < ids.length; i++) {
+                if (!p.get(i).isIntegralNumber() || !p.get(i).canConvertToInt()) throw ApiException.invalid("prompt", "prompt token ids must be integers");
+                ids[i] = p.get(i).asInt();
+            }
+            return Prompt.tokens(ids);
         }
         if (p.isArray() && p.size() > 1) throw ApiException.unsupported("prompt", "several prompts in one request are not supported yet; send one request per prompt");
-        throw ApiException.invalid("prompt", "prompt must be a string");
+        throw ApiException.invalid("prompt", "prompt must be a string or an array of token ids");
     }
 }
