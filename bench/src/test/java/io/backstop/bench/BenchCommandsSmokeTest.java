@@ -36,6 +36,27 @@ class BenchCommandsSmokeTest {
     }
 
     @Test
+    void theWholeSuite() {
+        String out = run("--smoke", "--cache", tmp.resolve("models").toString(), "--out", tmp.resolve("results").toString());
+        assertThat(out).contains("Memory bandwidth").contains("tg8").contains("Jlama's generate()").contains("Server load");
+        assertThat(tmp.resolve("results/summary.md")).exists();
+        assertThat(tmp.resolve("results/summary.json")).exists();
+        assertThat(tmp.resolve("results/decode-vs-ceiling.svg")).content().startsWith("<svg");
+        assertThat(tmp.resolve("results/load.svg")).content().contains("polyline");
+    }
+
+    @Test
+    void modelBenchmarkOnARealModelDirectory() {
+        assertThat(run("model", "--model", STORIES, "--pp", "16", "--tg", "8", "--reps", "1", "--bandwidth-mb", "32"))
+                .contains("| pp16 |").contains("| tg8 |").contains("ceiling");
+    }
+
+    @Test
+    void load() {
+        assertThat(run("load", "--model", STORIES, "--clients", "1,2", "--requests", "1", "--tokens", "4")).contains("| 2 | 2 | 0 |");
+    }
+
+    @Test
     void serverOverhead() {
         assertThat(run("server-overhead", "--model", STORIES, "--smoke")).contains("TTFT direct p50");
     }

@@ -125,10 +125,10 @@ public final class ModelBenchCommand implements Callable<Integer> {
     }
 
     public static String table(List<ModelRow> rows) {
-        StringBuilder sb = new StringBuilder("| model | dtype | threads | test | tok/s min / median / max | weights read per token | ceiling tok/s | of ceiling |\n|---|---|---|---|---|---|---|---|\n");
+        StringBuilder sb = new StringBuilder("| model | dtype | threads | test | tok/s min / median / max | weights read per token (MB) | ceiling tok/s | of ceiling |\n|---|---|---|---|---|---|---|---|\n");
         for (ModelRow r : rows) {
-            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %.1f / %.1f / %.1f | %.2f GB | %s | %s |%n", r.model(), r.dtype(), r.threads(), r.test(),
-                    r.min(), r.median(), r.max(), r.weightGB(), Double.isNaN(r.ceiling()) ? "–" : String.format(Locale.ROOT, "%.1f", r.ceiling()),
+            sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %s | %.1f / %.1f / %.1f | %.1f | %s | %s |%n", r.model(), r.dtype(), r.threads(), r.test(),
+                    r.min(), r.median(), r.max(), r.weightGB() * 1000, Double.isNaN(r.ceiling()) ? "–" : String.format(Locale.ROOT, "%.1f", r.ceiling()),
                     Double.isNaN(r.ratioToCeiling()) ? "–" : String.format(Locale.ROOT, "%.0f %%", 100 * r.ratioToCeiling())));
         }
         return sb.toString();
