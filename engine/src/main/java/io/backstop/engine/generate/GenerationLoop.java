@@ -29,7 +29,7 @@ import java.util.function.BooleanSupplier;
  */
 public final class GenerationLoop {
     /** Prompt chunk size: large enough for batched prefill, small enough to notice a cancel quickly. */
-    static final int PREFILL_CHUNK = 256;
+    static final int PREFILL_CHUNK = 255;
 
     private final BackendModel model;
 

@@ -101,23 +101,29 @@ public final class JlamaModel implements BackendModel {
      */
     @Override
     public float[] embed(int[] tokens) {
+        int dim = model.getConfig().embeddingLength;
+        float[] out = new float[dim];
         forwardLock.lock();
-        try (KvBufferCache.KvBuffer kv = new KvBufferCache(model).getEphemeralKvBuffer();
-             AbstractTensor hidden = model.batchForward(tokens, 0, kv)) {
-            int dim = model.getConfig().embeddingLength;
-            float[] out = new float[dim];
-            for (int t = 0; t < tokens.length; t++) {
-                AbstractTensor row = hidden.slice(t);
-                for (int i = 0; i < dim; i++) out[i] += row.get(0, i) / tokens.length;
+        try (KvBufferCache.KvBuffer kv = new KvBufferCache(model).getEphemeralKvBuffer()) {
+            int off = 0;
+            while (off < tokens.length) { // in the chunk sizes Jlama's batched matmul computes whole
+                int n = JlamaSession.nextChunk(tokens.length - off);
+                try (AbstractTensor hidden = model.batchForward(java.util.Arrays.copyOfRange(tokens, off, off + n), off, kv)) {
+                    for (int t = 0; t < n; t++) {
+                        AbstractTensor row = hidden.slice(t);
+                        for (int i = 0; i < dim; i++) out[i] += row.get(0, i) / tokens.length;
+                    }
+                }
+                off += n;
             }
-            double norm = 0;
-            for (float v : out) norm += v * v;
-            float inv = norm == 0 ? 0 : (float) (1 / Math.sqrt(norm));
-            for (int i = 0; i < dim; i++) out[i] *= inv;
-            return out;
         } finally {
             forwardLock.unlock();
         }
+        double norm = 0;
+        for (float v : out) norm += v * v;
+        float inv = norm == 0 ? 0 : (float) (1 / Math.sqrt(norm));
+        for (int i = 0; i < dim; i++) out[i] *= inv;
+        return out;
     }
 
     /** The underlying Jlama model, for benchmarks that compare against Jlama's own generate(). */

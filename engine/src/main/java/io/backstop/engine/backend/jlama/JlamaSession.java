@@ -41,14 +41,31 @@ final class JlamaSession implements InferenceSession {
         this.logits = new FloatBufferTensor(logitsBuffer, TensorShape.of(vocabSize), false);
     }
 
+    /**
+     * Jlama 0.8.4's batched matmul (Gemmer.mnpack) never computes the corner block left over when
+     * neither the batch nor the rows divide by its tile, so a batch of 6–9, 11–14 … tokens corrupts the
+     * KV cache. Batches of at most 5 tokens or of a multiple of 5 are computed whole, so a prompt runs
+     * as multiples of 5 (at most 255, under Jlama's 256 batch limit) and then a remainder of at most 4.
+     */
+    static int nextChunk(int remaining) {
+        if (remaining <= 5) return remaining;
+        return Math.min(255, remaining - remaining % 5);
+    }
+
     @Override
     public void prefill(int[] tokens, float[] logitsOut) {
-        forwardLock.lock();
-        try (AbstractTensor hidden = model.batchForward(tokens, position, kv)) {
-            position += tokens.length;
-            if (logitsOut != null) readLogits(hidden.slice(hidden.shape().first() - 1), logitsOut);
-        } finally {
-            forwardLock.unlock();
+        int off = 0;
+        while (off < tokens.length) {
+            int n = nextChunk(tokens.length - off);
+            int[] chunk = n == tokens.length ? tokens : java.util.Arrays.copyOfRange(tokens, off, off + n);
+            off += n;
+            forwardLock.lock();
+            try (AbstractTensor hidden = model.batchForward(chunk, position, kv)) {
+                position += n;
+                if (logitsOut != null && off == tokens.length) readLogits(hidden.slice(hidden.shape().first() - 1), logitsOut);
+            } finally {
+                forwardLock.unlock();
+            }
         }
     }
 
