@@ -62,12 +62,15 @@ public final class BenchMain implements java.util.concurrent.Callable<Integer> {
         java.util.List<Integer> t = threads != null ? threads : java.util.List.of(Runtime.getRuntime().availableProcessors());
         io.backstop.bench.suite.Suite.Plan plan = smoke
                 ? new io.backstop.bench.suite.Suite.Plan(s, dtypes, t, java.util.List.of(16), 8, 1, 8, 1, java.util.List.of(1, 2), 1, 4, 64,
-                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : java.nio.file.Files.createTempDirectory("backstop-smoke"), llamaBench, gguf)
+                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : java.nio.file.Files.createTempDirectory("backstop-smoke"), llamaBench, gguf,
+                        null)
                 : quick
                 ? new io.backstop.bench.suite.Suite.Plan(s, dtypes, t, java.util.List.of(64), 128, 2, 32, 2, java.util.List.of(1, 2, 4, 8), 1, 16, 1024,
-                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : home.resolve("bench/results"), llamaBench, gguf)
+                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : home.resolve("bench/results"), llamaBench, gguf,
+                        io.backstop.bench.kernels.KernelOptions.quick())
                 : new io.backstop.bench.suite.Suite.Plan(s, dtypes, t, java.util.List.of(64, 512), 128, 3, 64, 5, java.util.List.of(1, 2, 4, 8), 2, 64, 2048,
-                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : home.resolve("bench/results"), llamaBench, gguf);
+                        cache != null ? cache : home.resolve("bench/models"), out != null ? out : home.resolve("bench/results"), llamaBench, gguf,
+                        io.backstop.bench.kernels.KernelOptions.defaults());
         System.out.print(io.backstop.bench.suite.Suite.run(plan));
         return 0;
     }

@@ -34,7 +34,7 @@ public final class Suite {
     /** What to run. */
     public record Plan(Shape shape, List<String> dtypes, List<Integer> threads, List<Integer> pp, int tg, int reps,
                        int loopTokens, int loopReps, List<Integer> clients, int loadRequests, int loadTokens, int bandwidthMb,
-                       Path cache, Path results, Path llamaBench, Path gguf) {}
+                       Path cache, Path results, Path llamaBench, Path gguf, io.backstop.bench.kernels.KernelOptions kernels) {}
 
     private Suite() {}
 
@@ -76,7 +76,17 @@ public final class Suite {
                 .append("\nThe ceiling is read bandwidth ÷ bytes of weights read per token: no decoder can beat it on this machine.\n");
         Files.writeString(plan.results().resolve("decode-vs-ceiling.svg"), decodeChart(rows));
 
-        // 2. our loop vs Jlama's generate(), and 3. the server under load: on the last dtype (the fastest, usually Q4)
+        // 2. the kernels under it all (JMH, in its own forked JVM)
+        if (plan.kernels() != null) {
+            System.err.println("bench: JMH kernels…");
+            List<io.backstop.bench.kernels.KernelResult> kernels = io.backstop.bench.kernels.Kernels.run(plan.kernels());
+            json.put("kernels", kernels);
+            md.append("\n## Matrix kernels (JMH)\n\n").append(io.backstop.bench.kernels.Kernels.setup(plan.kernels(), kernels)).append("\n\n")
+                    .append(io.backstop.bench.kernels.Kernels.table(kernels))
+                    .append("\n\"WRONG\" marks Jlama 0.8.4's batched matmul skipping a corner block; the engine prefills in batch sizes it computes whole.\n");
+        }
+
+        // 3. our loop vs Jlama's generate(), and 3. the server under load: on the last dtype (the fastest, usually Q4)
         Path served = dirs.get(plan.dtypes().get(plan.dtypes().size() - 1));
         try (Model m = Engine.load(served, LoadOptions.defaults().withConcurrency(1, 0))) {
             System.err.println("bench: our loop vs Jlama generate() on " + served.getFileName() + "…");
@@ -93,7 +103,7 @@ public final class Suite {
         md.append("\n## Server load\n\n").append(LoadCommand.table(served.getFileName().toString(), plan.loadTokens(), levels));
         Files.writeString(plan.results().resolve("load.svg"), loadChart(levels));
 
-        // 4. llama.cpp beside us, when the user points at it
+        // 5. llama.cpp beside us, when the user points at it
         if (plan.llamaBench() != null) {
             int t = plan.threads().get(plan.threads().size() - 1);
             List<PeerResult> peer = LlamaBench.run(plan.llamaBench(), plan.gguf(), t, plan.pp().get(0), plan.tg(), Math.max(2, plan.reps()),
