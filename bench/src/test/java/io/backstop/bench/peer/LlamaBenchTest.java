@@ -276,7 +276,7 @@ class LlamaBenchTest {
         List<PeerResult> rows = LlamaBench.run(bin, gguf, 3, 64, 128, 5, Duration.ofSeconds(30));
         assertThat(rows).extracting(PeerResult::test).containsExactly("pp64", "tg128");
         assertThat(Files.readString(args).strip())
-                .isEqualTo("-m " + gguf.toAbsolutePath() + " -t 3 -p 64 -n 128 -r 5 -o json");
+                .isEqualTo("-m " + gguf.toAbsolutePath() + " -t 3 -p 64 -n 128 -r 5 -ngl 0 -o json");
         assertThat(LlamaBench.command(bin, gguf, 3, 0, 128, 1)).containsSubsequence("-p", "0", "-n", "128");
     }
 
