@@ -38,7 +38,7 @@ class BenchCommandsSmokeTest {
     @Test
     void theWholeSuite() {
         String out = run("--smoke", "--cache", tmp.resolve("models").toString(), "--out", tmp.resolve("results").toString());
-        assertThat(out).contains("Memory bandwidth").contains("tg8").contains("Jlama's generate()").contains("Server load");
+        assertThat(out).contains("Memory bandwidth").contains("tg8").contains("Jlama's generate()").contains("Server load").contains("Server overhead");
         assertThat(tmp.resolve("results/summary.md")).exists();
         assertThat(tmp.resolve("results/summary.json")).exists();
         assertThat(tmp.resolve("results/decode-vs-ceiling.svg")).content().startsWith("<svg");

@@ -97,6 +97,9 @@ public final class Suite {
                     + "|---|---|---|---|---|%n| %s | %d × %d | %.1f | %.1f | %.2f× |%n", served.getFileName(), plan.loopTokens(), plan.loopReps(),
                     r.oursMedian(), r.jlamaMedian(), r.ratio()));
         }
+        System.err.println("bench: server overhead on " + served.getFileName() + "…");
+        md.append("\n## Server overhead against the engine called directly\n\n").append(serverOverhead(served, plan, json));
+
         System.err.println("bench: server load on " + served.getFileName() + "…");
         List<LoadBench.Level> levels = LoadCommand.run(served, plan.clients(), plan.loadRequests(), plan.loadTokens());
         json.put("load", levels);
@@ -120,6 +123,31 @@ public final class Suite {
         Files.writeString(plan.results().resolve("summary.md"), md.toString());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(plan.results().resolve("summary.json").toFile(), json);
         return md.toString();
+    }
+
+    /** TTFT and decode tok/s of a streaming chat over HTTP against the same request on the engine. */
+    private static String serverOverhead(Path served, Plan plan, Map<String, Object> json) throws Exception {
+        var mc = new io.backstop.server.config.ModelConfig("bench", served, null, "raw", 1, 4, true, io.backstop.server.config.RequestDefaults.none());
+        var config = new io.backstop.server.config.ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc));
+        var registry = new io.backstop.server.route.ModelRegistry(config.models(), 0);
+        try (var server = new io.backstop.server.http.BackstopServer(config, registry).start()) {
+            registry.loadAll();
+            var r = new io.backstop.bench.server.ServerOverhead(registry.get("bench"), "http://127.0.0.1:" + server.port())
+                    .run("Once upon a time", plan.loadTokens(), 1, plan.loopReps() + 3);
+            List<Double> dT = r.direct().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
+            List<Double> hT = r.http().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
+            List<Double> dS = r.direct().stream().map(io.backstop.bench.server.ServerOverhead.Sample::decodeTokensPerSecond).toList();
+            List<Double> hS = r.http().stream().map(io.backstop.bench.server.ServerOverhead.Sample::decodeTokensPerSecond).toList();
+            double added = io.backstop.bench.Stats.median(hT) - io.backstop.bench.Stats.median(dT);
+            double ratio = io.backstop.bench.Stats.median(hS) / io.backstop.bench.Stats.median(dS);
+            json.put("server_overhead", Map.of("ttft_added_ms_p50", added, "decode_ratio", ratio, "requests", dT.size()));
+            return String.format(Locale.ROOT, "| model | tokens × requests | TTFT direct p50 | TTFT over HTTP p50 | added | decode direct | decode over HTTP | ratio |%n"
+                    + "|---|---|---|---|---|---|---|---|%n| %s | %d × %d | %.1f ms | %.1f ms | %.1f ms | %.1f tok/s | %.1f tok/s | %.2f× |%n",
+                    served.getFileName(), plan.loadTokens(), dT.size(), io.backstop.bench.Stats.median(dT), io.backstop.bench.Stats.median(hT), added,
+                    io.backstop.bench.Stats.median(dS), io.backstop.bench.Stats.median(hS), ratio);
+        } finally {
+            registry.close();
+        }
     }
 
     private static String decodeChart(List<ModelRow> rows) {
