@@ -1,11 +1,7 @@
 package io.backstop.bench.load;
 
 import io.backstop.bench.Hardware;
-import io.backstop.server.config.ModelConfig;
-import io.backstop.server.config.RequestDefaults;
-import io.backstop.server.config.ServerConfig;
-import io.backstop.server.http.BackstopServer;
-import io.backstop.server.route.ModelRegistry;
+import io.backstop.bench.server.LocalServer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,17 +37,11 @@ public final class LoadCommand implements Callable<Integer> {
     /** Starts the server with room for every client at once, runs each level, stops. */
     public static List<LoadBench.Level> run(Path model, List<Integer> clients, int requests, int tokens) throws Exception {
         int max = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
-        ModelConfig mc = new ModelConfig("bench", model.toAbsolutePath().normalize(), null, "raw", max, max, true, RequestDefaults.none());
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc));
-        ModelRegistry registry = new ModelRegistry(config.models(), 0);
         List<LoadBench.Level> levels = new ArrayList<>();
-        try (BackstopServer server = new BackstopServer(config, registry).start()) {
-            registry.loadAll();
-            LoadBench bench = new LoadBench("http://127.0.0.1:" + server.port(), "bench");
+        try (LocalServer server = LocalServer.start(model, max, max)) {
+            LoadBench bench = new LoadBench(server.baseUrl(), LocalServer.MODEL);
             bench.run(1, 1, Math.min(tokens, 8)); // warm-up
             for (int c : clients) levels.add(bench.run(c, requests, tokens));
-        } finally {
-            registry.close();
         }
         return levels;
     }

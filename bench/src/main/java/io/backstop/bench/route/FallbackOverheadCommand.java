@@ -4,14 +4,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.backstop.bench.Hardware;
 import io.backstop.bench.Stats;
-import io.backstop.server.config.ModelConfig;
+import io.backstop.bench.server.LocalServer;
 import io.backstop.server.config.ProviderConfig;
-import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.RouteConfig;
-import io.backstop.server.config.ServerConfig;
-import io.backstop.server.http.BackstopServer;
-import io.backstop.server.route.ModelRegistry;
-import io.backstop.server.route.RouteTable;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -55,18 +50,13 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
                 Duration.ofMillis(200), Duration.ofSeconds(2), Duration.ofSeconds(2), Duration.ofSeconds(5),
                 new ProviderConfig.RetryPolicy(1, Duration.ofMillis(10), Duration.ofMillis(10)),
                 new ProviderConfig.BreakerPolicy(50, 10, 10, 1, Duration.ofHours(1), 1), false);
-        ModelConfig local = new ModelConfig("local-model", model.toAbsolutePath().normalize(), null, "raw", 1, 8, true, RequestDefaults.none());
         RouteConfig route = new RouteConfig("fallback", List.of(new RouteConfig.Target("down", "any", null, null),
-                new RouteConfig.Target("local", "local-model", null, null)));
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 600, List.of(local), List.of(down), List.of(route));
-        RouteTable routes = new RouteTable(config.providers(), config.routes(), Map.of());
-        ModelRegistry registry = new ModelRegistry(config.models(), 0);
-        try (BackstopServer server = new BackstopServer(config, registry, routes).start()) {
-            registry.loadAll();
-            FallbackOverhead bench = new FallbackOverhead("http://127.0.0.1:" + server.port());
+                new RouteConfig.Target("local", LocalServer.MODEL, null, null)));
+        try (LocalServer server = LocalServer.start(model, List.of(down), List.of(route))) {
+            FallbackOverhead bench = new FallbackOverhead(server.baseUrl());
             bench.time("fallback", tokens); // one refused connection opens the breaker (consecutive_failures 1)
-            if (routes.provider("down").guard().state() != CircuitBreaker.State.OPEN) throw new IllegalStateException("breaker did not open");
-            FallbackOverhead.Result r = bench.run("fallback", "local-model", tokens, smoke ? 0 : 20, smoke ? 3 : reps);
+            if (server.routes().provider("down").guard().state() != CircuitBreaker.State.OPEN) throw new IllegalStateException("breaker did not open");
+            FallbackOverhead.Result r = bench.run("fallback", LocalServer.MODEL, tokens, smoke ? 0 : 20, smoke ? 3 : reps);
             List<Double> added = r.addedMillis();
             String table = String.format(Locale.ROOT, """
                     | model | tokens | requests | local p50 / p99 (ms) | route with open breaker p50 / p99 (ms) | added at p50 / p99 (ms) | pairwise difference p50 / p99 (ms) |
@@ -86,7 +76,7 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("benchmark", "fallback-overhead");
                 json.put("hardware", Hardware.describe());
-                json.put("model", model.toAbsolutePath().normalize().toString());
+                json.put("model", model.toAbsolutePath().normalize().getFileName().toString());
                 json.put("tokens_per_request", tokens);
                 json.put("local_ms", r.localMillis());
                 json.put("route_ms", r.routeMillis());
@@ -98,8 +88,6 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
                 Files.writeString(results.resolve("fallback-overhead.md"), "Hardware: " + Hardware.oneLine() + "\n\n" + table);
                 System.err.println("bench: wrote " + results.resolve("fallback-overhead.json") + " and .md");
             }
-        } finally {
-            registry.close();
         }
         return 0;
     }

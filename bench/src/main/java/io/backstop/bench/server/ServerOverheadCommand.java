@@ -5,11 +5,6 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import io.backstop.bench.Hardware;
 import io.backstop.bench.Stats;
 import io.backstop.engine.Model;
-import io.backstop.server.config.ModelConfig;
-import io.backstop.server.config.RequestDefaults;
-import io.backstop.server.config.ServerConfig;
-import io.backstop.server.http.BackstopServer;
-import io.backstop.server.route.ModelRegistry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -47,15 +42,10 @@ public final class ServerOverheadCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = model.toAbsolutePath().normalize();
-        ModelConfig mc = new ModelConfig("bench", dir, null, "raw", 1, 4, true, RequestDefaults.none());
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 600, List.of(mc));
-        ModelRegistry registry = new ModelRegistry(config.models(), 0);
-        try (BackstopServer server = new BackstopServer(config, registry).start()) {
-            registry.loadAll();
-            Model m = registry.get("bench");
+        try (LocalServer server = LocalServer.start(model, 1, 4)) {
+            Model m = server.model();
             int n = smoke ? 8 : tokens;
-            ServerOverhead.Result r = new ServerOverhead(m, "http://127.0.0.1:" + server.port()).run(prompt, n, smoke ? 0 : warmups, smoke ? 2 : reps);
+            ServerOverhead.Result r = new ServerOverhead(m, server.baseUrl()).run(prompt, n, smoke ? 0 : warmups, smoke ? 2 : reps);
             List<Double> dT = r.direct().stream().map(ServerOverhead.Sample::ttftMillis).toList();
             List<Double> hT = r.http().stream().map(ServerOverhead.Sample::ttftMillis).toList();
             List<Double> overhead = new java.util.ArrayList<>();
@@ -76,7 +66,7 @@ public final class ServerOverheadCommand implements Callable<Integer> {
                 Map<String, Object> json = new LinkedHashMap<>();
                 json.put("benchmark", "server-overhead");
                 json.put("hardware", Hardware.describe());
-                json.put("model", m.info().path().toString());
+                json.put("model", m.info().path().getFileName().toString());
                 json.put("tokens_per_request", n);
                 json.put("ttft_direct_ms", dT);
                 json.put("ttft_http_ms", hT);
@@ -89,8 +79,6 @@ public final class ServerOverheadCommand implements Callable<Integer> {
                 Files.writeString(results.resolve(base + ".md"), "Hardware: " + Hardware.oneLine() + "\n\n" + table);
                 System.err.println("bench: wrote " + results.resolve(base + ".json") + " and .md");
             }
-        } finally {
-            registry.close();
         }
         return 0;
     }

@@ -127,12 +127,8 @@ public final class Suite {
 
     /** TTFT and decode tok/s of a streaming chat over HTTP against the same request on the engine. */
     private static String serverOverhead(Path served, Plan plan, Map<String, Object> json) throws Exception {
-        var mc = new io.backstop.server.config.ModelConfig("bench", served, null, "raw", 1, 4, true, io.backstop.server.config.RequestDefaults.none());
-        var config = new io.backstop.server.config.ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc));
-        var registry = new io.backstop.server.route.ModelRegistry(config.models(), 0);
-        try (var server = new io.backstop.server.http.BackstopServer(config, registry).start()) {
-            registry.loadAll();
-            var r = new io.backstop.bench.server.ServerOverhead(registry.get("bench"), "http://127.0.0.1:" + server.port())
+        try (var server = io.backstop.bench.server.LocalServer.start(served, 1, 4)) {
+            var r = new io.backstop.bench.server.ServerOverhead(server.model(), server.baseUrl())
                     .run("Once upon a time", plan.loadTokens(), 1, plan.loopReps() + 3);
             List<Double> dT = r.direct().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
             List<Double> hT = r.http().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
@@ -145,8 +141,6 @@ public final class Suite {
                     + "|---|---|---|---|---|---|---|---|%n| %s | %d × %d | %.1f ms | %.1f ms | %.1f ms | %.1f tok/s | %.1f tok/s | %.2f× |%n",
                     served.getFileName(), plan.loadTokens(), dT.size(), io.backstop.bench.Stats.median(dT), io.backstop.bench.Stats.median(hT), added,
                     io.backstop.bench.Stats.median(dS), io.backstop.bench.Stats.median(hS), ratio);
-        } finally {
-            registry.close();
         }
     }
 
