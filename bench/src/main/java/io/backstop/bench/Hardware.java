@@ -19,8 +19,14 @@ public final class Hardware {
         m.put("memory_gib", memoryGib());
         m.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         m.put("jvm", System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"));
-        m.put("jvm_flags", String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()));
+        m.put("jvm_flags", jvmFlags());
         return m;
+    }
+
+    /** The JVM's flags, without machine-specific paths. */
+    public static String jvmFlags() {
+        return String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> !a.startsWith("-Dbackstop.home=")).toList());
     }
 
     public static String oneLine() {

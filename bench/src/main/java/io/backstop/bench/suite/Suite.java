@@ -43,7 +43,7 @@ public final class Suite {
         Files.createDirectories(plan.results());
         StringBuilder md = new StringBuilder("# Backstop benchmarks\n\n");
         md.append("Hardware: ").append(Hardware.oneLine()).append("  \nJVM flags: ")
-                .append(String.join(" ", java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments())).append("\n\n");
+                .append(Hardware.jvmFlags()).append("\n\n");
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("hardware", Hardware.describe());
         json.put("shape", plan.shape());
