@@ -22,6 +22,7 @@ public final class JlamaModel implements BackendModel {
     private final Map<String, String> chatTemplates;
     private final Map<String, String> specialTokenTexts;
     private final boolean addsBos;
+    private final FastBpe fastBpe;
     /** Fair, so sessions of concurrent requests take turns token by token. */
     private final ReentrantLock forwardLock = new ReentrantLock(true);
 
@@ -31,6 +32,7 @@ public final class JlamaModel implements BackendModel {
         this.addsBos = addsBos && model.getConfig().bosToken >= 0;
         this.info = info;
         this.vocabulary = new JlamaVocabulary(model.getTokenizer(), model.getConfig().vocabularySize);
+        this.fastBpe = FastBpe.forModel(model.getTokenizer().getModel());
         this.eosIds = Set.copyOf(eosIds);
         this.chatTemplates = Map.copyOf(chatTemplates);
         this.specialTokenTexts = Map.copyOf(specialTokenTexts);
@@ -57,6 +59,7 @@ public final class JlamaModel implements BackendModel {
     @Override
     public int[] encode(String text) {
         if (text.isEmpty()) return new int[0];
+        if (fastBpe != null) return fastBpe.encode(text);
         return Arrays.stream(model.getTokenizer().encode(text)).mapToInt(Math::toIntExact).toArray();
     }
 
