@@ -19,7 +19,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Batched prefill must compute what feeding the tokens one by one computes. Jlama 0.8.4's batched
  * matmul skips a block of outputs for some batch sizes at real widths (stories260K is too narrow to
- * show it), so this runs on a synthetic model of real width, in F32 and Q4.
+ * show it), so this runs on a synthetic model of real width, in F32, BF16 and Q4.
  */
 class PrefillCorrectnessTest {
     private static final Shape WIDE = new Shape("prefill-check", "llama", 2048, 1, 16, 4, 2048, 512, 512, false);
@@ -38,7 +38,7 @@ class PrefillCorrectnessTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"F32", "Q4"})
+    @ValueSource(strings = {"F32", "BF16", "Q4"})
     void batchedPrefillEqualsTokenByToken(String dtype) throws Exception {
         Path dir = SyntheticModel.ensure(WIDE, SyntheticModel.Dtype.valueOf(dtype), cache, ProgressListener.NONE);
         try (Model m = Engine.load(dir, LoadOptions.defaults().withConcurrency(1, 0))) {
