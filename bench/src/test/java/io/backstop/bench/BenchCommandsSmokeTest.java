@@ -42,7 +42,8 @@ class BenchCommandsSmokeTest {
         assertThat(tmp.resolve("results/summary.md")).exists();
         assertThat(tmp.resolve("results/summary.json")).exists();
         assertThat(tmp.resolve("results/decode-vs-ceiling.svg")).content().startsWith("<svg");
-        assertThat(tmp.resolve("results/load.svg")).content().contains("polyline");
+        assertThat(tmp.resolve("results/load-throughput.svg")).content().contains("polyline");
+        assertThat(tmp.resolve("results/load-latency.svg")).content().contains("TTFT p95");
     }
 
     @Test

@@ -89,6 +89,7 @@ public final class SvgChart {
     }
 
     private static String fmt(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e9) return String.valueOf((long) v);
         return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.1f", v);
     }
 

@@ -104,7 +104,14 @@ public final class Suite {
         List<LoadBench.Level> levels = LoadCommand.run(served, plan.clients(), plan.loadRequests(), plan.loadTokens());
         json.put("load", levels);
         md.append("\n## Server load\n\n").append(LoadCommand.table(served.getFileName().toString(), plan.loadTokens(), levels));
-        Files.writeString(plan.results().resolve("load.svg"), loadChart(levels));
+        Files.writeString(plan.results().resolve("load-throughput.svg"), SvgChart.lines("Server throughput under concurrent streaming clients",
+                "clients", "aggregate tok/s", clientsAxis(levels),
+                List.of(new SvgChart.Series("aggregate tok/s", levels.stream().map(LoadBench.Level::aggregateTokensPerSecond).toList()))));
+        Files.writeString(plan.results().resolve("load-latency.svg"), SvgChart.lines("Time to first token under concurrent streaming clients",
+                "clients", "ms", clientsAxis(levels), List.of(
+                        new SvgChart.Series("TTFT p50", levels.stream().map(LoadBench.Level::ttftP50).toList()),
+                        new SvgChart.Series("TTFT p95", levels.stream().map(LoadBench.Level::ttftP95).toList()),
+                        new SvgChart.Series("inter-token p99", levels.stream().map(LoadBench.Level::itlP99).toList()))));
 
         // 5. llama.cpp beside us, when the user points at it
         if (plan.llamaBench() != null) {
@@ -119,7 +126,7 @@ public final class Suite {
                     .append(LlamaBench.compare(ours, peer));
         }
 
-        md.append(String.format(Locale.ROOT, "%nCharts: `decode-vs-ceiling.svg`, `load.svg`. Whole run: %.0f s.%n", (System.nanoTime() - start) / 1e9));
+        md.append(String.format(Locale.ROOT, "%nCharts: `decode-vs-ceiling.svg`, `load-throughput.svg`, `load-latency.svg`. Whole run: %.0f s.%n", (System.nanoTime() - start) / 1e9));
         Files.writeString(plan.results().resolve("summary.md"), md.toString());
         new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(plan.results().resolve("summary.json").toFile(), json);
         return md.toString();
@@ -129,7 +136,7 @@ public final class Suite {
     private static String serverOverhead(Path served, Plan plan, Map<String, Object> json) throws Exception {
         try (var server = io.backstop.bench.server.LocalServer.start(served, 1, 4)) {
             var r = new io.backstop.bench.server.ServerOverhead(server.model(), server.baseUrl())
-                    .run("Once upon a time", plan.loadTokens(), 1, plan.loopReps() + 3);
+                    .run("Once upon a time", plan.loadTokens(), 1, plan.loopReps() + 8);
             List<Double> dT = r.direct().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
             List<Double> hT = r.http().stream().map(io.backstop.bench.server.ServerOverhead.Sample::ttftMillis).toList();
             List<Double> dS = r.direct().stream().map(io.backstop.bench.server.ServerOverhead.Sample::decodeTokensPerSecond).toList();
@@ -158,11 +165,7 @@ public final class Suite {
                 List.of(new SvgChart.Series("measured", measured), new SvgChart.Series("ceiling", ceiling)));
     }
 
-    private static String loadChart(List<LoadBench.Level> levels) {
-        List<Double> xs = levels.stream().map(l -> (double) l.clients()).toList();
-        return SvgChart.lines("Server under concurrent streaming clients", "clients", "tok/s  ·  ms", xs, List.of(
-                new SvgChart.Series("aggregate tok/s", levels.stream().map(LoadBench.Level::aggregateTokensPerSecond).toList()),
-                new SvgChart.Series("TTFT p50 (ms)", levels.stream().map(LoadBench.Level::ttftP50).toList()),
-                new SvgChart.Series("TTFT p95 (ms)", levels.stream().map(LoadBench.Level::ttftP95).toList())));
+    private static List<Double> clientsAxis(List<LoadBench.Level> levels) {
+        return levels.stream().map(l -> (double) l.clients()).toList();
     }
 }
