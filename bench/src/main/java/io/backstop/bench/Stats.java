@@ -1,6 +1,5 @@
 package io.backstop.bench;
 
-import java.util.Arrays;
 import java.util.List;
 
 /** Percentiles of a sample (nearest-rank). */
@@ -18,19 +17,5 @@ public final class Stats {
         if (values.isEmpty()) return Double.NaN;
         double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
         return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
-    }
-
-    public static double min(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).min().orElse(Double.NaN);
-    }
-
-    public static double max(List<Double> values) {
-        return values.stream().mapToDouble(Double::doubleValue).max().orElse(Double.NaN);
-    }
-
-    static double[] sorted(double[] v) {
-        double[] c = v.clone();
-        Arrays.sort(c);
-        return c;
     }
 }

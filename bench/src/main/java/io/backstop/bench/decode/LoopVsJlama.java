@@ -80,8 +80,6 @@ public final class LoopVsJlama {
     }
 
     static double median(List<Sample> samples) {
-        double[] v = samples.stream().mapToDouble(Sample::decodeTokensPerSecond).sorted().toArray();
-        if (v.length == 0) return 0;
-        return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+        return io.backstop.bench.Stats.median(samples.stream().map(Sample::decodeTokensPerSecond).toList());
     }
 }
