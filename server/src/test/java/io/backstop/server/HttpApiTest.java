@@ -114,6 +114,10 @@ class HttpApiTest {
         Reply r = post(server, "/v1/completions", "{\"model\":\"stories\",\"prompt\":\"Once upon a time\",\"max_tokens\":7,\"temperature\":0,"
                 + "\"stream\":true,\"stream_options\":{\"include_usage\":true}}");
         List<String> events = events(r.raw().body());
+        for (String e : events.subList(0, events.size() - 2)) {
+            assertThat(JSON.readTree(e).has("usage")).as("every other chunk carries usage: null").isTrue();
+            assertThat(JSON.readTree(e).get("usage").isNull()).isTrue();
+        }
         JsonNode usageChunk = JSON.readTree(events.get(events.size() - 2));
         assertThat(usageChunk.get("choices")).isEmpty();
         assertThat(usageChunk.at("/usage/prompt_tokens").asInt()).isEqualTo(5);

@@ -14,7 +14,7 @@ import java.util.List;
 /** POST /v1/chat/completions. */
 public final class ChatCompletionsHandler implements Handler {
     private static final RoutedCompletion.Endpoint ENDPOINT = new RoutedCompletion.Endpoint("/chat/completions", true,
-            f -> Prompt.chat(messages(f.node("messages"))), common -> new ChatFormat(common.logprobs() != null));
+            f -> Prompt.chat(messages(f.node("messages"))), common -> new ChatFormat(common.logprobs() != null, common.includeUsage()));
 
     private final ModelRegistry models;
     private final RouteTable routes;

@@ -10,9 +10,12 @@ import java.util.List;
 /** /v1/chat/completions: chat.completion and chat.completion.chunk objects. */
 final class ChatFormat implements ResponseFormat {
     private final boolean logprobs;
+    private final boolean includeUsage;
 
-    ChatFormat(boolean logprobs) {
+    /** @param includeUsage stream_options.include_usage: every chunk then carries "usage": null, as OpenAI's do */
+    ChatFormat(boolean logprobs, boolean includeUsage) {
         this.logprobs = logprobs;
+        this.includeUsage = includeUsage;
     }
 
     @Override
@@ -48,6 +51,7 @@ final class ChatFormat implements ResponseFormat {
         c.putObject("delta").put("role", "assistant").put("content", "");
         c.putNull("logprobs");
         c.putNull("finish_reason");
+        if (includeUsage) root.putNull("usage");
         return root;
     }
 
@@ -62,6 +66,7 @@ final class ChatFormat implements ResponseFormat {
         else c.putNull("logprobs");
         if (finishReason == null) c.putNull("finish_reason");
         else c.put("finish_reason", finishReason);
+        if (includeUsage) root.putNull("usage");
         return root;
     }
 

@@ -37,13 +37,13 @@ public final class CompletionsHandler implements Handler {
         if (route != null) {
             String echoed = echo && prompt instanceof Prompt.Text t ? t.text() : null;
             routed.run(ctx, route, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompt,
-                    common -> new TextFormat(common.logprobs() != null, echoed)));
+                    common -> new TextFormat(common.logprobs() != null, echoed, common.includeUsage())));
             return;
         }
         RequestMapper.Common common = RequestMapper.common(f, false);
         Model model = models.get(name);
         String echoed = !echo ? null : prompt instanceof Prompt.Tokens t ? model.detokenize(t.ids()) : ((Prompt.Text) prompt).text();
-        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> prompt, c -> new TextFormat(c.logprobs() != null, echoed));
+        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> prompt, c -> new TextFormat(c.logprobs() != null, echoed, c.includeUsage()));
         var requests = RequestMapper.requests(f, prompt, common, models.config(name).defaults(), timeoutSeconds);
         ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
         ctx.header(RoutedCompletion.MODEL_HEADER, name);

@@ -14,10 +14,16 @@ final class TextFormat implements ResponseFormat {
     /** Per choice: where the next token's text starts in that choice's returned text (streams span chunks). */
     private final java.util.Map<Integer, Integer> offsets = new java.util.concurrent.ConcurrentHashMap<>();
 
-    /** @param echo the prompt when the client asked for echo, else null */
-    TextFormat(boolean logprobs, String echo) {
+    private final boolean includeUsage;
+
+    /**
+     * @param echo         the prompt when the client asked for echo, else null
+     * @param includeUsage stream_options.include_usage: every chunk then carries "usage": null, as OpenAI's do
+     */
+    TextFormat(boolean logprobs, String echo, boolean includeUsage) {
         this.logprobs = logprobs;
         this.echo = echo;
+        this.includeUsage = includeUsage;
     }
 
     @Override
@@ -42,6 +48,7 @@ final class TextFormat implements ResponseFormat {
         if (echo == null) return null;
         ObjectNode root = ResponseFormat.base(meta, "text_completion");
         choice(root.putArray("choices").addObject(), index, echo, List.of(), null);
+        if (includeUsage) root.putNull("usage");
         return root;
     }
 
@@ -49,6 +56,7 @@ final class TextFormat implements ResponseFormat {
     public ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> lps, String finishReason) {
         ObjectNode root = ResponseFormat.base(meta, "text_completion");
         choice(root.putArray("choices").addObject(), index, text, lps, finishReason);
+        if (includeUsage) root.putNull("usage");
         return root;
     }
 
