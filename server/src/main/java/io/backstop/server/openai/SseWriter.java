@@ -39,7 +39,14 @@ final class SseWriter {
         buffer.write('"');
         buffer.writeBytes(t.after());
         buffer.writeBytes(END);
-        write(buffer.toByteArray(), false);
+        if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
+        try {
+            buffer.writeTo(out); // no copy of the event
+            out.flush();
+        } catch (IOException e) {
+            broken = true;
+            throw new UncheckedIOException(e);
+        }
     }
 
     /** An event whose data is already JSON text (passed through from an upstream provider). */
