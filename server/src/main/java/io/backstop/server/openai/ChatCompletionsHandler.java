@@ -2,8 +2,8 @@ package io.backstop.server.openai;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.ChatMessage;
-import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
+import io.backstop.server.http.RequestLog;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
@@ -14,38 +14,18 @@ import java.util.List;
 /** POST /v1/chat/completions. */
 public final class ChatCompletionsHandler implements Handler {
     private static final RoutedCompletion.Endpoint ENDPOINT = new RoutedCompletion.Endpoint("/chat/completions", true,
-            f -> Prompt.chat(messages(f.node("messages"))), common -> new ChatFormat(common.logprobs() != null, common.includeUsage()));
+            f -> Prompt.chat(messages(f.node("messages"))), (common, model) -> new ChatFormat(common.logprobs() != null, common.includeUsage()));
 
-    private final ModelRegistry models;
-    private final RouteTable routes;
-    private final CompletionRunner runner;
-    private final RoutedCompletion routed;
-    private final int timeoutSeconds;
+    private final RoutedCompletion completions;
 
-    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
-        this.models = models;
-        this.routes = routes;
-        this.runner = new CompletionRunner(log);
-        this.routed = new RoutedCompletion(models, routes, runner, timeoutSeconds);
-        this.timeoutSeconds = timeoutSeconds;
+    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, int timeoutSeconds) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log), timeoutSeconds);
     }
 
     @Override
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
-        String name = f.requiredString("model");
-        var route = routes.route(name);
-        if (route != null) {
-            routed.run(ctx, route, f, ENDPOINT);
-            return;
-        }
-        List<ChatMessage> messages = messages(f.node("messages"));
-        RequestMapper.Common common = RequestMapper.common(f, true);
-        Model model = models.get(name);
-        var requests = RequestMapper.requests(f, Prompt.chat(messages), common, models.config(name).defaults(), timeoutSeconds);
-        ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
-        ctx.header(RoutedCompletion.MODEL_HEADER, name);
-        runner.run(ctx, model, requests, ENDPOINT.format().apply(common), common);
+        completions.serve(ctx, f.requiredString("model"), f, ENDPOINT);
     }
 
     static List<ChatMessage> messages(JsonNode n) {

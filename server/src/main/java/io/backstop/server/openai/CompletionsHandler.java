@@ -3,6 +3,7 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
+import io.backstop.server.http.RequestLog;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
@@ -10,18 +11,10 @@ import io.javalin.http.Handler;
 
 /** POST /v1/completions (the legacy text completion API). */
 public final class CompletionsHandler implements Handler {
-    private final ModelRegistry models;
-    private final RouteTable routes;
-    private final CompletionRunner runner;
-    private final RoutedCompletion routed;
-    private final int timeoutSeconds;
+    private final RoutedCompletion completions;
 
-    public CompletionsHandler(ModelRegistry models, RouteTable routes, io.backstop.server.http.RequestLog log, int timeoutSeconds) {
-        this.models = models;
-        this.routes = routes;
-        this.runner = new CompletionRunner(log);
-        this.routed = new RoutedCompletion(models, routes, runner, timeoutSeconds);
-        this.timeoutSeconds = timeoutSeconds;
+    public CompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, int timeoutSeconds) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log), timeoutSeconds);
     }
 
     @Override
@@ -33,21 +26,13 @@ public final class CompletionsHandler implements Handler {
         Integer bestOf = f.integer("best_of");
         if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "best_of other than 1 is not supported yet");
         boolean echo = Boolean.TRUE.equals(f.bool("echo"));
-        var route = routes.route(name);
-        if (route != null) {
-            String echoed = echo && prompt instanceof Prompt.Text t ? t.text() : null;
-            routed.run(ctx, route, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompt,
-                    common -> new TextFormat(common.logprobs() != null, echoed, common.includeUsage())));
-            return;
-        }
-        RequestMapper.Common common = RequestMapper.common(f, false);
-        Model model = models.get(name);
-        String echoed = !echo ? null : prompt instanceof Prompt.Tokens t ? model.detokenize(t.ids()) : ((Prompt.Text) prompt).text();
-        var endpoint = new RoutedCompletion.Endpoint("/completions", false, fields -> prompt, c -> new TextFormat(c.logprobs() != null, echoed, c.includeUsage()));
-        var requests = RequestMapper.requests(f, prompt, common, models.config(name).defaults(), timeoutSeconds);
-        ctx.header(RoutedCompletion.PROVIDER_HEADER, "local");
-        ctx.header(RoutedCompletion.MODEL_HEADER, name);
-        runner.run(ctx, model, requests, endpoint.format().apply(common), common);
+        completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompt,
+                (common, model) -> new TextFormat(common.logprobs() != null, echo ? echoed(prompt, model) : null, common.includeUsage())));
+    }
+
+    /** The prompt as text, for echo (a token-id prompt is detokenized by the model that answers). */
+    private static String echoed(Prompt prompt, Model model) {
+        return prompt instanceof Prompt.Tokens t ? model.detokenize(t.ids()) : ((Prompt.Text) prompt).text();
     }
 
     /**

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,8 +38,12 @@ final class RoutedCompletion {
     static final String MODEL_HEADER = "X-Backstop-Model";
     private static final List<String> EXTRAS = List.of("top_k", "min_p", "repetition_penalty");
 
-    /** What an endpoint contributes: its upstream path, its local formats and prompt, its content test. */
-    record Endpoint(String path, boolean chat, Function<Fields, Prompt> prompt, Function<RequestMapper.Common, ResponseFormat> format) {}
+    /**
+     * What an endpoint contributes: its upstream path, its prompt, and the response shapes used when a
+     * local model answers (given the model, e.g. to echo a token-id prompt as text).
+     */
+    record Endpoint(String path, boolean chat, Function<Fields, Prompt> prompt,
+                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format) {}
 
     private final ModelRegistry models;
     private final RouteTable routes;
@@ -52,7 +57,19 @@ final class RoutedCompletion {
         this.timeoutSeconds = timeoutSeconds;
     }
 
-    void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
+    /** Serves a request for a public model name: a route, or a local model by its own name. */
+    void serve(Context ctx, String name, Fields f, Endpoint endpoint) {
+        RouteConfig route = routes.route(name);
+        if (route != null) {
+            run(ctx, route, f, endpoint);
+            return;
+        }
+        Prompt prompt = endpoint.prompt().apply(f);
+        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompt,
+                RequestMapper.common(f, endpoint.chat()), endpoint);
+    }
+
+    private void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
         RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
         Prompt prompt = endpoint.prompt().apply(f);
         // range checks before any network call: a bad request is the client's, not a provider failure
@@ -93,7 +110,7 @@ final class RoutedCompletion {
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
         ctx.header(PROVIDER_HEADER, "local");
         ctx.header(MODEL_HEADER, target.model());
-        runner.run(ctx, model, requests, endpoint.format().apply(common), common);
+        runner.run(ctx, model, requests, endpoint.format().apply(common, model), common);
     }
 
     private static GenerationRequest override(GenerationRequest r, RouteConfig.Target t) {

@@ -270,6 +270,15 @@ class RoutingTest {
     }
 
     @Test
+    void aLocalFallbackEchoesATokenIdPromptAsText() throws Exception {
+        HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/completions"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"model\":\"resilient\",\"prompt\":[1,291,376,400],\"echo\":true,\"max_tokens\":2,\"temperature\":0}"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(r.headers().firstValue("X-Backstop-Provider")).hasValue("local");
+        assertThat(JSON.readTree(r.body()).at("/choices/0/text").asText()).startsWith("The little do");
+    }
+
+    @Test
     void modelsListsRoutesAndLocalModels() throws Exception {
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(server.baseUrl() + "/v1/models")).build(), HttpResponse.BodyHandlers.ofString());
         List<String> ids = new ArrayList<>();
