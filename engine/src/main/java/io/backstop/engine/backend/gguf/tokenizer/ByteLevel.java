@@ -38,6 +38,18 @@ final class ByteLevel {
 
     /** The bytes a byte-level piece stands for; characters outside the alphabet stand for their own UTF-8. */
     static byte[] decode(String piece) {
+        byte[] bytes = new byte[piece.length()];
+        for (int i = 0; i < bytes.length; i++) {
+            char c = piece.charAt(i);
+            int b = c < CHAR_TO_BYTE.length ? CHAR_TO_BYTE[c] : -1;
+            if (b < 0) return decodeMixed(piece);
+            bytes[i] = (byte) b;
+        }
+        return bytes;
+    }
+
+    /** A piece with characters outside the alphabet (added tokens typed normal): those stand for their UTF-8. */
+    private static byte[] decodeMixed(String piece) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(piece.length());
         for (int i = 0; i < piece.length(); ) {
             int cp = piece.codePointAt(i);

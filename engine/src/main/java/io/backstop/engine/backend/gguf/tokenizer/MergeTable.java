@@ -2,7 +2,6 @@ package io.backstop.engine.backend.gguf.tokenizer;
 
 import io.backstop.engine.text.BpeMerger;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,39 +18,35 @@ final class MergeTable implements BpeMerger.Rule {
     private final int tokens;
     private final String[] symbolTexts;
     private final int[] byteSymbols;
-    private final long[] keys;
-    private final long[] values;
+    private final long[] entries; // key at 2i, value at 2i + 1: one cache line per probe
     private final int mask;
 
-    private MergeTable(int tokens, String[] symbolTexts, int[] byteSymbols, long[] keys, long[] values) {
+    private MergeTable(int tokens, String[] symbolTexts, int[] byteSymbols, long[] entries) {
         this.tokens = tokens;
         this.symbolTexts = symbolTexts;
         this.byteSymbols = byteSymbols;
-        this.keys = keys;
-        this.values = values;
-        this.mask = keys.length - 1;
+        this.entries = entries;
+        this.mask = entries.length / 2 - 1;
     }
 
     static MergeTable build(TokenTable table, String[] merges) {
         Symbols symbols = new Symbols(table);
         int capacity = Integer.highestOneBit(Math.max(4, merges.length + merges.length / 2)) << 1; // load factor under 2/3
-        long[] keys = new long[capacity];
-        long[] values = new long[capacity];
-        Arrays.fill(keys, EMPTY);
+        long[] entries = new long[2 * capacity];
+        for (int i = 0; i < entries.length; i += 2) entries[i] = EMPTY;
         for (int rank = 0; rank < merges.length; rank++) {
             String merge = merges[rank];
             int space = merge.indexOf(' ', 1); // a first part may itself be a space
             if (space < 0) continue; // llama.cpp ranks it as an empty pair, which never matches
-            String left = merge.substring(0, space), right = merge.substring(space + 1);
-            long key = key(symbols.id(left), symbols.id(right));
-            int slot = slot(keys, capacity - 1, key);
-            if (keys[slot] != EMPTY) continue; // the first rank of a repeated pair wins
-            keys[slot] = key;
-            values[slot] = BpeMerger.pack(rank, symbols.id(left + right));
+            long key = key(symbols.id(merge, 0, space, -1), symbols.id(merge, space + 1, merge.length(), -1));
+            int slot = slot(entries, capacity - 1, key);
+            if (entries[2 * slot] != EMPTY) continue; // the first rank of a repeated pair wins
+            entries[2 * slot] = key;
+            entries[2 * slot + 1] = BpeMerger.pack(rank, symbols.id(merge, 0, merge.length(), space)); // the parts joined
         }
         int[] byteSymbols = new int[256];
-        for (int b = 0; b < 256; b++) byteSymbols[b] = symbols.id(String.valueOf(ByteLevel.charOf(b)));
-        return new MergeTable(table.size(), symbols.texts(), byteSymbols, keys, values);
+        for (int b = 0; b < 256; b++) byteSymbols[b] = symbols.id(String.valueOf(ByteLevel.charOf(b)), 0, 1, -1);
+        return new MergeTable(table.size(), symbols.texts(), byteSymbols, entries);
     }
 
     /** The symbol a word starts with for this byte: its byte-level character. */
@@ -62,8 +57,8 @@ final class MergeTable implements BpeMerger.Rule {
     @Override
     public long merge(int leftId, int rightId, int start, int mid, int end) {
         long key = key(leftId, rightId);
-        int slot = slot(keys, mask, key);
-        return keys[slot] == key ? values[slot] : BpeMerger.NONE;
+        int slot = slot(entries, mask, key);
+        return entries[2 * slot] == key ? entries[2 * slot + 1] : BpeMerger.NONE;
     }
 
     /** Whether a symbol is a token (else it only exists as a merge part). */
@@ -80,10 +75,10 @@ final class MergeTable implements BpeMerger.Rule {
     }
 
     /** Linear probing: the slot holding key, or the empty slot where it would go. */
-    private static int slot(long[] keys, int mask, long key) {
+    private static int slot(long[] entries, int mask, long key) {
         long h = key * 0x9E37_79B9_7F4A_7C15L;
         int i = (int) (h ^ (h >>> 32)) & mask;
-        while (keys[i] != EMPTY && keys[i] != key) i = (i + 1) & mask;
+        while (entries[2 * i] != EMPTY && entries[2 * i] != key) i = (i + 1) & mask;
         return i;
     }
 
@@ -97,9 +92,11 @@ final class MergeTable implements BpeMerger.Rule {
             this.table = table;
         }
 
-        int id(String text) {
-            int id = table.id(text);
+        /** The symbol spelled {@code s[from, to)} without the character at {@code skip} (-1: none). */
+        int id(String s, int from, int to, int skip) {
+            int id = table.id(s, from, to, skip);
             if (id >= 0) return id;
+            String text = skip < 0 ? s.substring(from, to) : s.substring(from, skip) + s.substring(skip + 1, to);
             return extra.computeIfAbsent(text, t -> {
                 extraTexts.add(t);
                 return table.size() + extraTexts.size() - 1;

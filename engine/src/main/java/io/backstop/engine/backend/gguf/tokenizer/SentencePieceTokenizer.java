@@ -56,14 +56,14 @@ final class SentencePieceTokenizer extends FragmentTokenizer {
         int[] lengths = new int[n];
         for (int i = 0, at = 0; i < n; i++) {
             int length = Character.charCount(s.codePointAt(at));
-            ids[i] = table.plainId(s.substring(at, at + length));
+            ids[i] = table.plainId(s, at, at + length);
             lengths[i] = length;
             at += length;
         }
         int maxLength = table.maxTextLength();
         int left = BpeMerger.merge(ids, lengths, n, (l, r, from, mid, to) -> {
             if (to - from > maxLength) return BpeMerger.NONE;
-            int id = table.plainId(s.substring(from, to));
+            int id = table.plainId(s, from, to);
             return id < 0 ? BpeMerger.NONE : BpeMerger.pack(BpeMerger.priorityOfScore(table.score(id)), id);
         });
         for (int i = 0, at = 0; i < left; at += lengths[i++]) {

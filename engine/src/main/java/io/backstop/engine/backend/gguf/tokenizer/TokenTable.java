@@ -3,8 +3,6 @@ package io.backstop.engine.backend.gguf.tokenizer;
 import io.backstop.engine.ModelLoadException;
 import io.backstop.engine.backend.gguf.file.GgufMetadata;
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.Map;
 
 /**
  * The token list of a GGUF vocabulary ({@code tokenizer.ggml.tokens}, {@code .scores}, {@code .token_type}):
@@ -19,20 +17,16 @@ final class TokenTable {
     private final String[] texts;
     private final TokenType[] types;
     private final float[] scores;
-    private final Map<String, Integer> ids;
+    private final TextIndex index;
     private final int maxTextLength;
 
     private TokenTable(String[] texts, TokenType[] types, float[] scores) {
         this.texts = texts;
         this.types = types;
         this.scores = scores;
-        this.ids = HashMap.newHashMap(texts.length);
+        this.index = new TextIndex(texts);
         int longest = 0;
-        for (int i = 0; i < texts.length; i++) {
-            if (texts[i].isEmpty()) continue; // llama.cpp renames them "[EMPTY_i]": never matched by text
-            ids.putIfAbsent(texts[i], i);
-            longest = Math.max(longest, texts[i].length());
-        }
+        for (String t : texts) longest = Math.max(longest, t.length());
         this.maxTextLength = longest;
     }
 
@@ -79,14 +73,23 @@ final class TokenTable {
 
     /** The token with exactly this text, or -1. */
     int id(String text) {
-        Integer id = ids.get(text);
-        return id == null ? -1 : id;
+        return index.find(text);
+    }
+
+    /** The token spelled {@code s[from, to)} without the character at {@code skip} (-1: none), or -1. */
+    int id(String s, int from, int to, int skip) {
+        return index.find(s, from, to, skip);
     }
 
     /** The token plain text may encode to: as {@link #id} but never a control or unknown token. */
     int plainId(String text) {
-        Integer id = ids.get(text);
-        return id == null || !types[id].fromPlainText() ? -1 : id;
+        return plainId(text, 0, text.length());
+    }
+
+    /** {@link #plainId(String)} of {@code s[from, to)}. */
+    int plainId(String s, int from, int to) {
+        int id = index.find(s, from, to);
+        return id < 0 || !types[id].fromPlainText() ? -1 : id;
     }
 
     boolean contains(int id) {
