@@ -29,7 +29,7 @@ public final class Engine {
         Backend backend = BACKENDS.stream().filter(b -> b.canLoad(finalDir)).findFirst()
                 .orElseThrow(() -> new ModelLoadException("no backend can load " + path
                         + ": expected a Hugging Face model directory (config.json, tokenizer.json, *.safetensors)"));
-        BackendModel model = backend.load(dir, new BackendOptions(options.threads()));
+        BackendModel model = backend.load(dir, new BackendOptions(options.threads(), options.workDir()));
         String name = options.name() != null ? options.name() : dir.getFileName().toString();
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());
