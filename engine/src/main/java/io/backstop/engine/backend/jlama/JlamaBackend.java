@@ -13,6 +13,7 @@ import io.backstop.engine.backend.Backend;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.BackendOptions;
 import io.backstop.engine.backend.safetensors.SafetensorsHeader;
+import io.backstop.engine.hub.ModelNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ public final class JlamaBackend implements Backend {
         if (options.threads() > 0) PhysicalCoreExecutor.overrideThreadCount(options.threads());
 
         JsonNode tokenizerConfig = readJson(dir.resolve("tokenizer_config.json"), false);
-        KvCacheFolder kvFolder = KvCacheFolder.create(options.workDir(), dir.getFileName().toString());
+        KvCacheFolder kvFolder = KvCacheFolder.create(options.workDir(), ModelNames.of(dir));
         AbstractModel model;
         try {
             model = ModelSupport.loadModel(dir.toFile(), kvFolder.path().toFile(), DType.F32, DType.I8, Optional.empty(), Optional.empty());
@@ -76,7 +77,7 @@ public final class JlamaBackend implements Backend {
         try {
             Config c = model.getConfig();
             ModelInfo info = new ModelInfo(
-                    dir.getFileName().toString(), dir.toAbsolutePath(), name(), architecture(config, type),
+                    ModelNames.of(dir), dir.toAbsolutePath(), name(), architecture(config, type),
                     weights.parameterCount(), dtype, c.contextLength, JlamaModel.maxPositions(c), c.vocabularySize,
                     c.embeddingLength, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.hiddenLength,
                     List.copyOf(chatTemplates(tokenizerConfig).keySet()));
@@ -87,6 +88,11 @@ public final class JlamaBackend implements Backend {
             kvFolder.close();
             throw e;
         }
+    }
+
+    @Override
+    public Map<String, String> chatTemplates(Path dir) {
+        return chatTemplates(readJson(dir.resolve("tokenizer_config.json"), false));
     }
 
     private static String architecture(JsonNode config, String type) {
