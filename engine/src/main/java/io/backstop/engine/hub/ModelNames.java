@@ -18,7 +18,8 @@ public final class ModelNames {
 
     /**
      * The folder name of {@code dir}; for a generic one ({@code hf}, {@code model}, a commit hash, …) the last
-     * part of config.json's {@code _name_or_path}, else the parent folder's name.
+     * part of config.json's {@code _name_or_path}, else the parent folder's name (for a Hugging Face cache
+     * snapshot {@code models--owner--name/snapshots/<commit>}, the repo's name).
      */
     public static String of(Path dir) {
         Path abs = dir.toAbsolutePath().normalize();
@@ -27,10 +28,11 @@ public final class ModelNames {
         String declared = lastSegment(nameOrPath(abs.resolve("config.json")));
         if (declared != null && !isGeneric(declared)) return declared;
         Path parent = abs.getParent();
-        if (parent != null && parent.getFileName() != null && !isGeneric(parent.getFileName().toString())) {
-            return parent.getFileName().toString();
-        }
-        return folder;
+        if (parent != null && parent.getFileName() != null && parent.getFileName().toString().equals("snapshots")) parent = parent.getParent();
+        if (parent == null || parent.getFileName() == null) return folder;
+        String name = parent.getFileName().toString();
+        if (name.startsWith("models--")) name = name.substring(name.lastIndexOf("--") + 2);
+        return name.isEmpty() || isGeneric(name) ? folder : name;
     }
 
     static boolean isGeneric(String name) {

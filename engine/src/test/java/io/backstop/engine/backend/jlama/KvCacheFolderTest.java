@@ -28,7 +28,7 @@ class KvCacheFolderTest {
         Path processFolder = base.resolve(SELF.pid() + "-" + KvCacheFolder.startMillis(SELF));
         AtomicLong pagesDuringGeneration = new AtomicLong();
         try (Model model = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withWorkDir(base))) {
-            assertThat(children(processFolder)).singleElement().satisfies(f -> assertThat(f.getFileName().toString()).startsWith("hf-"));
+            assertThat(children(processFolder)).singleElement().satisfies(f -> assertThat(f.getFileName().toString()).startsWith("stories260K-"));
             for (int i = 0; i < 20; i++) {
                 model.generate(GenerationRequest.text("Once upon a time").temperature(0).maxTokens(40).build(), delta -> {
                     if (pagesDuringGeneration.get() == 0) pagesDuringGeneration.set(pages(base));
