@@ -119,19 +119,19 @@ public final class GenerateCommand implements Callable<Integer> {
     public Integer call() {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8);
-        String prompt = PromptInput.read(spec, this.prompt, promptFile, "--prompt", "--prompt-file", System.in);
         if (!(timeoutSeconds >= 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
             throw CliErrors.usage(spec, "--timeout must be 0 (no limit) or a number of seconds up to " + (long) MAX_TIMEOUT_SECONDS
                     + ", got " + (timeoutSeconds == Math.rint(timeoutSeconds) && !Double.isInfinite(timeoutSeconds)
                     ? String.valueOf((long) timeoutSeconds) : String.valueOf(timeoutSeconds)));
         }
-        GenerationRequest request = request(prompt);
-        try {
-            request.validate(Integer.MAX_VALUE); // everything but token ids, which need the model's vocabulary
+        try { // the flags first: a mistyped one must not wait for the prompt on stdin, nor for the model to load
+            request("").validate(Integer.MAX_VALUE); // all but token ids, which need the model's vocabulary
             if (isChat()) Engine.checkChatTemplate(model.model, template);
         } catch (InvalidRequestException e) {
             throw usage(e);
         }
+        String prompt = PromptInput.read(spec, this.prompt, promptFile, "--prompt", "--prompt-file", System.in);
+        GenerationRequest request = request(prompt);
         try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
             if (echo) out.print(prompt);
             GenerationResult r = m.generate(request, new GenerationListener() {

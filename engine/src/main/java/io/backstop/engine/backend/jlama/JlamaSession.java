@@ -43,6 +43,7 @@ final class JlamaSession implements InferenceSession {
         // Our own direct buffer behind the logits tensor, so we can bulk-copy logits out of it.
         this.logitsBuffer = ByteBuffer.allocateDirect(vocabSize * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         this.logits = new FloatBufferTensor(logitsBuffer, TensorShape.of(vocabSize), false);
+        kvFolder.sessionOpened();
     }
 
     /**
@@ -102,7 +103,7 @@ final class JlamaSession implements InferenceSession {
         try {
             kv.close();
         } finally {
-            kvFolder.deleteSession(kvSession);
+            kvFolder.sessionClosed(kvSession);
         }
     }
 }

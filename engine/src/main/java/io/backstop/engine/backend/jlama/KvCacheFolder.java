@@ -13,6 +13,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -24,8 +25,10 @@ import java.util.regex.Pattern;
  * {@code <session>-L<i>C<j>.page} file per cache page there and never deletes one; left to itself it
  * uses a fresh folder in java.io.tmpdir that is never removed either (long runs left 488k files, 4.5 GB).
  * So each model gets {@code <base>/<pid>-<start>/<name>-<n>}: a session's pages are deleted when it
- * closes, the model's folder when the model closes, the process folder on JVM shutdown, and folders of
- * processes that no longer run (killed, crashed) at the next start. Deletion is best effort: a file
+ * closes, the model's folder when the model closes, and folders of processes that no longer run (killed,
+ * crashed) at the next start. When the JVM exits, a shutdown hook deletes the folders of idle models at
+ * once and those of models still generating (a graceful shutdown lets running requests finish) when their
+ * last session ends, since Jlama creates page files as a generation grows. Deletion is best effort: a file
  * still mapped cannot be deleted on Windows, so it waits for the next start.
  */
 final class KvCacheFolder implements AutoCloseable {
@@ -36,14 +39,19 @@ final class KvCacheFolder implements AutoCloseable {
     private static final long SAME_START_TOLERANCE_MS = 1000;
     private static final ProcessHandle SELF = ProcessHandle.current();
     private static final Map<Path, Path> PROCESS_FOLDERS = new ConcurrentHashMap<>();
+    private static final Set<KvCacheFolder> OPEN = ConcurrentHashMap.newKeySet();
     private static final AtomicInteger SEQUENCE = new AtomicInteger();
 
     static {
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> PROCESS_FOLDERS.values().forEach(KvCacheFolder::deleteTree),
-                "backstop-kv-cache-cleanup"));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            OPEN.forEach(KvCacheFolder::onExit);
+            PROCESS_FOLDERS.values().forEach(KvCacheFolder::deleteIfEmpty);
+        }, "backstop-kv-cache-cleanup"));
     }
 
     private final Path path;
+    private int openSessions;
+    private boolean exiting;
 
     private KvCacheFolder(Path path) {
         this.path = path;
@@ -53,10 +61,14 @@ final class KvCacheFolder implements AutoCloseable {
     static KvCacheFolder create(Path base, String modelName) {
         Path root = (base != null ? base : defaultBase()).toAbsolutePath().normalize();
         try {
-            Path process = PROCESS_FOLDERS.computeIfAbsent(root, KvCacheFolder::createProcessFolder);
-            return new KvCacheFolder(Files.createDirectory(process.resolve(safe(modelName) + "-" + SEQUENCE.incrementAndGet())));
-        } catch (IOException | RuntimeException e) {
-            throw new ModelLoadException("cannot create the KV cache folder under " + root + " (set " + ENV + " to a writable folder): " + e, e);
+            Path process = privateFolder(PROCESS_FOLDERS.computeIfAbsent(root, KvCacheFolder::processFolder));
+            KvCacheFolder folder = new KvCacheFolder(Files.createDirectory(process.resolve(safe(modelName) + "-" + SEQUENCE.incrementAndGet())));
+            OPEN.add(folder);
+            return folder;
+        } catch (IOException | java.io.UncheckedIOException e) {
+            IOException cause = e instanceof java.io.UncheckedIOException u ? u.getCause() : (IOException) e;
+            String why = cause instanceof java.nio.file.AccessDeniedException ? "permission denied: " + cause.getMessage() : String.valueOf(cause);
+            throw new ModelLoadException("cannot create the KV cache folder under " + root + " (" + why + "); set " + ENV + " to a writable folder", e);
         }
     }
 
@@ -70,22 +82,48 @@ final class KvCacheFolder implements AutoCloseable {
         return path;
     }
 
+    /** A session starts writing pages here. */
+    synchronized void sessionOpened() {
+        openSessions++;
+        if (exiting) { // the JVM is exiting and a new session still runs: its pages need the folder back
+            try {
+                Files.createDirectories(path);
+            } catch (IOException e) {
+                // the session fails with Jlama's own error
+            }
+        }
+    }
+
     /** Deletes the pages of a finished session (Jlama names them after the session's id). */
-    void deleteSession(UUID session) {
+    synchronized void sessionClosed(UUID session) {
         try (DirectoryStream<Path> pages = Files.newDirectoryStream(path, session + "-*.page")) {
             for (Path p : pages) Files.deleteIfExists(p);
         } catch (IOException e) {
             // best effort: whatever is left goes with the folder
         }
+        openSessions--;
+        if (exiting && openSessions == 0) removeFolder();
+    }
+
+    /** JVM exit: the folder goes now if no session runs, else when the last one ends. */
+    synchronized void onExit() {
+        exiting = true;
+        if (openSessions == 0) removeFolder();
     }
 
     @Override
-    public void close() {
-        deleteTree(path);
+    public synchronized void close() {
+        OPEN.remove(this);
+        removeFolder();
     }
 
-    /** Creates this process's folder under {@code root}, first removing the folders of processes that are gone. */
-    private static Path createProcessFolder(Path root) {
+    private void removeFolder() {
+        deleteTree(path);
+        deleteIfEmpty(path.getParent()); // the process folder, once its last model is gone
+    }
+
+    /** This process's folder under {@code root}; the folders of processes that are gone are removed first. */
+    private static Path processFolder(Path root) {
         try {
             Files.createDirectories(root);
             try (DirectoryStream<Path> entries = Files.newDirectoryStream(root)) {
@@ -93,14 +131,18 @@ final class KvCacheFolder implements AutoCloseable {
                     if (isStale(p.getFileName().toString())) deleteTree(p);
                 }
             }
-            Path folder = root.resolve(SELF.pid() + "-" + startMillis(SELF));
-            if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
-                return Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-            }
-            return Files.createDirectories(folder);
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+        return root.resolve(SELF.pid() + "-" + startMillis(SELF));
+    }
+
+    /** Creates the folder (again, after its last model closed) readable by this user only. */
+    private static Path privateFolder(Path folder) throws IOException {
+        if (FileSystems.getDefault().supportedFileAttributeViews().contains("posix")) {
+            return Files.createDirectories(folder, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+        }
+        return Files.createDirectories(folder);
     }
 
     /**
@@ -158,6 +200,14 @@ final class KvCacheFolder implements AutoCloseable {
             });
         } catch (IOException e) {
             // best effort
+        }
+    }
+
+    private static void deleteIfEmpty(Path dir) {
+        try {
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            // not empty (another model of this process), or already gone
         }
     }
 

@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -37,7 +38,32 @@ class KvCacheFolderTest {
             }
         }
         assertThat(pagesDuringGeneration.get()).as("Jlama writes its pages into the model's folder").isPositive();
-        assertThat(children(processFolder)).isEmpty();
+        assertThat(processFolder).as("gone with its last model").doesNotExist();
+    }
+
+    @Test
+    void atJvmExitAnIdleFolderGoesAtOnceAndOneInUseWhenItsLastSessionEnds() {
+        KvCacheFolder idle = KvCacheFolder.create(base, "idle");
+        KvCacheFolder busy = KvCacheFolder.create(base, "busy");
+        busy.sessionOpened();
+        idle.onExit();
+        busy.onExit();
+        assertThat(idle.path()).doesNotExist();
+        assertThat(busy.path()).as("a generation still running (a graceful shutdown drains it) writes pages there").isDirectory();
+        busy.sessionOpened();
+        busy.sessionClosed(UUID.randomUUID());
+        assertThat(busy.path()).isDirectory();
+        busy.sessionClosed(UUID.randomUUID());
+        assertThat(busy.path()).doesNotExist();
+        assertThat(busy.path().getParent()).doesNotExist();
+    }
+
+    @Test
+    void aModelLoadedAfterTheLastOneClosedGetsAFolderAgain() {
+        KvCacheFolder.create(base, "first").close();
+        KvCacheFolder second = KvCacheFolder.create(base, "second");
+        assertThat(second.path()).isDirectory();
+        second.close();
     }
 
     @Test
@@ -53,12 +79,12 @@ class KvCacheFolderTest {
         }
 
         KvCacheFolder folder = KvCacheFolder.create(base, "m");
-        folder.close();
 
         assertThat(dead).doesNotExist();
         assertThat(reusedPid).doesNotExist();
         assertThat(notOurs.resolve("x.page")).exists();
-        assertThat(base.resolve(SELF.pid() + "-" + KvCacheFolder.startMillis(SELF))).isDirectory();
+        assertThat(folder.path().getParent()).isEqualTo(base.resolve(SELF.pid() + "-" + KvCacheFolder.startMillis(SELF)));
+        folder.close();
     }
 
     @Test
