@@ -23,7 +23,7 @@ public final class SecretDetector implements Recognizer {
     private static final Pattern CURL_USER = Pattern.compile("(?:-u|--user)\\s+[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
     private static final Pattern URL_CREDENTIALS = Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]{1,15}://([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+\\.?[\\w-]*");
     private static final Pattern ASSIGNMENT = Pattern.compile(
-            "(?i)(?<![\\w.-])([\\w.-]{0,40}?(?:password|passwd|pwd|pass|secret|token|api[_.-]?key|apikey|access[_.-]?key|accesskey|auth[_.-]?key|private[_.-]?key|credentials?|login|access[_.-]?id|accessid|auth|key))"
+            "(?i)(?<![\\w.-])([\\w.-]{0,40}?(?:password|passwd|pwd|pass|secret|token|api[_.-]?key|apikey|access[_.-]?key|accesskey|auth[_.-]?key|private[_.-]?key|credentials?|login|access[_.-]?id|accessid|auth|key)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
                     + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,)[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]]{8,})");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
@@ -41,6 +41,7 @@ public final class SecretDetector implements Recognizer {
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
         for (SecretRule r : SecretRules.VENDOR) applyRule(t, s, r, out);
+        for (SecretRule r : SecretRules.MORE_VENDORS) applyRule(t, s, r, out);
         for (SecretRule r : SecretRules.CONTEXT) applyRule(t, s, r, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
@@ -65,7 +66,7 @@ public final class SecretDetector implements Recognizer {
         String head = token.substring(0, token.indexOf('.'));
         try {
             String json = new String(Base64.getUrlDecoder().decode(head), StandardCharsets.ISO_8859_1).strip();
-            return json.startsWith("{") && (json.contains("\"alg\"") || json.contains("\"typ\"") || json.contains("\"kid\""));
+            return json.startsWith("{") && json.endsWith("}") && (json.contains("\"alg\"") || json.contains("\"typ\"") || json.contains("\"kid\""));
         } catch (IllegalArgumentException e) {
             return false;
         }

@@ -74,6 +74,47 @@ final class SecretRules {
             SecretRule.of("sourcegraph-token", B + "sgp_(?:local_)?[a-fA-F0-9]{40}" + E + "|(?i)sourcegraph[\\w-]*" + ASSIGN + "[a-f0-9]{40}" + E, 0, 0),
             SecretRule.of("sidekiq-secret", "(?i)BUNDLE_(?:ENTERPRISE|GEMS)__CONTRIBSYS__COM[\"']?[ \\t]*[:=][ \\t]*[\"']?([a-f0-9]{8}:[a-f0-9]{8})", 1, 0));
 
+    /** More vendor token formats with distinctive prefixes (public formats, as listed by the scanners' rule sets). */
+    static final List<SecretRule> MORE_VENDORS = List.of(
+            SecretRule.of("age-secret-key", "AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 0, 0),
+            SecretRule.of("adobe-secret", B + "p8e-[A-Za-z0-9]{32}" + E, 0, 3.0),
+            SecretRule.of("alibaba-access-key", "(?<![\\w])LTAI[A-Za-z0-9]{20}(?![\\w])", 0, 3.0),
+            SecretRule.of("aws-bedrock-key", B + "ABSK[A-Za-z0-9+/]{109,269}={0,2}", 0, 3.5),
+            SecretRule.of("clojars-token", "(?i)" + B + "CLOJARS_[a-z0-9]{60}" + E, 0, 0),
+            SecretRule.of("digitalocean-token", B + "do[opr]_v1_[a-f0-9]{64}" + E, 0, 0),
+            SecretRule.of("doppler-token", B + "dp\\.(?:pt|st|sa|ct|scim|audit)\\.[A-Za-z0-9]{40,44}" + E, 0, 0),
+            SecretRule.of("duffel-token", B + "duffel_(?:test|live)_[A-Za-z0-9_=-]{43}" + E, 0, 0),
+            SecretRule.of("dynatrace-token", B + "dt0c01\\.[A-Za-z0-9]{24}\\.[A-Za-z0-9]{64}" + E, 0, 0),
+            SecretRule.of("easypost-key", B + "(?:EZAK|EZTK)[A-Za-z0-9]{54}" + E, 0, 0),
+            SecretRule.of("flutterwave-key", B + "FLW(?:SECK|PUBK)_TEST-[a-hA-H0-9]{32}-X" + E + "|FLWSECK_TEST[a-hA-H0-9]{12}", 0, 0),
+            SecretRule.of("frameio-token", B + "fio-u-[A-Za-z0-9_=-]{64}" + E, 0, 0),
+            SecretRule.of("grafana-api-key", B + "eyJrIjoi[A-Za-z0-9]{70,400}={0,3}", 0, 0),
+            SecretRule.of("harness-token", B + "pat\\.[A-Za-z0-9_-]{22}\\.[0-9a-f]{24}\\.[A-Za-z0-9]{20}" + E, 0, 0),
+            SecretRule.of("linear-key", B + "lin_api_[A-Za-z0-9]{40}" + E, 0, 0),
+            SecretRule.of("mailgun-key", B + "key-[a-f0-9]{32}" + E, 0, 0),
+            SecretRule.of("mapbox-secret-token", B + "sk\\.eyJ[A-Za-z0-9_-]{50,}\\.[A-Za-z0-9_-]{20,}" + E, 0, 0),
+            SecretRule.of("newrelic-key", B + "(?:NRAK-[A-Z0-9]{27}|NRII-[A-Za-z0-9_-]{32}|NRJS-[a-f0-9]{19})" + E, 0, 0),
+            SecretRule.of("planetscale-token", B + "pscale_(?:tkn|pw|oauth)_[A-Za-z0-9=._-]{32,64}" + E, 0, 0),
+            SecretRule.of("postman-key", B + "PMAK-[a-f0-9]{24}-[a-f0-9]{34}" + E, 0, 0),
+            SecretRule.of("prefect-key", B + "pnu_[A-Za-z0-9]{36}" + E, 0, 0),
+            SecretRule.of("pulumi-token", B + "pul-[a-f0-9]{40}" + E, 0, 0),
+            SecretRule.of("readme-key", B + "rdme_[a-z0-9]{70}" + E, 0, 0),
+            SecretRule.of("rubygems-key", B + "rubygems_[a-f0-9]{48}" + E, 0, 0),
+            SecretRule.of("sendinblue-key", B + "xkeysib-[a-f0-9]{64}-[A-Za-z0-9]{16}" + E, 0, 0),
+            SecretRule.of("shippo-token", B + "shippo_(?:live|test)_[a-f0-9]{40}" + E, 0, 0),
+            SecretRule.of("shopify-token", B + "shp(?:at|ca|pa|ss)_[a-fA-F0-9]{32}" + E, 0, 0),
+            SecretRule.of("typeform-token", B + "tfp_[A-Za-z0-9_.=-]{59}" + E, 0, 0),
+            SecretRule.of("perplexity-key", B + "pplx-[A-Za-z0-9]{48}" + E, 0, 3.0),
+            SecretRule.of("groq-key", B + "gsk_[A-Za-z0-9]{52}" + E, 0, 3.0),
+            SecretRule.of("xai-key", B + "xai-[A-Za-z0-9]{80}" + E, 0, 3.0),
+            SecretRule.of("atlassian-token", B + "ATATT3[A-Za-z0-9_=-]{186}" + E, 0, 0),
+            SecretRule.of("bitbucket-token", B + "ATBB[A-Za-z0-9]{32}" + E, 0, 3.0),
+            SecretRule.of("azure-devops-or-teams-webhook", "https://[a-z0-9]+\\.webhook\\.office\\.com/webhookb2/[a-z0-9-]+@[a-z0-9-]+/IncomingWebhook/[a-z0-9]+/[a-z0-9-]+", 0, 0),
+            SecretRule.of("discord-webhook", "https://(?:ptb\\.|canary\\.)?discord(?:app)?\\.com/api/webhooks/\\d+/[A-Za-z0-9_-]{60,}", 0, 0),
+            SecretRule.of("kubernetes-secret", "(?s)kind:\\s*Secret\\b.{0,400}?\\bdata:\\s*\\n\\s+[\\w.-]+:\\s*([A-Za-z0-9+/]{16,}={0,2})", 1, 3.0),
+            SecretRule.of("twitch-or-generic-oauth", "(?i)oauth:[a-z0-9]{30}" + E, 0, 3.0),
+            SecretRule.of("jdbc-password", "(?i)jdbc:[a-z:]+//[^\\s]*[?&;]password=([^&;\\s\"']{6,})", 1, 2.5));
+
     /** Header and command-line credentials. */
     static final List<SecretRule> CONTEXT = List.of(
             SecretRule.of("authorization-header", "(?i)authorization[\"']?\\s*:\\s*(?:(?:bearer|basic|token|api-token|digest|apikey)\\s+)?([A-Za-z0-9._~+/=@-]{6,})", 1, 2.5),
