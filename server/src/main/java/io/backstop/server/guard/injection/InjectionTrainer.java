@@ -18,8 +18,16 @@ public final class InjectionTrainer {
         }
     }
 
-    /** A training example: normalised text and whether it is an injection. */
-    public record Example(String text, boolean injection) {}
+    /**
+     * A training example: normalised text and whether it is an injection. An {@code auxiliary} example
+     * (ordinary text from outside the labelled data) is trained on but does not count when the
+     * threshold is chosen, so thousands of easy negatives cannot loosen it.
+     */
+    public record Example(String text, boolean injection, boolean auxiliary) {
+        public Example(String text, boolean injection) {
+            this(text, injection, false);
+        }
+    }
 
     private final Options o;
     private final FeatureHasher hasher;
@@ -40,8 +48,17 @@ public final class InjectionTrainer {
         }
         double[] s = outOfFoldScores(x, y);
         for (int i = 0; i < s.length; i++) s[i] = InjectionDetector.combine(s[i], hits.get(i));
-        lastCrossValidation = s.clone();
-        double threshold = bestThreshold(s, y);
+        int data = 0;
+        for (Example e : rows) if (!e.auxiliary()) data++;
+        double[] ds = new double[data];
+        boolean[] dy = new boolean[data];
+        for (int i = 0, k = 0; i < rows.size(); i++) {
+            if (rows.get(i).auxiliary()) continue;
+            ds[k] = s[i];
+            dy[k++] = y[i];
+        }
+        lastCrossValidation = ds.clone();
+        double threshold = bestThreshold(ds, dy);
         float[] w = new float[hasher.dimension()];
         float b = fit(x, y, allIndices(rows.size()), w);
         return new LinearModel(hasher, w, b, threshold);
@@ -65,7 +82,7 @@ public final class InjectionTrainer {
         return scores;
     }
 
-    /** Out-of-fold scores (rules included) of the last {@link #train} call, in row order: its cross-validation. */
+    /** Out-of-fold scores (rules included) of the last {@link #train} call's non-auxiliary rows, in row order. */
     public double[] lastCrossValidation() {
         return lastCrossValidation.clone();
     }
