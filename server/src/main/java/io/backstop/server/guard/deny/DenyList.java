@@ -24,6 +24,7 @@ public final class DenyList {
     private final Map<String, Pattern> topics;
     private final List<Pattern> regexes;
     private final int longestLiteral;
+    private final List<String> literals;
 
     public DenyList(List<String> terms, Map<String, List<String>> topics, List<String> regexes) {
         this.terms = words(terms);
@@ -44,6 +45,27 @@ public final class DenyList {
         for (String t : terms) longest = Math.max(longest, t.length());
         for (List<String> w : topics.values()) for (String t : w) longest = Math.max(longest, t.length());
         this.longestLiteral = longest;
+        List<String> lits = new ArrayList<>(terms);
+        topics.values().forEach(lits::addAll);
+        this.literals = lits.stream().map(x -> x.strip().replaceAll("\\s+", " ").toLowerCase(java.util.Locale.ROOT)).filter(x -> !x.isEmpty()).toList();
+    }
+
+    /**
+     * How many trailing chars of a stream could still become a match: the longest suffix that starts a
+     * term or keyword, or a fixed 64 when regexes are configured (their length is open).
+     */
+    public int pendingMatch(CharSequence tail) {
+        int hold = regexes.isEmpty() ? 0 : Math.min(tail.length(), 64);
+        String t = tail.toString().toLowerCase(java.util.Locale.ROOT);
+        for (String lit : literals) {
+            for (int k = Math.min(lit.length() - 1, t.length()); k > hold; k--) {
+                if (lit.startsWith(t.substring(t.length() - k).replaceAll("\\s+", " "))) {
+                    hold = k;
+                    break;
+                }
+            }
+        }
+        return hold;
     }
 
     public static DenyList empty() {

@@ -19,7 +19,7 @@ import java.util.List;
  * guard and structured output.
  */
 public final class JsonAnswerValidator {
-    /** One problem: where in the answer (a JSON pointer-like path, "$" for the root) and what. */
+    /** One problem: where in the answer (a JSON Pointer, RFC 6901; "" is the whole answer) and what. */
     public record Violation(String path, String message) {}
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
@@ -52,15 +52,15 @@ public final class JsonAnswerValidator {
         try {
             node = JSON.readTree(answer);
         } catch (JsonProcessingException e) {
-            return List.of(new Violation("$", "not valid JSON: " + e.getOriginalMessage()));
+            return List.of(new Violation("", "not valid JSON: " + e.getOriginalMessage()));
         }
-        if (node == null || node.isMissingNode()) return List.of(new Violation("$", "not valid JSON: empty answer"));
+        if (node == null || node.isMissingNode()) return List.of(new Violation("", "not valid JSON: empty answer"));
         List<Violation> out = new ArrayList<>();
         for (Error e : schema.validate(node)) out.add(new Violation(path(e), e.getMessage()));
         return out;
     }
 
     private static String path(Error e) {
-        return e.getInstanceLocation() == null ? "$" : e.getInstanceLocation().toString();
+        return e.getInstanceLocation() == null ? "" : e.getInstanceLocation().toString();
     }
 }

@@ -148,7 +148,7 @@ public final class StreamingOutputCheck {
             if (!(Character.isDigit(c) || " -.()+/".indexOf(c) >= 0)) break;
             if (Character.isDigit(c)) hold = Math.max(hold, n - i + 8); // and the word before it ("IBAN DE89 …")
         }
-        if (!deny.isEmpty()) hold = Math.max(hold, deny.longestLiteral() + 1);
+        if (denyAction != GuardAction.OFF && !deny.isEmpty()) hold = Math.max(hold, deny.pendingMatch(pending.subSequence(Math.max(0, n - deny.longestLiteral() - 1), n)));
         int key = pending.lastIndexOf("-----BEGIN");
         if (scanner != null && key >= 0 && pending.indexOf("-----END", key) < 0) hold = Math.max(hold, n - key);
         if (restore != null) {
