@@ -15,7 +15,8 @@ import picocli.CommandLine.Option;
 /** {@code backstop guard fp-check}: how often the injection detector flags ordinary text that is in no data set. */
 @Command(name = "fp-check", mixinStandardHelpOptions = true,
         description = {"False-positive rate of the injection detector on ordinary text found on this machine: README",
-                "paragraphs under --docs, Java source chunks from the JDK's lib/src.zip and this checkout's README.md.",
+                "paragraphs under --docs, Java source chunks from the JDK's lib/src.zip (java.base, which training never",
+                "sees), ordinary chat turns shipped for this check, and this checkout's README.md.",
                 "Nothing is stored; the corpus is rebuilt the same way each run."})
 public final class FpCheckCommand implements Callable<Integer> {
     @Option(names = "--docs", paramLabel = "DIR", defaultValue = "/usr/share/doc", description = "Documentation folder with README files (default: ${DEFAULT-VALUE}).")
@@ -41,6 +42,7 @@ public final class FpCheckCommand implements Callable<Integer> {
         Map<String, List<OrdinaryText.Chunk>> sources = new LinkedHashMap<>();
         sources.put("readme-paragraphs", OrdinaryText.readmes(docs, max));
         sources.put("java-sources", OrdinaryText.javaSources(zip, "java.base/java/", max));
+        sources.put("chat-turns", OrdinaryText.chatTurns());
         sources.put("backstop-readme", OrdinaryText.markdown(GuardPaths.home().resolve("README.md")));
         int total = 0, flagged = 0;
         List<String> lines = new ArrayList<>();

@@ -60,9 +60,33 @@ public final class OrdinaryText {
         return out;
     }
 
+    /** Ordinary chat turns written for this check (a resource of the jar). */
+    public static List<Chunk> chatTurns() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        try (InputStream in = OrdinaryText.class.getResourceAsStream("chat-turns.txt")) {
+            if (in == null) throw new IOException("chat-turns.txt is missing from the jar");
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk("chat-turns.txt", line.strip()));
+            }
+        }
+        return out;
+    }
+
     /** Chunks of about 30 lines of Java sources under {@code prefix} (e.g. "java.base/java/util/") in a JDK's src.zip. */
     public static List<Chunk> javaSources(Path srcZip, String prefix, int max) throws IOException {
         return javaSources(srcZip, List.of(prefix), max);
+    }
+
+    /** Ordinary chat turns written for this check (a resource of the jar). */
+    public static List<Chunk> chatTurns() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        try (InputStream in = OrdinaryText.class.getResourceAsStream("chat-turns.txt")) {
+            if (in == null) throw new IOException("chat-turns.txt is missing from the jar");
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk("chat-turns.txt", line.strip()));
+            }
+        }
+        return out;
     }
 
     /** Chunks of about 30 lines of Java sources under any of the prefixes, plus each Javadoc comment as prose. */
