@@ -77,18 +77,6 @@ public final class OrdinaryText {
         return javaSources(srcZip, List.of(prefix), max);
     }
 
-    /** Ordinary chat turns written for this check (a resource of the jar). */
-    public static List<Chunk> chatTurns() throws IOException {
-        List<Chunk> out = new ArrayList<>();
-        try (InputStream in = OrdinaryText.class.getResourceAsStream("chat-turns.txt")) {
-            if (in == null) throw new IOException("chat-turns.txt is missing from the jar");
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk("chat-turns.txt", line.strip()));
-            }
-        }
-        return out;
-    }
-
     /** Chunks of about 30 lines of Java sources under any of the prefixes, plus each Javadoc comment as prose. */
     public static List<Chunk> javaSources(Path srcZip, List<String> prefixes, int max) throws IOException {
         List<Chunk> all = new ArrayList<>();
