@@ -14,7 +14,7 @@ import java.util.List;
 /**
  * What the guard benchmark runs: a profile with every input check on (limits, injection, PII redaction,
  * secrets, a deny list) and output redaction of PII and secrets, a 4 KB chat prompt of ordinary prose with
- * an e-mail address and a phone number in it, and an answer cut into token-sized deltas.
+ * one e-mail address and one phone number in it, and an answer cut into token-sized deltas.
  */
 public final class GuardWorkload {
     static final String PROFILE = """
@@ -34,7 +34,7 @@ public final class GuardWorkload {
             "Customers in the northern region asked for better documentation of the export feature.",
             "Please keep the tone friendly and concise, and use bullet points where it helps the reader.",
             "We also saw a small increase in support tickets after the release, mostly about login issues.",
-            "If anything is unclear, you can reach the product owner at dana.miller@example.com or +1 415 555 0199.",
+            "Support volume stayed flat in the south, where the help centre articles were updated in March.",
             "The appendix lists the metrics we track every week, including retention, activation and churn.",
             "Finally, suggest two experiments we could run next quarter to improve activation further."};
 
@@ -49,9 +49,10 @@ public final class GuardWorkload {
         }
     }
 
-    /** Prose of exactly {@code chars} characters. */
+    /** Prose of exactly {@code chars} characters, with one e-mail address and one phone number near the start. */
     public static String prose(int chars) {
         StringBuilder b = new StringBuilder(chars + 128);
+        b.append("If anything is unclear, you can reach the product owner at dana.miller@example.com or +1 415 555 0199. ");
         for (int i = 0; b.length() < chars; i++) b.append(SENTENCES[i % SENTENCES.length]).append(i % 4 == 3 ? "\n\n" : " ");
         return b.substring(0, chars);
     }

@@ -5,6 +5,7 @@ import io.backstop.server.guard.injection.InjectionDetector;
 import io.backstop.server.guard.output.OutputGuard;
 import io.backstop.server.guard.rules.BusinessRule;
 import io.backstop.server.guard.rules.RuleLoader;
+import io.backstop.server.guard.rules.RuleVerdict;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToIntFunction;
@@ -66,9 +67,9 @@ public final class Guardrails {
     public CheckResult afterAnswer(GuardRequest request, String answer, int promptTokens, int completionTokens) {
         CheckResult first = null;
         for (BusinessRule r : rules) {
-            var v = r.onAnswer(request, answer, promptTokens, completionTokens);
-            if (v.kind() != io.backstop.server.guard.rules.RuleVerdict.Kind.ALLOW && first == null) {
-                first = CheckResult.of("rule:" + r.name(), v.kind() == io.backstop.server.guard.rules.RuleVerdict.Kind.BLOCK ? GuardAction.BLOCK : GuardAction.FLAG, 1, v.reason());
+            RuleVerdict v = r.onAnswer(request, answer, promptTokens, completionTokens);
+            if (v.kind() != RuleVerdict.Kind.ALLOW && first == null) {
+                first = CheckResult.of("rule:" + r.name(), v.kind() == RuleVerdict.Kind.BLOCK ? GuardAction.BLOCK : GuardAction.FLAG, 1, v.reason());
             }
         }
         return first;

@@ -84,23 +84,35 @@ public final class FeatureHasher {
         return h & mask;
     }
 
+    /** Distinct ids with 1 + log(count), L2-normalised; counted in an open-addressing table (no sort). */
     private static SparseVector toVector(int[] ids, int count) {
-        Arrays.sort(ids, 0, count);
-        int[] index = new int[count];
-        float[] value = new float[count];
-        int size = 0;
+        int cap = Integer.highestOneBit(Math.max(16, count * 2)) << 1;
+        int[] keys = new int[cap];
+        int[] counts = new int[cap];
+        int mask = cap - 1, size = 0;
+        for (int i = 0; i < count; i++) {
+            int id = ids[i] + 1; // 0 marks an empty slot
+            int h = (id * 0x9E3779B9) >>> 7 & mask;
+            while (keys[h] != 0 && keys[h] != id) h = (h + 1) & mask;
+            if (keys[h] == 0) {
+                keys[h] = id;
+                size++;
+            }
+            counts[h]++;
+        }
+        int[] index = new int[size];
+        float[] value = new float[size];
         double norm = 0;
-        for (int i = 0; i < count; ) {
-            int j = i;
-            while (j < count && ids[j] == ids[i]) j++;
-            float v = (float) (1 + Math.log(j - i));
-            index[size] = ids[i];
-            value[size++] = v;
+        int k = 0;
+        for (int h = 0; h < cap; h++) {
+            if (keys[h] == 0) continue;
+            float v = counts[h] == 1 ? 1f : (float) (1 + Math.log(counts[h]));
+            index[k] = keys[h] - 1;
+            value[k++] = v;
             norm += v * v;
-            i = j;
         }
         float inv = norm == 0 ? 0 : (float) (1 / Math.sqrt(norm));
-        for (int k = 0; k < size; k++) value[k] *= inv;
+        for (int i = 0; i < size; i++) value[i] *= inv;
         return new SparseVector(index, value, size);
     }
 }

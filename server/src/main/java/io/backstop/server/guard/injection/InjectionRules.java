@@ -14,12 +14,40 @@ import java.util.regex.Pattern;
 public final class InjectionRules {
     public enum Strength { STRONG, WEAK }
 
-    public record Rule(String name, Strength strength, Pattern pattern) {}
+    /**
+     * A rule runs only when its lower-case text contains one of {@code anchors} (a plain substring search,
+     * much cheaper than running every pattern over every prompt).
+     */
+    public record Rule(String name, Strength strength, Pattern pattern, List<String> anchors) {}
 
     private static final String PREV = "(?:previous|prior|above|preceding|earlier|foregoing|former|original|initial|old|system|developer|given|existing)";
     private static final String WHAT = "(?:instructions?|prompts?|rules|orders|directions|directives|guidelines|commands|tasks|context|messages|text|conversation|assignments?|programming|restrictions)";
     private static final String VORHER = "(?:vorherigen?|vorigen?|obigen?|bisherigen?|vorangegangenen?|vorhergehenden?|früheren?|alten|ursprünglichen?)";
     private static final String AUFTRAG = "(?:anweisungen|anweisung|befehle|aufgaben|aufträge|anordnungen|instruktionen|regeln|vorgaben|informationen|angaben)";
+
+    private static final java.util.Map<String, List<String>> ANCHORS = java.util.Map.ofEntries(
+            java.util.Map.entry("ignore-previous", List.of("ignor", "disregard", "forget", "skip", "overrid", "overwrit", "bypass", "neglect", "drop", "abandon")),
+            java.util.Map.entry("ignore-above", List.of("ignore", "disregard", "forget")),
+            java.util.Map.entry("new-instructions", List.of("new instructions", "new task", "new orders", "new rules", "new instruction")),
+            java.util.Map.entry("dan", List.of("dan", "anything now")),
+            java.util.Map.entry("developer-mode", List.of(" mode")),
+            java.util.Map.entry("jailbreak", List.of("jailbr", "unfiltered", "ethical", "moral")),
+            java.util.Map.entry("prompt-leak", List.of("prompt", "instructions", "system message")),
+            java.util.Map.entry("prompt-leak-question", List.of("prompt", "instruction")),
+            java.util.Map.entry("de-ignoriere", List.of("ignorier", "vergiss", "vergessen", "missachte", "überschreibe", "verwirf")),
+            java.util.Map.entry("de-vergiss-alles", List.of("vergiss", "vergessen", "ignorier")),
+            java.util.Map.entry("de-neue-aufgabe", List.of("neue")),
+            java.util.Map.entry("de-prompt-leak", List.of("prompt", "anweisungen")),
+            java.util.Map.entry("forget-what-was-said", List.of("forget", "ignore", "disregard", "despite")),
+            java.util.Map.entry("ignore-sources", List.of("ignor", "disregard", "forget", "articles")),
+            java.util.Map.entry("forget-all-other-languages", List.of("забуд", "игнорир", "zaboravi", "oublie", "ignore", "olvida", "ignora")),
+            java.util.Map.entry("de-obiges-ignorieren", List.of("ignorieren", "vergessen", "missachten")),
+            java.util.Map.entry("you-are-now", List.of("you are now", "from now on", "ab jetzt", "ab sofort", "du bist")),
+            java.util.Map.entry("act-as", List.of("as a", "as an", "as if", "imagine", "handle als")),
+            java.util.Map.entry("pretend", List.of("pretend", "stell dir vor", "tu so")),
+            java.util.Map.entry("no-restrictions", List.of("restrictions", "filters", "limitations", "censorship", "rules", "boundaries")),
+            java.util.Map.entry("stay-in-character", List.of("character")),
+            java.util.Map.entry("as-ai-model", List.of("openai", "chatgpt")));
 
     private static final List<Rule> RULES = List.of(
             strong("ignore-previous", "\\b(?:ignore|disregard|forget|skip|override|overwrite|bypass|neglect|drop|abandon)\\b[^.!?\\n]{0,30}?\\b(?:all|any|every|the|your|my|these|those)?\\s*" + PREV + "\\s+(?:\\w+\\s+){0,2}" + WHAT + "\\b"),
@@ -48,11 +76,11 @@ public final class InjectionRules {
     private InjectionRules() {}
 
     private static Rule strong(String name, String regex) {
-        return new Rule(name, Strength.STRONG, Pattern.compile(regex));
+        return new Rule(name, Strength.STRONG, Pattern.compile(regex), ANCHORS.get(name));
     }
 
     private static Rule weak(String name, String regex) {
-        return new Rule(name, Strength.WEAK, Pattern.compile(regex));
+        return new Rule(name, Strength.WEAK, Pattern.compile(regex), ANCHORS.get(name));
     }
 
     public static List<Rule> all() {
@@ -60,9 +88,26 @@ public final class InjectionRules {
     }
 
     /** Rules that match the lower-cased normalised text, strong ones first. */
+    /** Runs the rule's pattern only in a window around each anchor occurrence (a phrase never spans more). */
+    private static boolean matchesNearAnchor(Rule r, String lower) {
+        java.util.regex.Matcher m = null;
+        int n = lower.length();
+        for (String a : r.anchors()) {
+            for (int k = lower.indexOf(a); k >= 0; k = lower.indexOf(a, k + 1)) {
+                if (m == null) m = r.pattern().matcher(lower).useTransparentBounds(true).useAnchoringBounds(false);
+                m.region(Math.max(0, k - WINDOW_BEFORE), Math.min(n, k + WINDOW_AFTER));
+                if (m.find()) return true;
+            }
+        }
+        return false;
+    }
+
+    private static final int WINDOW_BEFORE = 120;
+    private static final int WINDOW_AFTER = 200;
+
     public static List<Rule> matches(String lower) {
         List<Rule> hits = new ArrayList<>(2);
-        for (Rule r : RULES) if (r.pattern().matcher(lower).find()) hits.add(r);
+        for (Rule r : RULES) if (matchesNearAnchor(r, lower)) hits.add(r);
         return hits;
     }
 }

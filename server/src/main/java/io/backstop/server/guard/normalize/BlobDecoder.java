@@ -6,22 +6,19 @@ import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * Finds base64 and hex blobs in a text and decodes those that hold readable UTF-8 text, so an
- * instruction hidden as {@code aWdub3JlIGFsbCBwcmV2aW91cy4uLg==} is inspected too. Bounded: at most
+ * instruction hidden as {@code aWdub3JlIGFsbCBwcmV2aW91cy4uLg==} is inspected too. A blob is a run of
+ * at least {@value #MIN_CHARS} base64/hex chars (one pass over the text, no regex). Bounded: at most
  * {@link #MAX_BLOBS} blobs of at most {@link #MAX_BLOB_CHARS} chars each are decoded per text.
  */
 public final class BlobDecoder {
     public static final int MAX_BLOBS = 8;
     public static final int MAX_BLOB_CHARS = 16 * 1024;
-    private static final int MIN_BASE64 = 16;
-    private static final int MIN_HEX = 16;
-    private static final Pattern BASE64 = Pattern.compile("[A-Za-z0-9+/_-]{" + MIN_BASE64 + ",}={0,2}");
-    private static final Pattern HEX = Pattern.compile("(?:0x)?((?:[0-9a-fA-F]{2}[\\s:]?){" + MIN_HEX / 2 + ",})");
+    static final int MIN_CHARS = 16;
 
     /** A decoded blob: where it sits in the text it was found in, and the text it decodes to. */
     public record Blob(int start, int end, String decoded) {}
@@ -29,34 +26,52 @@ public final class BlobDecoder {
     private BlobDecoder() {}
 
     public static List<Blob> decode(String text) {
-        List<Blob> out = new ArrayList<>(2);
-        Matcher m = BASE64.matcher(text);
-        while (m.find() && out.size() < MAX_BLOBS) {
-            String b = m.group();
-            if (b.length() > MAX_BLOB_CHARS || !mixed(b)) continue;
-            byte[] bytes;
-            try {
-                bytes = (b.indexOf('-') >= 0 || b.indexOf('_') >= 0 ? Base64.getUrlDecoder() : Base64.getDecoder())
-                        .decode(b.replace("=", ""));
-            } catch (IllegalArgumentException e) {
+        List<Blob> out = new ArrayList<>(0);
+        int n = text.length();
+        int i = 0;
+        while (i < n && out.size() < MAX_BLOBS) {
+            if (!isBlobChar(text.charAt(i))) {
+                i++;
                 continue;
             }
-            String s = readable(bytes);
-            if (s != null) out.add(new Blob(m.start(), m.end(), s));
-        }
-        m = HEX.matcher(text);
-        while (m.find() && out.size() < MAX_BLOBS) {
-            String h = m.group(1).replaceAll("[\\s:]", "");
-            if (h.length() > MAX_BLOB_CHARS || (h.length() & 1) != 0) continue;
-            byte[] bytes = new byte[h.length() / 2];
-            for (int i = 0; i < bytes.length; i++) bytes[i] = (byte) Integer.parseInt(h, 2 * i, 2 * i + 2, 16);
-            String s = readable(bytes);
-            if (s != null) out.add(new Blob(m.start(), m.end(), s));
+            int start = i;
+            while (i < n && isBlobChar(text.charAt(i))) i++;
+            int end = i;
+            if (end - start < MIN_CHARS || end - start > MAX_BLOB_CHARS) continue;
+            String run = text.substring(start, end);
+            if (run.startsWith("0x")) run = run.substring(2);
+            String s = isHex(run) ? hex(run) : base64(run);
+            if (s != null) out.add(new Blob(start, end, s));
         }
         return out;
     }
 
-    /** Base64 of text mixes cases or digits; a plain long word ("internationalization") is not a blob. */
+    private static boolean isBlobChar(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=' || c == '_' || c == '-';
+    }
+
+    private static boolean isHex(String s) {
+        if ((s.length() & 1) != 0) return false;
+        for (int i = 0; i < s.length(); i++) if (Character.digit(s.charAt(i), 16) < 0) return false;
+        return true;
+    }
+
+    private static String hex(String s) {
+        return readable(HexFormat.of().parseHex(s));
+    }
+
+    private static String base64(String b) {
+        if (!mixed(b)) return null;
+        String body = b.replace("=", "");
+        try {
+            boolean url = body.indexOf('-') >= 0 || body.indexOf('_') >= 0;
+            return readable((url ? Base64.getUrlDecoder() : Base64.getDecoder()).decode(body));
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    /** Base64 of text mixes cases or digits; a long word ("internationalization") is not a blob. */
     private static boolean mixed(String b) {
         boolean upper = false, lower = false, digit = false;
         for (int i = 0; i < b.length(); i++) {
@@ -68,7 +83,7 @@ public final class BlobDecoder {
         return upper && lower || (digit && (upper || lower));
     }
 
-    /** The bytes as text when they are valid UTF-8 and mostly printable (so random keys are not "text"). */
+    /** The bytes as text when they are valid UTF-8 and mostly letters (so random keys are not "text"). */
     static String readable(byte[] bytes) {
         if (bytes.length < 8) return null;
         String s;

@@ -4,7 +4,10 @@ import io.backstop.server.guard.GuardAction;
 import io.backstop.server.guard.GuardProfile;
 import io.backstop.server.guard.Vault;
 import io.backstop.server.guard.pii.PiiScanner;
+import io.backstop.server.guard.CheckResult;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -40,7 +43,7 @@ public final class OutputGuard {
         OutputChunk a = s.accept(answer);
         if (a.stopped()) return a;
         OutputChunk b = s.finish();
-        java.util.List<io.backstop.server.guard.CheckResult> all = new java.util.ArrayList<>(a.results());
+        List<CheckResult> all = new ArrayList<>(a.results());
         all.addAll(b.results());
         return new OutputChunk(a.text() + b.text(), b.finishReason(), all);
     }

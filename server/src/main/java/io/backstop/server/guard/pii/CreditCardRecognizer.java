@@ -20,13 +20,12 @@ public final class CreditCardRecognizer implements Recognizer {
 
     @Override
     public void find(NormalizedText t, List<Finding> out) {
-        Matcher m = CANDIDATE.matcher(t.text());
-        while (m.find()) {
+        Recognizer.fromNumberStarts(t.text(), CANDIDATE.matcher(t.text()), m -> {
             String g = m.group();
-            if (!consistentSeparators(g)) continue;
+            if (!consistentSeparators(g)) return;
             String digits = g.replaceAll("[ -]", "");
             if (luhn(digits) && issuer(digits)) out.add(Recognizer.finding(t, type(), m.start(), m.end(), 0.95, "credit-card"));
-        }
+        });
     }
 
     /** "4111 1111 1111 1111" or "4111-1111-…" but not a mix of spaces and dashes. */

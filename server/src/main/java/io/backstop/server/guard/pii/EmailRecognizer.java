@@ -20,7 +20,15 @@ public final class EmailRecognizer implements Recognizer {
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
         if (s.indexOf('@') < 0) return;
-        Matcher m = EMAIL.matcher(s);
-        while (m.find()) out.add(Recognizer.finding(t, type(), m.start(), m.end(), 0.9, "email"));
+        Matcher m = EMAIL.matcher(s).useTransparentBounds(true).useAnchoringBounds(false);
+        int from = 0;
+        // Only around each '@': the local part is at most 64 chars, the domain at most 255.
+        for (int at = s.indexOf('@'); at >= 0; at = s.indexOf('@', at + 1)) {
+            m.region(Math.max(from, at - 64), Math.min(s.length(), at + 256));
+            if (m.find() && m.start() < at && m.end() > at) {
+                out.add(Recognizer.finding(t, type(), m.start(), m.end(), 0.9, "email"));
+                from = m.end();
+            }
+        }
     }
 }

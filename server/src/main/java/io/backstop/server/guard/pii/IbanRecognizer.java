@@ -38,10 +38,16 @@ public final class IbanRecognizer implements Recognizer {
     @Override
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
-        Matcher m = START.matcher(s);
+        Matcher m = START.matcher(s).useTransparentBounds(true).useAnchoringBounds(false);
         int from = 0;
-        while (from < s.length() && m.find(from)) {
-            from = m.start() + 1;
+        // Candidates start with two letters and two digits: find those by hand, then confirm with the regex.
+        for (int i = s.length() - 4; from <= i; ) {
+            int k = from;
+            while (k <= i && !(Character.isDigit(s.charAt(k + 2)) && Character.isDigit(s.charAt(k + 3)) && isAsciiLetter(s.charAt(k)) && isAsciiLetter(s.charAt(k + 1)))) k++;
+            if (k > i) break;
+            from = k + 1;
+            m.region(k, s.length());
+            if (!m.lookingAt()) continue;
             String country = s.substring(m.start(), m.start() + 2).toUpperCase(Locale.ROOT);
             Integer len = LENGTH.get(country);
             if (len == null) continue;
@@ -56,6 +62,10 @@ public final class IbanRecognizer implements Recognizer {
             out.add(Recognizer.finding(t, type(), m.start(), end, 0.95, "iban"));
             from = end;
         }
+    }
+
+    private static boolean isAsciiLetter(char c) {
+        return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
     }
 
     /**

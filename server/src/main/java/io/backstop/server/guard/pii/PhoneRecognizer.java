@@ -40,13 +40,12 @@ public final class PhoneRecognizer implements Recognizer {
     @Override
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
-        Matcher m = CANDIDATE.matcher(s);
-        while (m.find()) {
+        Recognizer.fromNumberStarts(s, CANDIDATE.matcher(s), m -> {
             String c = m.group().strip();
             int start = m.start();
             if (digits(c) <= 15) {
                 candidate(t, s, c, start, out);
-                continue;
+                return;
             }
             // Several numbers in a row ("052 5552606 074-7111234"): the longest phone from each group on.
             String[] parts = c.split(" ");
@@ -60,7 +59,7 @@ public final class PhoneRecognizer implements Recognizer {
                 for (int k = 0; k < Math.max(1, taken); k++) offset += parts[i + k].length() + 1;
                 i += Math.max(1, taken);
             }
-        }
+        });
     }
 
     private boolean candidate(NormalizedText t, String s, String c, int start, List<Finding> out) {

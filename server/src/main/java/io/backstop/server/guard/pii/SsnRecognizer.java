@@ -22,17 +22,16 @@ public final class SsnRecognizer implements Recognizer {
     @Override
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
-        Matcher m = SSN.matcher(s);
-        while (m.find()) {
+        Recognizer.fromNumberStarts(s, SSN.matcher(s), m -> {
             String area = m.group(1);
             String group = m.group(3) != null ? m.group(3) : m.group(5) != null ? m.group(5) : m.group(7);
             String serial = m.group(4) != null ? m.group(4) : m.group(6) != null ? m.group(6) : m.group(8);
-            if (!valid(area, group, serial)) continue;
+            if (!valid(area, group, serial)) return;
             boolean bare = m.group(7) != null;
             boolean context = Context.near(s, m.start(), m.end(), CONTEXT, 40, 0);
-            if ((bare || m.group(5) != null) && !context) continue;
+            if ((bare || m.group(5) != null) && !context) return;
             out.add(Recognizer.finding(t, type(), m.start(), m.end(), context ? 0.95 : 0.7, "us-ssn"));
-        }
+        });
     }
 
     public static boolean valid(String area, String group, String serial) {

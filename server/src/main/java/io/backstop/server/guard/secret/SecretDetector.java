@@ -21,9 +21,14 @@ public final class SecretDetector implements Recognizer {
     /** Entropy floor (bits per char) of a value in a {@code name = value} assignment. */
     public static final double ASSIGNMENT_ENTROPY = 3.0;
     private static final Pattern CURL_USER = Pattern.compile("(?:-u|--user)\\s+[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
-    private static final Pattern URL_CREDENTIALS = Pattern.compile("(?i)\\b[a-z][a-z0-9+.-]{1,15}://([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+\\.?[\\w-]*");
+    /** What follows a URL's "://" when it carries credentials (the scheme before it is checked by hand). */
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
+    /**
+     * A secret-sounding name's last word and an assignment: the rest of the name is read backwards by hand
+     * (a leading {@code [\\w.-]{0,40}?} in the regex would be tried at every position of every text).
+     */
     private static final Pattern ASSIGNMENT = Pattern.compile(
-            "(?i)(?<![\\w.-])([\\w.-]{0,40}?(?:password|passwd|pwd|pass|secret|token|api[_.-]?key|apikey|access[_.-]?key|accesskey|auth[_.-]?key|private[_.-]?key|credentials?|login|access[_.-]?id|accessid|auth|key)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
+            "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
                     + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,)[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]]{8,})");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
@@ -40,12 +45,28 @@ public final class SecretDetector implements Recognizer {
     @Override
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
-        for (SecretRule r : SecretRules.VENDOR) applyRule(t, s, r, out);
-        for (SecretRule r : SecretRules.MORE_VENDORS) applyRule(t, s, r, out);
-        for (SecretRule r : SecretRules.CONTEXT) applyRule(t, s, r, out);
+        String lower = s.toLowerCase(Locale.ROOT);
+        // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
+        if (longestTokenRun(s) >= 12 || s.contains("-----BEGIN")) {
+            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
+            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
+        }
+        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
-        assignments(t, s, out);
+        assignments(t, s, lower, out);
+    }
+
+    /** Longest run of chars that tokens are made of (letters, digits, _ and -). */
+    static int longestTokenRun(String s) {
+        int best = 0, run = 0;
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-') {
+                if (++run > best) best = run;
+            } else run = 0;
+        }
+        return best;
     }
 
     private static void applyRule(NormalizedText t, String s, SecretRule r, List<Finding> out) {
@@ -87,22 +108,42 @@ public final class SecretDetector implements Recognizer {
 
     private static void urls(NormalizedText t, String s, List<Finding> out) {
         Matcher m = URL_CREDENTIALS.matcher(s);
-        while (m.find()) {
+        for (int i = s.indexOf("://"); i > 0; i = s.indexOf("://", i + 3)) {
+            if (!Character.isLetterOrDigit(s.charAt(i - 1))) continue;
+            m.region(i + 3, Math.min(s.length(), i + 3 + 2048));
+            if (!m.lookingAt()) continue;
             String pass = m.group(2);
             if (pass.startsWith("$") || pass.contains("${") || pass.contains("{{") || Placeholders.masked(pass) || pass.matches("\\d{1,5}")) continue;
             add(t, out, m.start(2), m.end(2), 0.9, "url-credentials");
         }
     }
 
-    private static void assignments(NormalizedText t, String s, List<Finding> out) {
+    private static final List<String> ASSIGNMENT_WORDS = List.of("pass", "pwd", "secret", "token", "key", "auth", "credential", "login", "access");
+
+    private static void assignments(NormalizedText t, String s, String lower, List<Finding> out) {
+        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0) return;
+        java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
+        for (String w : ASSIGNMENT_WORDS) for (int k = lower.indexOf(w); k >= 0; k = lower.indexOf(w, k + 1)) starts.add(k);
+        if (starts.isEmpty()) return;
         Matcher m = ASSIGNMENT.matcher(s);
-        while (m.find()) {
-            String name = m.group(1).toLowerCase(Locale.ROOT);
+        int done = 0;
+        for (int k : starts) {
+            if (k < done) continue;
+            m.region(k, Math.min(s.length(), k + 600));
+            if (!m.lookingAt()) continue;
+            done = m.end();
+            int nameStart = m.start();
+            while (nameStart > 0 && m.start() - nameStart < 40 && isNameChar(s.charAt(nameStart - 1))) nameStart--;
+            String name = s.substring(nameStart, m.end(1)).toLowerCase(Locale.ROOT);
             String v = stripQuotes(m.group(2));
             if (!secretValue(name, v)) continue;
             int start = m.start(2), end = start + v.length();
             add(t, out, start, end, 0.8, "assignment");
         }
+    }
+
+    private static boolean isNameChar(char c) {
+        return Character.isLetterOrDigit(c) || c == '_' || c == '.' || c == '-';
     }
 
     private static String stripQuotes(String v) {
