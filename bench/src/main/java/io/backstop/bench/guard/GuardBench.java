@@ -39,6 +39,7 @@ public final class GuardBench {
     private GuardBench() {}
 
     public static List<Row> run(Options o) throws RunnerException {
+        if (o.forks() == 0) GuardBenchmark.WARM_CALLS = 5; // smoke: in this JVM, measure nothing
         var b = new OptionsBuilder()
                 .include("^" + Pattern.quote(GuardBenchmark.class.getName()) + "\\.")
                 .mode(Mode.SampleTime)
@@ -49,7 +50,8 @@ public final class GuardBench {
                 .measurementTime(TimeValue.milliseconds(o.millis()))
                 .threads(1)
                 .forks(o.forks())
-                .jvmArgsAppend("-XX:ActiveProcessorCount=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn")
+                .jvmArgsAppend("-XX:ActiveProcessorCount=1", "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+                        "-Dbackstop.guard.warmCalls=" + (o.forks() == 0 ? 5 : 500))
                 .shouldFailOnError(true);
         Collection<RunResult> runs = new Runner(b.build(), OutputFormatFactory.createFormatInstance(System.err,
                 o.forks() == 0 ? VerboseMode.SILENT : VerboseMode.NORMAL)).run();
