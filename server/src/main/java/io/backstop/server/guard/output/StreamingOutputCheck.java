@@ -91,12 +91,12 @@ public final class StreamingOutputCheck {
             }
             if (a != GuardAction.REDACT) continue;
             int s = Math.max(pos, f.start());
-            out.append(text, pos, s).append(outputVault.placeholder(f.type(), text.substring(f.start(), f.end())));
+            out.append(restored(text.substring(pos, s))).append(outputVault.placeholder(f.type(), text.substring(f.start(), f.end())));
             pos = Math.min(f.end(), boundary);
             results.add(new CheckResult(check(f), GuardAction.REDACT, f.score(), Map.of(f.type().equals("SECRET") ? f.rule() : f.type(), 1), "in the answer"));
         }
-        if (pos < boundary) out.append(text, pos, boundary);
-        String emitted = restore != null ? restore.restore(out.toString()) : out.toString();
+        if (pos < boundary) out.append(restored(text.substring(pos, boundary)));
+        String emitted = out.toString();
         String raw = text.substring(ctx, boundary);
         String rest = text.substring(boundary);
         pending.setLength(0);
@@ -110,6 +110,11 @@ public final class StreamingOutputCheck {
         }
         this.released += emitted.length();
         return new OutputChunk(emitted, finish, results);
+    }
+
+    /** Input placeholders back to their originals — in the model's own text only, never in an output placeholder. */
+    private String restored(String raw) {
+        return restore != null ? restore.restore(raw) : raw;
     }
 
     private List<Finding> findings(String text, int ctx) {

@@ -66,6 +66,15 @@ class StreamingOutputCheckTest {
     }
 
     @Test
+    void anOutputRedactionIsNeverRestoredAsAnInputValue() {
+        Vault v = Vault.empty();
+        v.placeholder("EMAIL", "bob@example.com"); // the request's [EMAIL_1]
+        GuardProfile p = GuardTestData.profile("output: {pii: redact}");
+        String out = new OutputGuard(p).checkAnswer("Ask [EMAIL_1] or alice@example.org.", v).text();
+        assertThat(out).isEqualTo("Ask bob@example.com or [EMAIL_1].").doesNotContain("alice");
+    }
+
+    @Test
     void maxLengthCutsTheAnswerWithFinishReasonLength() throws Exception {
         GuardProfile p = GuardTestData.profile("output: {max_chars: 10}");
         StreamingOutputCheck s = new OutputGuard(p).open(null);
