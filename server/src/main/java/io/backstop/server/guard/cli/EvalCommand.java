@@ -17,8 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop guard eval --data FILE.jsonl [--json]}: the detectors measured on labelled rows. */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Measure the guardrail detectors on labelled JSON Lines files (format of ../shared/guardrails/:",
-                "text or text_base64, label). Injection files: precision, recall, F1, false-positive rate.",
+        description = {"Measure the detectors on labelled data.",
+                "JSON Lines files in the format of ../shared/guardrails/ (text or text_base64, label).",
+                "Injection files: precision, recall, F1, false-positive rate.",
                 "PII files: precision and recall per core type and micro-averaged. Both: latency per text."})
 public final class EvalCommand implements Callable<Integer> {
     @CommandLine.Spec

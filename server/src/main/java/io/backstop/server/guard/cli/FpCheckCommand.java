@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop guard fp-check}: how often the injection detector flags ordinary text that is in no data set. */
 @Command(name = "fp-check", mixinStandardHelpOptions = true,
-        description = {"False-positive rate of the injection detector on ordinary text found on this machine: README",
+        description = {"Injection false positives on ordinary text.",
+                "The injection detector on text in no data set, found on this machine: README",
                 "paragraphs under --docs, Java source chunks from the JDK's lib/src.zip (java.base, which training never",
                 "sees), ordinary chat turns shipped for this check, and this checkout's README.md.",
                 "Nothing is stored; the corpus is rebuilt the same way each run."})

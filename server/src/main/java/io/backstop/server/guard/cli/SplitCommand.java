@@ -14,7 +14,8 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop guard split}: our deterministic held-out split of the shared files, written as files for {@code guard eval}. */
 @Command(name = "split", mixinStandardHelpOptions = true,
-        description = {"Write the train and held-out sides of our deterministic 80/20 split (stratified by source file and",
+        description = {"Write our held-out split of the data files.",
+                "The train and held-out sides of a deterministic 80/20 split (stratified by source file and",
                 "label) of each data file: NAME.train.jsonl and NAME.heldout.jsonl in --out. The detectors are trained",
                 "and tuned on the train side only; evaluate them on the held-out side."})
 public final class SplitCommand implements Callable<Integer> {

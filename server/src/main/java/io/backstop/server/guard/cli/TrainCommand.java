@@ -20,7 +20,8 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop guard train}: the injection classifier, trained reproducibly from labelled rows. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Train the prompt-injection classifier (hashed word and char n-grams, logistic regression)",
+        description = {"Train the prompt-injection classifier, reproducibly.",
+                "Hashed word and char n-grams, logistic regression,",
                 "on the training side of our held-out split of --data, and write the model file the server ships.",
                 "Same data, seed and options: the same bytes."})
 public final class TrainCommand implements Callable<Integer> {
