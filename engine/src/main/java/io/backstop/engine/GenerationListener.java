@@ -11,4 +11,10 @@ public interface GenerationListener {
 
     /** Every sampled token, with its log-probability when the request asked for logprobs. */
     default void onToken(int tokenId, TokenLogprob logprob) {}
+
+    /**
+     * When the request asked for prompt log-probabilities: the prompt's ids and one entry per token (the
+     * first null), once, after the prompt is read and before any generated token.
+     */
+    default void onPromptScored(int[] promptTokenIds, java.util.List<TokenLogprob> promptLogprobs) {}
 }

@@ -10,6 +10,7 @@ import io.backstop.server.config.ModelConfig;
 import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.ServerConfig;
 import io.backstop.server.http.BackstopServer;
+import io.backstop.server.lifecycle.GracefulShutdown;
 import io.backstop.server.route.ModelRegistry;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -93,6 +94,7 @@ public final class ServeCommand implements Callable<Integer> {
             registry.close();
             stopped.countDown();
         }, "backstop-shutdown"));
+        GracefulShutdown.onSignals(server, registry, java.time.Duration.ofSeconds(c.http().drainTimeoutSeconds()));
         System.err.println("backstop: listening on http://" + c.host() + ":" + server.port() + " (loading " + String.join(", ", registry.names()) + ")");
         try {
             registry.loadAll();
