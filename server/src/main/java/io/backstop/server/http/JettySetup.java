@@ -15,12 +15,18 @@ import org.eclipse.jetty.servlet.FilterHolder;
  * every request.
  */
 final class JettySetup {
+    static final Duration STOP_TIMEOUT = Duration.ofSeconds(5);
+
     private JettySetup() {}
 
     /** @return the connector, once Javalin has created it (holder[0]) */
     static ServerConnector[] apply(JavalinConfig cfg, ServerConfig config, RequestGate gate) {
         ServerConnector[] holder = new ServerConnector[1];
-        cfg.jetty.modifyServer(server -> server.setErrorHandler(new JsonErrorHandler()));
+        cfg.jetty.modifyServer(server -> {
+            server.setErrorHandler(new JsonErrorHandler());
+            // stopping waits for responses still being written (the endings of drained streams), then closes
+            server.setStopTimeout(STOP_TIMEOUT.toMillis());
+        });
         cfg.jetty.modifyServletContextHandler(context -> {
             context.setErrorHandler(new JsonErrorHandler());
             context.addFilter(new FilterHolder(gate), "/*", EnumSet.of(DispatcherType.REQUEST));
