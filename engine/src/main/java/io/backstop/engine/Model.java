@@ -193,7 +193,7 @@ public final class Model implements AutoCloseable {
                 }
                 total += ids.length;
                 if (total > maxTotalTokens) {
-                    throw new InvalidRequestException("input", "the inputs take " + (i + 1 < inputs.size() ? "more than " : "") + total
+                    throw new InvalidRequestException("input", "the inputs take " + (i + 1 < inputs.size() ? "at least " : "") + total
                             + " tokens together; at most " + maxTotalTokens + " are allowed in one request");
                 }
                 tokens.add(ids);

@@ -27,7 +27,7 @@ class EmbeddingTest {
         List<Prompt> inputs = List.of(Prompt.text("Once upon a time"), Prompt.text("Once upon a time"), Prompt.text("Once upon a time"));
         assertThatThrownBy(() -> m.embed(inputs, 10))
                 .isInstanceOf(InvalidRequestException.class)
-                .hasMessageContaining("more than 10 tokens together")
+                .hasMessageContaining("the inputs take 15 tokens together")
                 .hasMessageContaining("at most 10")
                 .satisfies(x -> assertThat(((InvalidRequestException) x).field()).isEqualTo("input"));
     }

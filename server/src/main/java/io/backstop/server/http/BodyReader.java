@@ -22,6 +22,7 @@ import org.eclipse.jetty.server.Request;
  * thread). The deadline works through Jetty's idle timeout, lowered before each read to the time left.
  */
 final class BodyReader {
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BodyReader.class);
     private final long maxBytes;
     private final long timeoutNanos;
 
@@ -108,7 +109,10 @@ final class BodyReader {
                 gone = true;
                 throw new ClientGone(e);
             }
-            if (n > 0 && (count += n) > maxBytes) throw tooLarge(false);
+            if (n > 0 && (count += n) > maxBytes) {
+                LOG.debug("body refused after {} bytes read (limit {})", count, maxBytes);
+                throw tooLarge(false);
+            }
             return n;
         }
 

@@ -69,6 +69,27 @@ final class JlamaSession implements InferenceSession {
         }
     }
 
+    /** Batched like {@link #prefill} (in the same safe chunk sizes), reading the logits of every row. */
+    @Override
+    public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        int off = 0;
+        while (off < tokens.length) {
+            int n = nextChunk(tokens.length - off);
+            int[] chunk = java.util.Arrays.copyOfRange(tokens, off, off + n);
+            forwardLock.lock();
+            try (AbstractTensor hidden = model.batchForward(chunk, position, kv)) {
+                position += n;
+                for (int t = 0; t < n; t++) {
+                    readLogits(hidden.slice(t), logits);
+                    sink.accept(off + t, logits);
+                }
+            } finally {
+                forwardLock.unlock();
+            }
+            off += n;
+        }
+    }
+
     @Override
     public void decode(int token, float[] logitsOut) {
         forwardLock.lock();
