@@ -4,7 +4,6 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.eclipse.jetty.io.Connection;
 import org.eclipse.jetty.io.EndPoint;
@@ -20,8 +19,8 @@ final class ClientConnectionLimit implements Connection.Listener {
     private static final Logger LOG = LoggerFactory.getLogger(ClientConnectionLimit.class);
     private final int max;
     private final Map<InetAddress, Integer> open = new ConcurrentHashMap<>();
-    /** Refused connections are not counted; they may close after newer ones open. */
-    private final Set<Connection> refused = ConcurrentHashMap.newKeySet();
+    /** The address each counted connection was let in from (a closed socket no longer tells it). */
+    private final Map<Connection, InetAddress> counted = new ConcurrentHashMap<>();
     private final byte[] refusal;
 
     ClientConnectionLimit(int max) {
@@ -36,9 +35,9 @@ final class ClientConnectionLimit implements Connection.Listener {
         InetAddress client = address(connection.getEndPoint());
         if (client == null) return;
         int n = open.merge(client, 1, Integer::sum);
+        counted.put(connection, client);
         if (n <= max) return;
-        release(client);
-        refused.add(connection);
+        if (counted.remove(connection) != null) release(client);
         LOG.debug("refusing connection {} from {}: {} open", connection, client, n - 1);
         EndPoint ep = connection.getEndPoint();
         try {
@@ -51,8 +50,7 @@ final class ClientConnectionLimit implements Connection.Listener {
 
     @Override
     public void onClosed(Connection connection) {
-        if (refused.remove(connection)) return;
-        InetAddress client = address(connection.getEndPoint());
+        InetAddress client = counted.remove(connection);
         if (client != null) release(client);
     }
 
