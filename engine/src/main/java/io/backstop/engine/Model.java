@@ -104,10 +104,14 @@ public final class Model implements AutoCloseable {
      * prompt at once instead of spending seconds tokenizing it only to refuse it then.
      */
     private void rejectIfCertainlyTooLong(String text) {
-        long minTokens = (long) text.length() / backend.vocabulary().maxTokenBytes(); // chars ≤ UTF-8 bytes
+        long minTokens = minTokens(text);
         if (minTokens > backend.maxPositions()) {
             throw new ContextOverflowException((int) Math.min(Integer.MAX_VALUE, minTokens), backend.maxPositions(), backend.info().contextLength(), true);
         }
+    }
+
+    private long minTokens(String text) {
+        return (long) text.length() / backend.vocabulary().maxTokenBytes(); // chars ≤ UTF-8 bytes
     }
 
     /**
@@ -207,9 +211,8 @@ public final class Model implements AutoCloseable {
     private int[] embeddingTokens(Prompt input, String which) {
         return switch (input) {
             case Prompt.Text t -> {
-                long minTokens = (long) t.text().length() / backend.vocabulary().maxTokenBytes();
-                if (minTokens > backend.maxPositions()) {
-                    throw new InvalidRequestException("input", which + " is at least " + minTokens + " tokens but this model can take at most " + backend.maxPositions());
+                if (minTokens(t.text()) > backend.maxPositions()) { // refused before spending time tokenizing it
+                    throw new InvalidRequestException("input", which + " is at least " + minTokens(t.text()) + " tokens but this model can take at most " + backend.maxPositions());
                 }
                 yield tokenize(t.text(), true);
             }

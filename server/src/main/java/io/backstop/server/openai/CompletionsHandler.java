@@ -40,7 +40,8 @@ public final class CompletionsHandler implements Handler {
         Integer logprobs = f.integer("logprobs");
         // echo covers the prompt: with logprobs every prompt token is scored; max_tokens 0 then returns only that
         Integer maxTokens = f.integer("max_tokens");
-        Integer scoring = echo && (logprobs != null || Integer.valueOf(0).equals(maxTokens)) ? (logprobs == null ? 0 : logprobs) : null;
+        boolean scorePrompt = echo && (logprobs != null || maxTokens != null && maxTokens == 0);
+        Integer scoring = scorePrompt ? (logprobs == null ? 0 : logprobs) : null;
         RequestMapper.Rules rules = new RequestMapper.Rules(DEFAULT_MAX_TOKENS, scoring);
         completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompts,
                 (common, model) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),

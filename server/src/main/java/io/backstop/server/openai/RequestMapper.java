@@ -107,8 +107,10 @@ final class RequestMapper {
         var bias = f.logitBias();
         List<GenerationRequest> out = new ArrayList<>();
         for (int i = 0; i < prompts.size() * common.n(); i++) {
+            // the seed offset is the choice's within its prompt: a prompt answers alike alone or in a batch
             GenerationRequest.Builder b = GenerationRequest.builder(prompts.get(i / common.n())).maxTokens(maxTokens).stop(stop)
-                    .logitBias(bias).logprobs(common.logprobs()).promptLogprobs(rules.promptLogprobs()).seed(seed == null ? null : seed + i % common.n()); // a prompt answers alike alone or in a batch
+                    .logitBias(bias).logprobs(common.logprobs()).promptLogprobs(rules.promptLogprobs())
+                    .seed(seed == null ? null : seed + i % common.n());
             if (temperature != null) b.temperature(temperature);
             if (topP != null) b.topP(topP);
             if (topK != null) b.topK(topK == -1 ? 0 : topK); // -1 means "off" in vLLM

@@ -1,11 +1,9 @@
 package io.backstop.server.lifecycle;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.backstop.engine.GenerationHandle;
 import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.Model;
 import io.backstop.server.TestServer;
@@ -51,7 +49,7 @@ class GracefulShutdownTest {
         Model model = s.registry().get(TestServer.MODEL);
         CountDownLatch release = new CountDownLatch(1);
         CountDownLatch holding = new CountDownLatch(1);
-        GenerationHandle blocker = model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
+        model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
             holding.countDown();
             try {
                 release.await(60, TimeUnit.SECONDS);
@@ -72,7 +70,6 @@ class GracefulShutdownTest {
         awaitState(() -> refuses(port), "the listening socket to close");
         release.countDown();
         drained.get(60, TimeUnit.SECONDS);
-        assertThatThrownBy(blocker::await).isNotNull(); // the models were closed under it, as at exit
     }
 
     @Test
