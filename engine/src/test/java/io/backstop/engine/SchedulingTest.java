@@ -81,12 +81,7 @@ class SchedulingTest {
     void aFullQueueIsRejectedClearlyAndEarlierRequestsStillFinish() throws Exception {
         try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 1))) {
             CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch running = new CountDownLatch(1);
-            GenerationHandle first = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
-                running.countDown();
-                await(release);
-            });
-            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerationHandle first = holdTheSlot(m, release);
             GenerationHandle queued = m.submit(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), null);
             assertThatThrownBy(() -> m.submit(GenerationRequest.text("Tom").greedy().maxTokens(3).build(), null))
                     .isInstanceOf(QueueFullException.class)
@@ -102,12 +97,7 @@ class SchedulingTest {
     void aGenerationCancelledWhileQueuedLeavesTheQueueAtOnce() throws Exception {
         try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 1))) {
             CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch running = new CountDownLatch(1);
-            GenerationHandle first = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
-                running.countDown();
-                await(release);
-            });
-            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerationHandle first = holdTheSlot(m, release);
             GenerationHandle queued = m.submit(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), null);
             assertThat(m.waiting()).isEqualTo(1);
             assertThat(queued.isStarted()).isFalse();
@@ -128,12 +118,7 @@ class SchedulingTest {
     void embeddingsAreAdmittedLikeGenerations() throws Exception {
         try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 0))) {
             CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch running = new CountDownLatch(1);
-            GenerationHandle first = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
-                running.countDown();
-                await(release);
-            });
-            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerationHandle first = holdTheSlot(m, release);
             assertThatThrownBy(() -> m.embed(List.of(Prompt.text("Lily")), 100)).isInstanceOf(QueueFullException.class);
             assertThatThrownBy(() -> m.tokens(Prompt.text("Lily"), true)).isInstanceOf(QueueFullException.class);
             release.countDown();
@@ -142,6 +127,17 @@ class SchedulingTest {
             assertThat(e.vectors()).hasSize(2);
             assertThat(e.promptTokens()).isEqualTo(m.tokenize("Lily", true).length + m.tokenize("Once upon a time", true).length);
         }
+    }
+
+    /** A 3-token generation that holds its slot, after its first token, until {@code release}. */
+    private static GenerationHandle holdTheSlot(Model m, CountDownLatch release) throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(1);
+        GenerationHandle h = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
+            running.countDown();
+            await(release);
+        });
+        assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+        return h;
     }
 
     private static void await(CountDownLatch l) {

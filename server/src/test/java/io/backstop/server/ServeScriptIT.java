@@ -37,19 +37,25 @@ class ServeScriptIT {
         return pb;
     }
 
+    /** Reads the server's stderr until it is ready; returns the port it listens on. */
+    private static String awaitReady(BufferedReader err) throws java.io.IOException {
+        String port = null;
+        String line;
+        while ((line = err.readLine()) != null) {
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) port = m.group(2);
+            if (line.contains("ready:")) break;
+        }
+        assertThat(port).isNotNull();
+        return port;
+    }
+
     @Test
     void serveModelAnswersAChatWithTheReferenceContinuation() throws Exception {
         Process p = backstop("serve", "--model", TestServer.storiesDir().toString(), "--name", "stories", "--port", "0").start();
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            String port = null;
-            String line;
-            while ((line = err.readLine()) != null) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) port = m.group(2);
-                if (line.contains("ready:")) break;
-            }
-            assertThat(port).isNotNull();
+            String port = awaitReady(err);
             JsonNode ref = TestServer.references().get(3);
             String body = "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":" + new ObjectMapper().writeValueAsString(ref.get("prompt").asText())
                     + "}],\"temperature\":0,\"max_tokens\":" + TestServer.maxTokens(ref) + "}";
@@ -72,14 +78,7 @@ class ServeScriptIT {
         Process p = backstop("serve", "--config", config.toString()).start();
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            String port = null;
-            String line;
-            while ((line = err.readLine()) != null) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) port = m.group(2);
-                if (line.contains("ready:")) break;
-            }
-            assertThat(port).isNotNull();
+            String port = awaitReady(err);
             // 16 choices of 500 tokens, one after the other: still generating when the signal comes
             String body = "{\"model\":\"stories\",\"prompt\":\"Once upon a time\",\"max_tokens\":500,\"n\":16,\"temperature\":0,\"stream\":true,"
                     + "\"logit_bias\":{\"1\":-100,\"2\":-100}}";
@@ -89,6 +88,7 @@ class ServeScriptIT {
             assertThat(in.readLine()).startsWith("data: ");
             p.destroy();
             List<String> data = new ArrayList<>();
+            String line;
             while ((line = in.readLine()) != null) if (line.startsWith("data: ")) data.add(line.substring("data: ".length()));
             assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
             assertThat(new ObjectMapper().readTree(data.get(data.size() - 2)).at("/error/code").asText()).isEqualTo("server_shutting_down");

@@ -61,24 +61,15 @@ public final class CompletionsHandler implements Handler {
         if (p == null) throw ApiException.invalid("prompt", "missing required field: prompt");
         if (p.isTextual()) return List.of(Prompt.text(p.asText()));
         if (!p.isArray() || p.isEmpty()) throw ApiException.invalid("prompt", "prompt must be a string, an array of token ids, or an array of those");
-        if (p.get(0).isNumber()) return List.of(tokens(p, "prompt"));
+        if (p.get(0).isNumber()) return List.of(Prompt.tokens(Fields.tokenIds(p, "prompt", "prompt")));
         if (p.size() > MAX_PROMPTS) throw ApiException.invalid("prompt", "at most " + MAX_PROMPTS + " prompts per request, got " + p.size());
         List<Prompt> out = new ArrayList<>();
         for (int i = 0; i < p.size(); i++) {
             JsonNode e = p.get(i);
             if (e.isTextual()) out.add(Prompt.text(e.asText()));
-            else if (e.isArray() && !e.isEmpty()) out.add(tokens(e, "prompt[" + i + "]"));
+            else if (e.isArray() && !e.isEmpty()) out.add(Prompt.tokens(Fields.tokenIds(e, "prompt", "prompt[" + i + "]")));
             else throw ApiException.invalid("prompt", "prompt[" + i + "] must be a string or a non-empty array of token ids");
         }
         return out;
-    }
-
-    private static Prompt tokens(JsonNode a, String name) {
-        int[] ids = new int[a.size()];
-        for (int i = 0; i < ids.length; i++) {
-            if (!a.get(i).isIntegralNumber() || !a.get(i).canConvertToInt()) throw ApiException.invalid("prompt", name + " token ids must be integers");
-            ids[i] = a.get(i).asInt();
-        }
-        return Prompt.tokens(ids);
     }
 }

@@ -76,7 +76,7 @@ public final class EmbeddingsHandler implements Handler {
         if (n == null) throw ApiException.invalid("input", "missing required field: input");
         if (n.isTextual()) return List.of(Prompt.text(n.asText()));
         if (!n.isArray() || n.isEmpty()) throw ApiException.invalid("input", "input must be a string, an array of strings, or token ids");
-        if (n.get(0).isNumber()) return List.of(tokens(n, "input"));
+        if (n.get(0).isNumber()) return List.of(Prompt.tokens(Fields.tokenIds(n, "input", "input")));
         if (n.size() > maxInputs) {
             throw ApiException.invalid("input", "at most " + maxInputs + " inputs per request, got " + n.size() + " (server.max_embedding_inputs)");
         }
@@ -84,20 +84,12 @@ public final class EmbeddingsHandler implements Handler {
         for (int i = 0; i < n.size(); i++) {
             JsonNode e = n.get(i);
             if (e.isTextual()) out.add(Prompt.text(e.asText()));
-            else if (e.isArray()) out.add(tokens(e, "input[" + i + "]"));
+            else if (e.isArray()) out.add(Prompt.tokens(Fields.tokenIds(e, "input", "input[" + i + "]")));
             else throw ApiException.invalid("input", "input[" + i + "] must be a string or an array of token ids");
         }
         return out;
     }
 
-    private static Prompt tokens(JsonNode a, String name) {
-        int[] ids = new int[a.size()];
-        for (int i = 0; i < ids.length; i++) {
-            if (!a.get(i).isIntegralNumber() || !a.get(i).canConvertToInt()) throw ApiException.invalid("input", name + " token ids must be integers");
-            ids[i] = a.get(i).asInt();
-        }
-        return Prompt.tokens(ids);
-    }
 
     private static String base64(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -43,11 +43,7 @@ public final class TokenizeHandler {
         String name = aliases.resolve(f.requiredString("model"));
         JsonNode t = f.node("tokens");
         if (t == null || !t.isArray()) throw ApiException.invalid("tokens", "tokens must be an array of token ids");
-        int[] ids = new int[t.size()];
-        for (int i = 0; i < ids.length; i++) {
-            if (!t.get(i).canConvertToInt() || !t.get(i).isIntegralNumber()) throw ApiException.invalid("tokens", "tokens must be an array of token ids");
-            ids[i] = t.get(i).asInt();
-        }
+        int[] ids = Fields.tokenIds(t, "tokens", "tokens");
         Model model = models.get(name);
         ObjectNode root = Json.object();
         root.put("prompt", model.detokenize(ids));

@@ -3,18 +3,13 @@ package io.backstop.server.http;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.backstop.engine.FinishReason;
-import io.backstop.engine.GenerationHandle;
-import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.Model;
 import io.backstop.server.RawHttp;
 import io.backstop.server.TestServer;
 import java.io.OutputStream;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
@@ -29,7 +24,7 @@ class ClientDisconnectTest {
                     + "\r\nX-Request-Id: " + requestId + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
             out.write(bytes);
             out.flush();
-            awaitState(before, "the request to be in the engine");
+            TestServer.awaitState(before, "the request to be in the engine");
         } // closing the socket is the hang-up
     }
 
@@ -42,19 +37,12 @@ class ClientDisconnectTest {
     void aHungUpRequestLeavesTheQueueAtOnce() throws Exception {
         try (TestServer s = TestServer.start(c -> TestServer.config(1, 4))) {
             Model model = s.registry().get(TestServer.MODEL);
-            CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch holding = new CountDownLatch(1);
-            GenerationHandle blocker = model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
-                holding.countDown();
-                await(release);
-            });
-            assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-            sendAndHangUp(s, longChat(1), "hang-up-queued", () -> model.waiting() == 1);
-            awaitState(() -> model.waiting() == 0, "the abandoned request to leave the queue"); // while the blocker still runs
-            assertThat(s.server().inFlight().size()).isZero();
-            release.countDown();
-            blocker.await();
-            awaitState(() -> model.running() == 0, "the engine to be idle");
+            try (AutoCloseable held = TestServer.holdASlot(model)) {
+                sendAndHangUp(s, longChat(1), "hang-up-queued", () -> model.waiting() == 1);
+                TestServer.awaitState(() -> model.waiting() == 0, "the abandoned request to leave the queue"); // while the slot is still held
+                TestServer.awaitState(() -> s.server().inFlight().size() == 0, "the request to be over");
+            }
+            TestServer.awaitState(() -> model.running() == 0, "the engine to be idle");
             RequestLog.Entry e = entries(s, "hang-up-queued", 1).get(0);
             assertThat(e.finishReason()).isEqualTo(FinishReason.CANCELLED);
             assertThat(e.usage().completionTokens()).isZero();
@@ -67,7 +55,7 @@ class ClientDisconnectTest {
             Model model = s.registry().get(TestServer.MODEL);
             // 16 choices of 500 tokens run one after the other: the hang-up lands while they run
             sendAndHangUp(s, longChat(16), "hang-up-running", () -> model.running() == 1);
-            awaitState(() -> model.running() == 0 && model.waiting() == 0, "the engine to be idle");
+            TestServer.awaitState(() -> model.running() == 0 && model.waiting() == 0, "the engine to be idle");
             List<RequestLog.Entry> entries = entries(s, "hang-up-running", 16);
             assertThat(entries).anySatisfy(e -> assertThat(e.finishReason()).isEqualTo(FinishReason.CANCELLED));
             assertThat(entries.stream().mapToInt(e -> e.usage().completionTokens()).sum()).isLessThan(16 * 500);
@@ -76,25 +64,8 @@ class ClientDisconnectTest {
 
     /** The request's finished generations, once all {@code n} are logged. */
     private static List<RequestLog.Entry> entries(TestServer s, String requestId, int n) throws InterruptedException {
-        awaitState(() -> s.server().requestLog().entries().stream().filter(e -> e.requestId().equals(requestId)).count() == n,
+        TestServer.awaitState(() -> s.server().requestLog().entries().stream().filter(e -> e.requestId().equals(requestId)).count() == n,
                 n + " generations of the request to be logged");
         return s.server().requestLog().entries().stream().filter(e -> e.requestId().equals(requestId)).toList();
-    }
-
-    /** Polls state (never a fixed sleep): fails only if it does not happen within a generous minute. */
-    static void awaitState(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            Thread.sleep(5);
-        }
-    }
-
-    private static void await(CountDownLatch l) {
-        try {
-            l.await(60, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
     }
 }

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.Model;
 import io.backstop.server.TestServer;
 import java.io.BufferedReader;
@@ -22,9 +21,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.Test;
 
 /** Draining: queued requests get 503 at once, running ones finish within the drain timeout, the rest end cleanly. */
@@ -47,28 +44,18 @@ class GracefulShutdownTest {
     void queuedRequestsGet503AtOnceAndNoNewConnectionIsAccepted() throws Exception {
         TestServer s = TestServer.start(c -> TestServer.config(1, 4));
         Model model = s.registry().get(TestServer.MODEL);
-        CountDownLatch release = new CountDownLatch(1);
-        CountDownLatch holding = new CountDownLatch(1);
-        model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
-            holding.countDown();
-            try {
-                release.await(60, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
-        assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
+        AutoCloseable held = TestServer.holdASlot(model);
         CompletableFuture<HttpResponse<String>> queued = HTTP.sendAsync(chat(s, 5, 1, false), HttpResponse.BodyHandlers.ofString());
-        awaitState(() -> model.waiting() == 1 && s.server().inFlight().size() == 1, "the request to be queued");
+        TestServer.awaitState(() -> model.waiting() == 1 && s.server().inFlight().size() == 1, "the request to be queued");
 
         int port = Integer.parseInt(s.baseUrl().replaceAll(".*:", ""));
         CompletableFuture<Void> drained = drain(s, Duration.ofSeconds(60));
-        HttpResponse<String> r = queued.get(60, TimeUnit.SECONDS); // answered while the blocker still holds the model
+        HttpResponse<String> r = queued.get(60, TimeUnit.SECONDS); // answered while the slot is still held
         assertThat(r.statusCode()).isEqualTo(503);
         assertThat(r.headers().firstValue("Retry-After")).isPresent();
         assertThat(JSON.readTree(r.body()).at("/error/code").asText()).isEqualTo("server_shutting_down");
-        awaitState(() -> refuses(port), "the listening socket to close");
-        release.countDown();
+        TestServer.awaitState(() -> refuses(port), "the listening socket to close");
+        held.close();
         drained.get(60, TimeUnit.SECONDS);
     }
 
@@ -119,14 +106,6 @@ class GracefulShutdownTest {
             return true;
         } catch (IOException other) {
             return false;
-        }
-    }
-
-    private static void awaitState(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
-            Thread.sleep(5);
         }
     }
 }

@@ -4,16 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.backstop.engine.GenerationHandle;
-import io.backstop.engine.GenerationRequest;
-import io.backstop.engine.Model;
 import io.backstop.server.TestServer;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** /v1/embeddings and /tokenize: token-id inputs, per-request limits, and the model's admission control. */
@@ -66,27 +61,15 @@ class EmbeddingsAndTokenizeTest {
     @Test
     void embeddingsAndTokenizeWaitTheirTurnAndGet429WhenTheModelIsFull() throws Exception {
         try (TestServer s = TestServer.start(c -> TestServer.config(1, 0))) {
-            Model model = s.registry().get(TestServer.MODEL);
-            CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch holding = new CountDownLatch(1);
-            GenerationHandle blocker = model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
-                holding.countDown();
-                try {
-                    release.await(60, TimeUnit.SECONDS);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
+            try (AutoCloseable held = TestServer.holdASlot(s.registry().get(TestServer.MODEL))) {
+                for (String[] call : new String[][] {{"/v1/embeddings", "{\"model\":\"stories\",\"input\":\"Once upon a time\"}"},
+                        {"/tokenize", "{\"model\":\"stories\",\"prompt\":\"Once upon a time\"}"}}) {
+                    HttpResponse<String> busy = post(s, call[0], call[1]);
+                    assertThat(busy.statusCode()).as(call[0]).isEqualTo(429);
+                    assertThat(busy.headers().firstValue("Retry-After")).isPresent();
+                    assertThat(json(busy).at("/error/type").asText()).isEqualTo("rate_limit_error");
                 }
-            });
-            assertThat(holding.await(30, TimeUnit.SECONDS)).isTrue();
-            for (String[] call : new String[][] {{"/v1/embeddings", "{\"model\":\"stories\",\"input\":\"Once upon a time\"}"},
-                    {"/tokenize", "{\"model\":\"stories\",\"prompt\":\"Once upon a time\"}"}}) {
-                HttpResponse<String> busy = post(s, call[0], call[1]);
-                assertThat(busy.statusCode()).as(call[0]).isEqualTo(429);
-                assertThat(busy.headers().firstValue("Retry-After")).isPresent();
-                assertThat(json(busy).at("/error/type").asText()).isEqualTo("rate_limit_error");
             }
-            release.countDown();
-            blocker.await();
             assertThat(post(s, "/v1/embeddings", "{\"model\":\"stories\",\"input\":\"Once upon a time\"}").statusCode()).isEqualTo(200);
             assertThat(post(s, "/tokenize", "{\"model\":\"stories\",\"prompt\":\"Once upon a time\"}").statusCode()).isEqualTo(200);
         }
