@@ -17,6 +17,7 @@ import io.backstop.engine.text.Detokenizer;
 import io.backstop.engine.text.StopMatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -94,7 +95,7 @@ public final class GenerationLoop {
             prefillEnd = System.nanoTime();
             if (promptTop != null && finish == null) {
                 try {
-                    listener.onPromptScored(prompt.clone(), java.util.Collections.unmodifiableList(promptLogprobs));
+                    listener.onPromptScored(prompt.clone(), Collections.unmodifiableList(promptLogprobs));
                 } catch (RuntimeException listenerFailed) {
                     finish = FinishReason.CANCELLED; // the consumer is gone
                 }
@@ -145,7 +146,7 @@ public final class GenerationLoop {
         Timings timings = new Timings(queuedNanos, firstToken == 0 ? 0 : firstToken - start, prefillEnd - start,
                 prompt.length, generated > 1 ? lastToken - firstToken : 0, Math.max(0, generated - 1));
         return new GenerationResult(text.toString(), Arrays.copyOf(ids, generated), finish,
-                new Usage(prompt.length, generated), timings, logprobs, prompt.clone(), java.util.Collections.unmodifiableList(promptLogprobs));
+                new Usage(prompt.length, generated), timings, logprobs, prompt.clone(), Collections.unmodifiableList(promptLogprobs));
     }
 
     private static void emit(GenerationListener listener, StringBuilder text, String delta) {

@@ -1,5 +1,6 @@
 package io.backstop.server.config;
 
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,7 @@ public record HttpOptions(int headerTimeoutSeconds, int bodyTimeoutSeconds, int 
 
     public HttpOptions {
         corsOrigins = List.copyOf(corsOrigins);
-        modelAliases = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(modelAliases));
+        modelAliases = Collections.unmodifiableMap(new LinkedHashMap<>(modelAliases));
     }
 
     public static HttpOptions defaults() {

@@ -7,12 +7,15 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.time.Duration;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.TimeoutException;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipException;
 import org.eclipse.jetty.http.BadMessageException;
 import org.eclipse.jetty.server.HttpChannel;
 import org.eclipse.jetty.server.Request;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Reads a request body whole, however it arrives (Content-Length or chunked, identity or gzip), within
@@ -22,7 +25,7 @@ import org.eclipse.jetty.server.Request;
  * thread). The deadline works through Jetty's idle timeout, lowered before each read to the time left.
  */
 final class BodyReader {
-    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(BodyReader.class);
+    private static final Logger LOG = LoggerFactory.getLogger(BodyReader.class);
     private final long maxBytes;
     private final long timeoutNanos;
 
@@ -70,7 +73,7 @@ final class BodyReader {
 
     private ApiException tooLarge(boolean gzip) {
         return new ApiException(413, "invalid_request_error", null, "request_too_large", "request body is larger than the server's limit of "
-                + maxBytes + " bytes" + (gzip ? " (after decompression)" : ""), java.util.Map.of());
+                + maxBytes + " bytes" + (gzip ? " (after decompression)" : ""), Map.of());
     }
 
     /** The raw body: counts bytes against the limit and reads only until the deadline. */

@@ -1,5 +1,6 @@
 package io.backstop.server.http;
 
+import io.backstop.server.openai.ApiException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
@@ -25,7 +26,7 @@ final class ClientConnectionLimit implements Connection.Listener {
 
     ClientConnectionLimit(int max) {
         this.max = max;
-        this.refusal = HttpErrors.raw(new io.backstop.server.openai.ApiException(429, "rate_limit_error", null, "too_many_connections",
+        this.refusal = HttpErrors.raw(new ApiException(429, "rate_limit_error", null, "too_many_connections",
                 "this client address already has " + max + " open connections (server.max_connections_per_client)",
                 Map.of("Retry-After", "1")), "Too Many Requests");
     }

@@ -1,5 +1,6 @@
 package io.backstop.server.openai;
 
+import io.backstop.engine.ContextOverflowException;
 import java.util.Map;
 
 /**
@@ -47,7 +48,7 @@ public final class ApiException extends RuntimeException {
      * A prompt over the context, in OpenAI's words: clients such as LangChain recognise an overflow by
      * "maximum context length is N tokens" in the message, not by the code.
      */
-    public static ApiException contextLengthExceeded(io.backstop.engine.ContextOverflowException e) {
+    public static ApiException contextLengthExceeded(ContextOverflowException e) {
         String atLeast = e.atLeast() ? "at least " : "";
         long total = (long) e.promptTokens() + e.completionTokens();
         String message = "This model's maximum context length is " + e.limit() + " tokens. However, you requested " + atLeast + total

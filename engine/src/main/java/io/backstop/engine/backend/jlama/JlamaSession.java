@@ -9,6 +9,7 @@ import com.github.tjake.jlama.tensor.TensorShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.Lock;
@@ -75,7 +76,7 @@ final class JlamaSession implements InferenceSession {
         int off = 0;
         while (off < tokens.length) {
             int n = nextChunk(tokens.length - off);
-            int[] chunk = java.util.Arrays.copyOfRange(tokens, off, off + n);
+            int[] chunk = Arrays.copyOfRange(tokens, off, off + n);
             forwardLock.lock();
             try (AbstractTensor hidden = model.batchForward(chunk, position, kv)) {
                 position += n;
