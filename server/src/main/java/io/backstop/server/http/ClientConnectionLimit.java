@@ -35,11 +35,20 @@ final class ClientConnectionLimit implements Connection.Listener {
     public void onOpened(Connection connection) {
         InetAddress client = address(connection.getEndPoint());
         if (client == null) return;
-        int n = open.merge(client, 1, Integer::sum);
-        counted.put(connection, client);
-        if (n <= max) return;
-        if (counted.remove(connection) != null) release(client);
-        LOG.debug("refusing connection {} from {}: {} open", connection, client, n - 1);
+        // Count the connection only if it fits, atomically: a transient max + 1 would wrongly refuse a
+        // concurrent connection from the same client.
+        boolean[] admitted = new boolean[1];
+        open.compute(client, (k, v) -> {
+            int n = v == null ? 0 : v;
+            if (n >= max) return v;
+            admitted[0] = true;
+            return n + 1;
+        });
+        if (admitted[0]) {
+            counted.put(connection, client);
+            return;
+        }
+        LOG.debug("refusing connection {} from {}: {} open", connection, client, max);
         EndPoint ep = connection.getEndPoint();
         try {
             ep.flush(ByteBuffer.wrap(refusal)); // a fresh socket's send buffer takes these few hundred bytes at once
