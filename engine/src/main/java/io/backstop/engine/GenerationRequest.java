@@ -1,5 +1,6 @@
 package io.backstop.engine;
 
+import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.HashMap;
@@ -15,9 +16,12 @@ import java.util.Set;
  * @param stopTokenIds extra token ids that end generation, besides the model's EOS ids
  * @param logprobs     null for none; otherwise the number of top alternatives (0–20) reported per token
  * @param timeout      null for none; when it passes the request ends as {@link FinishReason#CANCELLED}
+ * @param constraint   null for free text; otherwise what the output must be (JSON schema, regex, choices,
+ *                     GBNF): compiled at submit (errors name the field and keyword), the document always
+ *                     completes within the token budget, and generation stops when it is complete
  */
 public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
-                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout) {
+                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout, ConstraintSpec constraint) {
     public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_LOGPROBS = 20;
 
@@ -25,6 +29,16 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         sampling = sampling == null ? SamplingParams.defaults() : sampling;
         stop = stop == null ? List.of() : List.copyOf(stop);
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
+    }
+
+    /** A request without an output constraint. */
+    public GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
+                             Set<Integer> stopTokenIds, Integer logprobs, Duration timeout) {
+        this(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, null);
+    }
+
+    public GenerationRequest withConstraint(ConstraintSpec c) {
+        return new GenerationRequest(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, c);
     }
 
     public static Builder builder(Prompt prompt) {
@@ -103,6 +117,7 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         private Set<Integer> stopTokenIds = Set.of();
         private Integer logprobs;
         private Duration timeout;
+        private ConstraintSpec constraint;
 
         private Builder(Prompt prompt) {
             this.prompt = prompt;
@@ -125,11 +140,12 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         public Builder stopTokenIds(Set<Integer> ids) { this.stopTokenIds = ids; return this; }
         public Builder logprobs(Integer topN) { this.logprobs = topN; return this; }
         public Builder timeout(Duration d) { this.timeout = d; return this; }
+        public Builder constraint(ConstraintSpec c) { this.constraint = c; return this; }
 
         public GenerationRequest build() {
             SamplingParams s = new SamplingParams(temperature, topP, topK, minP, seed, repetitionPenalty,
                     presencePenalty, frequencyPenalty, logitBias);
-            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout);
+            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout, constraint);
         }
     }
 }

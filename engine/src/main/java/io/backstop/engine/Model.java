@@ -2,10 +2,16 @@ package io.backstop.engine;
 
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.generate.GenerationLoop;
+import io.backstop.engine.grammar.ConstraintSpec;
+import io.backstop.engine.grammar.GrammarCache;
+import io.backstop.engine.grammar.GrammarException;
+import io.backstop.engine.sampling.TokenConstraint;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A loaded model ready to serve: tokenize, render chats, and generate through a bounded scheduler.
@@ -17,6 +23,7 @@ public final class Model implements AutoCloseable {
     private final Scheduler scheduler;
     private final ChatTemplates templates;
     private final GenerationLoop loop;
+    private final GrammarCache grammars;
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
         this.name = name;
@@ -24,6 +31,7 @@ public final class Model implements AutoCloseable {
         this.scheduler = scheduler;
         this.templates = templates;
         this.loop = new GenerationLoop(backend);
+        this.grammars = new GrammarCache(backend.vocabulary());
     }
 
     public String name() {
@@ -98,13 +106,14 @@ public final class Model implements AutoCloseable {
         if (prompt.length > backend.maxPositions()) {
             throw new ContextOverflowException(prompt.length, backend.maxPositions(), backend.info().contextLength());
         }
+        TokenConstraint constraint = request.constraint() == null ? null : constraint(request.constraint(), request.stopTokenIds());
         GenerationHandle handle = new GenerationHandle();
         long submitted = System.nanoTime();
         long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
         GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
         scheduler.submit(release -> {
             try {
-                GenerationResult result = loop.run(request, prompt, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
+                GenerationResult result = loop.run(request, prompt, constraint, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
                 release.run(); // the slot is free before anyone sees the result
                 handle.complete(result);
             } catch (Throwable t) {
@@ -113,6 +122,27 @@ public final class Model implements AutoCloseable {
             }
         });
         return handle;
+    }
+
+    /**
+     * A fresh matcher for an output constraint (compiled once per distinct spec and cached): the end
+     * tokens (EOS and the request's stop ids) are allowed only when the document is complete.
+     *
+     * @throws InvalidRequestException naming the request field and the keyword when the spec cannot be compiled
+     */
+    public TokenConstraint constraint(ConstraintSpec spec, Set<Integer> stopTokenIds) {
+        Set<Integer> end = new LinkedHashSet<>(backend.eosTokenIds());
+        end.addAll(stopTokenIds);
+        try {
+            return grammars.matcher(spec, end);
+        } catch (GrammarException e) {
+            throw new InvalidRequestException(spec.field(), e.getMessage());
+        }
+    }
+
+    /** The compiled grammars of this model (for benchmarks and diagnostics). */
+    public GrammarCache grammars() {
+        return grammars;
     }
 
     public GenerationResult generate(GenerationRequest request) {
