@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.FinishReason;
+import io.backstop.engine.GenerationHandle;
 import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
@@ -13,7 +14,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Constrained decoding on the real stories260K model (which knows nothing of JSON: its logits are noise
@@ -25,32 +29,42 @@ class StructuredGenerationTest {
     static final int MAX_TOKENS = 200;
     static final String PROMPT = "Once upon a time";
 
-    static GenerationResult generate(ConstraintSpec spec, long seed) {
-        return generate(spec, seed, MAX_TOKENS);
-    }
-
-    static GenerationResult generate(ConstraintSpec spec, long seed, int maxTokens) {
+    /** Seeds 0..runs-1, a few generations in flight at once (the model serves 4). */
+    static List<GenerationResult> generateAll(ConstraintSpec spec, int runs, int maxTokens) {
         Model m = TestModels.stories();
-        return m.generate(GenerationRequest.text(PROMPT).temperature(1.0).seed(seed).maxTokens(maxTokens).constraint(spec).build());
+        List<GenerationResult> out = new ArrayList<>();
+        for (int first = 0; first < runs; first += 4) {
+            List<GenerationHandle> batch = new ArrayList<>();
+            for (int seed = first; seed < Math.min(runs, first + 4); seed++) {
+                batch.add(m.submit(GenerationRequest.text(PROMPT).temperature(1.0).seed((long) seed).maxTokens(maxTokens).constraint(spec).build(), null));
+            }
+            for (GenerationHandle h : batch) out.add(h.await());
+        }
+        return out;
     }
 
-    @Test
-    void everySampledDocumentValidatesAgainstItsSchema() throws Exception {
+    static Stream<String> schemaNames() {
+        return Schemas.all().keySet().stream();
+    }
+
+    @ParameterizedTest
+    @MethodSource("schemaNames")
+    void everySampledDocumentValidatesAgainstItsSchema(String name) {
+        String schema = Schemas.all().get(name);
+        List<GenerationResult> results = generateAll(ConstraintSpec.jsonSchema(schema), RUNS, MAX_TOKENS);
         List<String> failures = new ArrayList<>();
-        for (Map.Entry<String, String> e : Schemas.all().entrySet()) {
-            ConstraintSpec spec = ConstraintSpec.jsonSchema(e.getValue());
-            for (int seed = 0; seed < RUNS; seed++) {
-                GenerationResult r = generate(spec, seed);
-                if (r.finishReason() != FinishReason.STOP) failures.add(e.getKey() + " seed " + seed + ": finished " + r.finishReason() + ": " + r.text());
-                List<String> errors;
-                try {
-                    errors = Schemas.validate(e.getValue(), r.text());
-                } catch (Exception parse) {
-                    errors = List.of("does not parse: " + parse.getMessage());
-                }
-                if (!errors.isEmpty()) failures.add(e.getKey() + " seed " + seed + ": " + errors + " in " + r.text());
+        for (int seed = 0; seed < results.size(); seed++) {
+            GenerationResult r = results.get(seed);
+            if (r.finishReason() != FinishReason.STOP) failures.add("seed " + seed + ": finished " + r.finishReason() + ": " + r.text());
+            List<String> errors;
+            try {
+                errors = Schemas.validate(schema, r.text());
+            } catch (Exception parse) {
+                errors = List.of("does not parse: " + parse.getMessage());
             }
+            if (!errors.isEmpty()) failures.add("seed " + seed + ": " + errors + " in " + r.text());
         }
+        assertThat(results).hasSize(RUNS);
         assertThat(failures).isEmpty();
     }
 
@@ -58,8 +72,8 @@ class StructuredGenerationTest {
     void enumsAndConstsProduceOnlyAllowedValues() throws Exception {
         ConstraintSpec spec = ConstraintSpec.jsonSchema(Schemas.all().get("enums"));
         Set<String> colors = new java.util.HashSet<>();
-        for (int seed = 0; seed < RUNS; seed++) {
-            JsonNode doc = Schemas.parse(generate(spec, seed).text());
+        for (GenerationResult r : generateAll(spec, RUNS, MAX_TOKENS)) {
+            JsonNode doc = Schemas.parse(r.text());
             assertThat(doc.get("color").asText()).isIn("red", "green", "blue");
             assertThat(doc.get("kind").asText()).isEqualTo("fixed");
             assertThat(doc.get("size").toString()).isIn("1", "2.5", "null", "true", "\"x\\\"y\"");
@@ -80,13 +94,18 @@ class StructuredGenerationTest {
                 op   ::= [-+*]
                 num  ::= [0-9]{1,3}
                 """;
-        for (int seed = 0; seed < RUNS; seed++) {
-            GenerationResult c = generate(ConstraintSpec.choice(choices), seed);
+        Set<String> chosen = new java.util.HashSet<>();
+        for (GenerationResult c : generateAll(ConstraintSpec.choice(choices), RUNS, MAX_TOKENS)) {
             assertThat(c.text()).isIn(choices);
             assertThat(c.finishReason()).isEqualTo(FinishReason.STOP);
-            GenerationResult re = generate(ConstraintSpec.regex("\\(\\d{3}\\) \\d{3}-\\d{4}"), seed);
+            chosen.add(c.text());
+        }
+        assertThat(chosen).hasSizeGreaterThan(1);
+        for (GenerationResult re : generateAll(ConstraintSpec.regex("\\(\\d{3}\\) \\d{3}-\\d{4}"), RUNS, MAX_TOKENS)) {
             assertThat(re.text()).matches(phone);
-            GenerationResult g = generate(ConstraintSpec.gbnf(gbnf), seed, 40);
+            assertThat(re.finishReason()).isEqualTo(FinishReason.STOP);
+        }
+        for (GenerationResult g : generateAll(ConstraintSpec.gbnf(gbnf), RUNS, 40)) {
             assertThat(g.text()).matches(arithmetic);
             assertThat(g.finishReason()).isEqualTo(FinishReason.STOP);
         }
@@ -95,8 +114,7 @@ class StructuredGenerationTest {
     @Test
     void aTightBudgetStillEndsInACompleteDocument() throws Exception {
         String schema = Schemas.all().get("person");
-        for (int seed = 0; seed < 20; seed++) {
-            GenerationResult r = generate(ConstraintSpec.jsonSchema(schema), seed, 30);
+        for (GenerationResult r : generateAll(ConstraintSpec.jsonSchema(schema), 20, 30)) {
             assertThat(r.finishReason()).isEqualTo(FinishReason.STOP);
             assertThat(r.tokenIds().length).isLessThanOrEqualTo(30);
             assertThat(Schemas.validate(schema, r.text())).as(r.text()).isEmpty();
