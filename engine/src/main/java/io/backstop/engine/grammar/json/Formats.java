@@ -17,9 +17,9 @@ final class Formats {
     private static final String OFFSET = "(Z|\\+((0\\d|1[0-7]):[0-5]\\d|18:00)|-((0[1-9]|1[0-7]):[0-5]\\d|00:(0[1-9]|[1-5]\\d)|18:00))";
     private static final String TIME = "([01]\\d|2[0-3]):[0-5]\\d:[0-5]\\d(\\.\\d{1,9})?" + OFFSET;
     private static final String UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}";
-    private static final String LABEL = "[A-Za-z0-9]{1,20}(-[A-Za-z0-9]{1,20}){0,2}";
+    private static final String LABEL = "[a-z0-9]{1,20}";
     private static final String TLD = "(com|org|net|edu|gov|io|ai|dev|app|info|biz|co|me|us|uk|de|fr|es|it|nl|be|ch|at|se|no|dk|fi|pl|pt|ie|ca|au|nz|jp|cn|in|br|mx|ru|za|kr)";
-    private static final String EMAIL = "[A-Za-z0-9_%+-]{1,30}(\\.[A-Za-z0-9_%+-]{1,16}){0,2}@" + LABEL + "(\\." + LABEL + "){0,3}\\." + TLD;
+    private static final String EMAIL = "[A-Za-z0-9_%+-]{1,32}(\\.[A-Za-z0-9_%+-]{1,31})?@" + LABEL + "(\\." + LABEL + ")?\\." + TLD;
 
     static String regex(String format) {
         return switch (format) {

@@ -52,8 +52,15 @@ public final class VocabIndex {
         Integer[] order = new Integer[eligible];
         int k = 0;
         for (int t = 0; t < vocabSize; t++) if (inTrie[t]) order[k++] = t;
+        long[] head = new long[vocabSize]; // first 8 bytes, zero-padded: most comparisons end here
+        for (int t = 0; t < vocabSize; t++) {
+            long h = 0;
+            for (int i = 0; i < 8; i++) h = (h << 8) | (i < all[t].length ? all[t][i] & 0xFF : 0);
+            head[t] = h;
+        }
         Arrays.sort(order, (a, b) -> {
-            int c = Arrays.compareUnsigned(all[a], all[b]);
+            int c = Long.compareUnsigned(head[a], head[b]);
+            if (c == 0) c = all[a].length <= 8 && all[b].length <= 8 ? Integer.compare(all[a].length, all[b].length) : Arrays.compareUnsigned(all[a], all[b]);
             return c != 0 ? c : Integer.compare(a, b);
         });
 
