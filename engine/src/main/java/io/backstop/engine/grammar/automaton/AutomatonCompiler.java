@@ -21,7 +21,7 @@ import java.util.Set;
  */
 public final class AutomatonCompiler {
     /** Repetitions with at most this many copies (and a small body) are unrolled. */
-    static final int UNROLL_COPIES = 32;
+    static final int UNROLL_COPIES = 8;
     static final int UNROLL_SIZE = 4096;
     static final int INLINE_SIZE = 4096;
     static final int STATE_LIMIT = 200_000;

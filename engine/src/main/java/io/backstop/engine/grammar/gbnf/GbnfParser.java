@@ -175,7 +175,7 @@ public final class GbnfParser {
         pos++;
         StringBuilder sb = new StringBuilder();
         while (true) {
-            if (!more()) throw error("unterminated string literal");
+            if (!more() || peek() == '\n') throw error("unterminated string literal");
             char c = peek();
             if (c == '"') {
                 pos++;
