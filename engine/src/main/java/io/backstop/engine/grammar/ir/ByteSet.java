@@ -41,9 +41,6 @@ public final class ByteSet {
         return (words[0] | words[1] | words[2] | words[3]) == 0;
     }
 
-    public int size() {
-        return Long.bitCount(words[0]) + Long.bitCount(words[1]) + Long.bitCount(words[2]) + Long.bitCount(words[3]);
-    }
 
     public ByteSet union(ByteSet o) {
         long[] w = new long[4];
@@ -51,28 +48,6 @@ public final class ByteSet {
         return new ByteSet(w);
     }
 
-    public ByteSet minus(ByteSet o) {
-        long[] w = new long[4];
-        for (int i = 0; i < 4; i++) w[i] = words[i] & ~o.words[i];
-        return new ByteSet(w);
-    }
-
-    public ByteSet intersect(ByteSet o) {
-        long[] w = new long[4];
-        for (int i = 0; i < 4; i++) w[i] = words[i] & o.words[i];
-        return new ByteSet(w);
-    }
-
-    /** The smallest member, or -1. */
-    public int first() {
-        for (int i = 0; i < 4; i++) if (words[i] != 0) return i * 64 + Long.numberOfTrailingZeros(words[i]);
-        return -1;
-    }
-
-    /** Copies the words into {@code out} at {@code offset} (for automaton tables). */
-    public void copyTo(long[] out, int offset) {
-        System.arraycopy(words, 0, out, offset, 4);
-    }
 
     @Override
     public boolean equals(Object o) {

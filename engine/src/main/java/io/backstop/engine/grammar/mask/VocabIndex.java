@@ -14,6 +14,7 @@ import java.util.WeakHashMap;
  */
 public final class VocabIndex {
     private static final Map<Vocabulary, VocabIndex> CACHE = Collections.synchronizedMap(new WeakHashMap<>());
+    private static final int ID_BITS = 22; // vocabularies up to 4M tokens
 
     final int vocabSize;
     final byte[] tokenBytes;   // all tokens' bytes, concatenated
@@ -31,6 +32,7 @@ public final class VocabIndex {
 
     private VocabIndex(Vocabulary v) {
         vocabSize = v.size();
+        if (vocabSize >= 1 << ID_BITS) throw new IllegalArgumentException("vocabulary too large: " + vocabSize);
         tokenOffset = new int[vocabSize + 1];
         inTrie = new boolean[vocabSize];
         byte[][] all = new byte[vocabSize][];
@@ -49,25 +51,13 @@ public final class VocabIndex {
         tokenBytes = new byte[total];
         for (int t = 0; t < vocabSize; t++) System.arraycopy(all[t], 0, tokenBytes, tokenOffset[t], all[t].length);
 
-        Integer[] order = new Integer[eligible];
-        int k = 0;
-        for (int t = 0; t < vocabSize; t++) if (inTrie[t]) order[k++] = t;
-        long[] head = new long[vocabSize]; // first 8 bytes, zero-padded: most comparisons end here
-        for (int t = 0; t < vocabSize; t++) {
-            long h = 0;
-            for (int i = 0; i < 8; i++) h = (h << 8) | (i < all[t].length ? all[t][i] & 0xFF : 0);
-            head[t] = h;
-        }
-        Arrays.sort(order, (a, b) -> {
-            int c = Long.compareUnsigned(head[a], head[b]);
-            if (c == 0) c = all[a].length <= 8 && all[b].length <= 8 ? Integer.compare(all[a].length, all[b].length) : Arrays.compareUnsigned(all[a], all[b]);
-            return c != 0 ? c : Integer.compare(a, b);
-        });
+        int[] order = sortedByBytes(all, eligible);
 
         int cap = total + 1;
         byte[] lab = new byte[cap];
         int[] dep = new int[cap], end = new int[cap];
         int[] toks = new int[eligible];
+        int[] tokenCount = new int[cap + 1];
         int[] path = new int[2];
         int n = 0, pathLen = 0, longest = 0;
         byte[] prev = new byte[0];
@@ -83,6 +73,7 @@ public final class VocabIndex {
                 dep[n] = d + 1;
                 path[pathLen++] = n++;
             }
+            tokenCount[path[pathLen - 1]]++; // equal bytes end at the same node
             toks[i] = t;
             prev = b;
         }
@@ -92,7 +83,8 @@ public final class VocabIndex {
         depth = Arrays.copyOf(dep, n);
         subtreeEnd = Arrays.copyOf(end, n);
         nodeTokens = toks;
-        nodeTokenStart = tokenStarts(all, order, n, dep, eligible);
+        nodeTokenStart = new int[n + 1];
+        for (int i = 0; i < n; i++) nodeTokenStart[i + 1] = nodeTokenStart[i] + tokenCount[i];
         maxDepthBelow = new int[n];
         for (int i = n - 1; i >= 0; i--) {
             int m = depth[i];
@@ -102,25 +94,38 @@ public final class VocabIndex {
         maxTokenBytes = Math.max(1, longest);
     }
 
-    /** For each node, the index in sorted order of the first token ending at it (CSR offsets). */
-    private static int[] tokenStarts(byte[][] all, Integer[] order, int n, int[] dep, int eligible) {
-        int[] start = new int[n + 1];
-        // Replay the construction: the node that token i ends at is the last node created for it or,
-        // for a duplicate of the previous token's bytes, that same node.
-        int[] endNode = new int[eligible];
-        int created = 0;
-        byte[] prev = null;
-        for (int i = 0; i < eligible; i++) {
-            byte[] b = all[order[i]];
-            int l = prev == null ? 0 : lcp(prev, b);
-            created += b.length - l;
-            endNode[i] = created - 1;
-            prev = b;
+    /**
+     * Token ids with bytes, in unsigned lexicographic order of their bytes (ties by id). A primitive sort
+     * on packed keys (first 5 bytes and a bit, then the id) does nearly all the work; runs sharing that
+     * prefix are then sorted by their full bytes.
+     */
+    private static int[] sortedByBytes(byte[][] all, int eligible) {
+        long[] keys = new long[eligible];
+        int k = 0;
+        for (int t = 0; t < all.length; t++) {
+            if (all[t].length == 0) continue;
+            long h = 0;
+            for (int i = 0; i < 8; i++) h = (h << 8) | (i < all[t].length ? all[t][i] & 0xFF : 0);
+            keys[k++] = ((h >>> ID_BITS) << ID_BITS | t) ^ Long.MIN_VALUE; // signed order = unsigned order of the prefix
         }
-        int[] count = new int[n];
-        for (int i = 0; i < eligible; i++) count[endNode[i]]++;
-        for (int i = 0; i < n; i++) start[i + 1] = start[i] + count[i];
-        return start;
+        Arrays.sort(keys);
+        int[] order = new int[eligible];
+        for (int i = 0; i < eligible; i++) order[i] = (int) (keys[i] & ((1L << ID_BITS) - 1));
+        for (int i = 0; i < eligible; ) {
+            int j = i + 1;
+            while (j < eligible && (keys[j] >>> ID_BITS) == (keys[i] >>> ID_BITS)) j++;
+            if (j - i > 1) {
+                Integer[] run = new Integer[j - i];
+                for (int x = i; x < j; x++) run[x - i] = order[x];
+                Arrays.sort(run, (a, b) -> {
+                    int c = Arrays.compareUnsigned(all[a], all[b]);
+                    return c != 0 ? c : Integer.compare(a, b);
+                });
+                for (int x = i; x < j; x++) order[x] = run[x - i];
+            }
+            i = j;
+        }
+        return order;
     }
 
     private static int lcp(byte[] a, byte[] b) {
