@@ -66,7 +66,7 @@ public final class GrammarBench {
         }
         TokenMasks masks = new TokenMasks(a, index);
         int eos = -1;
-        for (int t = 0; t < vocab.size() && eos < 0; t++) if (vocab.isSpecial(t)) eos = t;
+        for (int t = vocab.size() - 1; t >= 0 && eos < 0; t--) if (vocab.isSpecial(t)) eos = t;
         int[] end = eos >= 0 ? new int[] {eos} : new int[0];
         SplittableRandom random = new SplittableRandom(seed);
         List<Double> cold = new ArrayList<>(), warm = new ArrayList<>();

@@ -28,6 +28,10 @@ public final class GrammarBenchCommand implements Callable<Integer> {
             description = "Synthetic vocabulary sizes (default: ${DEFAULT-VALUE}, as Llama 3 and Qwen2).")
     List<Integer> vocabSizes;
 
+    @Option(names = "--gguf-vocab", split = ",", paramLabel = "FILE",
+            description = "GGUF files whose real vocabularies to measure instead of synthetic ones (e.g. ../shared/models/gguf-vocab/llama-bpe.gguf,qwen2.gguf).")
+    List<Path> ggufVocab;
+
     @Option(names = "--docs", defaultValue = "20", description = "Simulated documents measured per vocabulary after warm-up (default: ${DEFAULT-VALUE}).")
     int docs;
 
@@ -68,9 +72,20 @@ public final class GrammarBenchCommand implements Callable<Integer> {
         md.append("| vocabulary | tokens | trie nodes | index ms (cpu) | compile ms (cpu) | states | mask p50 µs | mask p99 µs | max µs | cold p50 µs | cold p99 µs | masks cached | complete docs |\n");
         md.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
         List<GrammarBench.MaskResult> results = new ArrayList<>();
-        for (int size : sizes) {
-            SyntheticVocabulary v = new SyntheticVocabulary(size, 42);
-            GrammarBench.MaskResult r = GrammarBench.masks("synthetic-" + size, v, GrammarBench.SCHEMA, w, d, b, 7);
+        List<Object> vocabularies = ggufVocab != null && !smoke ? new ArrayList<>(ggufVocab) : new ArrayList<>(sizes);
+        for (Object which : vocabularies) {
+            String name;
+            io.backstop.engine.backend.Vocabulary v;
+            if (which instanceof Path file) {
+                name = file.getFileName().toString();
+                try (io.backstop.engine.backend.gguf.file.GgufFile f = io.backstop.engine.backend.gguf.file.GgufFile.open(file)) {
+                    v = io.backstop.engine.backend.gguf.tokenizer.GgufTokenizer.from(f.metadata()).vocabulary();
+                }
+            } else {
+                name = "synthetic-" + which;
+                v = new SyntheticVocabulary((Integer) which, 42);
+            }
+            GrammarBench.MaskResult r = GrammarBench.masks(name, v, GrammarBench.SCHEMA, w, d, b, 7);
             results.add(r);
             md.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f (%.0f) | %.1f (%.1f) | %d | %.1f | %.1f | %.1f | %.1f | %.1f | %d | %d/%d |%n",
                     r.vocabulary(), r.vocabSize(), r.trieNodes(), r.indexMillis(), r.indexCpuMillis(), r.compileMillis(), r.compileCpuMillis(),
