@@ -1,5 +1,6 @@
 package io.backstop.engine;
 
+import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.HashMap;
@@ -19,9 +20,13 @@ import java.util.Set;
  * @param promptLogprobs null for none; otherwise the log-probability of every prompt token given the
  *                     tokens before it (the first has none) with this many top alternatives (0–20):
  *                     what scoring tools read from {@code echo} with {@code logprobs}
+ * @param constraint   null for free text; otherwise what the output must be (JSON schema, regex, choices,
+ *                     GBNF): compiled at submit (errors name the field and keyword), the document always
+ *                     completes within the token budget, and generation stops when it is complete
  */
 public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
-                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout, Integer promptLogprobs) {
+                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout, Integer promptLogprobs,
+                                ConstraintSpec constraint) {
     public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_LOGPROBS = 20;
 
@@ -31,10 +36,14 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
     }
 
-    /** Without prompt log-probabilities. */
+    /** Without prompt log-probabilities or an output constraint. */
     public GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
                              Set<Integer> stopTokenIds, Integer logprobs, Duration timeout) {
-        this(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, null);
+        this(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, null, null);
+    }
+
+    public GenerationRequest withConstraint(ConstraintSpec c) {
+        return new GenerationRequest(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, promptLogprobs, c);
     }
 
     public static Builder builder(Prompt prompt) {
@@ -121,6 +130,7 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         private Integer logprobs;
         private Duration timeout;
         private Integer promptLogprobs;
+        private ConstraintSpec constraint;
 
         private Builder(Prompt prompt) {
             this.prompt = prompt;
@@ -144,11 +154,12 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         public Builder logprobs(Integer topN) { this.logprobs = topN; return this; }
         public Builder timeout(Duration d) { this.timeout = d; return this; }
         public Builder promptLogprobs(Integer topN) { this.promptLogprobs = topN; return this; }
+        public Builder constraint(ConstraintSpec c) { this.constraint = c; return this; }
 
         public GenerationRequest build() {
             SamplingParams s = new SamplingParams(temperature, topP, topK, minP, seed, repetitionPenalty,
                     presencePenalty, frequencyPenalty, logitBias);
-            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout, promptLogprobs);
+            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout, promptLogprobs, constraint);
         }
     }
 }

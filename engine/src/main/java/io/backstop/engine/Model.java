@@ -2,11 +2,17 @@ package io.backstop.engine;
 
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.generate.GenerationLoop;
+import io.backstop.engine.grammar.ConstraintSpec;
+import io.backstop.engine.grammar.GrammarCache;
+import io.backstop.engine.grammar.GrammarException;
+import io.backstop.engine.sampling.TokenConstraint;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Supplier;
@@ -21,6 +27,7 @@ public final class Model implements AutoCloseable {
     private final Scheduler scheduler;
     private final ChatTemplates templates;
     private final GenerationLoop loop;
+    private final GrammarCache grammars;
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
         this.name = name;
@@ -28,6 +35,7 @@ public final class Model implements AutoCloseable {
         this.scheduler = scheduler;
         this.templates = templates;
         this.loop = new GenerationLoop(backend);
+        this.grammars = new GrammarCache(backend.vocabulary());
     }
 
     public String name() {
@@ -130,6 +138,7 @@ public final class Model implements AutoCloseable {
             throw e.withCompletionTokens(request.maxTokens() == null ? 0 : request.maxTokens());
         }
         if (prompt.length == 0) throw new InvalidRequestException("prompt", "prompt is empty and this model has no BOS token to start from");
+        TokenConstraint constraint = request.constraint() == null ? null : constraint(request.constraint(), request.stopTokenIds());
         GenerationHandle handle = new GenerationHandle();
         long submitted = System.nanoTime();
         long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
@@ -137,7 +146,7 @@ public final class Model implements AutoCloseable {
         Scheduler.Ticket ticket = scheduler.submit(release -> {
             handle.markStarted();
             try {
-                GenerationResult result = loop.run(request, prompt, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
+                GenerationResult result = loop.run(request, prompt, constraint, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
                 release.run(); // the slot is free before anyone sees the result
                 handle.complete(result);
             } catch (Throwable t) {
@@ -155,6 +164,27 @@ public final class Model implements AutoCloseable {
     private static GenerationResult cancelledWhileWaiting(int[] prompt, long queuedNanos) {
         return new GenerationResult("", new int[0], FinishReason.CANCELLED, new Usage(prompt.length, 0),
                 new Timings(queuedNanos, 0, 0, prompt.length, 0, 0), List.of(), prompt.clone(), List.of());
+    }
+
+    /**
+     * A fresh matcher for an output constraint (compiled once per distinct spec and cached): the end
+     * tokens (EOS and the request's stop ids) are allowed only when the document is complete.
+     *
+     * @throws InvalidRequestException naming the request field and the keyword when the spec cannot be compiled
+     */
+    public TokenConstraint constraint(ConstraintSpec spec, Set<Integer> stopTokenIds) {
+        Set<Integer> end = new LinkedHashSet<>(backend.eosTokenIds());
+        end.addAll(stopTokenIds);
+        try {
+            return grammars.matcher(spec, end);
+        } catch (GrammarException e) {
+            throw new InvalidRequestException(spec.field(), e.getMessage());
+        }
+    }
+
+    /** The compiled grammars of this model (for benchmarks and diagnostics). */
+    public GrammarCache grammars() {
+        return grammars;
     }
 
     public GenerationResult generate(GenerationRequest request) {

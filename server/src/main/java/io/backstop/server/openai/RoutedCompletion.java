@@ -119,7 +119,7 @@ final class RoutedCompletion {
         var sampling = new io.backstop.engine.sampling.SamplingParams(t.temperature() != null ? t.temperature() : s.temperature(),
                 s.topP(), s.topK(), s.minP(), s.seed(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(), s.logitBias());
         return new GenerationRequest(r.prompt(), t.maxTokens() != null ? t.maxTokens() : r.maxTokens(), sampling, r.stop(),
-                r.stopTokenIds(), r.logprobs(), r.timeout(), r.promptLogprobs());
+                r.stopTokenIds(), r.logprobs(), r.timeout(), r.promptLogprobs(), r.constraint());
     }
 
     private ObjectNode upstreamBody(Fields f, RemoteProvider p, RouteConfig.Target target, boolean stream) {
