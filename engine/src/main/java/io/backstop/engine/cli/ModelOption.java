@@ -3,6 +3,10 @@ package io.backstop.engine.cli;
 import io.backstop.engine.Engine;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
+import io.backstop.engine.ModelLoadException;
+import io.backstop.engine.hub.ConsoleProgress;
+import io.backstop.engine.hub.ModelFetchException;
+import io.backstop.engine.hub.ModelSources;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -18,6 +22,15 @@ public final class ModelOption {
 
     Model load(LoadOptions options) {
         if (threads < 0) throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this), "--threads must be 0 or more, got " + threads);
-        return Engine.load(model, options.withThreads(threads));
+        return Engine.load(resolve(), options.withThreads(threads));
+    }
+
+    /** ollama:NAME[:TAG] from the local Ollama store; owner/name:QUANT downloaded into models/ when missing. */
+    private Path resolve() {
+        try {
+            return ModelSources.resolve(model.toString(), System.getenv(), ConsoleProgress.toStderr());
+        } catch (ModelFetchException e) {
+            throw new ModelLoadException(e.getMessage());
+        }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backstop.engine.hub.ConsoleProgress;
 import io.backstop.engine.hub.ModelFetchException;
 import io.backstop.engine.hub.ModelFetcher;
+import io.backstop.engine.hub.ModelSources;
 import io.backstop.server.config.ConfigException;
 import io.backstop.server.config.ConfigLoader;
 import io.backstop.server.config.ModelConfig;
@@ -28,7 +29,8 @@ import picocli.CommandLine.Option;
                 "With no arguments: the default configuration models/backstop.yaml (its model is downloaded on first run).",
                 "--model DIR serves one model; --config FILE serves a full configuration. Flags override the file and the environment."})
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Serve this one model directory.")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
+            description = "Serve this one model: a directory or GGUF file, ollama:NAME[:TAG] (local Ollama store), or owner/name:QUANT (downloaded when missing).")
     Path model;
 
     @Option(names = "--name", paramLabel = "NAME", description = "Public name of --model (default: its folder name).")
@@ -115,10 +117,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (model != null && config != null) throw new ConfigException("give either --model or --config, not both");
         ServerConfig c;
         if (model != null) {
-            Path dir = model.toAbsolutePath().normalize();
-            if (!Files.isDirectory(dir)) throw new ConfigException("--model: model directory does not exist: " + model);
-            String template = chatTemplate != null ? chatTemplate : (hasChatTemplate(dir) ? null : "raw");
-            ModelConfig m = new ModelConfig(name != null ? name : dir.getFileName().toString(), dir, null, template,
+            Path dir = localModel(model.toString()).toAbsolutePath().normalize();
+            if (!Files.exists(dir)) throw new ConfigException("--model: no model file or directory at " + model);
+            String template = chatTemplate != null ? chatTemplate : (Files.isDirectory(dir) && !hasChatTemplate(dir) ? "raw" : null);
+            String shown = ModelSources.displayName(model.toString());
+            ModelConfig m = new ModelConfig(name != null ? name : shown != null ? shown : dir.getFileName().toString(), dir, null, template,
                     maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
                     queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none());
             c = loader.defaults(List.of(m));
@@ -144,15 +147,24 @@ public final class ServeCommand implements Callable<Integer> {
     /** Like `ollama run`: a configured model that is not on disk yet is downloaded first, with progress. */
     private void downloadMissingModels(ServerConfig c) {
         for (ModelConfig m : c.models()) {
-            if (m.repo() == null || Files.isRegularFile(m.path().resolve("config.json"))) continue;
+            if (m.repo() == null || ModelSources.isDownloaded(m.repo(), m.path())) continue;
             ModelFetcher fetcher = new ModelFetcher(env);
             System.err.println("backstop: downloading " + m.repo() + " from " + fetcher.endpoint() + " into " + m.path());
             try {
                 fetcher.fetch(m.repo(), m.path(), null, ConsoleProgress.toStderr());
             } catch (ModelFetchException e) {
                 throw new ConfigException("cannot download model '" + m.name() + "' (" + m.repo() + "): " + e.getMessage()
-                        + ". Set HF_ENDPOINT to a reachable Hugging Face mirror, or serve a local model with --model DIR.");
+                        + ". Set HF_ENDPOINT to a reachable Hugging Face mirror, or serve a local model with --model PATH.");
             }
+        }
+    }
+
+    /** --model as a local path: ollama:NAME[:TAG] from the Ollama store, owner/name:QUANT downloaded when missing. */
+    private Path localModel(String spec) {
+        try {
+            return ModelSources.resolve(spec, env, ConsoleProgress.toStderr());
+        } catch (ModelFetchException e) {
+            throw new ConfigException("--model " + spec + ": " + e.getMessage());
         }
     }
 
