@@ -119,7 +119,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (model != null) {
             Path dir = localModel(model.toString()).toAbsolutePath().normalize();
             if (!Files.exists(dir)) throw new ConfigException("--model: no model file or directory at " + model);
-            String template = chatTemplate != null ? chatTemplate : (Files.isDirectory(dir) && !hasChatTemplate(dir) ? "raw" : null);
+            String template = chatTemplate != null ? chatTemplate : (isBaseSafetensorsModel(dir) ? "raw" : null);
             String shown = ModelSources.displayName(model.toString());
             ModelConfig m = new ModelConfig(name != null ? name : shown != null ? shown : dir.getFileName().toString(), dir, null, template,
                     maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
@@ -166,6 +166,11 @@ public final class ServeCommand implements Callable<Integer> {
         } catch (ModelFetchException e) {
             throw new ConfigException("--model " + spec + ": " + e.getMessage());
         }
+    }
+
+    /** A Hugging Face folder without a chat template; a GGUF file carries its template in its metadata. */
+    private static boolean isBaseSafetensorsModel(Path dir) {
+        return Files.isRegularFile(dir.resolve("config.json")) && !hasChatTemplate(dir);
     }
 
     private static boolean hasChatTemplate(Path dir) {
