@@ -23,7 +23,8 @@ import java.util.regex.Pattern;
 
 /**
  * Downloads one (large) file so that an interruption loses nothing: bytes go to {@code NAME.part},
- * which stays when the transfer breaks; the next run asks only for the rest ({@code Range}) and appends.
+ * which stays when the transfer breaks; the next run asks only for the rest ({@code Range}) and appends
+ * (when the hub lists the file's SHA-256, so that the joined file can be checked; else it starts over).
  * The result is checked against the size and, when the hub gives it, the SHA-256 of its file list before
  * it is renamed to {@code NAME}. A lock on the part keeps two processes from writing the same file.
  */
@@ -75,7 +76,9 @@ final class ResumableDownload {
 
     private void download(URI uri, FileChannel channel) throws IOException {
         long have = channel.size();
-        if (file.size() >= 0 && have > file.size()) have = 0; // not a prefix of this file: start over
+        // Resume only what can be checked afterwards: without a checksum a part left by another version of the file
+        // would go unnoticed; and a part longer than the file is no prefix of it.
+        if (file.sha256() == null || (file.size() >= 0 && have > file.size())) have = 0;
         HttpResponse<InputStream> response = request(uri, have);
         if (response.statusCode() == 416 && have > 0) { // nothing left to send: complete, or not ours
             HubClient.closeQuietly(response.body());

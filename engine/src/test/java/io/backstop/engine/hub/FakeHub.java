@@ -81,6 +81,11 @@ final class FakeHub implements AutoCloseable {
         wrongSha.put(file, "0".repeat(64));
     }
 
+    /** The file list gives no SHA-256 for this file. */
+    void announceNoSha(String file) {
+        wrongSha.put(file, "");
+    }
+
     List<Request> requests(String server, String method) {
         return requests.stream().filter(r -> r.server().equals(server) && r.method().equals(method)).toList();
     }

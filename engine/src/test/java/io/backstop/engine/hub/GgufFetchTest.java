@@ -113,6 +113,17 @@ class GgufFetchTest {
     }
 
     @Test
+    void withoutAChecksumAnInterruptedDownloadStartsOver() throws IOException {
+        hub.announceNoSha("tiny-llama-Q8_0.gguf");
+        hub.cutNextDownloadAfter(300_000);
+        assertThatThrownBy(() -> fetch(REPO + ":Q8_0", null, null)).hasMessageEndingWith("run the same command again to resume");
+        hub.requests.clear();
+        Path file = fetch(REPO + ":Q8_0", null, null);
+        assertThat(Files.mismatch(file, tinyGguf("tiny-llama-Q8_0.gguf"))).isEqualTo(-1L);
+        assertThat(hub.requests("cdn", "GET")).singleElement().satisfies(r -> assertThat(r.range()).isNull());
+    }
+
+    @Test
     void aServerThatIgnoresRangeMakesTheDownloadStartOver() throws IOException {
         hub.cutNextDownloadAfter(100_000);
         assertThatThrownBy(() -> fetch(REPO + ":Q4_K_M", null, null)).isInstanceOf(ModelFetchException.class);
