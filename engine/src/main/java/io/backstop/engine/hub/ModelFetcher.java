@@ -64,10 +64,10 @@ public final class ModelFetcher {
         return endpoint.toString();
     }
 
-    /** {@code models/<name>}: name is the repo name of a repo id (with or without a tag), or the folder name of a local directory. */
+    /** {@code models/<name>}: name is the repo name of a repo id (with or without a tag), or the {@link ModelNames name} of a local directory. */
     public static Path defaultDestination(String source) {
         Path local = asLocalDirectory(source);
-        return modelsFolder().resolve(local != null ? local.toAbsolutePath().normalize().getFileName().toString() : HubSource.parse(source).repo().name());
+        return modelsFolder().resolve(local != null ? ModelNames.of(local) : HubSource.parse(source).repo().name());
     }
 
     /** Where models go by default: {@code <backstop>/models}, else {@code models} in the working directory. */

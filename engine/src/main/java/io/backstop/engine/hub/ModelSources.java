@@ -48,10 +48,17 @@ public final class ModelSources {
         return Files.isRegularFile(path) || downloaded(path, HubSource.parse(repo).tag()) != null;
     }
 
-    /** The name to serve a model under when none is given: what the user typed for a non-path source, else null. */
+    /**
+     * The name to serve a model under when none is given: what the user typed for a non-path source, a GGUF
+     * file's name without {@code .gguf}; null for anything else (a directory is named by its folder).
+     */
     public static String displayName(String spec) {
         if (spec.startsWith(OllamaStore.PREFIX)) return spec.substring(OllamaStore.PREFIX.length());
         Path path = asPath(spec);
+        if (path != null && Files.isRegularFile(path) && path.getFileName() != null && GgufFiles.isGguf(path.getFileName().toString())) {
+            String file = path.getFileName().toString();
+            return file.substring(0, file.length() - ".gguf".length());
+        }
         if ((path == null || !Files.exists(path)) && HubSource.isTagged(spec)) {
             HubSource s = HubSource.parse(spec);
             return s.repo().name() + ":" + s.tag();

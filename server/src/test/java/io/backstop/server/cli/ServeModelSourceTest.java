@@ -45,6 +45,7 @@ class ServeModelSourceTest {
         Path gguf = Files.write(tmp.resolve("m.gguf"), new byte[] {'G', 'G', 'U', 'F'});
         ModelConfig m = resolve(Map.of(), "--model", gguf.toString());
         assertThat(m.path()).isEqualTo(gguf.toAbsolutePath());
+        assertThat(m.name()).isEqualTo("m");
         assertThat(m.chatTemplate()).isNull();
         assertThatThrownBy(() -> resolve(Map.of(), "--model", tmp.resolve("none.gguf").toString()))
                 .hasMessage("--model: no model file or directory at " + tmp.resolve("none.gguf"));
