@@ -39,11 +39,12 @@ final class RoutedCompletion {
     private static final List<String> EXTRAS = List.of("top_k", "min_p", "repetition_penalty");
 
     /**
-     * What an endpoint contributes: its upstream path, its prompt, and the response shapes used when a
-     * local model answers (given the model, e.g. to echo a token-id prompt as text).
+     * What an endpoint contributes: its upstream path, its prompts (completions take several), the
+     * response shapes used when a local model answers (given the model, e.g. to echo a token-id prompt as
+     * text), and its request rules (default max_tokens, prompt scoring).
      */
-    record Endpoint(String path, boolean chat, Function<Fields, Prompt> prompt,
-                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format) {}
+    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts,
+                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format, RequestMapper.Rules rules) {}
 
     private final ModelRegistry models;
     private final RouteTable routes;
@@ -64,23 +65,23 @@ final class RoutedCompletion {
             run(ctx, route, f, endpoint);
             return;
         }
-        Prompt prompt = endpoint.prompt().apply(f);
-        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompt,
+        List<Prompt> prompts = endpoint.prompts().apply(f);
+        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts,
                 RequestMapper.common(f, endpoint.chat()), endpoint);
     }
 
     private void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
         RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
-        Prompt prompt = endpoint.prompt().apply(f);
+        List<Prompt> prompts = endpoint.prompts().apply(f);
         // range checks before any network call: a bad request is the client's, not a provider failure
-        RequestMapper.requests(f, prompt, common, io.backstop.server.config.RequestDefaults.none(), 0)
+        RequestMapper.requests(f, prompts, common, endpoint.rules(), io.backstop.server.config.RequestDefaults.none(), 0)
                 .forEach(r -> r.validate(Integer.MAX_VALUE));
         String id = RequestIdOf.get(ctx);
         List<UpstreamFailure> failures = new ArrayList<>();
         for (RouteConfig.Target target : route.targets()) {
             if (target.isLocal()) {
                 try {
-                    serveLocally(ctx, target, f, prompt, common, endpoint);
+                    serveLocally(ctx, target, f, prompts, common, endpoint);
                     if (!failures.isEmpty()) LOG.info("request {}: route '{}' fell back to {} after: {}", id, route.name(), target.label(), summary(failures));
                     return;
                 } catch (EngineException | ApiException e) {
@@ -104,9 +105,9 @@ final class RoutedCompletion {
         throw allFailed(route, failures);
     }
 
-    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, Prompt prompt, RequestMapper.Common common, Endpoint endpoint) {
+    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint) {
         Model model = models.get(target.model());
-        List<GenerationRequest> requests = RequestMapper.requests(f, prompt, common, models.config(target.model()).defaults(), timeoutSeconds);
+        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), models.config(target.model()).defaults(), timeoutSeconds);
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
         ctx.header(PROVIDER_HEADER, "local");
         ctx.header(MODEL_HEADER, target.model());
@@ -118,7 +119,7 @@ final class RoutedCompletion {
         var sampling = new io.backstop.engine.sampling.SamplingParams(t.temperature() != null ? t.temperature() : s.temperature(),
                 s.topP(), s.topK(), s.minP(), s.seed(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(), s.logitBias());
         return new GenerationRequest(r.prompt(), t.maxTokens() != null ? t.maxTokens() : r.maxTokens(), sampling, r.stop(),
-                r.stopTokenIds(), r.logprobs(), r.timeout());
+                r.stopTokenIds(), r.logprobs(), r.timeout(), r.promptLogprobs());
     }
 
     private ObjectNode upstreamBody(Fields f, RemoteProvider p, RouteConfig.Target target, boolean stream) {
