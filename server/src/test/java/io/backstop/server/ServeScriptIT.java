@@ -103,7 +103,7 @@ class ServeScriptIT {
 
     @Test
     void serveWithoutArgumentsExplainsWhenTheDefaultModelCannotBeDownloaded() throws Exception {
-        Path absent = ROOT.resolve("models/Llama-3.2-1B-Instruct-JQ4");
+        Path absent = ROOT.resolve("models/Qwen2.5-0.5B-Instruct-GGUF");
         org.junit.jupiter.api.Assumptions.assumeFalse(Files.isDirectory(absent), "the default model is already downloaded here");
         ProcessBuilder pb = backstop("serve");
         pb.environment().put("HF_ENDPOINT", "http://127.0.0.1:9"); // nothing listens on the discard port
@@ -112,7 +112,7 @@ class ServeScriptIT {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).isEqualTo(1);
-        assertThat(err).contains("HF_ENDPOINT").contains("--model").contains("tjake/Llama-3.2-1B-Instruct-JQ4").doesNotContain("\tat ");
+        assertThat(err).contains("HF_ENDPOINT").contains("--model").contains("Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M").doesNotContain("\tat ");
         assertThat(out).isEmpty();
         assertThat(absent).doesNotExist();
     }

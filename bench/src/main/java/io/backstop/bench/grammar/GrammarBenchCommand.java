@@ -21,8 +21,9 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop bench grammar}: token-mask cost per step, compile time per schema, decode speed with a constraint. */
 @Command(name = "grammar", mixinStandardHelpOptions = true,
-        description = {"Constrained decoding: mask time per token (p50/p99 after warm-up) for a JSON schema on 128K- and 151K-token",
-                "vocabularies, grammar compile + vocabulary index time, and decode tok/s constrained vs free on a model."})
+        description = {"Constrained decoding: token-mask time, grammar compile time, constrained vs free decode.",
+                "Mask time per token (p50/p99 after warm-up) for a JSON schema on 128K- and 151K-token vocabularies,",
+                "grammar compile + vocabulary index time, and decode tok/s constrained vs free on a model."})
 public final class GrammarBenchCommand implements Callable<Integer> {
     @Option(names = "--vocab-sizes", split = ",", defaultValue = "128256,151936",
             description = "Synthetic vocabulary sizes (default: ${DEFAULT-VALUE}, as Llama 3 and Qwen2).")

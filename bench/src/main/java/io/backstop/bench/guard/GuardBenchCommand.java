@@ -9,9 +9,9 @@ import picocli.CommandLine.Option;
 
 /** {@code backstop bench guard}: what the guardrails cost per request and per streamed token. */
 @Command(name = "guard", mixinStandardHelpOptions = true,
-        description = {"Guardrail cost with JMH on one thread: all input checks on a 4 KB chat prompt (limits,",
-                "injection, PII, secrets, deny list) and the streaming output checks per token-sized delta, with",
-                "p50/p99; the output checks are also given as a share of the time to decode one token."})
+        description = {"Guardrail cost (JMH, one thread): input checks on a 4 KB prompt, output checks per token.",
+                "Input: limits, injection, PII, secrets and deny lists together; output: the streaming checks per",
+                "token-sized delta, p50/p99, also as a share of the time to decode one token."})
 public final class GuardBenchCommand implements Callable<Integer> {
     @Option(names = "--quick", description = "2 warmup + 3 measured iterations of 0.5 s.")
     boolean quick;

@@ -3,12 +3,16 @@ package io.backstop.engine.cli;
 import io.backstop.engine.Engine;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
+import io.backstop.engine.ModelLoadException;
+import io.backstop.engine.hub.ConsoleProgress;
+import io.backstop.engine.hub.ModelFetchException;
+import io.backstop.engine.hub.ModelSources;
 import java.nio.file.Path;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code --model DIR} and {@code --threads N}, shared by the commands that load a model. */
+/** {@code --model PATH} and {@code --threads N}, shared by the commands that load a model. */
 public final class ModelOption {
     /** Jlama sizes its compute pool once; more threads than this is a typo. */
     static final int MAX_THREADS = 1024;
@@ -16,8 +20,9 @@ public final class ModelOption {
     @Spec(Spec.Target.MIXEE)
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, required = true, paramLabel = "DIR",
-            description = "Hugging Face model directory (config.json, tokenizer.json, *.safetensors).")
+    @Option(names = {"-m", "--model"}, required = true, paramLabel = "PATH",
+            description = "Hugging Face model directory (config.json, tokenizer.json, *.safetensors); ollama:NAME[:TAG] (a model Ollama pulled);"
+                    + " owner/name:QUANT (a GGUF file, downloaded into models/ when missing).")
     Path model;
 
     private int threads;
@@ -31,6 +36,15 @@ public final class ModelOption {
     }
 
     Model load(LoadOptions options) {
-        return Engine.load(model, options.withThreads(threads));
+        return Engine.load(resolve(), options.withThreads(threads));
+    }
+
+    /** ollama:NAME[:TAG] from the local Ollama store; owner/name:QUANT downloaded into models/ when missing. */
+    private Path resolve() {
+        try {
+            return ModelSources.resolve(model.toString(), System.getenv(), ConsoleProgress.toStderr());
+        } catch (ModelFetchException e) {
+            throw new ModelLoadException(e.getMessage());
+        }
     }
 }

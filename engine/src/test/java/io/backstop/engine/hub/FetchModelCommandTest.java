@@ -90,6 +90,22 @@ class FetchModelCommandTest {
     @Test
     void helpWorks() {
         assertThat(run(Map.of(), "--help")).isZero();
-        assertThat(out.toString()).contains("Usage: fetch-model", "--dest=DIR", "--revision=REV", "HF_TOKEN");
+        assertThat(out.toString()).contains("Usage: fetch-model", "--dest=DIR", "--revision=REV", "--file=NAME.gguf", "owner/name:QUANT", "HF_TOKEN");
+    }
+
+    @Test
+    void printsTheGgufFileOfATagOrOfANamedFile() throws Exception {
+        Path repo = Files.createDirectories(tmp.resolve("repo"));
+        Files.createSymbolicLink(repo.resolve("tiny-llama-Q4_0.gguf"), GgufFetchTest.tinyGguf("tiny-llama-Q4_0.gguf"));
+        try (FakeHub hub = new FakeHub(ModelFetcherTest.sharedModel()).addRepo("tiny/T-GGUF", repo)) {
+            Map<String, String> env = Map.of("HF_ENDPOINT", hub.endpoint());
+            assertThat(run(env, "tiny/T-GGUF:Q4_0", "--dest", tmp.resolve("a").toString())).as(err.toString()).isZero();
+            assertThat(out.toString()).isEqualTo(tmp.resolve("a/tiny-llama-Q4_0.gguf").toAbsolutePath() + System.lineSeparator());
+            out.getBuffer().setLength(0);
+            assertThat(run(env, "tiny/T-GGUF", "--file", "tiny-llama-Q4_0.gguf", "--dest", tmp.resolve("b").toString())).as(err.toString()).isZero();
+            assertThat(out.toString()).isEqualTo(tmp.resolve("b/tiny-llama-Q4_0.gguf").toAbsolutePath() + System.lineSeparator());
+            assertThat(run(env, "tiny/T-GGUF:Q8_0", "--dest", tmp.resolve("c").toString())).isEqualTo(1);
+            assertThat(err.toString()).contains("backstop fetch-model: no GGUF file of 'tiny/T-GGUF' matches the tag 'Q8_0'; its GGUF files: tiny-llama-Q4_0.gguf");
+        }
     }
 }

@@ -9,6 +9,7 @@ import io.backstop.engine.hub.ConsoleProgress;
 import io.backstop.engine.hub.ModelFetchException;
 import io.backstop.engine.hub.ModelFetcher;
 import io.backstop.engine.hub.ModelNames;
+import io.backstop.engine.hub.ModelSources;
 import io.backstop.server.config.ConfigException;
 import io.backstop.server.config.ConfigLoader;
 import io.backstop.server.config.ModelConfig;
@@ -38,12 +39,13 @@ import picocli.CommandLine.Spec;
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve models over an OpenAI-compatible HTTP API.",
                 "With no arguments: the default configuration models/backstop.yaml (its model is downloaded on first run).",
-                "--model DIR serves one model; --config FILE serves a full configuration. Flags override the file and the environment."})
+                "--model PATH serves one model; --config FILE serves a full configuration. Flags override the file and the environment."})
 public final class ServeCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Serve this one model directory.")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
+            description = "Serve this one model: a directory or GGUF file, ollama:NAME[:TAG] (local Ollama store), or owner/name:QUANT (downloaded when missing).")
     Path model;
 
     @Option(names = "--name", paramLabel = "NAME",
@@ -174,10 +176,11 @@ public final class ServeCommand implements Callable<Integer> {
         ConfigLoader loader = new ConfigLoader(env);
         ServerConfig c;
         if (model != null) {
-            Path dir = model.toAbsolutePath().normalize();
-            if (!Files.isDirectory(dir)) throw new ConfigException("--model: model directory does not exist: " + model);
-            String template = chatTemplate != null ? chatTemplate : (shipsChatTemplate(dir) ? null : "raw");
-            ModelConfig m = new ModelConfig(name != null ? name : ModelNames.of(dir), dir, null, template,
+            Path dir = localModel(model.toString()).toAbsolutePath().normalize();
+            if (!Files.exists(dir)) throw new ConfigException("--model: no model file or directory at " + model);
+            String template = chatTemplate != null ? chatTemplate : (isBaseSafetensorsModel(dir) ? "raw" : null);
+            String shown = ModelSources.displayName(model.toString());
+            ModelConfig m = new ModelConfig(name != null ? name : shown != null ? shown : ModelNames.of(dir), dir, null, template,
                     maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
                     queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none());
             c = loader.defaults(List.of(m));
@@ -254,16 +257,30 @@ public final class ServeCommand implements Callable<Integer> {
     /** Like `ollama run`: a configured model that is not on disk yet is downloaded first, with progress. */
     private void downloadMissingModels(ServerConfig c) {
         for (ModelConfig m : c.models()) {
-            if (m.repo() == null || Files.isRegularFile(m.path().resolve("config.json"))) continue;
+            if (m.repo() == null || ModelSources.isDownloaded(m.repo(), m.path())) continue;
             ModelFetcher fetcher = new ModelFetcher(env);
             System.err.println("backstop: downloading " + m.repo() + " from " + fetcher.endpoint() + " into " + m.path());
             try {
                 fetcher.fetch(m.repo(), m.path(), null, ConsoleProgress.toStderr());
             } catch (ModelFetchException e) {
                 throw new ConfigException("cannot download model '" + m.name() + "' (" + m.repo() + "): " + e.getMessage()
-                        + ". Set HF_ENDPOINT to a reachable Hugging Face mirror, or serve a local model with --model DIR.");
+                        + ". Set HF_ENDPOINT to a reachable Hugging Face mirror, or serve a local model with --model PATH.");
             }
         }
+    }
+
+    /** --model as a local path: ollama:NAME[:TAG] from the Ollama store, owner/name:QUANT downloaded when missing. */
+    private Path localModel(String source) {
+        try {
+            return ModelSources.resolve(source, env, ConsoleProgress.toStderr());
+        } catch (ModelFetchException e) {
+            throw new ConfigException("--model " + source + ": " + e.getMessage());
+        }
+    }
+
+    /** A Hugging Face folder without a chat template (a GGUF file carries its template in its metadata). */
+    private static boolean isBaseSafetensorsModel(Path dir) {
+        return Files.isRegularFile(dir.resolve("config.json")) && !shipsChatTemplate(dir);
     }
 
     private static boolean shipsChatTemplate(Path dir) {

@@ -175,7 +175,7 @@ class ConfigLoaderTest {
     void theShippedConfigurationsAreValid() {
         Path models = Path.of(System.getProperty("backstop.root", "..")).resolve("models");
         ServerConfig c = new ConfigLoader(Map.of()).load(models.resolve("backstop.yaml"));
-        assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("tjake/Llama-3.2-1B-Instruct-JQ4"));
+        assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"));
         ServerConfig example = new ConfigLoader(Map.of()).load(models.resolve("example.yaml"));
         assertThat(example.models()).hasSize(2);
         assertThat(example.providers()).hasSize(2);
