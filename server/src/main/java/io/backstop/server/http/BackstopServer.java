@@ -60,6 +60,7 @@ public final class BackstopServer implements AutoCloseable {
         app.post("/v1/completions", new CompletionsHandler(models, routes, requestLog, config.requestTimeoutSeconds()));
         app.get("/v1/models", modelsHandler::list);
         app.get("/v1/models/{id}", modelsHandler::get);
+        app.get("/v1/providers", new io.backstop.server.openai.ProvidersHandler(routes)::list);
         app.post("/v1/embeddings", new EmbeddingsHandler(models));
         app.post("/tokenize", tokenize::tokenize);
         app.post("/detokenize", tokenize::detokenize);

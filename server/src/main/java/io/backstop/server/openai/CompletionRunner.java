@@ -32,38 +32,48 @@ final class CompletionRunner {
     }
 
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common) {
-        ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        if (common.stream()) stream(ctx, model, requests, format, common, meta);
-        else whole(ctx, model, requests, format, meta);
+        run(ctx, model, requests, format, common, Gate.OPEN);
     }
 
-    private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, ResponseFormat.Meta meta) {
+    /**
+     * Runs the generations; nothing is written to {@code ctx} before the gate is passed (a stream at its
+     * first event, a whole answer once complete), and a target that loses the gate is cancelled.
+     */
+    void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
+        ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
+                System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
+        String id = RequestIdOf.get(ctx); // read now: a cancelled loser may finish after the response is complete
+        if (common.stream()) stream(ctx, id, model, requests, format, common, meta, gate);
+        else whole(ctx, id, model, requests, format, meta, gate);
+    }
+
+    private void whole(Context ctx, String id, Model model, List<GenerationRequest> requests, ResponseFormat format, ResponseFormat.Meta meta, Gate gate) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
         for (GenerationHandle h : handles) results.add(h.await());
-        record(ctx, model, results);
+        record(id, model, results);
+        if (!gate.enter()) return;
         if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) {
             throw new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
         }
         ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results))));
     }
 
-    private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
-                        RequestMapper.Common common, ResponseFormat.Meta meta) {
-        ctx.status(200);
-        ctx.res().setContentType("text/event-stream; charset=utf-8");
-        ctx.res().setHeader("Cache-Control", "no-cache");
-        ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
-        SseWriter sse;
-        try {
-            sse = new SseWriter(ctx.res().getOutputStream());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+    private void stream(Context ctx, String id, Model model, List<GenerationRequest> requests, ResponseFormat format,
+                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
+        SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
+            if (!gate.enter()) throw new IOException("another target answers this request");
+            ctx.status(200);
+            ctx.res().setContentType("text/event-stream; charset=utf-8");
+            ctx.res().setHeader("Cache-Control", "no-cache");
+            ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
+            return ctx.res().getOutputStream();
+        });
         List<ChoiceStream> choices = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta));
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
         try {
             for (int i = 0; i < handles.size(); i++) {
@@ -71,9 +81,9 @@ final class CompletionRunner {
                 try {
                     r = handles.get(i).await();
                 } catch (EngineException e) {
-                    LOG.error("request {}: generation failed", RequestIdOf.get(ctx), e);
+                    LOG.error("request {}: generation failed", id, e);
                     sse.event(Json.error(new ApiException(500, "server_error", null, "generation_failed",
-                            "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of())));
+                            "generation failed (request id " + id + ")", Map.of())));
                     sse.done();
                     return;
                 }
@@ -92,7 +102,7 @@ final class CompletionRunner {
                 sse.done();
             }
         } catch (UncheckedIOException clientGone) {
-            LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
+            LOG.debug("request {}: client disconnected", id);
         } finally {
             if (sse.isBroken()) handles.forEach(GenerationHandle::cancel);
             for (int i = results.size(); i < handles.size(); i++) {
@@ -102,7 +112,7 @@ final class CompletionRunner {
                     // already reported or the client is gone
                 }
             }
-            record(ctx, model, results);
+            record(id, model, results);
         }
     }
 
@@ -124,10 +134,10 @@ final class CompletionRunner {
         return new Usage(prompt, completion);
     }
 
-    private void record(Context ctx, Model model, List<GenerationResult> results) {
+    private void record(String id, Model model, List<GenerationResult> results) {
         for (GenerationResult r : results) {
-            log.add(new RequestLog.Entry(RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings()));
-            LOG.debug("request {}: model {} finish {} usage {} | {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings().summary());
+            log.add(new RequestLog.Entry(id, model.name(), r.finishReason(), r.usage(), r.timings()));
+            LOG.debug("request {}: model {} finish {} usage {} | {}", id, model.name(), r.finishReason(), r.usage(), r.timings().summary());
         }
     }
 
