@@ -115,13 +115,19 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
                 }
                 String header = String.format(Locale.ROOT, "Hardware: %s%nModel: %s, %d tokens per request; fallback_after_ms %d; "
                                 + "streams timed to their first content, the non-streaming row to the whole answer.%n%n",
-                        Hardware.oneLine(), model.toAbsolutePath().normalize().getFileName(), tokens, hedge.toMillis());
+                        Hardware.oneLine(), modelName(), tokens, hedge.toMillis());
                 System.out.print(header + table);
                 System.out.printf(Locale.ROOT, "provider calls: 429 %d, 503 %d, hang %d, stall %d%n", tooMany.calls(), unavailable.calls(), hang.calls(), stall.calls());
                 if (!smoke) write(header + table, json, hedge);
             }
         }
         return 0;
+    }
+
+    /** The model folder's name, or its parent's for a Hugging Face snapshot folder such as stories260K/hf. */
+    private String modelName() {
+        Path p = model.toAbsolutePath().normalize();
+        return p.getFileName().toString().equals("hf") && p.getParent() != null ? p.getParent().getFileName().toString() : p.getFileName().toString();
     }
 
     /** Defaults (30 s first byte and idle, 3 attempts) so the hedge, not a timeout, decides. */
@@ -137,7 +143,7 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("benchmark", "fallback-overhead");
         json.put("hardware", Hardware.describe());
-        json.put("model", model.toAbsolutePath().normalize().getFileName().toString());
+        json.put("model", modelName());
         json.put("tokens_per_request", tokens);
         json.put("fallback_after_ms", hedge.toMillis());
         json.put("faults", rows);
