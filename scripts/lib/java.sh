@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Sourced by scripts/backstop, scripts/test and .ci/run: finds a JDK 21+ and Maven.
+# Sourced by scripts/backstop, scripts/test and .ci/run: finds a JDK 22+ and Maven.
 # Everything here writes to stderr only, because stdout of scripts/backstop is generated text.
 
 # Jlama needs the Vector API incubator module and native access for jlama-native.
@@ -44,10 +44,10 @@ _backstop_path_java_home() {
   [ -n "$home" ] && printf '%s\n' "$home"
 }
 
-# Exports JAVA_HOME to the newest JDK >= 21 found (an explicit JAVA_HOME >= 21 wins),
+# Exports JAVA_HOME to the newest JDK >= 22 found (an explicit JAVA_HOME >= 22 wins),
 # and BACKSTOP_JAVA_MAJOR to its major version.
 backstop_find_java() {
-  local min=21 major best="" best_major=0 seen="|" found="" d real
+  local min=22 major best="" best_major=0 seen="|" found="" d real
   if [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/javac" ]; then
     major=$(_backstop_java_major "$JAVA_HOME") || major=""
     if [ -n "$major" ] && [ "$major" -ge "$min" ]; then

@@ -1,7 +1,7 @@
 package io.backstop.engine;
 
 /** A model cannot be loaded: missing files, an unsupported format, dtype or shape. */
-public final class ModelLoadException extends EngineException {
+public class ModelLoadException extends EngineException {
     public ModelLoadException(String message) {
         super(message);
     }
