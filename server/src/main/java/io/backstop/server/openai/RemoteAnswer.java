@@ -75,10 +75,6 @@ final class RemoteAnswer {
         LOG.debug("request {}: {} answered after {} attempt(s)", requestId, target.label(), attempts.get());
     }
 
-    int attempts() {
-        return attempts.get();
-    }
-
     private void headers(Context ctx) {
         ctx.header(RoutedCompletion.PROVIDER_HEADER, provider.name());
         ctx.header(RoutedCompletion.MODEL_HEADER, target.model());

@@ -27,8 +27,7 @@ final class SseWriter {
     }
 
     SseWriter(OutputStream out) {
-        this.opener = null;
-        this.out = out;
+        this(() -> out);
     }
 
     SseWriter(Opener opener) {
