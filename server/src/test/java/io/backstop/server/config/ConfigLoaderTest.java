@@ -148,7 +148,7 @@ class ConfigLoaderTest {
                   - {name: backed, targets: [openai:gpt-4o-mini, local:stories]}
                   - {name: remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat]}
                   - {name: tuned, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 800, max_retry_wait_ms: 3000}
-                  - {name: off, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 0}
+                  - {name: unhedged, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 0}
                   - {name: hedged-remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat], fallback_after_ms: 5000}
                 """);
         Map<String, RouteConfig> routes = new java.util.HashMap<>();
@@ -158,7 +158,7 @@ class ConfigLoaderTest {
         assertThat(routes.get("remote").fallbackAfter()).as("two paid calls are the user's choice").isNull();
         assertThat(routes.get("tuned").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(800));
         assertThat(routes.get("tuned").maxRetryWait()).isEqualTo(java.time.Duration.ofMillis(3000));
-        assertThat(routes.get("off").fallbackAfter()).isNull();
+        assertThat(routes.get("unhedged").fallbackAfter()).isNull();
         assertThat(routes.get("hedged-remote").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(5000));
 
         Path bad = write("models:\n  - {name: stories, path: m1}\nroutes:\n  - {name: r, targets: [local:stories], fallback_after_ms: -5}\n");
