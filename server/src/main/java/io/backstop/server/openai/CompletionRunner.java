@@ -10,6 +10,7 @@ import io.backstop.engine.Model;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
 import io.backstop.server.http.RequestLog;
+import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;

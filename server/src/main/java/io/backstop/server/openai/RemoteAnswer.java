@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.route.Deadline;
+import io.backstop.server.route.Gate;
 import io.backstop.server.route.RemoteProvider;
 import io.backstop.server.route.UpstreamFailure;
 import io.backstop.server.route.UpstreamStream;

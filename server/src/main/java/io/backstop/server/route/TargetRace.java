@@ -1,11 +1,9 @@
-package io.backstop.server.openai;
+package io.backstop.server.route;
 
 import io.backstop.server.config.RouteConfig;
-import io.backstop.server.route.UpstreamFailure;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -21,17 +19,17 @@ import org.slf4j.LoggerFactory;
  * remote one closes its connection, a local one cancels its generation). Each target runs on a virtual
  * thread of its own; the request's thread only decides, so a stuck target never holds up the decision.
  */
-final class TargetRace {
+public final class TargetRace {
     private static final Logger LOG = LoggerFactory.getLogger(TargetRace.class);
     private static final long NEVER = Long.MAX_VALUE;
 
     /** Runs one target: until its first content, then through the gate (or back out when the gate is lost). */
-    interface Runner {
+    public interface Runner {
         void run(RouteConfig.Target target, Gate gate) throws Exception;
     }
 
     /** Why a target did not answer. */
-    record Failure(RouteConfig.Target target, Throwable error) {}
+    public record Failure(RouteConfig.Target target, Throwable error) {}
 
     private sealed interface Event {}
 
@@ -48,7 +46,7 @@ final class TargetRace {
     private final List<Failure> failures = new ArrayList<>();
     private int running;
 
-    TargetRace(RouteConfig route, String requestId, Runner runner) {
+    public TargetRace(RouteConfig route, String requestId, Runner runner) {
         this.route = route;
         this.requestId = requestId;
         this.runner = runner;
@@ -59,17 +57,19 @@ final class TargetRace {
      *
      * @return the failures of every target that ran, in the order they ended, when none answered; empty when one did
      */
-    List<Failure> serve() {
+    public List<Failure> serve() {
         long hedgeAt = start();
         while (true) {
             Event event;
             try {
                 long wait = hedgeAt == NEVER ? NEVER : hedgeAt - System.nanoTime();
                 event = wait == NEVER ? events.take() : events.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) {
+            } catch (InterruptedException e) { // the server is stopping: stop every target, answer nobody
                 started.forEach(Contender::cancel);
                 Thread.currentThread().interrupt();
-                throw new ApiException(503, "server_error", null, "interrupted", "the server stopped serving this request", Map.of());
+                failures.add(new Failure(latest().target, new UpstreamFailure(latest().target.provider(), UpstreamFailure.Kind.CANCELLED, 0, null,
+                        null, "the server stopped serving this request")));
+                return failures;
             }
             if (event == null) { // the hedge: the latest target has shown no content in time
                 hedgeAt = NEVER;

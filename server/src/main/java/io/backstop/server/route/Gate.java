@@ -1,11 +1,11 @@
-package io.backstop.server.openai;
+package io.backstop.server.route;
 
 /**
  * The right to answer one request. When a route races several targets for a request (hedging), each
  * target writes nothing to the client before it passes the gate, and only one passes; the others are
  * stopped through the hook they registered.
  */
-interface Gate {
+public interface Gate {
     /** For a request nobody else competes for. */
     Gate OPEN = new Gate() {
         @Override
