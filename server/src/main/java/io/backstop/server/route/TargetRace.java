@@ -64,12 +64,8 @@ public final class TargetRace {
             try {
                 long wait = hedgeAt == NEVER ? NEVER : hedgeAt - System.nanoTime();
                 event = wait == NEVER ? events.take() : events.poll(Math.max(0, wait), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException e) { // the server is stopping: stop every target, answer nobody
-                started.forEach(Contender::cancel);
-                Thread.currentThread().interrupt();
-                failures.add(new Failure(latest().target, new UpstreamFailure(latest().target.provider(), UpstreamFailure.Kind.CANCELLED, 0, null,
-                        null, "the server stopped serving this request")));
-                return failures;
+            } catch (InterruptedException e) { // the server is stopping
+                return stopAll();
             }
             if (event == null) { // the hedge: the latest target has shown no content in time
                 hedgeAt = NEVER;
@@ -110,6 +106,27 @@ public final class TargetRace {
                 }
             }
         }
+    }
+
+    /**
+     * Stops every target. A winner ends its answer itself (a stream with an error event and [DONE]), so it
+     * is waited for: the response must not complete while it still writes.
+     */
+    private List<Failure> stopAll() {
+        started.forEach(Contender::cancel);
+        Contender w = winner.get();
+        while (w != null) {
+            try {
+                if (events.take() instanceof Ended e && e.contender() == w) break;
+            } catch (InterruptedException again) {
+                // keep waiting: the winner is already ending
+            }
+        }
+        Thread.currentThread().interrupt();
+        if (w != null) return List.of();
+        failures.add(new Failure(latest().target, new UpstreamFailure(latest().target.provider(), UpstreamFailure.Kind.CANCELLED, 0, null,
+                null, "the server stopped serving this request")));
+        return failures;
     }
 
     /** Starts the next target; returns when to hedge it (remote targets only: a local one answers or fails by itself). */
@@ -163,10 +180,9 @@ public final class TargetRace {
 
         @Override
         public boolean enter() {
-            synchronized (this) {
-                if (cancelled) return false;
+            synchronized (this) { // with cancel(): a target stopped once can never win afterwards
+                if (cancelled || !winner.compareAndSet(null, this)) return false;
             }
-            if (!winner.compareAndSet(null, this)) return false;
             events.add(new Won(this));
             return true;
         }

@@ -122,6 +122,42 @@ class TargetRaceTest {
     }
 
     @Test
+    void whenTheServerStopsEveryTargetIsStoppedAndTheOneAnsweringIsWaitedFor() throws Exception {
+        CountDownLatch answering = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<List<TargetRace.Failure>> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread request = Thread.ofVirtual().start(() -> result.set(new TargetRace(route(null, A, B), "req", (t, gate) -> {
+            CountDownLatch stop = track(t, gate);
+            assertThat(gate.enter()).isTrue();
+            answering.countDown();
+            await(stop); // e.g. a stream that ends itself with an error event once stopped
+            finished.countDown();
+        }).serve()));
+        await(answering);
+        request.interrupt();
+        request.join();
+        assertThat(finished.getCount()).as("the answer was complete before the request ended").isZero();
+        assertThat(result.get()).isEmpty();
+    }
+
+    @Test
+    void whenTheServerStopsBeforeAnyAnswerTheRequestEndsWithAStoppedFailure() throws Exception {
+        CountDownLatch running = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<List<TargetRace.Failure>> result = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread request = Thread.ofVirtual().start(() -> result.set(new TargetRace(route(null, A, B), "req", (t, gate) -> {
+            CountDownLatch stop = track(t, gate);
+            running.countDown();
+            await(stop);
+        }).serve()));
+        await(running);
+        request.interrupt();
+        request.join();
+        assertThat(result.get()).singleElement().satisfies(f -> assertThat(f.error()).hasMessage("the server stopped serving this request"));
+        await(stopped.get("a"));
+        assertThat(started).containsExactly("a");
+    }
+
+    @Test
     void anErrorOfTheWinnerAfterItAnsweredIsRethrown() {
         assertThatThrownBy(() -> new TargetRace(route(null, A, B), "req", (t, gate) -> {
             assertThat(gate.enter()).isTrue();
