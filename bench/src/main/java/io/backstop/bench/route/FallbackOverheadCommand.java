@@ -71,8 +71,10 @@ public final class FallbackOverheadCommand implements Callable<Integer> {
                     provider("down", "http://127.0.0.1:" + closedPort + "/v1", 1));
             List<RouteConfig> routes = new ArrayList<>();
             for (ProviderConfig p : providers) {
+                // no hedge for the refused provider: its breaker must open on the first call, not lose a race to a cold start
                 routes.add(new RouteConfig("via-" + p.name(), List.of(new RouteConfig.Target(p.name(), "any", null, null),
-                        new RouteConfig.Target("local", LocalServer.MODEL, null, null)), hedge, RouteConfig.DEFAULT_MAX_RETRY_WAIT));
+                        new RouteConfig.Target("local", LocalServer.MODEL, null, null)), p.name().equals("down") ? null : hedge,
+                        RouteConfig.DEFAULT_MAX_RETRY_WAIT));
             }
             double hedgeTarget = hedge.toMillis() + 50;
             List<Scenario> scenarios = List.of(

@@ -71,7 +71,7 @@ abstract class RoutedServerFixture {
         List<RouteConfig> routeConfigs = List.of(
                 new RouteConfig("smart", List.of(UP, LOCAL), null, wait), // no hedging: the chain moves on failures only
                 new RouteConfig("remote-only", List.of(UP)),
-                new RouteConfig("resilient", List.of(new RouteConfig.Target("down", "gpt-y", null, null), LOCAL)),
+                new RouteConfig("resilient", List.of(new RouteConfig.Target("down", "gpt-y", null, null), LOCAL), null, wait),
                 new RouteConfig("capped", List.of(new RouteConfig.Target("up", "gpt-x", 7, 0.0))),
                 new RouteConfig("patient", List.of(UP, LOCAL), null, Duration.ofSeconds(2)),
                 new RouteConfig("hedged", List.of(SLOW, LOCAL), HEDGE, wait),
