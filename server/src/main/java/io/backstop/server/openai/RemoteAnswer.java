@@ -133,7 +133,7 @@ final class RemoteAnswer {
                     String data;
                     while ((data = stream.nextData()) != null) sse.data(data);
                 } catch (UpstreamFailure mid) {
-                    provider.guard().recordFailure(System.nanoTime() - started, mid);
+                    if (mid.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, mid); // not when the server stops
                     LOG.warn("request {}: {} failed mid-stream, ending the stream with an error event: {}", requestId, target.label(), mid.getMessage());
                     sse.event(Json.error(new ApiException(502, "upstream_error", null, "upstream_stream_interrupted",
                             mid.getMessage() + "; the text above is complete up to this point", Map.of())));
