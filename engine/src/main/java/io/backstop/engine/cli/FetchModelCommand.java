@@ -4,6 +4,7 @@ import io.backstop.engine.hub.ConsoleProgress;
 import io.backstop.engine.hub.ModelFetchException;
 import io.backstop.engine.hub.ModelFetcher;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -32,11 +33,17 @@ public final class FetchModelCommand implements Callable<Integer> {
     @Option(names = "--dest", paramLabel = "DIR", description = "Where to put the model (default: models/<name>).")
     Path dest;
 
+    @Option(names = "--name", paramLabel = "NAME", description = "Folder name under models/ (default: the repo's name, or the local model's name).")
+    String name;
+
     @Option(names = "--revision", paramLabel = "REV", description = "Branch, tag or commit to download (default: main).")
     String revision;
 
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    LogLevelOption logLevel;
 
     private final Map<String, String> env;
 
@@ -53,9 +60,13 @@ public final class FetchModelCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (name != null && dest != null) throw CliErrors.usage(spec, "give --name or --dest, not both");
+        if (name != null && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw CliErrors.usage(spec, "--name must be a folder name (letters, digits, '.', '_', '-'), got '" + name + "'");
+        }
         try {
             ModelFetcher fetcher = new ModelFetcher(env);
-            Path target = dest != null ? dest : ModelFetcher.defaultDestination(source);
+            Path target = dest != null ? dest : name != null ? ModelFetcher.modelsFolder().resolve(name) : ModelFetcher.defaultDestination(source);
             err.println("backstop: fetching " + source + " into " + target);
             err.flush();
             Path model = fetcher.fetch(source, target, revision, new ConsoleProgress(err, ConsoleProgress.isTerminal()));

@@ -87,13 +87,17 @@ public final class ModelFetcher {
         return endpoint.toString();
     }
 
-    /** {@code models/<name>}: name is the repo name of a repo id, or the folder name of a local directory. */
+    /** {@code models/<name>}: name is the repo name of a repo id, or the {@link ModelNames name} of a local directory. */
     public static Path defaultDestination(String source) {
         Path local = asLocalDirectory(source);
-        String name = local != null ? local.toAbsolutePath().normalize().getFileName().toString() : RepoId.parse(source).name();
+        return modelsFolder().resolve(local != null ? ModelNames.of(local) : RepoId.parse(source).name());
+    }
+
+    /** Where models go by default: {@code <backstop>/models}, else {@code models} in the working directory. */
+    public static Path modelsFolder() {
         // scripts/backstop passes its checkout as backstop.home, so models land in <checkout>/models from any cwd.
         String home = System.getProperty("backstop.home");
-        return home != null ? Path.of(home, "models", name) : Path.of("models", name);
+        return home != null ? Path.of(home, "models") : Path.of("models");
     }
 
     /** Same as {@link #fetch(String, Path, String, ProgressListener)} with the default destination and revision. */

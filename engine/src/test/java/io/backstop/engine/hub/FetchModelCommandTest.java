@@ -1,5 +1,6 @@
 package io.backstop.engine.hub;
 
+import io.backstop.engine.cli.CliErrors;
 import io.backstop.engine.cli.FetchModelCommand;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,7 +23,7 @@ class FetchModelCommandTest {
     private final StringWriter err = new StringWriter();
 
     private int run(Map<String, String> env, String... args) {
-        return new CommandLine(new FetchModelCommand(env))
+        return CliErrors.install(new CommandLine(new FetchModelCommand(env)))
                 .setOut(new PrintWriter(out))
                 .setErr(new PrintWriter(err))
                 .execute(args);
@@ -58,6 +59,32 @@ class FetchModelCommandTest {
     void rejectsSomethingThatIsNeitherDirectoryNorRepoId() {
         assertThat(run(Map.of(), tmp.resolve("missing").toString())).isEqualTo(1);
         assertThat(err.toString()).contains("backstop fetch-model: '").contains("is neither a local model directory");
+    }
+
+    @Test
+    void nameChoosesTheFolderUnderModels() {
+        String home = System.getProperty("backstop.home");
+        System.setProperty("backstop.home", tmp.toString());
+        try {
+            int code = run(Map.of(), ModelFetcherTest.sharedModel().toString(), "--name", "my-stories");
+            assertThat(code).as(err.toString()).isZero();
+            Path dest = tmp.resolve("models/my-stories");
+            assertThat(out.toString().trim()).isEqualTo(dest.toAbsolutePath().normalize().toString());
+            assertThat(dest.resolve("config.json")).exists();
+        } finally {
+            if (home == null) System.clearProperty("backstop.home");
+            else System.setProperty("backstop.home", home);
+        }
+    }
+
+    @Test
+    void nameWithDestOrANameThatIsAPathIsABadArgument() {
+        assertThat(run(Map.of(), "owner/name", "--name", "a", "--dest", tmp.resolve("b").toString())).isEqualTo(2);
+        assertThat(run(Map.of(), "owner/name", "--name", "../escape")).isEqualTo(2);
+        assertThat(err.toString().lines().toList()).containsExactly(
+                "fetch-model: give --name or --dest, not both (see 'fetch-model --help')",
+                "fetch-model: --name must be a folder name (letters, digits, '.', '_', '-'), got '../escape' (see 'fetch-model --help')");
+        assertThat(out.toString()).isEmpty();
     }
 
     @Test

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backstop.engine.LoadOptions;
+import io.backstop.engine.cli.LogLevelOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,8 +22,12 @@ import java.util.Set;
  * resolved against the configuration file's folder.
  */
 public final class ConfigLoader {
+    public static final int MAX_THREADS = 1024;
+    public static final int MAX_IN_FLIGHT = 64;
+    public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes");
+    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes", "logging");
+    private static final Set<String> LOGGING = Set.of("level");
     private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds");
     private static final Set<String> ENGINE = Set.of("threads");
     private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults");
@@ -56,6 +61,12 @@ public final class ConfigLoader {
         JsonNode engine = object(root, "engine", "engine");
         known(server, SERVER, "server.");
         known(engine, ENGINE, "engine.");
+        JsonNode logging = object(root, "logging", "logging");
+        known(logging, LOGGING, "logging.");
+        String logLevel = text(logging, "level", "logging.level", null);
+        if (logLevel != null && LogLevelOption.parse(logLevel) == null) {
+            throw new ConfigException("logging.level must be one of " + String.join(", ", LogLevelOption.LEVELS) + ", got '" + logLevel + "'");
+        }
         List<ModelConfig> models = new ArrayList<>();
         JsonNode list = list(root, "models");
         Set<String> names = new HashSet<>();
@@ -88,9 +99,10 @@ public final class ConfigLoader {
                 integer(server, "port", "server.port", ServerConfig.DEFAULT_PORT, 0, 65535),
                 strings(server, "api_keys", "server.api_keys"),
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
-                integer(engine, "threads", "engine.threads", 0, 0, 1024),
+                integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
                 models, providers, routes);
+        if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
 
@@ -108,8 +120,8 @@ public final class ConfigLoader {
                 ? Arrays.stream(env.get("BACKSTOP_API_KEYS").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
-        int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, 1024);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes());
+        int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.logLevel());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -148,8 +160,8 @@ public final class ConfigLoader {
         JsonNode emb = n.path("embeddings");
         if (!emb.isMissingNode() && !emb.isBoolean()) throw new ConfigException(key + ".embeddings must be true or false");
         return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
-                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, 64),
-                integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, 100_000),
+                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT),
+                integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, MAX_QUEUE_SIZE),
                 emb.isMissingNode() || emb.asBoolean(), defaults);
     }
 

@@ -23,6 +23,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void loggingLevelIsReadAndChecked() throws IOException {
+        assertThat(new ConfigLoader(Map.of()).load(write("logging:\n  level: DEBUG\nmodels: [{name: m, path: m1}]\n")).logLevel()).isEqualTo("debug");
+        assertThat(new ConfigLoader(Map.of()).load(write("models: [{name: m, path: m1}]\n")).logLevel()).isNull();
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("logging:\n  level: loud\nmodels: []\n")))
+                .hasMessage("logging.level must be one of off, error, warn, info, debug, trace, got 'loud'");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("logging:\n  file: x.log\nmodels: []\n")))
+                .hasMessageContaining("unknown key 'logging.file'");
+    }
+
+    @Test
     void readsEveryKeyAndResolvesPathsAgainstTheFile() throws IOException {
         Path f = write("""
                 server:
