@@ -9,6 +9,7 @@ import io.backstop.engine.cli.QuantizeCommand;
 import io.backstop.engine.cli.TokenizeCommand;
 import io.backstop.server.cli.BenchCommand;
 import io.backstop.server.cli.ServeCommand;
+import io.backstop.server.guard.cli.GuardCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -16,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop", mixinStandardHelpOptions = true, version = "Backstop 0.1.0",
         description = "Run open LLMs on the CPU inside the JVM.",
         subcommands = {ServeCommand.class, GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
-                FetchModelCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                FetchModelCommand.class, GuardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -26,9 +26,14 @@ class ReadmeCliTest {
             String[] words = line.trim().split("\\s+");
             String command = words[0].equals("scripts/fetch-model") ? "fetch-model" : words.length > 1 && words[0].equals("scripts/backstop") ? words[1] : null;
             if (command == null || command.startsWith("-") || command.equals("bench")) continue;
+            CommandLine sub = cli.getSubcommands().get(command);
+            // nested commands (`guard eval`): descend while the next word names a subcommand
+            for (int i = 2; sub != null && i < words.length && sub.getSubcommands().containsKey(words[i]); i++) {
+                sub = sub.getSubcommands().get(words[i]);
+            }
             String code = line.contains("#") ? line.substring(0, line.indexOf('#')) : line;
             Matcher m = FLAG.matcher(code);
-            while (m.find()) if (option(command, m.group()) == null) missing.add(command + " " + m.group());
+            while (m.find()) if (sub == null || sub.getCommandSpec().findOption(m.group()) == null) missing.add(line.trim() + ": " + m.group());
         }
         assertThat(missing).isEmpty();
     }
@@ -37,18 +42,18 @@ class ReadmeCliTest {
     void everyFlagOfEveryCommandIsInTheReadme() throws IOException {
         String readme = Files.readString(README);
         List<String> undocumented = new ArrayList<>();
-        cli.getSubcommands().forEach((name, sub) -> {
-            for (OptionSpec o : sub.getCommandSpec().options()) {
-                if (o.usageHelp() || o.versionHelp() || o.hidden()) continue;
-                if (!readme.contains(o.longestName())) undocumented.add(name + " " + o.longestName());
-            }
-        });
+        collectUndocumented(cli, readme, undocumented);
         assertThat(undocumented).isEmpty();
     }
 
-    private OptionSpec option(String command, String flag) {
-        CommandLine sub = cli.getSubcommands().get(command);
-        return sub == null ? null : sub.getCommandSpec().findOption(flag);
+    private static void collectUndocumented(CommandLine command, String readme, List<String> undocumented) {
+        command.getSubcommands().forEach((name, sub) -> {
+            for (OptionSpec o : sub.getCommandSpec().options()) {
+                if (o.usageHelp() || o.versionHelp() || o.hidden()) continue;
+                if (!readme.contains(o.longestName())) undocumented.add(sub.getCommandSpec().qualifiedName() + " " + o.longestName());
+            }
+            collectUndocumented(sub, readme, undocumented);
+        });
     }
 
     /** Lines of the README's fenced code blocks. */
