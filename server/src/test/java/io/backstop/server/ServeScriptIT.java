@@ -37,19 +37,25 @@ class ServeScriptIT {
         return pb;
     }
 
+    /** Reads the server's stderr until it is ready; returns the port it listens on. */
+    private static String awaitReady(BufferedReader err) throws java.io.IOException {
+        String port = null;
+        String line;
+        while ((line = err.readLine()) != null) {
+            Matcher m = LISTENING.matcher(line);
+            if (m.find()) port = m.group(2);
+            if (line.contains("ready:")) break;
+        }
+        assertThat(port).isNotNull();
+        return port;
+    }
+
     @Test
     void serveModelAnswersAChatWithTheReferenceContinuation() throws Exception {
         Process p = backstop("serve", "--model", TestServer.storiesDir().toString(), "--name", "stories", "--port", "0").start();
         try {
             BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
-            String port = null;
-            String line;
-            while ((line = err.readLine()) != null) {
-                Matcher m = LISTENING.matcher(line);
-                if (m.find()) port = m.group(2);
-                if (line.contains("ready:")) break;
-            }
-            assertThat(port).isNotNull();
+            String port = awaitReady(err);
             JsonNode ref = TestServer.references().get(3);
             String body = "{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":" + new ObjectMapper().writeValueAsString(ref.get("prompt").asText())
                     + "}],\"temperature\":0,\"max_tokens\":" + TestServer.maxTokens(ref) + "}";
@@ -60,6 +66,38 @@ class ServeScriptIT {
         } finally {
             p.destroy();
             assertThat(p.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** SIGTERM, as an orchestrator sends it (through the process handle: Process.destroy() would also close our end of stderr). */
+    @Test
+    void sigtermEndsARunningStreamWithAnErrorEventAndDoneThenExitsZero() throws Exception {
+        Path config = tmp.resolve("drain.yaml");
+        Files.writeString(config, "server:\n  port: 0\n  drain_timeout_seconds: 0\nmodels:\n  - name: stories\n    path: " + TestServer.storiesDir()
+                + "\n    chat_template: raw\n    max_in_flight: 1\n    queue_size: 32\n");
+        Process p = backstop("serve", "--config", config.toString()).start();
+        try {
+            BufferedReader err = new BufferedReader(new InputStreamReader(p.getErrorStream(), StandardCharsets.UTF_8));
+            String port = awaitReady(err);
+            // 16 choices of 500 tokens, one after the other: still generating when the signal comes
+            String body = "{\"model\":\"stories\",\"prompt\":\"Once upon a time\",\"max_tokens\":500,\"n\":16,\"temperature\":0,\"stream\":true,"
+                    + "\"logit_bias\":{\"1\":-100,\"2\":-100}}";
+            HttpResponse<java.io.InputStream> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/v1/completions"))
+                    .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+            assertThat(in.readLine()).startsWith("data: ");
+            assertThat(p.toHandle().destroy()).isTrue();
+            List<String> data = new ArrayList<>();
+            String line;
+            while ((line = in.readLine()) != null) if (line.startsWith("data: ")) data.add(line.substring("data: ".length()));
+            assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
+            assertThat(new ObjectMapper().readTree(data.get(data.size() - 2)).at("/error/code").asText()).isEqualTo("server_shutting_down");
+            String rest = err.lines().collect(java.util.stream.Collectors.joining("\n")); // until the process closes it at exit
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+            assertThat(p.exitValue()).isZero();
+            assertThat(rest).contains("shutting down").contains("stopped").doesNotContain("\tat ");
+        } finally {
+            p.destroyForcibly();
         }
     }
 

@@ -17,6 +17,7 @@ import io.backstop.engine.text.Detokenizer;
 import io.backstop.engine.text.StopMatcher;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
@@ -50,6 +51,9 @@ public final class GenerationLoop {
         Integer topLogprobs = request.logprobs();
         float[] raw = topLogprobs != null ? new float[vocabSize] : null;
         List<TokenLogprob> logprobs = topLogprobs != null ? new ArrayList<>() : List.of();
+        Integer promptTop = request.promptLogprobs();
+        List<TokenLogprob> promptLogprobs = promptTop != null ? new ArrayList<>() : List.of();
+        if (promptTop != null) promptLogprobs.add(null); // nothing precedes the first prompt token
 
         TokenHistory history = new TokenHistory(vocabSize);
         history.addPrompt(prompt);
@@ -64,7 +68,7 @@ public final class GenerationLoop {
         if (request.maxTokens() != null) budget = Math.min(budget, request.maxTokens());
 
         StringBuilder text = new StringBuilder();
-        int[] ids = new int[Math.min(budget, 1024)];
+        int[] ids = new int[Math.max(1, Math.min(budget, 1024))];
         int generated = 0;
         FinishReason finish = null;
         long start = System.nanoTime();
@@ -77,9 +81,26 @@ public final class GenerationLoop {
                     break;
                 }
                 int end = Math.min(prompt.length, off + PREFILL_CHUNK);
-                session.prefill(Arrays.copyOfRange(prompt, off, end), end == prompt.length ? logits : null);
+                int[] chunk = Arrays.copyOfRange(prompt, off, end);
+                if (promptTop == null) {
+                    session.prefill(chunk, end == prompt.length ? logits : null);
+                } else {
+                    int base = off; // the logits after token i score token i + 1
+                    session.prefillScored(chunk, logits, (i, l) -> {
+                        int next = base + i + 1;
+                        if (next < prompt.length) promptLogprobs.add(Logprobs.of(l, prompt[next], promptTop, vocab::bytes));
+                    });
+                }
             }
             prefillEnd = System.nanoTime();
+            if (promptTop != null && finish == null) {
+                try {
+                    listener.onPromptScored(prompt.clone(), Collections.unmodifiableList(promptLogprobs));
+                } catch (RuntimeException listenerFailed) {
+                    finish = FinishReason.CANCELLED; // the consumer is gone
+                }
+            }
+            if (finish == null && budget <= 0) finish = FinishReason.LENGTH; // max_tokens 0: the prompt is only scored
             while (finish == null) {
                 if (raw != null) System.arraycopy(logits, 0, raw, 0, vocabSize);
                 int token = sampler.sample(logits, history);
@@ -125,7 +146,7 @@ public final class GenerationLoop {
         Timings timings = new Timings(queuedNanos, firstToken == 0 ? 0 : firstToken - start, prefillEnd - start,
                 prompt.length, generated > 1 ? lastToken - firstToken : 0, Math.max(0, generated - 1));
         return new GenerationResult(text.toString(), Arrays.copyOf(ids, generated), finish,
-                new Usage(prompt.length, generated), timings, logprobs);
+                new Usage(prompt.length, generated), timings, logprobs, prompt.clone(), Collections.unmodifiableList(promptLogprobs));
     }
 
     private static void emit(GenerationListener listener, StringBuilder text, String delta) {

@@ -15,6 +15,7 @@ import io.backstop.server.config.ModelConfig;
 import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.ServerConfig;
 import io.backstop.server.http.BackstopServer;
+import io.backstop.server.lifecycle.GracefulShutdown;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import java.io.IOException;
@@ -136,6 +137,7 @@ public final class ServeCommand implements Callable<Integer> {
             registry.close();
             stopped.countDown();
         }, "backstop-shutdown"));
+        GracefulShutdown.onSignals(server, registry, java.time.Duration.ofSeconds(c.http().drainTimeoutSeconds()));
         System.err.println("backstop: listening on http://" + c.host() + ":" + server.port() + " (loading " + String.join(", ", registry.names()) + ")");
         try {
             registry.loadAll();

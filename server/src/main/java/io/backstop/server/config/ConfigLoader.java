@@ -28,7 +28,9 @@ public final class ConfigLoader {
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes", "logging");
     private static final Set<String> LOGGING = Set.of("level");
-    private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds");
+    private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds",
+            "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
+            "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
     private static final Set<String> ENGINE = Set.of("threads");
     private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults");
     private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
@@ -101,7 +103,7 @@ public final class ConfigLoader {
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
                 integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models, providers, routes);
+                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null);
         if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
@@ -121,7 +123,7 @@ public final class ConfigLoader {
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
         int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.logLevel());
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -274,26 +276,26 @@ public final class ConfigLoader {
         }
     }
 
-    private static JsonNode object(JsonNode parent, String field, String key) {
+    static JsonNode object(JsonNode parent, String field, String key) {
         JsonNode n = parent.path(field);
         if (n.isMissingNode() || n.isNull()) return YAML.createObjectNode();
         if (!n.isObject()) throw new ConfigException(key + " must be a mapping");
         return n;
     }
 
-    private static String text(JsonNode n, String field, String key, String fallback) {
+    static String text(JsonNode n, String field, String key, String fallback) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return fallback;
         if (!v.isTextual() && !v.isNumber()) throw new ConfigException(key + " must be a string");
         return v.asText();
     }
 
-    private static int integer(JsonNode n, String field, String key, int fallback, int min, int max) {
+    static int integer(JsonNode n, String field, String key, int fallback, int min, int max) {
         Integer v = optionalInt(n, field, key, min, max);
         return v == null ? fallback : v;
     }
 
-    private static Integer optionalInt(JsonNode n, String field, String key, int min, int max) {
+    static Integer optionalInt(JsonNode n, String field, String key, int min, int max) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return null;
         if (!v.isIntegralNumber()) throw new ConfigException(key + " must be a whole number, got " + v);
@@ -311,7 +313,7 @@ public final class ConfigLoader {
         return d;
     }
 
-    private static List<String> strings(JsonNode n, String field, String key) {
+    static List<String> strings(JsonNode n, String field, String key) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return List.of();
         if (!v.isArray()) throw new ConfigException(key + " must be a list of strings");

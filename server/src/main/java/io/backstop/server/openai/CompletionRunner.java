@@ -9,7 +9,9 @@ import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
+import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
+import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -18,18 +20,30 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the n choices of a completion request and answers with one JSON object or an SSE stream. */
+/**
+ * Runs the choices of a completion request and answers with one JSON object or an SSE stream. While it
+ * waits it watches the client: one that hangs up cancels its generations (queued ones leave the queue).
+ * A shutdown that ends the generations is answered 503 (or, on a stream, an error event and [DONE]).
+ */
 final class CompletionRunner {
     private static final Logger LOG = LoggerFactory.getLogger(CompletionRunner.class);
     static final String FINGERPRINT = "fp_backstop_0_1_0";
+    /** How often a waiting request checks that its client is still there. */
+    private static final long WATCH_MILLIS = 100;
 
     private final RequestLog log;
+    private final InFlight inFlight;
 
-    CompletionRunner(RequestLog log) {
+    CompletionRunner(RequestLog log, InFlight inFlight) {
         this.log = log;
+        this.inFlight = inFlight;
     }
 
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common) {
@@ -43,25 +57,34 @@ final class CompletionRunner {
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
         ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        String id = RequestIdOf.get(ctx); // read now: a cancelled loser may finish after the response is complete
-        if (common.stream()) stream(ctx, id, model, requests, format, common, meta, gate);
-        else whole(ctx, id, model, requests, format, meta, gate);
+        if (common.stream()) stream(ctx, model, requests, format, common, meta, gate);
+        else whole(ctx, model, requests, format, common, meta, gate);
     }
 
-    private void whole(Context ctx, String id, Model model, List<GenerationRequest> requests, ResponseFormat format, ResponseFormat.Meta meta, Gate gate) {
+    private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common,
+                       ResponseFormat.Meta meta, Gate gate) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
-        List<GenerationResult> results = new ArrayList<>();
-        for (GenerationHandle h : handles) results.add(h.await());
-        record(id, model, results);
-        if (!gate.enter()) return;
-        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) {
-            throw new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
+        List<GenerationResult> results;
+        boolean clientGone;
+        boolean shutdown;
+        try (InFlight.Entry entry = inFlight.enter(handles)) {
+            clientGone = awaitAll(handles, ClientConnection.closedCheck(ctx));
+            results = results(handles);
+            shutdown = entry.endedByShutdown();
         }
-        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results))));
+        record(ctx, model, results);
+        if (clientGone) {
+            LOG.debug("request {}: client disconnected; its generation was cancelled", RequestIdOf.get(ctx));
+            return;
+        }
+        if (!gate.enter()) return; // another target answers
+        if (shutdown) throw shuttingDown();
+        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
+        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
     }
 
-    private void stream(Context ctx, String id, Model model, List<GenerationRequest> requests, ResponseFormat format,
+    private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
                         RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
         SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
             if (!gate.enter()) throw new IOException("another target answers this request");
@@ -76,34 +99,33 @@ final class CompletionRunner {
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
-        try {
+        try (InFlight.Entry entry = inFlight.enter(handles)) {
+            BooleanSupplier closed = ClientConnection.closedCheck(ctx);
             for (int i = 0; i < handles.size(); i++) {
                 GenerationResult r;
                 try {
+                    awaitAll(List.of(handles.get(i)), () -> sse.isBroken() || closed.getAsBoolean(), handles);
                     r = handles.get(i).await();
                 } catch (EngineException e) {
-                    LOG.error("request {}: generation failed", id, e);
-                    sse.event(Json.error(new ApiException(500, "server_error", null, "generation_failed",
-                            "generation failed (request id " + id + ")", Map.of())));
-                    sse.done();
+                    LOG.error("request {}: generation failed", RequestIdOf.get(ctx), e);
+                    end(sse, new ApiException(500, "server_error", null, "generation_failed",
+                            "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of()));
                     return;
                 }
                 results.add(r);
                 if (sse.isBroken()) break;
                 if (r.finishReason() == FinishReason.CANCELLED) {
-                    sse.event(Json.error(new ApiException(504, "server_error", null, "timeout",
-                            "generation exceeded the server's request timeout", Map.of())));
-                    sse.done();
+                    end(sse, entry.endedByShutdown() ? shuttingDown() : timedOut());
                     return;
                 }
-                choices.get(i).finish(FinishReasons.of(r.finishReason()));
+                choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
             }
             if (!sse.isBroken()) {
-                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results)));
+                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results, common.n())));
                 sse.done();
             }
         } catch (UncheckedIOException clientGone) {
-            LOG.debug("request {}: client disconnected", id);
+            LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
         } finally {
             if (sse.isBroken()) handles.forEach(GenerationHandle::cancel);
             for (int i = results.size(); i < handles.size(); i++) {
@@ -113,8 +135,60 @@ final class CompletionRunner {
                     // already reported or the client is gone
                 }
             }
-            record(id, model, results);
+            record(ctx, model, results);
         }
+    }
+
+    /** Ends a stream with an error event, then [DONE]: a client never sees an unterminated stream. */
+    private static void end(SseWriter sse, ApiException e) {
+        if (sse.isBroken()) return;
+        sse.event(Json.error(e));
+        sse.done();
+    }
+
+    private static ApiException timedOut() {
+        return new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
+    }
+
+    private static ApiException shuttingDown() {
+        return new ApiException(503, "server_error", null, "server_shutting_down",
+                "the server is shutting down and ended this generation; retry on another instance", Map.of("Retry-After", "5"));
+    }
+
+    /** Waits for every handle; true when the client went away (the handles are then cancelled). */
+    private static boolean awaitAll(List<GenerationHandle> handles, BooleanSupplier clientGone) {
+        return awaitAll(handles, clientGone, handles);
+    }
+
+    /** Waits for {@code waitFor}; when the client goes away, cancels {@code cancel} and returns true once they end. */
+    private static boolean awaitAll(List<GenerationHandle> waitFor, BooleanSupplier clientGone, List<GenerationHandle> cancel) {
+        boolean gone = false;
+        for (GenerationHandle h : waitFor) {
+            while (true) {
+                try {
+                    h.result().get(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    if (!gone && clientGone.getAsBoolean()) {
+                        gone = true;
+                        cancel.forEach(GenerationHandle::cancel);
+                    }
+                } catch (ExecutionException e) {
+                    break; // reported by await()
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    cancel.forEach(GenerationHandle::cancel);
+                    return true;
+                }
+            }
+        }
+        return gone;
+    }
+
+    private static List<GenerationResult> results(List<GenerationHandle> handles) {
+        List<GenerationResult> out = new ArrayList<>();
+        for (GenerationHandle h : handles) out.add(h.await());
+        return out;
     }
 
     private static List<GenerationHandle> submitAll(Model model, List<GenerationRequest> requests,
@@ -129,16 +203,18 @@ final class CompletionRunner {
         }
     }
 
-    private static Usage total(List<GenerationResult> results) {
-        int prompt = results.isEmpty() ? 0 : results.get(0).usage().promptTokens();
+    /** Each prompt's tokens count once (its n choices share it), as OpenAI counts them. */
+    private static Usage total(List<GenerationResult> results, int n) {
+        int prompt = 0;
+        for (int i = 0; i < results.size(); i += n) prompt += results.get(i).usage().promptTokens();
         int completion = results.stream().mapToInt(r -> r.usage().completionTokens()).sum();
         return new Usage(prompt, completion);
     }
 
-    private void record(String id, Model model, List<GenerationResult> results) {
+    private void record(Context ctx, Model model, List<GenerationResult> results) {
         for (GenerationResult r : results) {
-            log.add(new RequestLog.Entry(id, model.name(), r.finishReason(), r.usage(), r.timings()));
-            LOG.debug("request {}: model {} finish {} usage {} | {}", id, model.name(), r.finishReason(), r.usage(), r.timings().summary());
+            log.add(new RequestLog.Entry(RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings()));
+            LOG.debug("request {}: model {} finish {} usage {} | {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings().summary());
         }
     }
 
@@ -150,6 +226,8 @@ final class CompletionRunner {
         private final ResponseFormat.Meta meta;
         private final ResponseFormat.ContentTemplate template;
         private final List<TokenLogprob> pending = new ArrayList<>();
+        private int[] promptIds = new int[0];
+        private List<TokenLogprob> promptLogprobs = List.of();
         private boolean opened;
 
         ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta) {
@@ -158,6 +236,12 @@ final class CompletionRunner {
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
+        }
+
+        @Override
+        public void onPromptScored(int[] ids, List<TokenLogprob> lps) {
+            promptIds = ids;
+            promptLogprobs = lps;
         }
 
         @Override
@@ -172,7 +256,8 @@ final class CompletionRunner {
             if (logprob != null) pending.add(logprob);
         }
 
-        void finish(String finishReason) {
+        void finish(String finishReason, GenerationResult r) {
+            if (!opened && !r.promptLogprobs().isEmpty()) onPromptScored(r.promptTokenIds(), r.promptLogprobs());
             open();
             sse.event(format.chunk(meta, index, "", drain(), finishReason));
         }
@@ -180,7 +265,7 @@ final class CompletionRunner {
         private void open() {
             if (opened) return;
             opened = true;
-            var first = format.opening(meta, index);
+            var first = format.opening(meta, index, promptIds, promptLogprobs);
             if (first != null) sse.event(first);
         }
 

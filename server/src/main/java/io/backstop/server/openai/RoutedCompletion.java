@@ -29,11 +29,12 @@ final class RoutedCompletion {
     static final String MODEL_HEADER = "X-Backstop-Model";
 
     /**
-     * What an endpoint contributes: its upstream path, its prompt, and the response shapes used when a
-     * local model answers (given the model, e.g. to echo a token-id prompt as text).
+     * What an endpoint contributes: its upstream path, its prompts (completions take several), the
+     * response shapes used when a local model answers (given the model, e.g. to echo a token-id prompt as
+     * text), and its request rules (default max_tokens, prompt scoring).
      */
-    record Endpoint(String path, boolean chat, Function<Fields, Prompt> prompt,
-                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format) {}
+    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts,
+                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format, RequestMapper.Rules rules) {}
 
     private final ModelRegistry models;
     private final RouteTable routes;
@@ -54,21 +55,21 @@ final class RoutedCompletion {
             run(ctx, route, f, endpoint);
             return;
         }
-        Prompt prompt = endpoint.prompt().apply(f);
-        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompt,
+        List<Prompt> prompts = endpoint.prompts().apply(f);
+        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts,
                 RequestMapper.common(f, endpoint.chat()), endpoint);
     }
 
     private void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
         RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
-        Prompt prompt = endpoint.prompt().apply(f);
+        List<Prompt> prompts = endpoint.prompts().apply(f);
         // range checks before any network call: a bad request is the client's, not a provider failure
-        RequestMapper.requests(f, prompt, common, io.backstop.server.config.RequestDefaults.none(), 0)
+        RequestMapper.requests(f, prompts, common, endpoint.rules(), io.backstop.server.config.RequestDefaults.none(), 0)
                 .forEach(r -> r.validate(Integer.MAX_VALUE));
         String id = RequestIdOf.get(ctx);
         List<TargetRace.Failure> failures = new TargetRace(route, id, (target, gate) -> {
             if (target.isLocal()) {
-                serveLocally(ctx, target, f, prompt, common, endpoint, gate);
+                serveLocally(ctx, target, f, prompts, common, endpoint, gate);
             } else {
                 RemoteProvider p = routes.provider(target.provider());
                 new RemoteAnswer(p, target, endpoint, id).answer(ctx, f, common.stream(), deadline(p), route.maxRetryWait(), gate);
@@ -83,14 +84,14 @@ final class RoutedCompletion {
                 .filter(UpstreamFailure.class::isInstance).map(UpstreamFailure.class::cast).toList());
     }
 
-    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, Prompt prompt, RequestMapper.Common common, Endpoint endpoint) {
-        serveLocally(ctx, target, f, prompt, common, endpoint, Gate.OPEN);
+    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint) {
+        serveLocally(ctx, target, f, prompts, common, endpoint, Gate.OPEN);
     }
 
     /** The headers say who answers, so they are set only once this target has the gate. */
-    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, Prompt prompt, RequestMapper.Common common, Endpoint endpoint, Gate gate) {
+    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint, Gate gate) {
         Model model = models.get(target.model());
-        List<GenerationRequest> requests = RequestMapper.requests(f, prompt, common, models.config(target.model()).defaults(), timeoutSeconds);
+        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), models.config(target.model()).defaults(), timeoutSeconds);
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
         runner.run(ctx, model, requests, endpoint.format().apply(common, model), common, gate.then(() -> {
             ctx.header(PROVIDER_HEADER, "local");
@@ -103,7 +104,7 @@ final class RoutedCompletion {
         var sampling = new io.backstop.engine.sampling.SamplingParams(t.temperature() != null ? t.temperature() : s.temperature(),
                 s.topP(), s.topK(), s.minP(), s.seed(), s.repetitionPenalty(), s.presencePenalty(), s.frequencyPenalty(), s.logitBias());
         return new GenerationRequest(r.prompt(), t.maxTokens() != null ? t.maxTokens() : r.maxTokens(), sampling, r.stop(),
-                r.stopTokenIds(), r.logprobs(), r.timeout());
+                r.stopTokenIds(), r.logprobs(), r.timeout(), r.promptLogprobs());
     }
 
     private Deadline deadline(RemoteProvider p) {

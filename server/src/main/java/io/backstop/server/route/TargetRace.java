@@ -16,8 +16,10 @@ import org.slf4j.LoggerFactory;
  * content, the next starts at once; when a remote target has shown no content after the route's
  * {@code fallback_after_ms}, the next starts beside it (a hedge). The targets race for one {@link Gate}:
  * the first with content answers alone, and the others are stopped through the hooks they registered (a
- * remote one closes its connection, a local one cancels its generation). Each target runs on a virtual
- * thread of its own; the request's thread only decides, so a stuck target never holds up the decision.
+ * remote one closes its connection, a local one cancels its generation; a queued one leaves the queue).
+ * Each target runs on a virtual thread of its own; the request's thread only decides, so a stuck target
+ * never holds up the decision, and it returns only once every target has ended, so none touches the
+ * request after its response is complete.
  */
 public final class TargetRace {
     private static final Logger LOG = LoggerFactory.getLogger(TargetRace.class);
@@ -45,6 +47,8 @@ public final class TargetRace {
     private final List<Contender> started = new ArrayList<>();
     private final List<Failure> failures = new ArrayList<>();
     private int running;
+    private boolean answered;
+    private Throwable answerError;
 
     public TargetRace(RouteConfig route, String requestId, Runner runner) {
         this.route = route;
@@ -86,10 +90,14 @@ public final class TargetRace {
                     running--;
                     Contender c = e.contender();
                     if (c == winner.get()) {
-                        if (e.error() != null) throw unchecked(e.error());
+                        answered = true;
+                        answerError = e.error();
+                    }
+                    if (answered && running == 0) { // stopped losers end within a token; none may touch the request after it completes
+                        if (answerError != null) throw unchecked(answerError);
                         return List.of();
                     }
-                    if (winner.get() != null) continue; // a stopped loser
+                    if (winner.get() != null) continue;
                     if (e.error() != null) failures.add(new Failure(c.target, e.error()));
                     else failures.add(new Failure(c.target, new IllegalStateException(c.target.label() + " ended without an answer")));
                     if (running > 0) {
@@ -109,21 +117,20 @@ public final class TargetRace {
     }
 
     /**
-     * Stops every target. A winner ends its answer itself (a stream with an error event and [DONE]), so it
-     * is waited for: the response must not complete while it still writes.
+     * Stops every target and waits for them to end: a winner ends its answer itself (a stream with an
+     * error event and [DONE]), and the response must not complete while anyone still writes.
      */
     private List<Failure> stopAll() {
         started.forEach(Contender::cancel);
-        Contender w = winner.get();
-        while (w != null) {
+        while (running > 0) {
             try {
-                if (events.take() instanceof Ended e && e.contender() == w) break;
+                if (events.take() instanceof Ended) running--;
             } catch (InterruptedException again) {
-                // keep waiting: the winner is already ending
+                // keep waiting: every target is already ending
             }
         }
         Thread.currentThread().interrupt();
-        if (w != null) return List.of();
+        if (winner.get() != null) return List.of();
         failures.add(new Failure(latest().target, new UpstreamFailure(latest().target.provider(), UpstreamFailure.Kind.CANCELLED, 0, null,
                 null, "the server stopped serving this request")));
         return failures;

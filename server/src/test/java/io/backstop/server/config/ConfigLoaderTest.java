@@ -211,4 +211,46 @@ class ConfigLoaderTest {
         assertThat(example.providers()).hasSize(2);
         assertThat(example.routes()).extracting(RouteConfig::name).containsExactly("smart", "cheap");
     }
+
+    @Test
+    void serverLimitsCorsAndAliasesAreReadAndValidated() throws IOException {
+        Path f = write("""
+                server:
+                  header_timeout_seconds: 5
+                  body_timeout_seconds: 20
+                  max_connections_per_client: 16
+                  drain_timeout_seconds: 45
+                  max_embedding_inputs: 8
+                  max_embedding_tokens: 4096
+                  cors_origins: ["https://app.example.com/", "http://localhost:3000"]
+                  model_aliases: {gpt-4o-mini: m, fast: r}
+                models:
+                  - {name: m, path: m1}
+                routes:
+                  - {name: r, targets: [local:m]}
+                """);
+        HttpOptions h = new ConfigLoader(Map.of()).load(f).http();
+        assertThat(h).isEqualTo(new HttpOptions(5, 20, 16, 45, 8, 4096, List.of("https://app.example.com", "http://localhost:3000"),
+                Map.of("gpt-4o-mini", "m", "fast", "r")));
+        HttpOptions d = new ConfigLoader(Map.of()).load(write("models:\n  - {name: m, path: m1}\n")).http();
+        assertThat(d).isEqualTo(HttpOptions.defaults());
+        assertThat(d.drainTimeoutSeconds()).isEqualTo(30);
+        assertThat(d.corsOrigins()).isEmpty();
+
+        record Case(String server, String message) {}
+        for (Case c : List.of(
+                new Case("{body_timeout_seconds: 0}", "server.body_timeout_seconds must be between 1 and 3600"),
+                new Case("{max_connections_per_client: -1}", "server.max_connections_per_client must be between 0"),
+                new Case("{drain_timeout_seconds: soon}", "server.drain_timeout_seconds must be a whole number"),
+                new Case("{cors_origins: \"*\"}", "server.cors_origins must be a list"),
+                new Case("{cors_origins: [\"app.example.com\"]}", "'app.example.com' is not an origin"),
+                new Case("{cors_origins: [\"https://app.example.com/path\"]}", "is not an origin"),
+                new Case("{model_aliases: [a]}", "server.model_aliases must be a mapping"),
+                new Case("{model_aliases: {gpt-4o: nothing}}", "server.model_aliases.gpt-4o: unknown model or route 'nothing' (known: m)"),
+                new Case("{model_aliases: {m: m}}", "'m' is already the name of a model, provider or route"))) {
+            Path bad = write("server: " + c.server() + "\nmodels:\n  - {name: m, path: m1}\n");
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).as(c.server())
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(c.message());
+        }
+    }
 }

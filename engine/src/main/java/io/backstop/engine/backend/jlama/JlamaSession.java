@@ -9,6 +9,7 @@ import com.github.tjake.jlama.tensor.TensorShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.Lock;
@@ -71,6 +72,27 @@ final class JlamaSession implements InferenceSession {
             } finally {
                 forwardLock.unlock();
             }
+        }
+    }
+
+    /** Batched like {@link #prefill} (in the same safe chunk sizes), reading the logits of every row. */
+    @Override
+    public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        int off = 0;
+        while (off < tokens.length) {
+            int n = nextChunk(tokens.length - off);
+            int[] chunk = Arrays.copyOfRange(tokens, off, off + n);
+            forwardLock.lock();
+            try (AbstractTensor hidden = model.batchForward(chunk, position, kv)) {
+                position += n;
+                for (int t = 0; t < n; t++) {
+                    readLogits(hidden.slice(t), logits);
+                    sink.accept(off + t, logits);
+                }
+            } finally {
+                forwardLock.unlock();
+            }
+            off += n;
         }
     }
 
