@@ -71,6 +71,7 @@ class BenchCommandsSmokeTest {
 
     @Test
     void fallbackOverhead() {
-        assertThat(run("fallback-overhead", "--model", STORIES, "--smoke")).contains("route with open breaker");
+        assertThat(run("fallback-overhead", "--model", STORIES, "--smoke"))
+                .contains("429 + Retry-After 10").contains("hang (no response headers)").contains("stall mid-body").contains("refused, breaker open");
     }
 }

@@ -37,7 +37,7 @@ public final class ConfigLoader {
             "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
     private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
     private static final Set<String> BREAKER = Set.of("failure_rate_percent", "window", "minimum_calls", "consecutive_failures", "open_ms", "half_open_calls");
-    private static final Set<String> ROUTE = Set.of("name", "targets");
+    private static final Set<String> ROUTE = Set.of("name", "targets", "fallback_after_ms", "max_retry_wait_ms");
     private static final Set<String> TARGET = Set.of("target", "max_tokens", "temperature");
     private static final Set<String> DEFAULTS = Set.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty");
 
@@ -262,7 +262,11 @@ public final class ConfigLoader {
             }
             targets.add(new RouteConfig.Target(provider, model, maxTokens, temperature));
         }
-        return new RouteConfig(name, targets);
+        // fallback_after_ms: 0 turns hedging off
+        Integer hedge = optionalInt(n, "fallback_after_ms", key + ".fallback_after_ms", 0, 24 * 3600 * 1000);
+        java.time.Duration fallbackAfter = hedge == null ? RouteConfig.defaultFallbackAfter(targets) : java.time.Duration.ofMillis(hedge);
+        Integer wait = optionalInt(n, "max_retry_wait_ms", key + ".max_retry_wait_ms", 0, 24 * 3600 * 1000);
+        return new RouteConfig(name, targets, fallbackAfter, wait == null ? RouteConfig.DEFAULT_MAX_RETRY_WAIT : java.time.Duration.ofMillis(wait));
     }
 
     private static void known(JsonNode n, Set<String> keys, String prefix) {

@@ -69,6 +69,7 @@ public final class BackstopServer implements AutoCloseable {
         post("/v1/completions", new CompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds()));
         get("/v1/models", modelsHandler::list);
         get("/v1/models/{id}", modelsHandler::get);
+        get("/v1/providers", new io.backstop.server.openai.ProvidersHandler(routes)::list);
         post("/v1/embeddings", new EmbeddingsHandler(models, aliases, config.http().maxEmbeddingInputs(), config.http().maxEmbeddingTokens()));
         post("/tokenize", tokenize::tokenize);
         post("/detokenize", tokenize::detokenize);

@@ -12,6 +12,7 @@ import io.backstop.engine.Usage;
 import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -46,15 +47,24 @@ final class CompletionRunner {
     }
 
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common) {
+        run(ctx, model, requests, format, common, Gate.OPEN);
+    }
+
+    /**
+     * Runs the generations; nothing is written to {@code ctx} before the gate is passed (a stream at its
+     * first event, a whole answer once complete), and a target that loses the gate is cancelled.
+     */
+    void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
         ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        if (common.stream()) stream(ctx, model, requests, format, common, meta);
-        else whole(ctx, model, requests, format, common, meta);
+        if (common.stream()) stream(ctx, model, requests, format, common, meta, gate);
+        else whole(ctx, model, requests, format, common, meta, gate);
     }
 
     private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common,
-                       ResponseFormat.Meta meta) {
+                       ResponseFormat.Meta meta, Gate gate) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results;
         boolean clientGone;
         boolean shutdown;
@@ -68,26 +78,26 @@ final class CompletionRunner {
             LOG.debug("request {}: client disconnected; its generation was cancelled", RequestIdOf.get(ctx));
             return;
         }
+        if (!gate.enter()) return; // another target answers
         if (shutdown) throw shuttingDown();
         if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
         ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
     }
 
     private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
-                        RequestMapper.Common common, ResponseFormat.Meta meta) {
-        ctx.status(200);
-        ctx.res().setContentType("text/event-stream; charset=utf-8");
-        ctx.res().setHeader("Cache-Control", "no-cache");
-        ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
-        SseWriter sse;
-        try {
-            sse = new SseWriter(ctx.res().getOutputStream());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
+        SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
+            if (!gate.enter()) throw new IOException("another target answers this request");
+            ctx.status(200);
+            ctx.res().setContentType("text/event-stream; charset=utf-8");
+            ctx.res().setHeader("Cache-Control", "no-cache");
+            ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
+            return ctx.res().getOutputStream();
+        });
         List<ChoiceStream> choices = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta));
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
         try (InFlight.Entry entry = inFlight.enter(handles)) {
             BooleanSupplier closed = ClientConnection.closedCheck(ctx);

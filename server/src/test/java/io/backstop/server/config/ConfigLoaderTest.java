@@ -147,6 +147,36 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hedgingIsOnByDefaultOnlyForRoutesEndingWithALocalModelAndBothWaitsAreConfigurable() throws IOException {
+        Path f = write("""
+                models:
+                  - {name: stories, path: m1}
+                providers:
+                  - {name: openai, base_url: https://api.openai.com/v1}
+                  - {name: deepseek, base_url: https://api.deepseek.com/v1}
+                routes:
+                  - {name: backed, targets: [openai:gpt-4o-mini, local:stories]}
+                  - {name: remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat]}
+                  - {name: tuned, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 800, max_retry_wait_ms: 3000}
+                  - {name: unhedged, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 0}
+                  - {name: hedged-remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat], fallback_after_ms: 5000}
+                """);
+        Map<String, RouteConfig> routes = new java.util.HashMap<>();
+        new ConfigLoader(Map.of()).load(f).routes().forEach(r -> routes.put(r.name(), r));
+        assertThat(routes.get("backed").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(2000));
+        assertThat(routes.get("backed").maxRetryWait()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(routes.get("remote").fallbackAfter()).as("two paid calls are the user's choice").isNull();
+        assertThat(routes.get("tuned").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(800));
+        assertThat(routes.get("tuned").maxRetryWait()).isEqualTo(java.time.Duration.ofMillis(3000));
+        assertThat(routes.get("unhedged").fallbackAfter()).isNull();
+        assertThat(routes.get("hedged-remote").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(5000));
+
+        Path bad = write("models:\n  - {name: stories, path: m1}\nroutes:\n  - {name: r, targets: [local:stories], fallback_after_ms: -5}\n");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes[0].fallback_after_ms must be between 0 and");
+    }
+
+    @Test
     void routesNamingUnknownProvidersOrModelsFailAtStartUp() throws IOException {
         String providers = "models:\n  - {name: stories, path: m1}\nproviders:\n  - {name: openai, base_url: https://api.openai.com/v1, api_key_env: OPENAI_API_KEY}\n";
         record Case(String routes, String message) {}
