@@ -3,6 +3,7 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.ChatMessage;
 import io.backstop.engine.Prompt;
+import io.backstop.server.guard.GuardService;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.route.ModelRegistry;
@@ -16,14 +17,19 @@ import java.util.List;
 public final class ChatCompletionsHandler implements Handler {
     private static final RoutedCompletion.Endpoint ENDPOINT = new RoutedCompletion.Endpoint("/chat/completions", true,
             f -> List.of(Prompt.chat(messages(f.node("messages")))),
-            (common, model) -> new ChatFormat(common.logprobs() != null, common.includeUsage()), RequestMapper.Rules.CHAT);
+            (common, model, prompts) -> new ChatFormat(common.logprobs() != null, common.includeUsage()), RequestMapper.Rules.CHAT);
 
     private final RoutedCompletion completions;
     private final ModelAliases aliases;
 
     public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
                                   int timeoutSeconds) {
-        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds);
+        this(models, routes, log, inFlight, aliases, timeoutSeconds, GuardService.none());
+    }
+
+    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
+                                  int timeoutSeconds, GuardService guards) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds, guards);
         this.aliases = aliases;
     }
 

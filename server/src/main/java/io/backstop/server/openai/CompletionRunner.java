@@ -9,9 +9,13 @@ import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.guard.RequestGuard;
+import io.backstop.server.guard.output.OutputChunk;
+import io.backstop.server.guard.output.StreamingOutputCheck;
 import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -57,12 +61,15 @@ final class CompletionRunner {
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
         ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        if (common.stream()) stream(ctx, model, requests, format, common, meta, gate);
-        else whole(ctx, model, requests, format, common, meta, gate);
+        RequestGuard guard = RequestGuard.of(ctx);
+        // an unconstrained stream that must be valid JSON is held until it is complete and validated
+        boolean hold = guard.validatesJson() && requests.stream().anyMatch(r -> r.constraint() == null);
+        if (common.stream() && !hold) stream(ctx, model, requests, format, common, meta, gate, guard);
+        else whole(ctx, model, requests, format, common, meta, gate, guard);
     }
 
     private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common,
-                       ResponseFormat.Meta meta, Gate gate) {
+                       ResponseFormat.Meta meta, Gate gate, RequestGuard guard) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results;
@@ -78,25 +85,45 @@ final class CompletionRunner {
             LOG.debug("request {}: client disconnected; its generation was cancelled", RequestIdOf.get(ctx));
             return;
         }
+        boolean cancelled = results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED);
+        // output checks before the gate: an answer that is not the JSON asked for lets the next target answer
+        GuardedAnswers.Checked checked = shutdown || cancelled ? null : GuardedAnswers.check(guard, results, "local:" + model.name());
         if (!gate.enter()) return; // another target answers
         if (shutdown) throw shuttingDown();
-        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
-        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
+        if (cancelled) throw timedOut();
+        Usage usage = total(results, common.n());
+        if (common.stream()) {
+            try {
+                GuardedAnswers.replay(new SseWriter(() -> openStream(ctx)), format, meta, checked, usage, common.includeUsage());
+            } catch (UncheckedIOException hungUp) {
+                LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
+            }
+        } else {
+            ObjectNode body = format.response(meta, checked.results(), usage);
+            checked.patch(body);
+            ctx.contentType("application/json").result(Json.write(body));
+        }
+        guard.answered(GuardedAnswers.texts(checked.results()), usage.promptTokens(), usage.completionTokens());
+    }
+
+    private static java.io.OutputStream openStream(Context ctx) throws IOException {
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
+        return ctx.res().getOutputStream();
     }
 
     private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
-                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
+                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate, RequestGuard guard) {
         SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
             if (!gate.enter()) throw new IOException("another target answers this request");
-            ctx.status(200);
-            ctx.res().setContentType("text/event-stream; charset=utf-8");
-            ctx.res().setHeader("Cache-Control", "no-cache");
-            ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
-            return ctx.res().getOutputStream();
+            return openStream(ctx);
         });
         List<ChoiceStream> choices = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta));
+        for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta, guard));
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
+        for (int i = 0; i < handles.size(); i++) choices.get(i).handle(handles.get(i));
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
         try (InFlight.Entry entry = inFlight.enter(handles)) {
@@ -114,15 +141,17 @@ final class CompletionRunner {
                 }
                 results.add(r);
                 if (sse.isBroken()) break;
-                if (r.finishReason() == FinishReason.CANCELLED) {
+                if (r.finishReason() == FinishReason.CANCELLED && !choices.get(i).stoppedByGuard()) {
                     end(sse, entry.endedByShutdown() ? shuttingDown() : timedOut());
                     return;
                 }
                 choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
             }
             if (!sse.isBroken()) {
-                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results, common.n())));
+                Usage usage = total(results, common.n());
+                if (common.includeUsage()) sse.event(format.usageChunk(meta, usage));
                 sse.done();
+                guard.answered(String.join("\n\n", choices.stream().map(ChoiceStream::sent).toList()), usage.promptTokens(), usage.completionTokens());
             }
         } catch (UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
@@ -218,7 +247,11 @@ final class CompletionRunner {
         }
     }
 
-    /** One choice's stream: opens lazily, sends deltas with the log-probabilities gathered since the last one. */
+    /**
+     * One choice's stream: opens lazily, sends deltas with the log-probabilities gathered since the last one.
+     * With output checks, each delta goes through them first: they may hold text back, redact it, or stop
+     * the choice (its generation is cancelled and it ends with their finish reason).
+     */
     private static final class ChoiceStream implements GenerationListener {
         private final int index;
         private final SseWriter sse;
@@ -226,16 +259,37 @@ final class CompletionRunner {
         private final ResponseFormat.Meta meta;
         private final ResponseFormat.ContentTemplate template;
         private final List<TokenLogprob> pending = new ArrayList<>();
+        private final RequestGuard guard;
+        private final StreamingOutputCheck check; // null: no output checks, the plain hot path
+        private final StringBuilder sent = new StringBuilder();
+        private volatile GenerationHandle handle;
+        private volatile String stopped; // the finish reason of a check that stopped this choice
         private int[] promptIds = new int[0];
         private List<TokenLogprob> promptLogprobs = List.of();
         private boolean opened;
 
-        ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta) {
+        ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta, RequestGuard guard) {
             this.index = index;
             this.sse = sse;
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
+            this.guard = guard;
+            this.check = guard.openStream();
+        }
+
+        void handle(GenerationHandle h) {
+            handle = h;
+            if (stopped != null) h.cancel();
+        }
+
+        boolean stoppedByGuard() {
+            return stopped != null;
+        }
+
+        /** What this choice sent (for the business rules; kept only with output checks, else empty). */
+        String sent() {
+            return sent.toString();
         }
 
         @Override
@@ -246,9 +300,24 @@ final class CompletionRunner {
 
         @Override
         public void onText(String delta) {
+            if (check != null) {
+                if (stopped != null) return;
+                OutputChunk c = check.accept(delta);
+                if (!c.results().isEmpty()) guard.recordOutput(c.results());
+                if (c.stopped()) stop(c.finishReason());
+                delta = c.text();
+                sent.append(delta);
+                if (delta.isEmpty()) return;
+            }
             open();
             if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
             else sse.event(format.chunk(meta, index, delta, drain(), null));
+        }
+
+        private void stop(String finishReason) {
+            stopped = finishReason;
+            GenerationHandle h = handle;
+            if (h != null) h.cancel();
         }
 
         @Override
@@ -259,7 +328,14 @@ final class CompletionRunner {
         void finish(String finishReason, GenerationResult r) {
             if (!opened && !r.promptLogprobs().isEmpty()) onPromptScored(r.promptTokenIds(), r.promptLogprobs());
             open();
-            sse.event(format.chunk(meta, index, "", drain(), finishReason));
+            if (check != null && stopped == null) { // release what the checks still hold
+                OutputChunk c = check.finish();
+                if (!c.results().isEmpty()) guard.recordOutput(c.results());
+                if (c.stopped()) stopped = c.finishReason();
+                sent.append(c.text());
+                if (!c.text().isEmpty()) sse.event(format.chunk(meta, index, c.text(), drain(), null));
+            }
+            sse.event(format.chunk(meta, index, "", drain(), stopped != null ? stopped : finishReason));
         }
 
         private void open() {

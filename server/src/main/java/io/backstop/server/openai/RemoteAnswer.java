@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.route.Deadline;
+import io.backstop.server.guard.RequestGuard;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.RemoteProvider;
+import io.backstop.server.route.UpstreamClient;
 import io.backstop.server.route.UpstreamFailure;
 import io.backstop.server.route.UpstreamStream;
 import io.javalin.http.Context;
@@ -54,24 +56,33 @@ final class RemoteAnswer {
         Thread self = Thread.currentThread();
         gate.onCancel(self::interrupt);
         ObjectNode body = upstreamBody(f, stream);
+        RequestGuard guard = RequestGuard.of(ctx);
         if (stream) {
             Started s = provider.guard().call(deadline, maxRetryWait, () -> {
                 attempts.incrementAndGet();
                 return start(provider.client().stream(endpoint.path(), body, deadline), endpoint.chat());
             });
+            // a stream that must be valid JSON is read to its end and checked before the gate: it may still fall back
+            GuardedRemote.Held held = guard.validatesJson() ? hold(s, guard) : null;
             if (!gate.enter()) {
                 s.stream().close();
                 return;
             }
-            relay(ctx, s);
+            if (held == null) {
+                relay(ctx, s, guard.checksOutput() ? new GuardedRemote.Relay(guard, endpoint.chat()) : null);
+            } else {
+                relay(ctx, new Started(s.stream(), held.events(), s.first(), true), null);
+                GuardedRemote.answered(guard, held.text(), held.usage());
+            }
         } else {
-            JsonNode answer = provider.guard().call(deadline, maxRetryWait, () -> {
+            JsonNode answer = GuardedRemote.whole(guard, provider.guard().call(deadline, maxRetryWait, () -> {
                 attempts.incrementAndGet();
                 return provider.client().complete(endpoint.path(), body, deadline);
-            });
+            }), endpoint.chat(), target.label()); // before the gate: an answer that is not the JSON asked for falls back
             if (!gate.enter()) return;
             headers(ctx);
             ctx.contentType("application/json").result(Json.write(answer));
+            GuardedRemote.answered(guard, answer, endpoint.chat());
         }
         LOG.debug("request {}: {} answered after {} attempt(s)", requestId, target.label(), attempts.get());
     }
@@ -117,8 +128,37 @@ final class RemoteAnswer {
         }
     }
 
-    /** Passes the stream to the client; the provider's content reaches it from here on: no more fallback. */
-    private void relay(Context ctx, Started s) {
+    /** Reads the rest of a stream without passing it on, and checks it whole; a failure here may still fall back. */
+    private GuardedRemote.Held hold(Started s, RequestGuard guard) {
+        List<String> all = new ArrayList<>(s.held());
+        long bytes = 0;
+        long started = System.nanoTime();
+        try {
+            String data;
+            while (!s.ended() && (data = s.stream().nextData()) != null) {
+                all.add(data);
+                bytes += data.length();
+                if (bytes > UpstreamClient.MAX_ANSWER_BYTES) throw s.stream().failure(UpstreamFailure.Kind.INVALID_RESPONSE, "sent a stream longer than " + UpstreamClient.MAX_ANSWER_BYTES + " bytes");
+            }
+        } catch (UpstreamFailure e) {
+            s.stream().close();
+            if (e.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, e);
+            throw e;
+        }
+        try {
+            return GuardedRemote.held(guard, all, endpoint.chat(), target.label());
+        } catch (RuntimeException e) {
+            s.stream().close();
+            throw e;
+        }
+    }
+
+    /**
+     * Passes the stream to the client; the provider's content reaches it from here on: no more fallback.
+     *
+     * @param checks the output checks each event goes through, or null to pass events as they are
+     */
+    private void relay(Context ctx, Started s, GuardedRemote.Relay checks) {
         headers(ctx);
         ctx.status(200);
         ctx.res().setContentType("text/event-stream; charset=utf-8");
@@ -127,12 +167,15 @@ final class RemoteAnswer {
         long started = System.nanoTime();
         try (UpstreamStream stream = s.stream()) {
             SseWriter sse = new SseWriter(ctx.res().getOutputStream());
-            for (String data : s.held()) sse.data(data);
+            for (String data : s.held()) send(sse, checks, data);
+            boolean complete = true;
             if (!s.ended()) {
                 try {
                     String data;
-                    while ((data = stream.nextData()) != null) sse.data(data);
+                    // a stream whose every choice a check has ended is closed: nothing more of it may be sent
+                    while ((checks == null || !checks.allStopped()) && (data = stream.nextData()) != null) send(sse, checks, data);
                 } catch (UpstreamFailure mid) {
+                    complete = false;
                     if (mid.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, mid); // not when the server stops
                     LOG.warn("request {}: {} failed mid-stream, ending the stream with an error event: {}", requestId, target.label(), mid.getMessage());
                     sse.event(Json.error(new ApiException(502, "upstream_error", null, "upstream_stream_interrupted",
@@ -140,10 +183,16 @@ final class RemoteAnswer {
                     sse.event(finalChunk(s.first(), endpoint.chat()));
                 }
             }
+            if (complete && checks != null) for (String rest : checks.end()) sse.data(rest);
             sse.done();
         } catch (IOException | UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected from a {} stream", requestId, target.label());
         }
+    }
+
+    private static void send(SseWriter sse, GuardedRemote.Relay checks, String data) {
+        if (checks == null) sse.data(data);
+        else for (String e : checks.event(data)) sse.data(e);
     }
 
     private static boolean hasContent(JsonNode event, boolean chat) {

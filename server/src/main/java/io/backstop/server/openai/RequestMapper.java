@@ -64,8 +64,8 @@ final class RequestMapper {
         if (rf != null) {
             String type = rf.isObject() && rf.path("type").isTextual() ? rf.path("type").asText() : null;
             if (type == null) throw ApiException.invalid("response_format", "response_format must be an object with a type");
-            if (!type.equals("text")) {
-                throw ApiException.unsupported("response_format", "response_format type '" + type + "' is not supported yet; only 'text' is");
+            if (!type.equals("text") && !type.equals("json_object") && !type.equals("json_schema")) {
+                throw ApiException.unsupported("response_format", "response_format type '" + type + "' is not supported; use text, json_object or json_schema");
             }
         }
         JsonNode tools = f.node("tools");

@@ -3,7 +3,10 @@ package io.backstop.server.openai;
 import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
+import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.RouteConfig;
+import io.backstop.server.guard.AnswerRejected;
+import io.backstop.server.guard.GuardService;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.ModelRegistry;
@@ -15,7 +18,6 @@ import io.javalin.http.Context;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -33,38 +35,62 @@ final class RoutedCompletion {
      * response shapes used when a local model answers (given the model, e.g. to echo a token-id prompt as
      * text), and its request rules (default max_tokens, prompt scoring).
      */
-    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts,
-                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format, RequestMapper.Rules rules) {}
+    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts, Formats format, RequestMapper.Rules rules) {}
+
+    /** The response shapes for a local model's answer to these prompts (as routed: redacted, fitted). */
+    interface Formats {
+        ResponseFormat of(RequestMapper.Common common, Model model, List<Prompt> prompts);
+    }
 
     private final ModelRegistry models;
     private final RouteTable routes;
     private final CompletionRunner runner;
     private final int timeoutSeconds;
+    private final GuardedInput input;
+    private final ChatFitting fitting;
 
-    RoutedCompletion(ModelRegistry models, RouteTable routes, CompletionRunner runner, int timeoutSeconds) {
+    RoutedCompletion(ModelRegistry models, RouteTable routes, CompletionRunner runner, int timeoutSeconds, GuardService guards) {
         this.models = models;
         this.routes = routes;
         this.runner = runner;
         this.timeoutSeconds = timeoutSeconds;
+        this.input = new GuardedInput(guards, models, routes);
+        this.fitting = new ChatFitting(guards, new InternalCompletion(models, routes, timeoutSeconds));
     }
 
-    /** Serves a request for a public model name: a route, or a local model by its own name. */
+    /**
+     * Serves a request for a public model name: a route, or a local model by its own name. The input
+     * guardrails of that name run first, before routing and any model work; an answer that is not the
+     * JSON the request asked for from every target gets the name's fallback answer (or a 502).
+     */
     void serve(Context ctx, String name, Fields f, Endpoint endpoint) {
-        RouteConfig route = routes.route(name);
-        if (route != null) {
-            run(ctx, route, f, endpoint);
-            return;
+        RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
+        int choices = endpoint.prompts().apply(f).size() * common.n();
+        f = input.completion(ctx, name, f, endpoint, common, choices);
+        if (f == null) return; // blocked, and answered with the fallback answer
+        try {
+            RouteConfig route = routes.route(name);
+            if (route != null) {
+                run(ctx, route, f, endpoint);
+                return;
+            }
+            List<Prompt> prompts = endpoint.prompts().apply(f);
+            serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts, common, endpoint);
+        } catch (AnswerRejected rejected) {
+            String fallback = input.guards().policy(name).fallbackAnswer();
+            if (fallback == null) {
+                throw new ApiException(502, "server_error", "response_format", "response_format_violation",
+                        "no target of '" + name + "' answered with the JSON that response_format asks for (last: " + rejected.getMessage() + ")", Map.of());
+            }
+            FallbackAnswer.write(ctx, endpoint, common, name, fallback, choices);
         }
-        List<Prompt> prompts = endpoint.prompts().apply(f);
-        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts,
-                RequestMapper.common(f, endpoint.chat()), endpoint);
     }
 
     private void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
         RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
         List<Prompt> prompts = endpoint.prompts().apply(f);
         // range checks before any network call: a bad request is the client's, not a provider failure
-        RequestMapper.requests(f, prompts, common, endpoint.rules(), io.backstop.server.config.RequestDefaults.none(), 0)
+        RequestMapper.requests(f, prompts, common, endpoint.rules(), RequestDefaults.none(), 0)
                 .forEach(r -> r.validate(Integer.MAX_VALUE));
         String id = RequestIdOf.get(ctx);
         List<TargetRace.Failure> failures = new TargetRace(route, id, (target, gate) -> {
@@ -72,10 +98,12 @@ final class RoutedCompletion {
                 serveLocally(ctx, target, f, prompts, common, endpoint, gate);
             } else {
                 RemoteProvider p = routes.provider(target.provider());
-                new RemoteAnswer(p, target, endpoint, id).answer(ctx, f, common.stream(), deadline(p), route.maxRetryWait(), gate);
+                Fields fitted = endpoint.chat() ? fitting.remote(ctx, f, target) : f;
+                new RemoteAnswer(p, target, endpoint, id).answer(ctx, fitted, common.stream(), deadline(p), route.maxRetryWait(), gate);
             }
         }).serve();
         if (failures.isEmpty()) return;
+        for (TargetRace.Failure x : failures) if (x.error() instanceof AnswerRejected r) throw r; // an answer came, but not the JSON asked for
         RouteConfig.Target lastTarget = route.targets().get(route.targets().size() - 1);
         for (TargetRace.Failure x : failures) { // a chain ending with a local model answers with that model's own error (e.g. 429 busy)
             if (x.target() == lastTarget && lastTarget.isLocal() && x.error() instanceof RuntimeException e) throw e;
@@ -91,9 +119,14 @@ final class RoutedCompletion {
     /** The headers say who answers, so they are set only once this target has the gate. */
     private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint, Gate gate) {
         Model model = models.get(target.model());
-        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), models.config(target.model()).defaults(), timeoutSeconds);
+        RequestDefaults defaults = models.config(target.model()).defaults();
+        if (endpoint.chat()) {
+            Fields fitted = fitting.local(ctx, f, model, target, defaults.maxTokens());
+            if (fitted != f) prompts = endpoint.prompts().apply(f = fitted);
+        }
+        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), defaults, timeoutSeconds);
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
-        runner.run(ctx, model, requests, endpoint.format().apply(common, model), common, gate.then(() -> {
+        runner.run(ctx, model, requests, endpoint.format().of(common, model, prompts), common, gate.then(() -> {
             ctx.header(PROVIDER_HEADER, "local");
             ctx.header(MODEL_HEADER, target.model());
         }));

@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * holds a connection open it notices when the client closes it ({@link #awaitClientClosed}), and
  * {@link #release} lets a test decide when a held answer goes on — ordering by latch, not by sleep.
  */
-final class FaultyUpstream implements AutoCloseable {
-    enum Mode {
+public final class FaultyUpstream implements AutoCloseable {
+    public enum Mode {
         OK, STATUS, MALFORMED_JSON, WRONG_CONTENT_TYPE,
         /** accepts the request and never answers */
         HANG_BEFORE_FIRST_BYTE,
@@ -45,32 +45,32 @@ final class FaultyUpstream implements AutoCloseable {
         HOLD
     }
 
-    record Fault(Mode mode, int status, String retryAfter) {
-        static Fault ok() {
+    public record Fault(Mode mode, int status, String retryAfter) {
+        public static Fault ok() {
             return new Fault(Mode.OK, 200, null);
         }
 
-        static Fault status(int status) {
+        public static Fault status(int status) {
             return new Fault(Mode.STATUS, status, null);
         }
 
-        static Fault status(int status, String retryAfter) {
+        public static Fault status(int status, String retryAfter) {
             return new Fault(Mode.STATUS, status, retryAfter);
         }
 
-        static Fault of(Mode mode) {
+        public static Fault of(Mode mode) {
             return new Fault(mode, 200, null);
         }
     }
 
-    record Call(long nanos, String path, JsonNode body, String authorization) {}
+    public record Call(long nanos, String path, JsonNode body, String authorization) {}
 
     static final String CONTENT = "Hello from the remote model";
     static final String SECRET_BODY = "upstream-internal-detail-7731";
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServerSocket server;
-    private final List<String> pieces;
+    private volatile List<String> pieces;
     private final CountDownLatch release = new CountDownLatch(1);
     private final Semaphore received = new Semaphore(0);
     private final Semaphore clientClosed = new Semaphore(0);
@@ -80,12 +80,12 @@ final class FaultyUpstream implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    FaultyUpstream() throws IOException {
+    public FaultyUpstream() throws IOException {
         this(pieces());
     }
 
     /** An upstream that streams these pieces (and answers their concatenation when not streaming). */
-    FaultyUpstream(List<String> pieces) throws IOException {
+    public FaultyUpstream(List<String> pieces) throws IOException {
         this.pieces = List.copyOf(pieces);
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::acceptLoop, "faulty-upstream");
@@ -93,51 +93,57 @@ final class FaultyUpstream implements AutoCloseable {
         t.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getLocalPort() + "/v1";
     }
 
-    synchronized FaultyUpstream then(Fault... faults) {
+    /** From now on, streams these pieces (and answers their concatenation when not streaming). */
+    public FaultyUpstream answering(String... pieces) {
+        this.pieces = List.of(pieces);
+        return this;
+    }
+
+    public synchronized FaultyUpstream then(Fault... faults) {
         script.addAll(List.of(faults));
         return this;
     }
 
-    FaultyUpstream always(Fault f) {
+    public FaultyUpstream always(Fault f) {
         fallback = f;
         return this;
     }
 
-    synchronized void reset() {
+    public synchronized void reset() {
         script.clear();
         fallback = Fault.ok();
         calls.clear();
     }
 
-    List<Call> calls() {
+    public List<Call> calls() {
         return new ArrayList<>(calls);
     }
 
-    int callCount() {
+    public int callCount() {
         return calls.size();
     }
 
     /** Lets held answers (HOLD, RESET_MID_STREAM) go on. */
-    void release() {
+    public void release() {
         release.countDown();
     }
 
     /** Waits until {@code n} calls have arrived (the limit only stops a broken test from hanging). */
-    void awaitCalls(int n) throws InterruptedException {
+    public void awaitCalls(int n) throws InterruptedException {
         if (!received.tryAcquire(n, 30, TimeUnit.SECONDS)) throw new AssertionError("expected " + n + " calls, got " + callCount());
         received.release(n);
     }
 
     /** Waits until the client has closed {@code n} connections that this upstream was holding open. */
-    boolean awaitClientClosed(int n) throws InterruptedException {
+    public boolean awaitClientClosed(int n) throws InterruptedException {
         return clientClosed.tryAcquire(n, 30, TimeUnit.SECONDS);
     }
 
-    String content() {
+    public String content() {
         return String.join("", pieces);
     }
 
@@ -304,14 +310,22 @@ final class FaultyUpstream implements AutoCloseable {
     private static String chunk(boolean chat, String text, String finish) {
         String fr = finish == null ? "null" : "\"" + finish + "\"";
         return chat
-                ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":" + fr + "}]}"
-                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":" + fr + "}]}";
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":" + quote(text) + "},\"finish_reason\":" + fr + "}]}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":" + quote(text) + ",\"finish_reason\":" + fr + "}]}";
     }
 
     private String whole(boolean chat) {
         return chat
-                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + content() + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
-                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + content() + "\",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":" + quote(content()) + "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":" + quote(content()) + ",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+    }
+
+    private static String quote(String text) {
+        try {
+            return JSON.writeValueAsString(text);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void write(OutputStream out, int status, String type, String retryAfter, String body) throws IOException {
