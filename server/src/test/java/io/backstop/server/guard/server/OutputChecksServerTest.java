@@ -5,9 +5,15 @@ import static io.backstop.server.guard.GuardTestData.random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.openai.client.OpenAIClient;
+import com.openai.client.okhttp.OpenAIOkHttpClient;
+import com.openai.core.http.StreamResponse;
+import com.openai.models.chat.completions.ChatCompletionChunk;
+import com.openai.models.chat.completions.ChatCompletionCreateParams;
 import io.backstop.server.TestServer;
 import io.backstop.server.guard.GuardAction;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,6 +64,27 @@ class OutputChecksServerTest {
         s.close();
     }
 
+    /** What a client written for OpenAI reads from a stream: its content deltas, in order, and the last finish reason. */
+    record SdkStream(List<String> deltas, String finish) {
+        String text() {
+            return String.join("", deltas);
+        }
+    }
+
+    static SdkStream sdkStream(String model, String user, long maxTokens) {
+        OpenAIClient client = OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + s.server.port() + "/v1").apiKey("unused")
+                .maxRetries(0).responseValidation(true).build();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ChatCompletionCreateParams.builder()
+                     .model(model).addUserMessage(user).temperature(0.0).maxCompletionTokens(maxTokens).build())) {
+            List<ChatCompletionChunk.Choice> choices = stream.stream().flatMap(c -> c.choices().stream()).toList();
+            List<String> deltas = choices.stream().flatMap(c -> c.delta().content().stream()).filter(t -> !t.isEmpty()).toList();
+            String finish = choices.stream().flatMap(c -> c.finishReason().stream()).map(f -> f.asString()).reduce((a, b) -> b).orElse(null);
+            return new SdkStream(deltas, finish);
+        } finally {
+            client.close();
+        }
+    }
+
     @BeforeEach
     void reset() {
         s.up.reset();
@@ -77,6 +104,27 @@ class OutputChecksServerTest {
             assertThat(e.result().check()).isEqualTo("secrets");
             assertThat(e.result().action()).isEqualTo(GuardAction.REDACT);
         });
+    }
+
+    @Test
+    void theOpenAiSdkReadsARemoteStreamWhoseSecretWasSplitOverChunksRedactedWhole() {
+        s.up.answering("Use ", TOKEN.substring(0, 3), TOKEN.substring(3, 30), TOKEN.substring(30), " to log in.");
+        SdkStream r = sdkStream("remote", "What is my token?", 40);
+        assertThat(r.text()).isEqualTo("Use [SECRET_1] to log in.");
+        assertThat(String.join("|", r.deltas())).doesNotContain(TOKEN.substring(0, 3)).doesNotContain(TOKEN.substring(12, 18)).doesNotContain(TOKEN.substring(30));
+        assertThat(r.finish()).isEqualTo("stop");
+    }
+
+    @Test
+    void theOpenAiSdkReadsALocalStreamRedactedAcrossTokensAndEndedByABlock() {
+        String prompt = REF.get("prompt").asText();
+        String continuation = TestServer.continuation(REF);
+        SdkStream redacted = sdkStream("local-toys", prompt, TestServer.maxTokens(REF));
+        assertThat(redacted.text()).isEqualTo(continuation.replaceAll("\\bbox\\b", "[DENIED_1]"));
+        assertThat(redacted.deltas()).noneMatch(d -> d.matches("(?s).*\\bbox\\b.*"));
+        SdkStream blocked = sdkStream("local-nobox", prompt, TestServer.maxTokens(REF));
+        assertThat(blocked.text()).isEqualTo(continuation.substring(0, continuation.indexOf("box")));
+        assertThat(blocked.finish()).isEqualTo("content_filter");
     }
 
     @Test
