@@ -65,7 +65,7 @@ public final class TrainCommand implements Callable<Integer> {
         if (!rows.getFirst().isInjectionRow()) throw new CommandLine.ParameterException(spec.commandLine(), file + " holds PII rows, not injection labels");
         List<GuardRow> train = allRows ? rows : HoldoutSplit.split(rows).train();
         InjectionTrainer.Options o = InjectionTrainer.Options.defaults();
-        o = o.withSeed(seed, maxFpr);
+        o = new InjectionTrainer.Options(o.bits(), o.epochs(), o.learningRate(), o.l2(), seed, o.folds(), maxFpr);
         InjectionTrainer trainer = new InjectionTrainer(o);
         List<InjectionTrainer.Example> examples = new java.util.ArrayList<>(train.stream()
                 .map(r -> new InjectionTrainer.Example(TextNormalizer.normalize(r.text()).text(), r.injection())).toList());

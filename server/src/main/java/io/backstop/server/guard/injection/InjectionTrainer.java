@@ -12,14 +12,9 @@ import java.util.SplittableRandom;
  */
 public final class InjectionTrainer {
     /** Training options; {@link #defaults()} are what {@code backstop guard train} uses. */
-    public record Options(int bits, int epochs, double learningRate, double l2, long seed, int folds, double maxFalsePositiveRate,
-                          double auxiliaryWeight) {
+    public record Options(int bits, int epochs, double learningRate, double l2, long seed, int folds, double maxFalsePositiveRate) {
         public static Options defaults() {
-            return new Options(18, 12, 0.2, 1e-5, 20261201L, 5, 0.02, 1.0);
-        }
-
-        public Options withSeed(long s, double maxFpr) {
-            return new Options(bits, epochs, learningRate, l2, s, folds, maxFpr, auxiliaryWeight);
+            return new Options(18, 12, 0.2, 1e-5, 20261201L, 5, 0.02);
         }
     }
 
@@ -36,8 +31,6 @@ public final class InjectionTrainer {
 
     private final Options o;
     private final FeatureHasher hasher;
-    /** Each training row's weight in the loss (auxiliary rows: {@link Options#auxiliaryWeight()}). */
-    private float[] weight = new float[0];
 
     public InjectionTrainer(Options o) {
         this.o = o;
@@ -47,8 +40,6 @@ public final class InjectionTrainer {
     public LinearModel train(List<Example> rows) {
         List<SparseVector> x = new ArrayList<>(rows.size());
         boolean[] y = new boolean[rows.size()];
-        weight = new float[rows.size()];
-        for (int i = 0; i < rows.size(); i++) weight[i] = rows.get(i).auxiliary() ? (float) o.auxiliaryWeight() : 1f;
         List<List<InjectionRules.Rule>> hits = new ArrayList<>(rows.size());
         for (int i = 0; i < rows.size(); i++) {
             x.add(hasher.features(rows.get(i).text()));
@@ -57,7 +48,6 @@ public final class InjectionTrainer {
         }
         double[] s = outOfFoldScores(x, y);
         for (int i = 0; i < s.length; i++) s[i] = InjectionDetector.combine(s[i], hits.get(i));
-        lastScores = s.clone();
         int data = 0;
         for (Example e : rows) if (!e.auxiliary()) data++;
         double[] ds = new double[data];
@@ -98,8 +88,6 @@ public final class InjectionTrainer {
     }
 
     private double[] lastCrossValidation = new double[0];
-    /** Out-of-fold scores of every row of the last {@link #train} call, auxiliary ones included. */
-    double[] lastScores = new double[0];
 
     private double bestThreshold(double[] s, boolean[] y) {
         double best = 0.5, bestF1 = -1;
@@ -136,7 +124,7 @@ public final class InjectionTrainer {
                 double z = b;
                 for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * v.value()[i];
                 double p = 1 / (1 + Math.exp(-z));
-                double err = (p - (y[rows[k]] ? 1 : 0)) * (weight.length > rows[k] ? weight[rows[k]] : 1);
+                double err = p - (y[rows[k]] ? 1 : 0);
                 for (int i = 0; i < v.size(); i++) {
                     int j = v.index()[i];
                     double g = err * v.value()[i] + o.l2() * w[j];
