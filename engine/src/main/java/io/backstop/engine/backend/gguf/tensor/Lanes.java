@@ -1,0 +1,35 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The vector shapes every kernel uses: {@code L} float lanes (16 with AVX-512, 8 with AVX2) and byte,
+ * short and int species of the same lane count, so a load of L quantized bytes widens to exactly one
+ * float vector. Issue 14 measured the widest float species fastest on C2, so the preferred one is taken.
+ * With fewer than 8 lanes (no AVX2, or the Vector API disabled) the kernels fall back to the scalar
+ * reference path.
+ */
+public final class Lanes {
+    public static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    /** Float lanes per vector. */
+    public static final int L = F.length();
+    /** Whether the vector kernels run at all. */
+    public static final boolean VECTOR = L >= 8 && !Boolean.getBoolean("backstop.gguf.scalar");
+    public static final VectorSpecies<Integer> I = IntVector.SPECIES_PREFERRED;
+    public static final VectorSpecies<Byte> B = ByteVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, L * 8)));
+    public static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, L * 16)));
+    public static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+    private Lanes() {}
+
+    /** A one-line description for logs and {@code info}, e.g. "512-bit vectors (16 float lanes)". */
+    public static String describe() {
+        return VECTOR ? F.vectorBitSize() + "-bit vectors (" + L + " float lanes)" : "scalar kernels (no usable vector unit)";
+    }
+}
