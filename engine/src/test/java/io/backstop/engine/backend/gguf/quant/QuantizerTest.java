@@ -20,7 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class QuantizerTest {
 
     @ParameterizedTest
-    @ValueSource(strings = {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q6_K.gguf"})
+    @ValueSource(strings = {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_0.gguf", "tiny-llama-Q5_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q6_K.gguf"})
     void reproducesLlamaQuantizeByteForByte(String quantized) {
         List<String> checked = new ArrayList<>();
         try (GgufFile f32 = GgufFile.open(GgufFixtures.tiny("tiny-llama-F32.gguf")); GgufFile q = GgufFile.open(GgufFixtures.tiny(quantized))) {
@@ -37,6 +37,30 @@ class QuantizerTest {
             }
         }
         assertThat(checked).isNotEmpty();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tiny-gguf/tiny-llama-F16.gguf", "tiny-gguf/tiny-llama-Q8_0.gguf", "tiny-gguf/tiny-llama-Q4_0.gguf",
+            "tiny-gguf/tiny-llama-Q4_K_M.gguf", "tiny-gguf/tiny-qwen2-Q4_K_M.gguf", "tiny-gguf/tiny-qwen3-Q8_0.gguf",
+            "stories260K/gguf/stories260K-q4_0.gguf", "stories260K/gguf/stories260K-q8_0.gguf"})
+    void mixesGiveEachTensorTheTypeLlamaQuantizeChose(String file) {
+        try (GgufFile f = GgufFile.open(io.backstop.engine.TestModels.shared().resolve("models").resolve(file))) {
+            QuantMix mix = switch ((int) f.metadata().integer("general.file_type")) {
+                case 1 -> QuantMix.F16;
+                case 7 -> QuantMix.Q8_0;
+                case 2 -> QuantMix.Q4_0;
+                case 15 -> QuantMix.Q4_K_M;
+                default -> throw new IllegalStateException();
+            };
+            int layers = f.metadata().int32(f.metadata().string("general.architecture") + ".block_count");
+            boolean tied = f.tensor("output.weight") == null;
+            for (GgufTensorInfo t : f.tensors()) {
+                if (t.dims().length == 1) continue;
+                boolean output = t.name().equals("output.weight") || (tied && t.name().equals("token_embd.weight"));
+                int layer = t.name().startsWith("blk.") ? Integer.parseInt(t.name().split("\\.")[1]) : -1;
+                assertThat(mix.typeFor(t.name(), output, layer, layers, t.rowLength())).as(t.name()).isEqualTo(t.type());
+            }
+        }
     }
 
     private static int firstDifference(byte[] a, byte[] b) {
