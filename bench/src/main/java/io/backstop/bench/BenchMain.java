@@ -27,7 +27,8 @@ public final class BenchMain implements java.util.concurrent.Callable<Integer> {
     @picocli.CommandLine.Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Synthetic shape (default: ${DEFAULT-VALUE}).")
     String shape;
 
-    @picocli.CommandLine.Option(names = "--dtype", split = ",", defaultValue = "bf16,q4", description = "Dtypes (default: ${DEFAULT-VALUE}).")
+    @picocli.CommandLine.Option(names = "--dtype", split = ",", defaultValue = "bf16,q4,q4_0",
+            description = "Dtypes: " + io.backstop.bench.synthetic.Synthetic.DTYPES + " (default: ${DEFAULT-VALUE}).")
     java.util.List<String> dtypes;
 
     @picocli.CommandLine.Option(names = "--threads", split = ",", description = "Thread counts (default: all cores).")

@@ -81,6 +81,14 @@ public final class Engine {
         return new Choice(NATIVE, ggufs.get(0));
     }
 
+    /** The GGUF file a path denotes (the file itself, or a folder's only .gguf), or null. */
+    public static Path ggufFileOf(Path path) {
+        if (Files.isRegularFile(path)) return NATIVE.canLoad(path) ? path : null;
+        if (!Files.isDirectory(path)) return null;
+        List<Path> ggufs = ggufFiles(path);
+        return ggufs.size() == 1 ? ggufs.get(0) : null;
+    }
+
     private static List<Path> ggufFiles(Path dir) {
         try (Stream<Path> files = Files.list(dir)) {
             return files.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")).sorted().toList();

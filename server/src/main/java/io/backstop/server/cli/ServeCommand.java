@@ -28,11 +28,14 @@ import picocli.CommandLine.Option;
                 "With no arguments: the default configuration models/backstop.yaml (its model is downloaded on first run).",
                 "--model DIR serves one model; --config FILE serves a full configuration. Flags override the file and the environment."})
 public final class ServeCommand implements Callable<Integer> {
-    @Option(names = {"-m", "--model"}, paramLabel = "DIR", description = "Serve this one model directory.")
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH", description = "Serve this one model: a GGUF file, a folder with one .gguf, or a Hugging Face model directory.")
     Path model;
 
-    @Option(names = "--name", paramLabel = "NAME", description = "Public name of --model (default: its folder name).")
+    @Option(names = "--name", paramLabel = "NAME", description = "Public name of --model (default: its folder name, or the GGUF file's name).")
     String name;
+
+    @Option(names = "--backend", paramLabel = "NAME", description = "native (GGUF) or jlama (safetensors) for --model (default: chosen by what --model holds).")
+    String backend;
 
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration (see models/example.yaml).")
     Path config;
@@ -116,11 +119,15 @@ public final class ServeCommand implements Callable<Integer> {
         ServerConfig c;
         if (model != null) {
             Path dir = model.toAbsolutePath().normalize();
-            if (!Files.isDirectory(dir)) throw new ConfigException("--model: model directory does not exist: " + model);
+            if (!Files.exists(dir)) throw new ConfigException("--model: model does not exist: " + model);
+            if (backend != null && !backend.equals("native") && !backend.equals("jlama")) {
+                throw new ConfigException("--backend must be native or jlama, got '" + backend + "'");
+            }
             String template = chatTemplate != null ? chatTemplate : (hasChatTemplate(dir) ? null : "raw");
-            ModelConfig m = new ModelConfig(name != null ? name : dir.getFileName().toString(), dir, null, template,
+            String defaultName = dir.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+            ModelConfig m = new ModelConfig(name != null ? name : defaultName, dir, null, template,
                     maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
-                    queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none());
+                    queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none(), backend);
             c = loader.defaults(List.of(m));
         } else {
             Path file = config != null ? config : defaultConfig();
@@ -156,7 +163,16 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
+    /** Whether the model ships a chat template: GGUF metadata, a folder's single GGUF, or tokenizer_config.json. */
     private static boolean hasChatTemplate(Path dir) {
+        Path gguf = io.backstop.engine.Engine.ggufFileOf(dir);
+        if (gguf != null) {
+            try (var f = io.backstop.engine.backend.gguf.file.GgufFile.open(gguf)) {
+                return f.metadata().has("tokenizer.chat_template");
+            } catch (RuntimeException e) {
+                return false; // loading reports the problem
+            }
+        }
         Path tc = dir.resolve("tokenizer_config.json");
         if (!Files.isRegularFile(tc)) return false;
         try {
