@@ -30,6 +30,8 @@ public final class ForwardPass {
     private final float[] cos, sin;
     /** Attention scores, one row per compute thread. */
     private final float[][] scores;
+    /** A decoded weight row per compute thread (batched matrix products). */
+    private final float[][] rows;
     private final float attnScale;
     private int position;
 
@@ -62,6 +64,8 @@ public final class ForwardPass {
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][kv.capacity()];
+        int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
+        this.rows = new float[pool.size()][widest];
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
     }
 
@@ -146,17 +150,17 @@ public final class ForwardPass {
         int units = heads + 2 * kvHeads;
         for (int u = start(units, worker, workers, 1); u < end(units, worker, workers, 1); u++) {
             if (u < heads) {
-                headProjection(layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
+                headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
             } else if (u < heads + kvHeads) {
-                headProjection(layer.wk(), layer.bk(), layer.kNorm(), keys, position * c.kvDim(), c.kvDim(), (u - heads) * hd, hd, true);
+                headProjection(worker, layer.wk(), layer.bk(), layer.kNorm(), keys, position * c.kvDim(), c.kvDim(), (u - heads) * hd, hd, true);
             } else {
-                headProjection(layer.wv(), layer.bv(), null, values, position * c.vDim(), c.vDim(), (u - heads - kvHeads) * hdv, hdv, false);
+                headProjection(worker, layer.wv(), layer.bv(), null, values, position * c.vDim(), c.vDim(), (u - heads - kvHeads) * hdv, hdv, false);
             }
         }
     }
 
-    private void headProjection(WeightTensor m, float[] bias, float[] norm, float[] out, int outOff, int stride, int row0, int rows, boolean rope) {
-        m.matmul(xb, n, out, outOff, stride, row0, row0 + rows, false);
+    private void headProjection(int worker, WeightTensor m, float[] bias, float[] norm, float[] out, int outOff, int stride, int row0, int rows, boolean rope) {
+        m.matmul(xb, n, out, outOff, stride, row0, row0 + rows, false, this.rows[worker]);
         for (int t = 0; t < n; t++) {
             int o = outOff + t * stride + row0;
             if (bias != null) VectorMath.add(out, o, bias, row0, rows);
@@ -199,21 +203,21 @@ public final class ForwardPass {
 
     private void attnOut(int worker, int workers) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true);
+        layer.wo().matmul(att, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int worker, int workers) {
         int ffn = c.ffn();
         int from = start(ffn, worker, workers, GRAIN), to = end(ffn, worker, workers, GRAIN);
-        layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false);
-        layer.up().matmul(xb, n, up, 0, ffn, from, to, false);
+        layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false, rows[worker]);
+        layer.up().matmul(xb, n, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
     }
 
     private void ffnOut(int worker, int workers) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true);
+        layer.down().matmul(gate, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true, rows[worker]);
     }
 
     /** Logits of tokens [logitsFrom, n): their normalized hidden states are in xb. */

@@ -36,6 +36,18 @@ public final class Bf16Tensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long base = row * rowBytes;
+        int j = 0;
+        for (; j + L <= cols; j += L) Widen.bf16(data, base + 2L * j).intoArray(out, outOff + j);
+        for (; j < cols; j++) out[outOff + j] = bf16(base + 2L * j);
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long base = row * rowBytes;
         for (int j = 0; j < cols; j++) out[outOff + j] = bf16(base + 2L * j);

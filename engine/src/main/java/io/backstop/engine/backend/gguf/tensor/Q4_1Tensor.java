@@ -46,6 +46,23 @@ public final class Q4_1Tensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+            float d = f16(p), m = f16(p + 2);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = Widen.u8(data, p + 4 + k);
+                Widen.toFloat(q.and(15)).mul(d).add(m).intoArray(out, o + k);
+                Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d).add(m).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

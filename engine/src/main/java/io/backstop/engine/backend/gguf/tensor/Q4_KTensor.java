@@ -59,6 +59,28 @@ public final class Q4_KTensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+            float d = f16(p), dmin = f16(p + 2);
+            for (int c = 0; c < 4; c++) {
+                float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
+                float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
+                int o = outOff + b * BLOCK + 64 * c;
+                for (int k = 0; k < 32; k += L) {
+                    IntVector q = Widen.u8(data, p + 16 + 32L * c + k);
+                    Widen.toFloat(q.and(15)).mul(d1).sub(m1).intoArray(out, o + k);
+                    Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(out, o + 32 + k);
+                }
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

@@ -52,6 +52,24 @@ public final class Q5_0Tensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+            float d = f16(p);
+            int qh = data.get(INT_LE, p + 2);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = Widen.u8(data, p + 6 + k);
+                Widen.toFloat(q.and(15).or(highBits(qh >>> k)).sub(16)).mul(d).intoArray(out, o + k);
+                Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4).or(highBits(qh >>> (16 + k))).sub(16)).mul(d).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

@@ -47,6 +47,24 @@ public final class Q5_1Tensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+            float d = f16(p), m = f16(p + 2);
+            int qh = data.get(INT_LE, p + 4);
+            for (int k = 0; k < 16; k += L) {
+                IntVector q = Widen.u8(data, p + 8 + k);
+                Widen.toFloat(q.and(15).or(Q5_0Tensor.highBits(qh >>> k))).mul(d).add(m).intoArray(out, o + k);
+                Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4).or(Q5_0Tensor.highBits(qh >>> (16 + k)))).mul(d).add(m).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

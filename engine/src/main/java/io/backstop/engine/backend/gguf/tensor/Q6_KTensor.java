@@ -60,6 +60,32 @@ public final class Q6_KTensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+            float d = f16(p + 208);
+            for (int n = 0; n < 2; n++) {
+                long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
+                int o = outOff + b * BLOCK + 128 * n;
+                for (int l = 0; l < 32; l += L) {
+                    IntVector a = Widen.u8(data, ql + l);
+                    IntVector c = Widen.u8(data, ql + 32 + l);
+                    IntVector h = Widen.u8(data, qh + l);
+                    int is = l / 16;
+                    Widen.toFloat(a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is)).intoArray(out, o + l);
+                    Widen.toFloat(c.and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 2)).intoArray(out, o + 32 + l);
+                    Widen.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 4)).intoArray(out, o + 64 + l);
+                    Widen.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 6)).intoArray(out, o + 96 + l);
+                }
+            }
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

@@ -37,6 +37,19 @@ public final class Q8_0Tensor extends WeightTensor {
     }
 
     @Override
+    public void decodeRow(int row, float[] out, int outOff) {
+        if (!Lanes.VECTOR) {
+            dequantizeRow(row, out, outOff);
+            return;
+        }
+        long p = row * rowBytes;
+        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+            float d = f16(p);
+            for (int k = 0; k < BLOCK; k += L) Widen.s8(data, p + 2 + k).mul(d).intoArray(out, o + k);
+        }
+    }
+
+    @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {

@@ -66,16 +66,27 @@ public abstract sealed class WeightTensor
     }
 
     /**
+     * Writes row {@code row} as floats, vectorized where the type has a vector decoder; equal to
+     * {@link #dequantizeRow} bit for bit (same float operations, no fused multiply-add).
+     */
+    public void decodeRow(int row, float[] out, int outOff) {
+        dequantizeRow(row, out, outOff);
+    }
+
+    /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
-     * Rows outside, tokens inside, so a row's bytes come from memory once and from L1 for the other
-     * tokens of a batch.
+     * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
+     * {@code scratch} (at least {@code cols} floats) and multiplied with every token from there, so a
+     * row costs one decode and n float dot products instead of n decodes.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
-    public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        boolean decodeOnce = n > 1 && type() != GgmlType.F32;
         for (int r = from; r < to; r++) {
+            if (decodeOnce) decodeRow(r, scratch, 0);
             for (int t = 0; t < n; t++) {
-                float v = dot(r, x, t * cols);
+                float v = decodeOnce ? Dot.dot(scratch, 0, x, t * cols, cols) : dot(r, x, t * cols);
                 int o = outOff + t * outStride + r;
                 out[o] = add ? out[o] + v : v;
             }

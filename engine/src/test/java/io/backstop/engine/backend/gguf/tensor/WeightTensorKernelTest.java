@@ -51,13 +51,15 @@ class WeightTensorKernelTest {
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 7);
         float[] x = RandomBlocks.activations(n * cols, 11);
         float[] one = new float[n * rows];
-        w.matmul(x, n, one, 0, rows, 0, rows, false);
+        w.matmul(x, n, one, 0, rows, 0, rows, false, new float[cols]);
         for (int threads : new int[] {2, 3}) {
             float[] split = new float[n * rows];
             try (ComputePool pool = ComputePool.shared(threads)) {
                 pool.lock().lock();
                 try {
-                    pool.run((worker, workers) -> w.matmul(x, n, split, 0, rows, ComputePool.start(rows, worker, workers, 4), ComputePool.end(rows, worker, workers, 4), false));
+                    float[][] scratch = new float[threads][cols];
+                    pool.run((worker, workers) -> w.matmul(x, n, split, 0, rows, ComputePool.start(rows, worker, workers, 4),
+                            ComputePool.end(rows, worker, workers, 4), false, scratch[worker]));
                 } finally {
                     pool.lock().unlock();
                 }
@@ -68,6 +70,34 @@ class WeightTensorKernelTest {
             for (int r = 0; r < rows; r++) {
                 double tolerance = 1e-5 * absDot(w, r, x, t * cols) + 1e-6;
                 assertThat((double) one[t * rows + r]).isCloseTo(w.referenceDot(r, x, t * cols), org.assertj.core.data.Offset.offset(tolerance));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} × {1}")
+    @MethodSource("shapes")
+    void vectorDecodingEqualsTheScalarReferenceBitForBit(GgmlType type, int cols) {
+        WeightTensor w = RandomBlocks.tensor(type, 3, cols, 17L * cols + type.id());
+        float[] fast = new float[cols + 5], reference = new float[cols + 5];
+        for (int r = 0; r < 3; r++) {
+            w.decodeRow(r, fast, 5);
+            w.dequantizeRow(r, reference, 5);
+            assertThat(fast).as("%s row %d", type, r).containsExactly(reference);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void aBatchOfTokensGetsTheProductsOfOneTokenAtATime(GgmlType type) {
+        int rows = 9, n = 4, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 3);
+        float[] x = RandomBlocks.activations(n * cols, 4);
+        float[] batched = new float[n * rows];
+        w.matmul(x, n, batched, 0, rows, 0, rows, false, new float[cols]);
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                double tolerance = 1e-5 * absDot(w, r, x, t * cols) + 1e-6;
+                assertThat((double) batched[t * rows + r]).isCloseTo(w.dot(r, x, t * cols), org.assertj.core.data.Offset.offset(tolerance));
             }
         }
     }
