@@ -1,10 +1,11 @@
 package io.backstop.engine.backend.jlama;
 
 import com.github.tjake.jlama.safetensors.tokenizer.TokenizerModel;
+import io.backstop.engine.text.BpeMerger;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.PriorityQueue;
 import java.util.regex.Matcher;
 
 /**
@@ -58,57 +59,30 @@ final class FastBpe {
         return pieces;
     }
 
-    /** A candidate merge of the symbols at left and right, valid while neither changed since. */
-    private record Pair(long rank, int left, int right, int leftVersion, int rightVersion, int merged) {}
-
     private void encodeWord(String word, List<Integer> out) {
         // initial symbols: a vocabulary entry per character, else its UTF-8 bytes, else <unk>
-        List<Integer> ids = new ArrayList<>();
+        List<Integer> initial = new ArrayList<>();
         word.codePoints().forEach(cp -> {
             Long id = model.vocabLookup.get(Character.toString(cp));
-            if (id != null) ids.add(id.intValue());
+            if (id != null) initial.add(id.intValue());
             else if (model.byteFallback) {
-                for (byte b : Character.toString(cp).getBytes(StandardCharsets.UTF_8)) ids.add(Byte.toUnsignedInt(b) + byteOffset);
-            } else if (unkId != null) ids.add(unkId.intValue());
+                for (byte b : Character.toString(cp).getBytes(StandardCharsets.UTF_8)) initial.add(Byte.toUnsignedInt(b) + byteOffset);
+            } else if (unkId != null) initial.add(unkId.intValue());
         });
-        int n = ids.size();
-        String[] text = new String[n];
-        int[] id = new int[n];
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        int[] version = new int[n];
-        boolean[] alive = new boolean[n];
-        for (int i = 0; i < n; i++) {
-            id[i] = ids.get(i);
-            text[i] = symbolText(id[i]);
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-            alive[i] = true;
-        }
-        PriorityQueue<Pair> queue = new PriorityQueue<>((a, b) -> a.rank() != b.rank() ? Long.compare(a.rank(), b.rank()) : Integer.compare(a.left(), b.left()));
-        for (int i = 0; i + 1 < n; i++) offer(queue, text, version, i, i + 1, id);
-        while (!queue.isEmpty()) {
-            Pair p = queue.poll();
-            int l = p.left(), r = p.right();
-            if (!alive[l] || !alive[r] || version[l] != p.leftVersion() || version[r] != p.rightVersion() || next[l] != r) continue;
-            text[l] = text[l] + text[r];
-            id[l] = p.merged();
-            version[l]++;
-            alive[r] = false;
-            next[l] = next[r];
-            if (next[r] >= 0) prev[next[r]] = l;
-            if (prev[l] >= 0) offer(queue, text, version, prev[l], l, id);
-            if (next[l] >= 0) offer(queue, text, version, l, next[l], id);
-        }
-        for (int i = 0; i < n; i++) if (alive[i]) out.add(id[i]);
+        int[] ids = initial.stream().mapToInt(Integer::intValue).toArray();
+        int[] lengths = new int[ids.length];
+        Arrays.fill(lengths, 1);
+        int n = BpeMerger.merge(ids, lengths, ids.length, this::merge);
+        for (int i = 0; i < n; i++) out.add(ids[i]);
     }
 
-    private void offer(PriorityQueue<Pair> queue, String[] text, int[] version, int left, int right, int[] id) {
-        Long rank = model.merges.get(text[left] + " " + text[right]);
-        if (rank == null) return;
-        Long merged = model.vocabLookup.get(text[left] + text[right]);
-        if (merged == null) return;
-        queue.add(new Pair(rank, left, right, version[left], version[right], merged.intValue()));
+    /** Jlama's rule: the merge rank of the two symbols' texts, lowest first. */
+    private long merge(int leftId, int rightId, int start, int mid, int end) {
+        String left = symbolText(leftId), right = symbolText(rightId);
+        Long rank = model.merges.get(left + " " + right);
+        if (rank == null) return BpeMerger.NONE;
+        Long merged = model.vocabLookup.get(left + right);
+        return merged == null ? BpeMerger.NONE : BpeMerger.pack(Math.toIntExact(rank), merged.intValue());
     }
 
     /** What Jlama compares during merges: byte tokens stand for the character with that code. */

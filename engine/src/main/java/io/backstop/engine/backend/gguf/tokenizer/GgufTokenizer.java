@@ -7,10 +7,17 @@ import java.util.Set;
 
 /**
  * A tokenizer built from a GGUF file's {@code tokenizer.*} metadata: SentencePiece ({@code llama}) or
- * byte-level BPE ({@code gpt2}, with the pre-tokenizer named by {@code tokenizer.ggml.pre}).
+ * byte-level BPE ({@code gpt2}, with the pre-tokenizer named by {@code tokenizer.ggml.pre}), giving
+ * llama.cpp's token ids. Immutable and thread-safe once built; it keeps no reference to the file.
  */
 public interface GgufTokenizer {
-    /** Reads the tokenizer a model file describes; refuses unknown models/pre-tokenizers naming them. */
+    /**
+     * Reads the tokenizer a model file describes.
+     *
+     * @throws io.backstop.engine.ModelLoadException for an unknown {@code tokenizer.ggml.model} or
+     *         {@code tokenizer.ggml.pre} (naming it) or inconsistent token arrays; a missing or mistyped
+     *         key surfaces as the metadata's {@link io.backstop.engine.backend.gguf.file.GgufFormatException}
+     */
     static GgufTokenizer from(GgufMetadata metadata) {
         return GgufTokenizers.from(metadata);
     }
