@@ -3,25 +3,29 @@ package io.backstop.engine.backend.gguf.kernel;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
- * A persistent team of compute threads for forward passes. {@link #run} hands one task to every member;
- * the calling thread is member 0 and works too, so a pool of N runs N-1 threads of its own. Idle
- * members spin briefly (the next matrix product of a forward pass follows within microseconds) and then
- * park. One pool per thread count is shared by every model in the process, so models never compete with
- * pools of their own; sessions take turns through {@link #lock()}, one forward pass at a time.
+ * A persistent team of compute threads for forward passes. {@link #run} splits a task into chunks that
+ * the members claim one by one; the calling thread is member 0 and claims chunks too, so a pool of N
+ * runs N-1 threads of its own. Claiming (rather than a fixed share per thread) balances uneven chunks
+ * and keeps a pass going when the machine is oversubscribed: a member the OS has not scheduled yet
+ * simply claims nothing, and the caller only ever waits for chunks already being computed. Idle members
+ * spin briefly (the next matrix product follows within microseconds) and then park. One pool per thread
+ * count is shared by every model in the process; sessions take turns through {@link #lock()}, one
+ * forward pass at a time. Dispatching allocates nothing.
  */
 public final class ComputePool implements AutoCloseable {
-    /** Work for every member: member {@code worker} of {@code workers} does its share. */
+    /** One chunk of work, done by whichever member claimed it; {@code worker} indexes per-thread scratch. */
     @FunctionalInterface
     public interface Task {
-        void run(int worker, int workers);
+        void run(int chunk, int chunks, int worker);
     }
 
     /** About 50 µs of spinning before a member parks. */
-    private static final int SPIN_NANOS = 50_000;
+    private static final long SPIN_NANOS = 50_000;
     private static final Map<Integer, ComputePool> SHARED = new HashMap<>();
 
     private final int size;
@@ -29,12 +33,12 @@ public final class ComputePool implements AutoCloseable {
     private final Member[] members;
     /** Fair: concurrent sessions alternate forward passes instead of one starving the others. */
     private final ReentrantLock turn = new ReentrantLock(true);
-    private final AtomicInteger pending = new AtomicInteger();
-    private volatile int generation;
+    /** The current job in one word: its number (bits 40–63), its chunk count (20–39), the next unclaimed chunk (0–19). */
+    private final AtomicLong state = new AtomicLong();
+    private final AtomicInteger done = new AtomicInteger();
     private volatile Task task;
-    private volatile boolean closed;
-    private volatile Thread caller;
     private volatile Throwable failure;
+    private volatile boolean closed;
     private int users;
 
     private static final class Member {
@@ -53,7 +57,7 @@ public final class ComputePool implements AutoCloseable {
         }
     }
 
-    /** The process-wide pool of this many threads (0 = physical cores); release it with {@link #close()}. */
+    /** The process-wide pool of this many threads (0 = physical cores); give it back with {@link #close()}. */
     public static synchronized ComputePool shared(int threads) {
         int n = threads > 0 ? threads : CpuTopology.physicalCores();
         ComputePool p = SHARED.computeIfAbsent(n, ComputePool::new);
@@ -61,6 +65,7 @@ public final class ComputePool implements AutoCloseable {
         return p;
     }
 
+    /** Members, the caller included: the number of distinct {@code worker} values a task sees. */
     public int size() {
         return size;
     }
@@ -70,62 +75,80 @@ public final class ComputePool implements AutoCloseable {
         return turn;
     }
 
-    /** Runs the task on every member and returns when all are done; rethrows the first failure. */
-    public void run(Task t) {
-        if (size == 1) {
-            t.run(0, 1);
+    private static final int CHUNK_BITS = 20;
+    private static final long CHUNK_MASK = (1L << CHUNK_BITS) - 1;
+    private static final int MAX_CHUNKS = (int) CHUNK_MASK;
+
+    /** Runs chunks {@code [0, n)} of the task and returns when all are done; rethrows the first failure. */
+    public void run(Task t, int n) {
+        if (n <= 0) return;
+        if (n > MAX_CHUNKS) throw new IllegalArgumentException(n + " chunks (at most " + MAX_CHUNKS + ")");
+        if (size == 1 || n == 1) {
+            for (int c = 0; c < n; c++) t.run(c, n, 0);
             return;
         }
         task = t;
         failure = null;
-        caller = Thread.currentThread();
-        pending.set(size - 1);
-        generation = generation + 1; // only the lock holder writes it
+        done.set(0);
+        long job = (job(state.get()) + 1) & 0xFFFFFF;
+        state.set(job << 40 | (long) n << CHUNK_BITS); // publishes the job: chunk 0 is next
         for (int i = 0; i < members.length; i++) {
             if (members[i].parked) LockSupport.unpark(threads[i]);
         }
-        try {
-            t.run(0, size);
-        } catch (RuntimeException | Error e) {
-            awaitMembers();
-            throw e;
+        work(job, 0);
+        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        while (done.get() < n) {
+            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
+            else Thread.yield();
         }
-        awaitMembers();
         Throwable f = failure;
         if (f instanceof RuntimeException r) throw r;
         if (f instanceof Error e) throw e;
     }
 
-    private void awaitMembers() {
-        long spinUntil = System.nanoTime() + SPIN_NANOS;
-        while (pending.get() > 0) {
-            if (System.nanoTime() < spinUntil) Thread.onSpinWait();
-            else LockSupport.parkNanos(this, 20_000);
+    private static long job(long state) {
+        return state >>> 40;
+    }
+
+    /**
+     * Claims and runs chunks of job {@code job} until none is left. The task is read before the claim:
+     * a claim succeeds only while the job is unfinished, and the next job's task is written only after it
+     * finishes, so a successful claim always runs its own job's task.
+     */
+    private void work(long job, int worker) {
+        while (true) {
+            long s = state.get();
+            int next = (int) (s & CHUNK_MASK), n = (int) ((s >>> CHUNK_BITS) & CHUNK_MASK);
+            if (job(s) != job || next >= n) return;
+            Task t = task;
+            if (!state.compareAndSet(s, s + 1)) continue;
+            try {
+                t.run(next, n, worker);
+            } catch (Throwable e) {
+                failure = e;
+            }
+            done.incrementAndGet();
         }
     }
 
     private void loop(int worker) {
         Member me = members[worker - 1];
-        int seen = 0;
-        while (true) {
+        long seen = 0;
+        while (!closed) {
             long spinUntil = System.nanoTime() + SPIN_NANOS;
-            while (generation == seen && !closed) {
+            long job;
+            while ((job = job(state.get())) == seen && !closed) {
                 if (System.nanoTime() < spinUntil) {
                     Thread.onSpinWait();
                 } else {
                     me.parked = true;
-                    if (generation == seen && !closed) LockSupport.park(this);
+                    if (job(state.get()) == seen && !closed) LockSupport.park(this);
                     me.parked = false;
                 }
             }
             if (closed) return;
-            seen = generation;
-            try {
-                task.run(worker, size);
-            } catch (Throwable e) {
-                failure = e;
-            }
-            if (pending.decrementAndGet() == 0) LockSupport.unpark(caller);
+            seen = job;
+            work(job, worker);
         }
     }
 
@@ -140,13 +163,14 @@ public final class ComputePool implements AutoCloseable {
         for (Thread t : threads) LockSupport.unpark(t);
     }
 
-    /** The contiguous share {@code [start, end)} of {@code n} items for a member, in multiples of {@code grain}. */
-    public static int start(int n, int worker, int workers, int grain) {
+    /** Where chunk {@code chunk} of {@code chunks} starts among {@code n} items, in multiples of {@code grain}. */
+    public static int start(int n, int chunk, int chunks, int grain) {
         int units = (n + grain - 1) / grain;
-        return Math.min(n, (int) ((long) units * worker / workers) * grain);
+        return Math.min(n, (int) ((long) units * chunk / chunks) * grain);
     }
 
-    public static int end(int n, int worker, int workers, int grain) {
-        return start(n, worker + 1, workers, grain);
+    /** Where chunk {@code chunk} ends (exclusive). */
+    public static int end(int n, int chunk, int chunks, int grain) {
+        return start(n, chunk + 1, chunks, grain);
     }
 }

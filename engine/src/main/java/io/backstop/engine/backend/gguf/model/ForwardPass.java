@@ -19,6 +19,7 @@ public final class ForwardPass {
     public static final int MAX_BATCH = 32;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
+    private static final int CHUNKS_PER_THREAD = 4;
 
     private final ModelConfig c;
     private final Weights w;
@@ -103,12 +104,12 @@ public final class ForwardPass {
             keys = kv.keys[l];
             values = kv.values[l];
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
-            pool.run(qkv);        // q, k, v of every head (+ bias, q/k norm, RoPE); k and v into the cache
-            pool.run(attention);  // softmax(q·Kᵀ/√d)·V for every token and head
-            pool.run(attnOut);    // x += Wo·att
+            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE); k, v into the cache
+            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every token and head
+            pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
-            pool.run(ffnIn);      // gate = silu(Wgate·xb) ⊙ (Wup·xb)
-            pool.run(ffnOut);     // x += Wdown·gate
+            pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
         }
 
         int first = hiddenSum != null ? 0 : logitsFrom;
@@ -117,7 +118,7 @@ public final class ForwardPass {
         if (logitsFrom < n) {
             this.logitsFrom = logitsFrom;
             this.logits = logitsOut;
-            pool.run(logitsTask);
+            pool.run(logitsTask, chunks(c.vocab() / GRAIN));
             this.logits = null;
         }
         position += n;
@@ -144,11 +145,16 @@ public final class ForwardPass {
         }
     }
 
+    /** A few chunks per thread: threads that finish early take more, and one not scheduled holds nothing up. */
+    private int chunks(int units) {
+        return Math.max(1, Math.min(units, CHUNKS_PER_THREAD * pool.size()));
+    }
+
     /** Work unit = one head of q, k or v: its rows, then bias, q/k norm and RoPE over the whole head. */
-    private void qkv(int worker, int workers) {
+    private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
         int units = heads + 2 * kvHeads;
-        for (int u = start(units, worker, workers, 1); u < end(units, worker, workers, 1); u++) {
+        for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
             if (u < heads) {
                 headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
             } else if (u < heads + kvHeads) {
@@ -184,12 +190,12 @@ public final class ForwardPass {
     }
 
     /** Work unit = (token, query head): causal attention over the cache up to the token's position. */
-    private void attention(int worker, int workers) {
+    private void attention(int chunk, int chunks, int worker) {
         int heads = c.heads(), hd = c.headDimK(), hdv = c.headDimV(), kvDim = c.kvDim(), vDim = c.vDim();
         int group = heads / c.kvHeads();
         float[] s = scores[worker];
         int units = n * heads;
-        for (int u = start(units, worker, workers, 1); u < end(units, worker, workers, 1); u++) {
+        for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
             int t = u / heads, h = u % heads, kvh = h / group;
             int span = position + t + 1;
             int qo = t * c.qDim() + h * hd;
@@ -201,29 +207,29 @@ public final class ForwardPass {
         }
     }
 
-    private void attnOut(int worker, int workers) {
+    private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true, rows[worker]);
+        layer.wo().matmul(att, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
-    private void ffnIn(int worker, int workers) {
+    private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
-        int from = start(ffn, worker, workers, GRAIN), to = end(ffn, worker, workers, GRAIN);
+        int from = start(ffn, chunk, chunks, GRAIN), to = end(ffn, chunk, chunks, GRAIN);
         layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false, rows[worker]);
         layer.up().matmul(xb, n, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
     }
 
-    private void ffnOut(int worker, int workers) {
+    private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, x, 0, dim, start(dim, worker, workers, GRAIN), end(dim, worker, workers, GRAIN), true, rows[worker]);
+        layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /** Logits of tokens [logitsFrom, n): their normalized hidden states are in xb. */
-    private void logits(int worker, int workers) {
+    private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab(), dim = c.dim();
-        int from = start(vocab, worker, workers, GRAIN), to = end(vocab, worker, workers, GRAIN);
+        int from = start(vocab, chunk, chunks, GRAIN), to = end(vocab, chunk, chunks, GRAIN);
         WeightTensor out = w.output();
         for (int r = from; r < to; r++) {
             for (int t = logitsFrom; t < n; t++) logits[(t - logitsFrom) * vocab + r] = out.dot(r, xb, t * dim);

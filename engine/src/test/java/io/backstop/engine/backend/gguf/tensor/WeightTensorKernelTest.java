@@ -58,8 +58,8 @@ class WeightTensorKernelTest {
                 pool.lock().lock();
                 try {
                     float[][] scratch = new float[threads][cols];
-                    pool.run((worker, workers) -> w.matmul(x, n, split, 0, rows, ComputePool.start(rows, worker, workers, 4),
-                            ComputePool.end(rows, worker, workers, 4), false, scratch[worker]));
+                    pool.run((chunk, chunks, worker) -> w.matmul(x, n, split, 0, rows, ComputePool.start(rows, chunk, chunks, 4),
+                            ComputePool.end(rows, chunk, chunks, 4), false, scratch[worker]), 5);
                 } finally {
                     pool.lock().unlock();
                 }
