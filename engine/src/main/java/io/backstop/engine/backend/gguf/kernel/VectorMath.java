@@ -5,6 +5,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 
 /** The forward pass's elementwise and small-vector operations on float arrays, vectorized. */
@@ -20,7 +21,7 @@ public final class VectorMath {
         if (V && n >= L) {
             FloatVector acc = FloatVector.zero(F);
             for (; i + L <= n; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-            s = acc.reduceLanes(VectorOperators.ADD);
+            s = Lanes.sum(acc);
         }
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;
@@ -61,11 +62,11 @@ public final class VectorMath {
             FloatVector vmax = FloatVector.broadcast(F, max);
             FloatVector acc = FloatVector.zero(F);
             for (; i + L <= n; i += L) {
-                FloatVector e = FloatVector.fromArray(F, x, off + i).sub(vmax).lanewise(VectorOperators.EXP);
+                FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(vmax));
                 e.intoArray(x, off + i);
                 acc = acc.add(e);
             }
-            sum = acc.reduceLanes(VectorOperators.ADD);
+            sum = Lanes.sum(acc);
         }
         for (; i < n; i++) {
             float e = (float) Math.exp(x[off + i] - max);
@@ -74,6 +75,31 @@ public final class VectorMath {
         }
         float inv = 1f / sum;
         scale(x, off, n, inv);
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x per lane (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial in r, 2^n from the exponent bits),
+     * within 2 ulp. Built from lane-wise add, multiply and FMA only, so it gives the same bits before and
+     * after C2 compiles it; the Vector API's own EXP does not (its intrinsic and its Java fallback differ
+     * in about 1 % of results), which would make a request's logits depend on JIT timing.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector n = x.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector e = p.fma(r.mul(r), r.add(1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return e.mul(bits.reinterpretAsFloats());
     }
 
     /** x ← a·x over n values. */
@@ -91,7 +117,7 @@ public final class VectorMath {
         if (V) {
             for (; i + L <= n; i += L) {
                 FloatVector g = FloatVector.fromArray(F, gate, off + i);
-                FloatVector silu = g.div(g.neg().lanewise(VectorOperators.EXP).add(1f));
+                FloatVector silu = g.div(exp(g.neg()).add(1f));
                 silu.mul(FloatVector.fromArray(F, up, off + i)).intoArray(gate, off + i);
             }
         }

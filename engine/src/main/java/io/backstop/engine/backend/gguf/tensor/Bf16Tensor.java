@@ -6,7 +6,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** bfloat16 weights: the upper 16 bits of a float32. */
 public final class Bf16Tensor extends WeightTensor {
@@ -30,7 +29,7 @@ public final class Bf16Tensor extends WeightTensor {
             a1 = Widen.bf16(data, base + 2L * (j + L)).fma(FloatVector.fromArray(F, x, xOff + j + L), a1);
         }
         for (; j + L <= cols; j += L) a0 = Widen.bf16(data, base + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1));
         for (; j < cols; j++) s += bf16(base + 2L * j) * x[xOff + j];
         return s;
     }

@@ -4,7 +4,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** The float dot product of the batched path (a decoded row against one token's activations). */
 final class Dot {
@@ -20,7 +19,7 @@ final class Dot {
                 a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
             }
             for (; i + L <= n; i += L) a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-            s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+            s = Lanes.sum(a0.add(a1));
         }
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;

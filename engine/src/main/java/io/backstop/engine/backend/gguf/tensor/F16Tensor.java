@@ -6,7 +6,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** IEEE half-precision weights. */
 public final class F16Tensor extends WeightTensor {
@@ -30,7 +29,7 @@ public final class F16Tensor extends WeightTensor {
             a1 = Widen.f16(data, base + 2L * (j + L)).fma(FloatVector.fromArray(F, x, xOff + j + L), a1);
         }
         for (; j + L <= cols; j += L) a0 = Widen.f16(data, base + 2L * j).fma(FloatVector.fromArray(F, x, xOff + j), a0);
-        float s = a0.add(a1).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1));
         for (; j < cols; j++) s += f16(base + 2L * j) * x[xOff + j];
         return s;
     }

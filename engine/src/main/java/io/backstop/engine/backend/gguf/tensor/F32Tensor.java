@@ -7,7 +7,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Plain float32 weights. */
 public final class F32Tensor extends WeightTensor {
@@ -35,7 +34,7 @@ public final class F32Tensor extends WeightTensor {
         for (; j + L <= cols; j += L) {
             a0 = FloatVector.fromMemorySegment(F, data, base + 4L * j, LE).fma(FloatVector.fromArray(F, x, xOff + j), a0);
         }
-        float s = a0.add(a1).add(a2.add(a3)).reduceLanes(VectorOperators.ADD);
+        float s = Lanes.sum(a0.add(a1).add(a2.add(a3)));
         for (; j < cols; j++) s += data.get(FLOAT_LE, base + 4L * j) * x[xOff + j];
         return s;
     }

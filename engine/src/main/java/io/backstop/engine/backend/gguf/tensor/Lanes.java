@@ -6,6 +6,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -26,7 +27,31 @@ public final class Lanes {
     public static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, L * 16)));
     public static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
+    /** Shuffles bringing lane i + L/2, i + L/4, … 1 to lane i, for {@link #sum}. */
+    private static final VectorShuffle<Float>[] FOLDS = folds();
+
     private Lanes() {}
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] folds() {
+        int steps = Integer.numberOfTrailingZeros(L);
+        VectorShuffle<Float>[] f = new VectorShuffle[steps];
+        for (int k = 0; k < steps; k++) {
+            int w = L >> (k + 1);
+            f[k] = VectorShuffle.fromOp(F, i -> (i + w) & (L - 1));
+        }
+        return f;
+    }
+
+    /**
+     * The sum of the lanes in a fixed pairwise order. {@code reduceLanes(ADD)} adds in one order when C2
+     * compiles it and in another before, so the same request could give different logits early and late
+     * in a process; lane-wise adds of permuted vectors are exact in both.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        return v.lane(0);
+    }
 
     /** A one-line description for logs and {@code info}, e.g. "512-bit vectors (16 float lanes)". */
     public static String describe() {

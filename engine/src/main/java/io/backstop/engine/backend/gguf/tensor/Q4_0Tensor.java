@@ -40,7 +40,7 @@ public final class Q4_0Tensor extends WeightTensor {
             }
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override

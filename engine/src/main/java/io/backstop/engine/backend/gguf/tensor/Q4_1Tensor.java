@@ -42,7 +42,7 @@ public final class Q4_1Tensor extends WeightTensor {
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc); // Σ (d·q + m)·x = d·Σ q·x + m·Σ x
             acc = xs.fma(FloatVector.broadcast(F, f16(p + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override

@@ -55,7 +55,7 @@ public final class Q4_KTensor extends WeightTensor {
                 mins = xHi.fma(FloatVector.broadcast(F, dmin * KScales.min(data, p + 4, 2 * c + 1)), mins);
             }
         }
-        return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc.sub(mins));
     }
 
     @Override

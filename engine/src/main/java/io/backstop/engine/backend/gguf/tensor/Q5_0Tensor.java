@@ -43,7 +43,7 @@ public final class Q5_0Tensor extends WeightTensor {
             }
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     /** Bit i of {@code bits} moved to bit 4 of lane i. */

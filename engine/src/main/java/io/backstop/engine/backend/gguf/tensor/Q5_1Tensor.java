@@ -43,7 +43,7 @@ public final class Q5_1Tensor extends WeightTensor {
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
             acc = xs.fma(FloatVector.broadcast(F, f16(p + 2)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override

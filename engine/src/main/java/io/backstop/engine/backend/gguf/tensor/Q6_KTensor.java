@@ -56,7 +56,7 @@ public final class Q6_KTensor extends WeightTensor {
                 }
             }
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override

@@ -7,7 +7,6 @@ import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 
 /** Q8_0: blocks of 32 values, {@code d} (F16) then 32 signed bytes; value = d·q. */
 public final class Q8_0Tensor extends WeightTensor {
@@ -33,7 +32,7 @@ public final class Q8_0Tensor extends WeightTensor {
             for (int k = L; k < BLOCK; k += L) s = Widen.s8(data, p + 2 + k).fma(FloatVector.fromArray(F, x, xo + k), s);
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
         }
-        return acc.reduceLanes(VectorOperators.ADD);
+        return Lanes.sum(acc);
     }
 
     @Override
