@@ -127,7 +127,9 @@ public final class ModelBenchCommand implements Callable<Integer> {
         List<Subject> subjects = new ArrayList<>();
         try {
             for (Path p : paths) {
-                Model m = Engine.load(p, LoadOptions.defaults().withThreads(threads).withConcurrency(1, 0));
+                // Jlama's pool is process-wide and sized at the start of call(); ours is per thread count
+                boolean gguf = io.backstop.engine.Engine.ggufFileOf(p) != null;
+                Model m = Engine.load(p, LoadOptions.defaults().withThreads(gguf ? threads : 0).withConcurrency(1, 0));
                 subjects.add(new Subject(m, p.getFileName().toString(), WeightBytes.perToken(p) / 1e9, new ModelBench(m), new java.util.LinkedHashMap<>()));
             }
             List<String> tests = new ArrayList<>();

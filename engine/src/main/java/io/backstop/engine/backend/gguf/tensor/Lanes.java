@@ -27,20 +27,13 @@ public final class Lanes {
     public static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.withShape(VectorShape.forBitSize(Math.max(64, L * 16)));
     public static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
-    /** Shuffles bringing lane i + L/2, i + L/4, … 1 to lane i, for {@link #sum}. */
-    private static final VectorShuffle<Float>[] FOLDS = folds();
+    /** Shuffles bringing lane i + w to lane i, for {@link #sum}; separate constants so C2 sees each one. */
+    private static final VectorShuffle<Float> FOLD_8 = fold(8), FOLD_4 = fold(4), FOLD_2 = fold(2), FOLD_1 = fold(1);
 
     private Lanes() {}
 
-    @SuppressWarnings("unchecked")
-    private static VectorShuffle<Float>[] folds() {
-        int steps = Integer.numberOfTrailingZeros(L);
-        VectorShuffle<Float>[] f = new VectorShuffle[steps];
-        for (int k = 0; k < steps; k++) {
-            int w = L >> (k + 1);
-            f[k] = VectorShuffle.fromOp(F, i -> (i + w) & (L - 1));
-        }
-        return f;
+    private static VectorShuffle<Float> fold(int w) {
+        return VectorShuffle.fromOp(F, i -> (i + w) & (L - 1));
     }
 
     /**
@@ -49,7 +42,10 @@ public final class Lanes {
      * in a process; lane-wise adds of permuted vectors are exact in both.
      */
     public static float sum(FloatVector v) {
-        for (VectorShuffle<Float> fold : FOLDS) v = v.add(v.rearrange(fold));
+        if (L > 8) v = v.add(v.rearrange(FOLD_8));
+        if (L > 4) v = v.add(v.rearrange(FOLD_4));
+        if (L > 2) v = v.add(v.rearrange(FOLD_2));
+        if (L > 1) v = v.add(v.rearrange(FOLD_1));
         return v.lane(0);
     }
 

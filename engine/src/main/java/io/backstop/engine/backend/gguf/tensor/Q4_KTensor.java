@@ -33,27 +33,21 @@ public final class Q4_KTensor extends WeightTensor {
         long p = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
         FloatVector mins = FloatVector.zero(F);
-        for (int b = 0, xo = xOff; b < cols / BLOCK; b++, p += BYTES, xo += BLOCK) {
-            float d = f16(p);
-            float dmin = f16(p + 2);
-            for (int c = 0; c < 4; c++) {
-                long q0 = p + 16 + 32L * c;
-                int x0 = xo + 64 * c;
-                FloatVector lo = FloatVector.zero(F), hi = lo, xLo = lo, xHi = lo;
-                for (int k = 0; k < 32; k += L) {
-                    IntVector q = Widen.u8(data, q0 + k);
-                    FloatVector a = FloatVector.fromArray(F, x, x0 + k);
-                    FloatVector h = FloatVector.fromArray(F, x, x0 + 32 + k);
-                    lo = Widen.toFloat(q.and(15)).fma(a, lo);
-                    hi = Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(h, hi);
-                    xLo = xLo.add(a);
-                    xHi = xHi.add(h);
-                }
-                acc = lo.fma(FloatVector.broadcast(F, d * KScales.scale(data, p + 4, 2 * c)), acc);
-                acc = hi.fma(FloatVector.broadcast(F, d * KScales.scale(data, p + 4, 2 * c + 1)), acc);
-                mins = xLo.fma(FloatVector.broadcast(F, dmin * KScales.min(data, p + 4, 2 * c)), mins); // Σ min·x, subtracted once at the end
-                mins = xHi.fma(FloatVector.broadcast(F, dmin * KScales.min(data, p + 4, 2 * c + 1)), mins);
+        // One sub-block of 32 per iteration (a small loop body: C2 stops inlining Vector API calls in
+        // large methods, and a non-inlined vector operation is boxed and about a thousand times slower)
+        for (int j = 0; j < cols / 32; j++) {
+            long b = p + (long) (j >> 3) * BYTES;
+            int sub = j & 7;
+            long q0 = b + 16 + 32L * (sub >> 1);
+            int shift = 4 * (sub & 1), x0 = xOff + 32 * j;
+            FloatVector s = FloatVector.zero(F), xs = s;
+            for (int k = 0; k < 32; k += L) {
+                FloatVector a = FloatVector.fromArray(F, x, x0 + k);
+                s = Widen.toFloat(Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)).fma(a, s);
+                xs = xs.add(a);
             }
+            acc = s.fma(FloatVector.broadcast(F, f16(b) * KScales.scale(data, b + 4, sub)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, f16(b + 2) * KScales.min(data, b + 4, sub)), mins); // Σ min·x, subtracted at the end
         }
         return Lanes.sum(acc.sub(mins));
     }
@@ -65,17 +59,14 @@ public final class Q4_KTensor extends WeightTensor {
             return;
         }
         long p = row * rowBytes;
-        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p), dmin = f16(p + 2);
-            for (int c = 0; c < 4; c++) {
-                float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
-                float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
-                int o = outOff + b * BLOCK + 64 * c;
-                for (int k = 0; k < 32; k += L) {
-                    IntVector q = Widen.u8(data, p + 16 + 32L * c + k);
-                    Widen.toFloat(q.and(15)).mul(d1).sub(m1).intoArray(out, o + k);
-                    Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(out, o + 32 + k);
-                }
+        for (int j = 0; j < cols / 32; j++) {
+            long b = p + (long) (j >> 3) * BYTES;
+            int sub = j & 7;
+            long q0 = b + 16 + 32L * (sub >> 1);
+            int shift = 4 * (sub & 1), o = outOff + 32 * j;
+            float d = f16(b) * KScales.scale(data, b + 4, sub), m = f16(b + 2) * KScales.min(data, b + 4, sub);
+            for (int k = 0; k < 32; k += L) {
+                Widen.toFloat(Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)).mul(d).sub(m).intoArray(out, o + k);
             }
         }
     }

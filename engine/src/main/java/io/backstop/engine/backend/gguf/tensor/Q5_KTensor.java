@@ -33,30 +33,21 @@ public final class Q5_KTensor extends WeightTensor {
         long p = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
         FloatVector mins = FloatVector.zero(F);
-        for (int b = 0, xo = xOff; b < cols / BLOCK; b++, p += BYTES, xo += BLOCK) {
-            float d = f16(p);
-            float dmin = f16(p + 2);
-            for (int c = 0; c < 4; c++) {
-                long q0 = p + 48 + 32L * c;
-                int x0 = xo + 64 * c;
-                FloatVector lo = FloatVector.zero(F), hi = lo, xLo = lo, xHi = lo;
-                for (int k = 0; k < 32; k += L) {
-                    IntVector q = Widen.u8(data, q0 + k);
-                    IntVector qh = Widen.u8(data, p + 16 + k);
-                    IntVector qLo = q.and(15).or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
-                    IntVector qHi = q.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    FloatVector a = FloatVector.fromArray(F, x, x0 + k);
-                    FloatVector h = FloatVector.fromArray(F, x, x0 + 32 + k);
-                    lo = Widen.toFloat(qLo).fma(a, lo);
-                    hi = Widen.toFloat(qHi).fma(h, hi);
-                    xLo = xLo.add(a);
-                    xHi = xHi.add(h);
-                }
-                acc = lo.fma(FloatVector.broadcast(F, d * KScales.scale(data, p + 4, 2 * c)), acc);
-                acc = hi.fma(FloatVector.broadcast(F, d * KScales.scale(data, p + 4, 2 * c + 1)), acc);
-                mins = xLo.fma(FloatVector.broadcast(F, dmin * KScales.min(data, p + 4, 2 * c)), mins);
-                mins = xHi.fma(FloatVector.broadcast(F, dmin * KScales.min(data, p + 4, 2 * c + 1)), mins);
+        for (int j = 0; j < cols / 32; j++) { // one sub-block of 32 per iteration, as in Q4_K
+            long b = p + (long) (j >> 3) * BYTES;
+            int sub = j & 7;
+            long q0 = b + 48 + 32L * (sub >> 1);
+            int shift = 4 * (sub & 1), x0 = xOff + 32 * j;
+            FloatVector s = FloatVector.zero(F), xs = s;
+            for (int k = 0; k < 32; k += L) {
+                FloatVector a = FloatVector.fromArray(F, x, x0 + k);
+                IntVector q = Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
+                        .or(Widen.u8(data, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                s = Widen.toFloat(q).fma(a, s);
+                xs = xs.add(a);
             }
+            acc = s.fma(FloatVector.broadcast(F, f16(b) * KScales.scale(data, b + 4, sub)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, f16(b + 2) * KScales.min(data, b + 4, sub)), mins);
         }
         return Lanes.sum(acc.sub(mins));
     }
@@ -68,20 +59,16 @@ public final class Q5_KTensor extends WeightTensor {
             return;
         }
         long p = row * rowBytes;
-        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p), dmin = f16(p + 2);
-            for (int c = 0; c < 4; c++) {
-                float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
-                float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
-                int o = outOff + b * BLOCK + 64 * c;
-                for (int k = 0; k < 32; k += L) {
-                    IntVector q = Widen.u8(data, p + 48 + 32L * c + k);
-                    IntVector qh = Widen.u8(data, p + 16 + k);
-                    IntVector lo = q.and(15).or(qh.lanewise(VectorOperators.LSHR, 2 * c).and(1).lanewise(VectorOperators.LSHL, 4));
-                    IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(qh.lanewise(VectorOperators.LSHR, 2 * c + 1).and(1).lanewise(VectorOperators.LSHL, 4));
-                    Widen.toFloat(lo).mul(d1).sub(m1).intoArray(out, o + k);
-                    Widen.toFloat(hi).mul(d2).sub(m2).intoArray(out, o + 32 + k);
-                }
+        for (int j = 0; j < cols / 32; j++) {
+            long b = p + (long) (j >> 3) * BYTES;
+            int sub = j & 7;
+            long q0 = b + 48 + 32L * (sub >> 1);
+            int shift = 4 * (sub & 1), o = outOff + 32 * j;
+            float d = f16(b) * KScales.scale(data, b + 4, sub), m = f16(b + 2) * KScales.min(data, b + 4, sub);
+            for (int k = 0; k < 32; k += L) {
+                IntVector q = Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
+                        .or(Widen.u8(data, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                Widen.toFloat(q).mul(d).sub(m).intoArray(out, o + k);
             }
         }
     }

@@ -35,25 +35,18 @@ public final class Q6_KTensor extends WeightTensor {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
         long p = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0, xo = xOff; b < cols / BLOCK; b++, p += BYTES, xo += BLOCK) {
-            float d = f16(p + 208);
-            for (int n = 0; n < 2; n++) {
-                long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
-                int x0 = xo + 128 * n;
-                for (int l = 0; l < 32; l += L) {
-                    IntVector a = Widen.u8(data, ql + l);
-                    IntVector c = Widen.u8(data, ql + 32 + l);
-                    IntVector h = Widen.u8(data, qh + l);
-                    int is = l / 16;
-                    IntVector q1 = a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q2 = c.and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q3 = a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    IntVector q4 = c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                    acc = Widen.toFloat(q1).mul(FloatVector.fromArray(F, x, x0 + l)).fma(FloatVector.broadcast(F, d * s8(sc + is)), acc);
-                    acc = Widen.toFloat(q2).mul(FloatVector.fromArray(F, x, x0 + 32 + l)).fma(FloatVector.broadcast(F, d * s8(sc + is + 2)), acc);
-                    acc = Widen.toFloat(q3).mul(FloatVector.fromArray(F, x, x0 + 64 + l)).fma(FloatVector.broadcast(F, d * s8(sc + is + 4)), acc);
-                    acc = Widen.toFloat(q4).mul(FloatVector.fromArray(F, x, x0 + 96 + l)).fma(FloatVector.broadcast(F, d * s8(sc + is + 6)), acc);
-                }
+        // One group of 32 values per iteration (a small loop body keeps C2 inlining every vector call):
+        // group g of a super-block is quarter i = g mod 4 of half n = g / 4
+        for (int g = 0; g < cols / 32; g++) {
+            long b = p + (long) (g >> 3) * BYTES;
+            int n = (g >> 2) & 1, i = g & 3;
+            long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n, sc = b + 192 + 8L * n + 2L * i;
+            int nibble = 4 * (i >> 1), high = 2 * i, x0 = xOff + 32 * g;
+            float d = f16(b + 208);
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
+                        .or(Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                acc = Widen.toFloat(q).mul(FloatVector.fromArray(F, x, x0 + l)).fma(FloatVector.broadcast(F, d * s8(sc + l / 16)), acc);
             }
         }
         return Lanes.sum(acc);
@@ -66,21 +59,16 @@ public final class Q6_KTensor extends WeightTensor {
             return;
         }
         long p = row * rowBytes;
-        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p + 208);
-            for (int n = 0; n < 2; n++) {
-                long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
-                int o = outOff + b * BLOCK + 128 * n;
-                for (int l = 0; l < 32; l += L) {
-                    IntVector a = Widen.u8(data, ql + l);
-                    IntVector c = Widen.u8(data, ql + 32 + l);
-                    IntVector h = Widen.u8(data, qh + l);
-                    int is = l / 16;
-                    Widen.toFloat(a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is)).intoArray(out, o + l);
-                    Widen.toFloat(c.and(15).or(h.lanewise(VectorOperators.LSHR, 2).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 2)).intoArray(out, o + 32 + l);
-                    Widen.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 4).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 4)).intoArray(out, o + 64 + l);
-                    Widen.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4)).sub(32)).mul(d * s8(sc + is + 6)).intoArray(out, o + 96 + l);
-                }
+        for (int g = 0; g < cols / 32; g++) {
+            long b = p + (long) (g >> 3) * BYTES;
+            int n = (g >> 2) & 1, i = g & 3;
+            long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n, sc = b + 192 + 8L * n + 2L * i;
+            int nibble = 4 * (i >> 1), high = 2 * i, o = outOff + 32 * g;
+            float d = f16(b + 208);
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
+                        .or(Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                Widen.toFloat(q).mul(d * s8(sc + l / 16)).intoArray(out, o + l);
             }
         }
     }

@@ -76,17 +76,22 @@ public abstract sealed class WeightTensor
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
-     * {@code scratch} (at least {@code cols} floats) and multiplied with every token from there, so a
-     * row costs one decode and n float dot products instead of n decodes.
+     * {@code scratch} (at least {@code cols} floats) and multiplied with the tokens from there, four at a
+     * time, so a row costs one decode instead of n, and each load of it serves four multiply-adds.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        boolean decodeOnce = n > 1 && type() != GgmlType.F32;
+        if (n == 1) {
+            for (int r = from; r < to; r++) out[outOff + r] = add ? out[outOff + r] + dot(r, x, 0) : dot(r, x, 0);
+            return;
+        }
         for (int r = from; r < to; r++) {
-            if (decodeOnce) decodeRow(r, scratch, 0);
-            for (int t = 0; t < n; t++) {
-                float v = decodeOnce ? Dot.dot(scratch, 0, x, t * cols, cols) : dot(r, x, t * cols);
+            decodeRow(r, scratch, 0);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
+            for (; t < n; t++) {
+                float v = Dot.dot(scratch, 0, x, t * cols, cols);
                 int o = outOff + t * outStride + r;
                 out[o] = add ? out[o] + v : v;
             }
