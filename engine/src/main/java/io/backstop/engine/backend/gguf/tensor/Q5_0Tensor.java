@@ -29,9 +29,11 @@ public final class Q5_0Tensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        long p = row * rowBytes;
+        long base = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0, xo = xOff; b < cols / BLOCK; b++, p += BYTES, xo += BLOCK) {
+        for (int b = 0; b < cols / BLOCK; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = base + (long) b * BYTES;
+            int xo = xOff + b * BLOCK;
             int qh = data.get(INT_LE, p + 2);
             FloatVector s = FloatVector.zero(F);
             for (int k = 0; k < 16; k += L) {
@@ -57,8 +59,10 @@ public final class Q5_0Tensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        long p = row * rowBytes;
-        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+        long base = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = base + (long) b * BYTES;
+            int o = outOff + b * BLOCK;
             float d = f16(p);
             int qh = data.get(INT_LE, p + 2);
             for (int k = 0; k < 16; k += L) {

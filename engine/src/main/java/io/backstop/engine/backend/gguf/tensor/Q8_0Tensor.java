@@ -25,9 +25,11 @@ public final class Q8_0Tensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        long p = row * rowBytes;
+        long base = row * rowBytes;
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0, xo = xOff; b < cols / BLOCK; b++, p += BYTES, xo += BLOCK) {
+        for (int b = 0; b < cols / BLOCK; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = base + (long) b * BYTES;
+            int xo = xOff + b * BLOCK;
             FloatVector s = Widen.s8(data, p + 2).mul(FloatVector.fromArray(F, x, xo));
             for (int k = L; k < BLOCK; k += L) s = Widen.s8(data, p + 2 + k).fma(FloatVector.fromArray(F, x, xo + k), s);
             acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
@@ -41,8 +43,10 @@ public final class Q8_0Tensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        long p = row * rowBytes;
-        for (int b = 0, o = outOff; b < cols / BLOCK; b++, p += BYTES, o += BLOCK) {
+        long base = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++) {
+            long p = base + (long) b * BYTES;
+            int o = outOff + b * BLOCK;
             float d = f16(p);
             for (int k = 0; k < BLOCK; k += L) Widen.s8(data, p + 2 + k).mul(d).intoArray(out, o + k);
         }
