@@ -23,7 +23,8 @@ import picocli.CommandLine.Option;
  */
 @Command(name = "model", mixinStandardHelpOptions = true,
         description = {"Prompt (ppN) and decode (tgN) tok/s of models, with the memory-bandwidth ceiling.",
-                "Several dtypes are measured alternately (A, B, A, B …) in one JVM, so a drifting machine treats them alike."})
+                "Several dtypes are measured alternately (A, B, A, B …), so a drifting machine treats them alike;",
+                "Jlama and native models each in fresh JVMs (see --one-jvm)."})
 public final class ModelBenchCommand implements Callable<Integer> {
     @Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Synthetic shape: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}).",
             completionCandidates = ShapeNames.class)
@@ -41,6 +42,10 @@ public final class ModelBenchCommand implements Callable<Integer> {
 
     @Option(names = "--sequential", description = "Measure one model after the other instead of alternating them repetition by repetition (less memory).")
     boolean sequential;
+
+    @Option(names = "--one-jvm", description = "Alternate Jlama and native models inside this JVM instead of one fresh JVM per repetition and model"
+            + " (sharing a JVM shares the JIT's type profiles of JDK code: each backend slows the other).")
+    boolean oneJvm;
 
     @Option(names = "--threads", defaultValue = "0", description = "Compute threads (default: physical cores).")
     int threads;
@@ -114,13 +119,49 @@ public final class ModelBenchCommand implements Callable<Integer> {
      * Loads the models, then runs every test on each in turn, repetition by repetition (A, B, A, B …), so a
      * machine whose speed drifts (other load, heat) treats them alike. With --sequential, one model at a time.
      */
-    private List<ModelRow> measureAll(List<Path> paths, int t, double readGBps) {
+    private List<ModelRow> measureAll(List<Path> paths, int t, double readGBps) throws Exception {
+        boolean mixed = paths.stream().map(p -> io.backstop.engine.Engine.ggufFileOf(p) != null).distinct().count() > 1;
+        if (mixed && !oneJvm && !sequential) return measureInChildJvms(paths, t, readGBps);
         List<ModelRow> rows = new ArrayList<>();
         if (sequential) {
             for (Path p : paths) rows.addAll(measure(List.of(p), t, readGBps));
             return rows;
         }
         return measure(paths, t, readGBps);
+    }
+
+    /**
+     * One fresh JVM per repetition and model, alternating (A, B, A, B …): the JIT keeps one type profile
+     * per bytecode of JDK code, so Jlama's memory segments and vector shapes in the same JVM make C2 give
+     * up inlining the Vector API in our kernels (measured: native decode 2–4× slower beside Jlama).
+     */
+    private List<ModelRow> measureInChildJvms(List<Path> paths, int t, double readGBps) throws Exception {
+        java.util.Map<String, ModelRow> first = new java.util.LinkedHashMap<>();
+        java.util.Map<String, List<Double>> runs = new java.util.LinkedHashMap<>();
+        for (int r = 0; r < reps; r++) {
+            for (Path p : paths) {
+                Path out = java.nio.file.Files.createTempFile("backstop-bench", ".json");
+                try {
+                    io.backstop.bench.suite.ChildJvm.run(List.of("model", "--model", p.toString(), "--threads", Integer.toString(threads),
+                            "--pp", String.join(",", pp.stream().map(String::valueOf).toList()), "--tg", String.join(",", tg.stream().map(String::valueOf).toList()),
+                            "--reps", "1", "--bandwidth-mb", "16", "--emit-json", out.toString()));
+                    for (ModelRow row : new ObjectMapper().readValue(out.toFile(), Emitted.class).rows()) {
+                        String key = row.model() + " " + row.test();
+                        first.putIfAbsent(key, row);
+                        runs.computeIfAbsent(key, k -> new ArrayList<>()).add(row.median());
+                    }
+                } finally {
+                    java.nio.file.Files.deleteIfExists(out);
+                }
+            }
+        }
+        List<ModelRow> rows = new ArrayList<>();
+        first.forEach((key, row) -> {
+            ModelBench.Runs r = new ModelBench.Runs(row.test(), runs.get(key));
+            double ceiling = row.test().startsWith("tg") ? readGBps / row.weightGB() : Double.NaN;
+            rows.add(new ModelRow(row.model(), row.backend(), row.dtype(), t, row.test(), r.min(), r.median(), r.max(), ceiling, row.weightGB()));
+        });
+        return rows;
     }
 
     private List<ModelRow> measure(List<Path> paths, int t, double readGBps) {

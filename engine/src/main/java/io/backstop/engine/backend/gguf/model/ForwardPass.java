@@ -19,7 +19,7 @@ public final class ForwardPass {
     public static final int MAX_BATCH = 32;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
-    private static final int CHUNKS_PER_THREAD = 4;
+    private static final int CHUNKS_PER_THREAD = 8;
 
     private final ModelConfig c;
     private final Weights w;
