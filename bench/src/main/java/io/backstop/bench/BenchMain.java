@@ -16,22 +16,23 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmarks: how fast this machine runs a model.",
                 "Without a subcommand: the suite (bandwidth, pp/tg per dtype and thread count vs the ceiling, our loop vs Jlama, server load)."},
-        subcommands = {ModelBenchCommand.class, LoadCommand.class, LoopVsJlamaCommand.class, ServerOverheadCommand.class, FallbackOverheadCommand.class, io.backstop.bench.kernels.KernelsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelBenchCommand.class, LoadCommand.class, LoopVsJlamaCommand.class, ServerOverheadCommand.class, FallbackOverheadCommand.class, io.backstop.bench.kernels.KernelsCommand.class, io.backstop.bench.guard.GuardBenchCommand.class, io.backstop.bench.grammar.GrammarBenchCommand.class, io.backstop.bench.tokenizer.TokenizerCommand.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements java.util.concurrent.Callable<Integer> {
-    @picocli.CommandLine.Option(names = "--quick", description = "A short run (< 10 min on 2 cores): fewer repetitions and lengths.")
+    @picocli.CommandLine.Option(names = "--quick", description = "A short run (about 3 min on 2 cores for the default shape): fewer repetitions and lengths.")
     boolean quick;
 
     @picocli.CommandLine.Option(names = "--smoke", description = "The tiniest run of the suite: checks it works, measures nothing.")
     boolean smoke;
 
-    @picocli.CommandLine.Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Synthetic shape (default: ${DEFAULT-VALUE}).")
+    @picocli.CommandLine.Option(names = "--shape", paramLabel = "NAME", defaultValue = "tinyllama-1.1b",
+            description = "Synthetic shape (as in 'bench model --help'; default: ${DEFAULT-VALUE}).")
     String shape;
 
-    @picocli.CommandLine.Option(names = "--dtype", split = ",", defaultValue = "bf16,q4,q4_0",
+    @picocli.CommandLine.Option(names = "--dtype", split = ",", paramLabel = "DTYPE", defaultValue = "bf16,q4,q4_0",
             description = "Dtypes: " + io.backstop.bench.synthetic.Synthetic.DTYPES + " (default: ${DEFAULT-VALUE}).")
     java.util.List<String> dtypes;
 
-    @picocli.CommandLine.Option(names = "--threads", split = ",", description = "Thread counts (default: all cores).")
+    @picocli.CommandLine.Option(names = "--threads", split = ",", paramLabel = "N", description = "Thread counts (default: all cores).")
     java.util.List<Integer> threads;
 
     @picocli.CommandLine.Option(names = "--llama-bench", paramLabel = "PATH", description = "llama.cpp's llama-bench binary, to run beside us.")

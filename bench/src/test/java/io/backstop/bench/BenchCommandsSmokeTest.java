@@ -36,6 +36,13 @@ class BenchCommandsSmokeTest {
     }
 
     @Test
+    void grammar() {
+        String out = run("grammar", "--smoke", "--cache", tmp.toString());
+        assertThat(out).contains("mask p50 µs").contains("synthetic-4096").contains("constrained tok/s");
+        assertThat(out).doesNotContain("| 0/2 |"); // the simulated documents complete
+    }
+
+    @Test
     void theWholeSuite() {
         String out = run("--smoke", "--cache", tmp.resolve("models").toString(), "--out", tmp.resolve("results").toString());
         assertThat(out).contains("Memory bandwidth").contains("tg8").contains("Jlama's generate()").contains("Server load").contains("Server overhead");
@@ -72,6 +79,7 @@ class BenchCommandsSmokeTest {
 
     @Test
     void fallbackOverhead() {
-        assertThat(run("fallback-overhead", "--model", STORIES, "--smoke")).contains("route with open breaker");
+        assertThat(run("fallback-overhead", "--model", STORIES, "--smoke"))
+                .contains("429 + Retry-After 10").contains("hang (no response headers)").contains("stall mid-body").contains("refused, breaker open");
     }
 }

@@ -65,4 +65,32 @@ class PrefillCorrectnessTest {
             }
         }
     }
+
+    /** Scoring a prompt (echo with logprobs) reads the logits of every row of the batch: each must match one-by-one decoding. */
+    @ParameterizedTest
+    @ValueSource(strings = {"F32", "Q4"})
+    void scoredPrefillGivesEveryPositionsLogitsAsTokenByTokenDecoding(String dtype) throws Exception {
+        Path dir = SyntheticModel.ensure(WIDE, SyntheticModel.Dtype.valueOf(dtype), cache, ProgressListener.NONE);
+        try (Model m = Engine.load(dir, LoadOptions.defaults().withConcurrency(1, 0))) {
+            int vocab = m.info().vocabSize();
+            int[] tokens = new SplittableRandom(2).ints(13, 3, vocab).toArray();
+            float[][] batched = new float[tokens.length][];
+            try (InferenceSession s = m.backend().openSession()) {
+                s.prefillScored(tokens, new float[vocab], (i, logits) -> batched[i] = logits.clone());
+            }
+            try (InferenceSession s = m.backend().openSession()) {
+                float[] stepwise = new float[vocab];
+                for (int i = 0; i < tokens.length; i++) {
+                    s.decode(tokens[i], stepwise);
+                    double maxDiff = 0;
+                    double scale = 0;
+                    for (int v = 0; v < vocab; v++) {
+                        maxDiff = Math.max(maxDiff, Math.abs(batched[i][v] - stepwise[v]));
+                        scale = Math.max(scale, Math.abs(stepwise[v]));
+                    }
+                    assertThat(maxDiff / scale).as("%s position %d: relative difference of logits", dtype, i).isLessThan(0.02);
+                }
+            }
+        }
+    }
 }

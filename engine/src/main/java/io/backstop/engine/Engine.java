@@ -6,6 +6,7 @@ import io.backstop.engine.backend.BackendOptions;
 import io.backstop.engine.backend.gguf.GgufBackend;
 import io.backstop.engine.backend.jlama.JlamaBackend;
 import io.backstop.engine.backend.jlama.JlamaQuantizer;
+import io.backstop.engine.hub.ModelNames;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
 import java.io.IOException;
@@ -13,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.stream.Stream;
 
 /** Entry point: load models and convert them. */
@@ -28,9 +30,8 @@ public final class Engine {
 
     public static Model load(Path path, LoadOptions options) {
         Choice choice = choose(path, options.backend());
-        BackendModel model = choice.backend().load(choice.path(), new BackendOptions(options.threads()));
-        Path given = path.toAbsolutePath().normalize();
-        String name = options.name() != null ? options.name() : defaultName(Files.isDirectory(given) ? given : choice.path());
+        BackendModel model = choice.backend().load(choice.path(), new BackendOptions(options.threads(), options.workDir()));
+        String name = options.name() != null ? options.name() : defaultName(path, choice);
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());
             if (options.chatTemplate() != null) templates.resolve(options.chatTemplate()); // fail at load, not at the first request
@@ -39,6 +40,24 @@ public final class Engine {
             model.close();
             throw e;
         }
+    }
+
+    /**
+     * Checks, without loading the weights, that a model has the chat template a request would use: the
+     * named one (one it ships, {@code raw} or {@code chatml}), or its own when {@code template} is null.
+     *
+     * @throws InvalidRequestException (field {@code template}) naming the templates there are
+     * @throws ModelLoadException when the path is not a model
+     */
+    public static void checkChatTemplate(Path path, String template) {
+        Choice choice = choose(path, null);
+        new ChatTemplates(defaultName(path, choice), choice.backend().chatTemplates(choice.path()), Map.of(), null).resolve(template);
+    }
+
+    /** The chat templates a model ships (name → source; "default" for its main one), read without loading the weights. */
+    public static Map<String, String> chatTemplates(Path path) {
+        Choice choice = choose(path, null);
+        return choice.backend().chatTemplates(choice.path());
     }
 
     /** A backend and the path it loads: the GGUF file itself, or the model directory. */
@@ -97,9 +116,11 @@ public final class Engine {
         }
     }
 
-    /** The folder's name, or a GGUF file's name without its extension. */
-    private static String defaultName(Path path) {
-        return path.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+    /** A GGUF file given by itself goes by its name without the extension; a folder by {@link ModelNames}. */
+    private static String defaultName(Path given, Choice choice) {
+        Path p = given.toAbsolutePath().normalize();
+        if (Files.isRegularFile(p) && choice.path().equals(p)) return p.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+        return ModelNames.of(Files.isDirectory(p) ? p : choice.path());
     }
 
     /**
@@ -108,5 +129,14 @@ public final class Engine {
      */
     public static Path quantize(Path source, Path target, String type) {
         return JlamaQuantizer.quantize(source, target, type);
+    }
+
+    /**
+     * The quantization a {@code type} names (upper-cased), checked before any work.
+     *
+     * @throws InvalidRequestException (field {@code type}) for a type that is not offered
+     */
+    public static String checkQuantization(String type) {
+        return JlamaQuantizer.checkType(type);
     }
 }

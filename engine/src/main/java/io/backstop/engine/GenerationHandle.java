@@ -4,19 +4,32 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 
 /** A submitted generation: cancel it, or wait for its result. */
 public final class GenerationHandle {
     private final AtomicBoolean cancelled = new AtomicBoolean();
+    private final AtomicReference<Runnable> onCancel = new AtomicReference<>();
+    private volatile boolean started;
     private final CompletableFuture<GenerationResult> result = new CompletableFuture<>();
 
-    /** Asks the generation to stop; it ends within one token with {@link FinishReason#CANCELLED}. */
+    /**
+     * Asks the generation to stop: a running one ends within one token with {@link FinishReason#CANCELLED};
+     * one still waiting in the queue leaves it at once (its place is free) and ends the same way.
+     */
     public void cancel() {
-        cancelled.set(true);
+        if (!cancelled.compareAndSet(false, true)) return;
+        Runnable hook = onCancel.getAndSet(null);
+        if (hook != null) hook.run();
     }
 
     public boolean isCancelled() {
         return cancelled.get();
+    }
+
+    /** Whether the generation has left the queue and started running. */
+    public boolean isStarted() {
+        return started;
     }
 
     public CompletableFuture<GenerationResult> result() {
@@ -36,6 +49,16 @@ public final class GenerationHandle {
             if (cause instanceof EngineException ee) throw ee;
             throw new EngineException("generation failed: " + cause, cause);
         }
+    }
+
+    /** Runs {@code hook} on the first cancel (at once when already cancelled). */
+    void onCancel(Runnable hook) {
+        onCancel.set(hook);
+        if (cancelled.get() && onCancel.compareAndSet(hook, null)) hook.run();
+    }
+
+    void markStarted() {
+        started = true;
     }
 
     void complete(GenerationResult r) {

@@ -1,5 +1,6 @@
 package io.backstop.engine;
 
+import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.sampling.SamplingParams;
 import java.time.Duration;
 import java.util.HashMap;
@@ -10,14 +11,22 @@ import java.util.Set;
 /**
  * One generation.
  *
- * @param maxTokens    tokens to generate (not total positions); null generates until a stop or the context ends
+ * @param maxTokens    tokens to generate (not total positions); null generates until a stop or the context ends;
+ *                     0 only scores the prompt (with {@code promptLogprobs})
  * @param stop         up to 4 stop strings, never emitted
  * @param stopTokenIds extra token ids that end generation, besides the model's EOS ids
  * @param logprobs     null for none; otherwise the number of top alternatives (0–20) reported per token
  * @param timeout      null for none; when it passes the request ends as {@link FinishReason#CANCELLED}
+ * @param promptLogprobs null for none; otherwise the log-probability of every prompt token given the
+ *                     tokens before it (the first has none) with this many top alternatives (0–20):
+ *                     what scoring tools read from {@code echo} with {@code logprobs}
+ * @param constraint   null for free text; otherwise what the output must be (JSON schema, regex, choices,
+ *                     GBNF): compiled at submit (errors name the field and keyword), the document always
+ *                     completes within the token budget, and generation stops when it is complete
  */
 public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
-                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout) {
+                                Set<Integer> stopTokenIds, Integer logprobs, Duration timeout, Integer promptLogprobs,
+                                ConstraintSpec constraint) {
     public static final int MAX_STOP_STRINGS = 4;
     public static final int MAX_TOP_LOGPROBS = 20;
 
@@ -25,6 +34,16 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         sampling = sampling == null ? SamplingParams.defaults() : sampling;
         stop = stop == null ? List.of() : List.copyOf(stop);
         stopTokenIds = stopTokenIds == null ? Set.of() : Set.copyOf(stopTokenIds);
+    }
+
+    /** Without prompt log-probabilities or an output constraint. */
+    public GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams sampling, List<String> stop,
+                             Set<Integer> stopTokenIds, Integer logprobs, Duration timeout) {
+        this(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, null, null);
+    }
+
+    public GenerationRequest withConstraint(ConstraintSpec c) {
+        return new GenerationRequest(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, promptLogprobs, c);
     }
 
     public static Builder builder(Prompt prompt) {
@@ -48,7 +67,10 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
                 }
             }
         }
-        if (maxTokens != null && maxTokens < 1) throw new InvalidRequestException("max_tokens", "max_tokens must be at least 1, got " + maxTokens);
+        if (maxTokens != null && (maxTokens < 0 || maxTokens == 0 && promptLogprobs == null)) {
+            throw new InvalidRequestException("max_tokens", "max_tokens must be at least 1, got " + maxTokens
+                    + (maxTokens == 0 ? " (0 is allowed only to score the prompt, with prompt log-probabilities)" : ""));
+        }
         SamplingParams s = sampling;
         range("temperature", s.temperature(), 0, 2);
         if (!(s.topP() > 0 && s.topP() <= 1)) throw new InvalidRequestException("top_p", "top_p must be in (0, 1], got " + s.topP());
@@ -75,6 +97,9 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         if (logprobs != null && (logprobs < 0 || logprobs > MAX_TOP_LOGPROBS)) {
             throw new InvalidRequestException("top_logprobs", "top_logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + logprobs);
         }
+        if (promptLogprobs != null && (promptLogprobs < 0 || promptLogprobs > MAX_TOP_LOGPROBS)) {
+            throw new InvalidRequestException("logprobs", "prompt logprobs must be in [0, " + MAX_TOP_LOGPROBS + "], got " + promptLogprobs);
+        }
         if (timeout != null && (timeout.isNegative() || timeout.isZero())) throw new InvalidRequestException("timeout", "timeout must be positive");
     }
 
@@ -82,8 +107,9 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         if (!(v >= min && v <= max)) throw new InvalidRequestException(field, field + " must be in [" + fmt(min) + ", " + fmt(max) + "], got " + fmt(v));
     }
 
+    /** Whole numbers without ".0"; huge ones in exponent form (a long cast would print 9223372036854775807). */
     private static String fmt(double d) {
-        return d == Math.rint(d) && !Double.isInfinite(d) ? String.valueOf((long) d) : String.valueOf(d);
+        return d == Math.rint(d) && Math.abs(d) < 1e15 ? String.valueOf((long) d) : String.valueOf(d);
     }
 
     /** Fluent construction; unset options keep OpenAI's defaults. */
@@ -103,6 +129,8 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         private Set<Integer> stopTokenIds = Set.of();
         private Integer logprobs;
         private Duration timeout;
+        private Integer promptLogprobs;
+        private ConstraintSpec constraint;
 
         private Builder(Prompt prompt) {
             this.prompt = prompt;
@@ -125,11 +153,13 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         public Builder stopTokenIds(Set<Integer> ids) { this.stopTokenIds = ids; return this; }
         public Builder logprobs(Integer topN) { this.logprobs = topN; return this; }
         public Builder timeout(Duration d) { this.timeout = d; return this; }
+        public Builder promptLogprobs(Integer topN) { this.promptLogprobs = topN; return this; }
+        public Builder constraint(ConstraintSpec c) { this.constraint = c; return this; }
 
         public GenerationRequest build() {
             SamplingParams s = new SamplingParams(temperature, topP, topK, minP, seed, repetitionPenalty,
                     presencePenalty, frequencyPenalty, logitBias);
-            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout);
+            return new GenerationRequest(prompt, maxTokens, s, stop, stopTokenIds, logprobs, timeout, promptLogprobs, constraint);
         }
     }
 }

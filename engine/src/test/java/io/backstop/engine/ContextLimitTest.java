@@ -28,7 +28,14 @@ class ContextLimitTest {
                 .isInstanceOf(ContextOverflowException.class)
                 .hasMessageContaining("600")
                 .hasMessageContaining("506")
-                .hasMessageContaining("512");
+                .hasMessageContaining("512")
+                .satisfies(e -> {
+                    ContextOverflowException o = (ContextOverflowException) e;
+                    assertThat(o.promptTokens()).isEqualTo(600);
+                    assertThat(o.completionTokens()).as("the max_tokens asked for").isEqualTo(5);
+                    assertThat(o.limit()).isEqualTo(506);
+                    assertThat(o.atLeast()).isFalse();
+                });
     }
 
     @Test

@@ -87,7 +87,9 @@ class ModelLoadingTest {
     @Test
     void quantizeRefusesQ8AndExistingOutputs() throws IOException {
         assertThatThrownBy(() -> Engine.quantize(TestModels.storiesDir(), tmp.resolve("x"), "Q8"))
-                .isInstanceOf(ModelLoadException.class).hasMessageContaining("Q8 is not offered");
+                .isInstanceOf(InvalidRequestException.class).hasMessageContaining("Q8 is not offered")
+                .extracting(e -> ((InvalidRequestException) e).field()).isEqualTo("type");
+        assertThat(tmp.resolve("x")).doesNotExist();
         Path existing = Files.createDirectories(tmp.resolve("taken"));
         Files.writeString(existing.resolve("keep.txt"), "mine");
         assertThatThrownBy(() -> Engine.quantize(TestModels.storiesDir(), existing, "Q4"))

@@ -81,12 +81,7 @@ class SchedulingTest {
     void aFullQueueIsRejectedClearlyAndEarlierRequestsStillFinish() throws Exception {
         try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 1))) {
             CountDownLatch release = new CountDownLatch(1);
-            CountDownLatch running = new CountDownLatch(1);
-            GenerationHandle first = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
-                running.countDown();
-                await(release);
-            });
-            assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+            GenerationHandle first = holdTheSlot(m, release);
             GenerationHandle queued = m.submit(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), null);
             assertThatThrownBy(() -> m.submit(GenerationRequest.text("Tom").greedy().maxTokens(3).build(), null))
                     .isInstanceOf(QueueFullException.class)
@@ -96,6 +91,53 @@ class SchedulingTest {
             assertThat(queued.await().usage().completionTokens()).isEqualTo(3);
             assertThat(queued.await().timings().queuedNanos()).isPositive();
         }
+    }
+
+    @Test
+    void aGenerationCancelledWhileQueuedLeavesTheQueueAtOnce() throws Exception {
+        try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 1))) {
+            CountDownLatch release = new CountDownLatch(1);
+            GenerationHandle first = holdTheSlot(m, release);
+            GenerationHandle queued = m.submit(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), null);
+            assertThat(m.waiting()).isEqualTo(1);
+            assertThat(queued.isStarted()).isFalse();
+            queued.cancel();
+            GenerationResult r = queued.result().get(5, TimeUnit.SECONDS); // while the first still holds the slot
+            assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
+            assertThat(r.usage().completionTokens()).isZero();
+            assertThat(m.waiting()).isZero();
+            GenerationHandle next = m.submit(GenerationRequest.text("Tom").greedy().maxTokens(3).build(), null); // its place is free
+            release.countDown();
+            assertThat(first.await().usage().completionTokens()).isEqualTo(3);
+            assertThat(next.await().usage().completionTokens()).isEqualTo(3);
+            assertThat(first.isStarted()).isTrue();
+        }
+    }
+
+    @Test
+    void embeddingsAreAdmittedLikeGenerations() throws Exception {
+        try (Model m = Engine.load(TestModels.storiesDir(), LoadOptions.defaults().withConcurrency(1, 0))) {
+            CountDownLatch release = new CountDownLatch(1);
+            GenerationHandle first = holdTheSlot(m, release);
+            assertThatThrownBy(() -> m.embed(List.of(Prompt.text("Lily")), 100)).isInstanceOf(QueueFullException.class);
+            assertThatThrownBy(() -> m.tokens(Prompt.text("Lily"), true)).isInstanceOf(QueueFullException.class);
+            release.countDown();
+            first.await();
+            Embeddings e = m.embed(List.of(Prompt.text("Lily"), Prompt.text("Once upon a time")), 100);
+            assertThat(e.vectors()).hasSize(2);
+            assertThat(e.promptTokens()).isEqualTo(m.tokenize("Lily", true).length + m.tokenize("Once upon a time", true).length);
+        }
+    }
+
+    /** A 3-token generation that holds its slot, after its first token, until {@code release}. */
+    private static GenerationHandle holdTheSlot(Model m, CountDownLatch release) throws InterruptedException {
+        CountDownLatch running = new CountDownLatch(1);
+        GenerationHandle h = m.submit(GenerationRequest.text("Once").greedy().maxTokens(3).build(), delta -> {
+            running.countDown();
+            await(release);
+        });
+        assertThat(running.await(30, TimeUnit.SECONDS)).isTrue();
+        return h;
     }
 
     private static void await(CountDownLatch l) {

@@ -4,9 +4,12 @@ import io.backstop.engine.cli.CliErrors;
 import io.backstop.engine.cli.FetchModelCommand;
 import io.backstop.engine.cli.GenerateCommand;
 import io.backstop.engine.cli.InfoCommand;
+import io.backstop.engine.cli.LogLevelOption;
 import io.backstop.engine.cli.QuantizeCommand;
 import io.backstop.engine.cli.TokenizeCommand;
+import io.backstop.server.cli.BenchCommand;
 import io.backstop.server.cli.ServeCommand;
+import io.backstop.server.guard.cli.GuardCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -14,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop", mixinStandardHelpOptions = true, version = "Backstop 0.1.0",
         description = "Run open LLMs on the CPU inside the JVM.",
         subcommands = {ServeCommand.class, GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
-                FetchModelCommand.class, CommandLine.HelpCommand.class})
+                FetchModelCommand.class, GuardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -23,10 +26,8 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code (tests call this in-process). */
     public static int run(String... args) {
-        // Jlama logs its load steps at INFO; users want the text, not the logs.
-        if (System.getProperty("org.slf4j.simpleLogger.defaultLogLevel") == null) {
-            System.setProperty("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-        }
+        // Jlama logs its load steps at INFO; users want the text, not the logs (--log-level changes it).
+        LogLevelOption.applyDefault();
         try {
             return CliErrors.install(new CommandLine(new Main())).execute(args);
         } catch (Throwable t) { // Errors (e.g. a broken install) escape picocli's handlers: still one line, no trace

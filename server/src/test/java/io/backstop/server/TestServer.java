@@ -2,6 +2,9 @@ package io.backstop.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import io.backstop.engine.GenerationHandle;
+import io.backstop.engine.GenerationRequest;
+import io.backstop.engine.Model;
 import io.backstop.server.config.ModelConfig;
 import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.ServerConfig;
@@ -11,7 +14,11 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 
 /** The real server on a free loopback port, serving ../shared/models/stories260K/hf as "stories". */
@@ -89,6 +96,37 @@ public final class TestServer implements AutoCloseable {
     /** The reference text minus its prompt: what a completion must return. */
     public static String continuation(JsonNode ref) {
         return ref.get("text").asText().substring(ref.get("prompt").asText().length());
+    }
+
+    /**
+     * Occupies one of the model's running slots until closed (a generation whose listener waits), so a
+     * test can put requests in the queue behind it deterministically.
+     */
+    public static AutoCloseable holdASlot(Model model) throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        CountDownLatch holding = new CountDownLatch(1);
+        GenerationHandle h = model.submit(GenerationRequest.text("Once").greedy().maxTokens(2).build(), delta -> {
+            holding.countDown();
+            try {
+                release.await(120, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        if (!holding.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("the model never started the holding generation");
+        return () -> {
+            release.countDown();
+            h.result().handle((r, e) -> r).get(60, TimeUnit.SECONDS);
+        };
+    }
+
+    /** Polls state (never a fixed sleep for ordering); fails only when it does not happen within a generous minute. */
+    public static void awaitState(BooleanSupplier condition, String what) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new AssertionError("timed out waiting for " + what);
+            Thread.sleep(5);
+        }
     }
 
     @Override

@@ -12,11 +12,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code backstop bench kernels}: Jlama's matrix products at real LLM shapes, per weight dtype, measured with JMH. */
 @Command(name = "kernels", mixinStandardHelpOptions = true,
-        description = {"Jlama's matrix-vector (batch 1, decode) and matrix-matrix (batch 64, prefill)",
-                "products at LLM shapes (out×in 2048×2048, 5632×2048, 2048×5632, 32000×2048) for",
-                "F32, BF16 and Q4 weights with the activation types the engine uses (F32, BF16,",
-                "I8): time per op, GFLOP/s and effective weight GB/s, measured with JMH. Each",
-                "product is first checked against a plain-Java one (the result column)."})
+        description = {"JMH: Jlama's matrix products at LLM shapes per weight dtype (GFLOP/s, weight GB/s).",
+                "Matrix-vector (batch 1, decode) and matrix-matrix (batch 64, prefill) products at out×in 2048×2048,"
+                        + " 5632×2048, 2048×5632, 32000×2048 for F32, BF16 and Q4 weights with the activation types the engine"
+                        + " uses (F32, BF16, I8): time per op, GFLOP/s and effective weight GB/s. Each product is first checked"
+                        + " against a plain-Java one (the result column)."})
 public final class KernelsCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

@@ -10,4 +10,7 @@ public interface Backend {
     boolean canLoad(Path model);
 
     BackendModel load(Path model, BackendOptions options);
+
+    /** The chat templates a model directory ships (name → source; "default" for its main one), read without loading weights. */
+    java.util.Map<String, String> chatTemplates(Path model);
 }

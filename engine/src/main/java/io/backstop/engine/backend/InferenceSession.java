@@ -16,6 +16,29 @@ public interface InferenceSession extends AutoCloseable {
     /** Runs one token at the next position and writes the logits for the following one. */
     void decode(int token, float[] logitsOut);
 
+    /** Receives the logits after one token of a chunk. */
+    @FunctionalInterface
+    interface LogitsSink {
+        /**
+         * @param index  the token's index in the chunk
+         * @param logits the logits for the position after it; the array is reused: copy what you keep
+         */
+        void accept(int index, float[] logits);
+    }
+
+    /**
+     * Runs the tokens at the next positions like {@link #prefill}, and hands the logits after EVERY
+     * token to {@code sink}, in order; {@code logits} holds those after the last token when it returns.
+     * Scoring a prompt needs them (echo with logprobs). The default decodes token by token; a backend
+     * with batched prefill may override it, and must give the same logits.
+     */
+    default void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        for (int i = 0; i < tokens.length; i++) {
+            decode(tokens[i], logits);
+            sink.accept(i, logits);
+        }
+    }
+
     /** Number of positions already computed. */
     int position();
 

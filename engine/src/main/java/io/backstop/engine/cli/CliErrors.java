@@ -9,9 +9,20 @@ public final class CliErrors implements CommandLine.IParameterExceptionHandler, 
     public static final int USAGE = 2;
     public static final int FAILURE = 1;
 
+    /**
+     * Installs the handlers on a command line and its subcommands, with two parsing rules: an argument
+     * starting with '@' is taken as it is (picocli would replace {@code -p @notes.txt} by the file's
+     * contents), and help uses the terminal's width, so long lines are not wrapped short.
+     */
     public static CommandLine install(CommandLine cli) {
         CliErrors h = new CliErrors();
-        return cli.setParameterExceptionHandler(h).setExecutionExceptionHandler(h);
+        return cli.setParameterExceptionHandler(h).setExecutionExceptionHandler(h)
+                .setExpandAtFiles(false).setUsageHelpAutoWidth(true);
+    }
+
+    /** A bad argument: one line naming the flag, exit 2. */
+    public static CommandLine.ParameterException usage(CommandLine.Model.CommandSpec spec, String message) {
+        return new CommandLine.ParameterException(spec.commandLine(), message);
     }
 
     @Override

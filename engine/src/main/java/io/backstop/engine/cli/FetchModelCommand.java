@@ -4,6 +4,7 @@ import io.backstop.engine.hub.ConsoleProgress;
 import io.backstop.engine.hub.ModelFetchException;
 import io.backstop.engine.hub.ModelFetcher;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -14,11 +15,12 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
-/** {@code backstop fetch-model SOURCE}: downloads or copies a model; prints its directory on stdout. */
+/** {@code backstop fetch-model SOURCE}: downloads or copies a model; prints its directory (or GGUF file) on stdout. */
 @Command(name = "fetch-model", mixinStandardHelpOptions = true,
         description = {
                 "Download a model from Hugging Face, or copy a local model directory, into models/<name>.",
                 "Takes only what Backstop needs (config, tokenizer, *.safetensors); files already complete are skipped.",
+                "owner/name:QUANT (e.g. :Q4_K_M) or --file NAME.gguf takes one GGUF file; an interrupted GGUF download resumes.",
                 "Prints the model directory on stdout; progress goes to stderr."},
         footer = {"", "Environment:",
                 "  HF_ENDPOINT  hub or mirror to download from (default: " + ModelFetcher.DEFAULT_ENDPOINT + ")",
@@ -26,17 +28,26 @@ import java.util.concurrent.Callable;
 public final class FetchModelCommand implements Callable<Integer> {
 
     @Parameters(index = "0", paramLabel = "SOURCE",
-            description = "Hugging Face repo id (owner/name or owner/name@revision) or a local model directory.")
+            description = "Hugging Face repo id (owner/name, owner/name@revision, owner/name:QUANT) or a local model directory.")
     String source;
 
     @Option(names = "--dest", paramLabel = "DIR", description = "Where to put the model (default: models/<name>).")
     Path dest;
 
+    @Option(names = "--name", paramLabel = "NAME", description = "Folder name under models/ (default: the repo's name, or the local model's name).")
+    String name;
+
     @Option(names = "--revision", paramLabel = "REV", description = "Branch, tag or commit to download (default: main).")
     String revision;
 
+    @Option(names = "--file", paramLabel = "NAME.gguf", description = "Take this one GGUF file of the repo (instead of owner/name:QUANT).")
+    String file;
+
     @Spec
     CommandSpec spec;
+
+    @Mixin
+    LogLevelOption logLevel;
 
     private final Map<String, String> env;
 
@@ -53,12 +64,16 @@ public final class FetchModelCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
+        if (name != null && dest != null) throw CliErrors.usage(spec, "give --name or --dest, not both");
+        if (name != null && !name.matches("[A-Za-z0-9][A-Za-z0-9._-]*")) {
+            throw CliErrors.usage(spec, "--name must be a folder name (letters, digits, '.', '_', '-'), got '" + name + "'");
+        }
         try {
             ModelFetcher fetcher = new ModelFetcher(env);
-            Path target = dest != null ? dest : ModelFetcher.defaultDestination(source);
+            Path target = dest != null ? dest : name != null ? ModelFetcher.modelsFolder().resolve(name) : ModelFetcher.defaultDestination(source);
             err.println("backstop: fetching " + source + " into " + target);
             err.flush();
-            Path model = fetcher.fetch(source, target, revision, new ConsoleProgress(err, ConsoleProgress.isTerminal()));
+            Path model = fetcher.fetch(source, target, revision, file, new ConsoleProgress(err, ConsoleProgress.isTerminal()));
             out.println(model);
             out.flush();
             return 0;

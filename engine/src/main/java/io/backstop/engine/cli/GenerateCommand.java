@@ -1,15 +1,18 @@
 package io.backstop.engine.cli;
 
 import io.backstop.engine.ChatMessage;
+import io.backstop.engine.Engine;
 import io.backstop.engine.GenerationListener;
 import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.GenerationResult;
+import io.backstop.engine.InvalidRequestException;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
 import io.backstop.engine.TokenLogprob;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -18,9 +21,12 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /** {@code backstop generate}: streams a completion to stdout. */
 @Command(name = "generate", mixinStandardHelpOptions = true, sortOptions = false,
@@ -30,8 +36,11 @@ public final class GenerateCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
 
-    @Option(names = {"-p", "--prompt"}, required = true, paramLabel = "TEXT", description = "The prompt (raw text unless --chat).")
+    @Option(names = {"-p", "--prompt"}, paramLabel = "TEXT", description = "The prompt (raw text unless --chat); - reads it from standard input.")
     String prompt;
+
+    @Option(names = "--prompt-file", paramLabel = "FILE", description = "Read the prompt from a UTF-8 file (one trailing newline is dropped).")
+    Path promptFile;
 
     @Option(names = "--chat", description = "Send the prompt as a user message through the chat template.")
     boolean chat;
@@ -81,8 +90,8 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--logprobs", paramLabel = "N", description = "Print each token's log-probability and N alternatives to stderr.")
     Integer logprobs;
 
-    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Stop generating after this many seconds.")
-    Double timeoutSeconds;
+    @Option(names = "--timeout", paramLabel = "SECONDS", description = "Stop generating after this many seconds (default: 0 = no limit).")
+    double timeoutSeconds;
 
     @Option(names = "--echo", description = "Print the prompt before the generated text.")
     boolean echo;
@@ -90,11 +99,39 @@ public final class GenerateCommand implements Callable<Integer> {
     @Option(names = {"-v", "--verbose"}, description = "Print timings (time to first token, prefill and decode tok/s) to stderr.")
     boolean verbose;
 
+    @Mixin
+    LogLevelOption logLevel;
+
+    @Spec
+    CommandSpec spec;
+
+    /** OpenAI field names in the engine's messages → this command's flags. */
+    private static final Map<String, String> FLAGS = Map.ofEntries(Map.entry("max_tokens", "--max-tokens"),
+            Map.entry("temperature", "--temperature"), Map.entry("top_p", "--top-p"), Map.entry("top_k", "--top-k"),
+            Map.entry("min_p", "--min-p"), Map.entry("repetition_penalty", "--repetition-penalty"),
+            Map.entry("presence_penalty", "--presence-penalty"), Map.entry("frequency_penalty", "--frequency-penalty"),
+            Map.entry("logit_bias", "--logit-bias"), Map.entry("stop", "--stop"), Map.entry("stop_token_ids", "--stop-token-id"),
+            Map.entry("top_logprobs", "--logprobs"), Map.entry("timeout", "--timeout"), Map.entry("template", "--template"));
+    /** A year: longer is a typo, and the engine's deadline arithmetic must not overflow. */
+    private static final double MAX_TIMEOUT_SECONDS = 365 * 86400;
+
     @Override
     public Integer call() {
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), false, StandardCharsets.UTF_8);
         PrintStream err = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true, StandardCharsets.UTF_8);
-        GenerationRequest request = request();
+        if (!(timeoutSeconds >= 0 && timeoutSeconds <= MAX_TIMEOUT_SECONDS)) {
+            throw CliErrors.usage(spec, "--timeout must be 0 (no limit) or a number of seconds up to " + (long) MAX_TIMEOUT_SECONDS
+                    + ", got " + (timeoutSeconds == Math.rint(timeoutSeconds) && !Double.isInfinite(timeoutSeconds)
+                    ? String.valueOf((long) timeoutSeconds) : String.valueOf(timeoutSeconds)));
+        }
+        try { // the flags first: a mistyped one must not wait for the prompt on stdin, nor for the model to load
+            request("").validate(Integer.MAX_VALUE); // all but token ids, which need the model's vocabulary
+            if (isChat()) Engine.checkChatTemplate(model.model, template);
+        } catch (InvalidRequestException e) {
+            throw usage(e);
+        }
+        String prompt = PromptInput.read(spec, this.prompt, promptFile, "--prompt", "--prompt-file", System.in);
+        GenerationRequest request = request(prompt);
         try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
             if (echo) out.print(prompt);
             GenerationResult r = m.generate(request, new GenerationListener() {
@@ -113,13 +150,26 @@ public final class GenerateCommand implements Callable<Integer> {
             out.flush();
             if (verbose) err.println("backstop: " + r.timings().summary() + " | finish " + r.finishReason().openAiName());
             return 0;
+        } catch (InvalidRequestException e) {
+            throw usage(e);
         }
     }
 
-    private GenerationRequest request() {
-        boolean asChat = chat || system != null || template != null;
+    private boolean isChat() {
+        return chat || system != null || template != null;
+    }
+
+    /** The engine's message with the flag in place of the field: "--temperature must be in [0, 2], got 5". */
+    private CommandLine.ParameterException usage(InvalidRequestException e) {
+        String flag = FLAGS.get(e.field());
+        String message = e.getMessage();
+        if (flag != null) message = message.startsWith(e.field() + " ") ? flag + message.substring(e.field().length()) : flag + ": " + message;
+        return CliErrors.usage(spec, message);
+    }
+
+    private GenerationRequest request(String prompt) {
         Prompt p;
-        if (asChat) {
+        if (isChat()) {
             List<ChatMessage> messages = new ArrayList<>();
             if (system != null) messages.add(ChatMessage.system(system));
             messages.add(ChatMessage.user(prompt));
@@ -130,7 +180,7 @@ public final class GenerateCommand implements Callable<Integer> {
         return GenerationRequest.builder(p).maxTokens(maxTokens).temperature(temperature).topP(topP).topK(topK).minP(minP)
                 .seed(seed).stop(stop).stopTokenIds(Set.copyOf(stopTokenIds)).repetitionPenalty(repetitionPenalty)
                 .presencePenalty(presencePenalty).frequencyPenalty(frequencyPenalty).logitBias(logitBias).logprobs(logprobs)
-                .timeout(timeoutSeconds == null ? null : Duration.ofMillis(Math.max(1, (long) (timeoutSeconds * 1000))))
+                .timeout(timeoutSeconds == 0 ? null : Duration.ofMillis(Math.max(1, (long) (timeoutSeconds * 1000))))
                 .build();
     }
 

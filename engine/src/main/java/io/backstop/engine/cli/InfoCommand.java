@@ -20,6 +20,9 @@ public final class InfoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print JSON instead of text.")
     boolean json;
 
+    @Mixin
+    LogLevelOption logLevel;
+
     @Override
     public Integer call() throws Exception {
         try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {

@@ -17,6 +17,7 @@ public final class ConsoleProgress implements ProgressListener {
     private final PrintWriter out;
     private final boolean interactive;
     private long startNanos;
+    private long startBytes;
     private long lastPrintNanos;
     private int lastLineLength;
 
@@ -49,11 +50,23 @@ public final class ConsoleProgress implements ProgressListener {
 
     @Override
     public synchronized void fileStarted(String file, long totalBytes) {
+        start(file, 0, totalBytes);
+    }
+
+    @Override
+    public synchronized void fileResumed(String file, long doneBytes, long totalBytes) {
+        out.println("  " + file + ": resuming at " + amount(doneBytes, totalBytes) + unit(totalBytes));
+        out.flush();
+        start(file, doneBytes, totalBytes);
+    }
+
+    private void start(String file, long doneBytes, long totalBytes) {
         startNanos = System.nanoTime();
+        startBytes = doneBytes;
         lastPrintNanos = startNanos;
         lastLineLength = 0;
         if (interactive) {
-            redraw(line(file, 0, totalBytes));
+            redraw(line(file, doneBytes, totalBytes));
         }
     }
 
@@ -92,7 +105,7 @@ public final class ConsoleProgress implements ProgressListener {
         String name = file.length() > 40 ? "…" + file.substring(file.length() - 39) : file;
         String percent = total > 0 ? String.format(Locale.ROOT, "%3d%%", Math.min(100, done * 100 / total)) : "  ?%";
         String size = total >= 0 ? amount(done, total) + "/" + amount(total, total) + unit(total) : amount(done, done) + unit(done);
-        return String.format(Locale.ROOT, "  %-40s %s  %s  %.1f MB/s", name, percent, size, done / MB / seconds);
+        return String.format(Locale.ROOT, "  %-40s %s  %s  %.1f MB/s", name, percent, size, (done - startBytes) / MB / seconds);
     }
 
     /** Small files in kB, so that a 715-byte config does not read "0.0/0.0 MB". */

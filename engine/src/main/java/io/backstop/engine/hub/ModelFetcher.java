@@ -1,54 +1,31 @@
 package io.backstop.engine.hub;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.ConnectException;
-import java.net.NoRouteToHostException;
 import java.net.URI;
-import java.net.URLEncoder;
-import java.net.UnknownHostException;
-import java.net.http.HttpClient;
-import java.net.http.HttpConnectTimeoutException;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
-import java.nio.channels.UnresolvedAddressException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
-import javax.net.ssl.SSLException;
 
 /**
- * Puts a model into a local directory: downloads it from a Hugging Face endpoint ({@code owner/name[@revision]})
- * or copies it from a local model directory. Only the files Backstop needs are taken ({@link ModelFiles}).
- * Files already complete at the destination are skipped; each file is written to {@code name.part} and
- * renamed when complete, so an interrupted run never leaves a truncated file under its real name.
- * All failures are {@link ModelFetchException}s with a one-line, user-facing message.
+ * Puts a model into a local directory: downloads it from a Hugging Face endpoint ({@code owner/name[@revision]}
+ * for a safetensors model, {@code owner/name:QUANT} or a named file for one GGUF file) or copies it from a
+ * local model directory. Only the files Backstop needs are taken ({@link ModelFiles}). Files already
+ * complete at the destination are skipped; each file is written to {@code name.part} and renamed when
+ * complete, so an interrupted run never leaves a truncated file under its real name; a GGUF download
+ * resumes from its part ({@link ResumableDownload}). All failures are {@link ModelFetchException}s with a
+ * one-line, user-facing message.
  */
 public final class ModelFetcher {
     public static final String DEFAULT_ENDPOINT = "https://huggingface.co";
-
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(15);
-    /** Time allowed until response headers arrive (not for the whole body: weights can take hours). */
-    private static final Duration RESPONSE_TIMEOUT = Duration.ofSeconds(60);
-    private static final int MAX_REDIRECTS = 10;
-    private static final String USER_AGENT = "backstop/0.1 (java.net.http)";
 
     private final URI endpoint;
     private final String token; // null when absent; must never appear in a message or log
@@ -87,13 +64,17 @@ public final class ModelFetcher {
         return endpoint.toString();
     }
 
-    /** {@code models/<name>}: name is the repo name of a repo id, or the folder name of a local directory. */
+    /** {@code models/<name>}: name is the repo name of a repo id (with or without a tag), or the {@link ModelNames name} of a local directory. */
     public static Path defaultDestination(String source) {
         Path local = asLocalDirectory(source);
-        String name = local != null ? local.toAbsolutePath().normalize().getFileName().toString() : RepoId.parse(source).name();
+        return modelsFolder().resolve(local != null ? ModelNames.of(local) : HubSource.parse(source).repo().name());
+    }
+
+    /** Where models go by default: {@code <backstop>/models}, else {@code models} in the working directory. */
+    public static Path modelsFolder() {
         // scripts/backstop passes its checkout as backstop.home, so models land in <checkout>/models from any cwd.
         String home = System.getProperty("backstop.home");
-        return home != null ? Path.of(home, "models", name) : Path.of("models", name);
+        return home != null ? Path.of(home, "models") : Path.of("models");
     }
 
     /** Same as {@link #fetch(String, Path, String, ProgressListener)} with the default destination and revision. */
@@ -101,31 +82,41 @@ public final class ModelFetcher {
         return fetch(source, null, null, listener);
     }
 
+    /** Same as {@link #fetch(String, Path, String, String, ProgressListener)} without a file name. */
+    public Path fetch(String source, Path dest, String revision, ProgressListener listener) {
+        return fetch(source, dest, revision, null, listener);
+    }
+
     /**
      * Fetches {@code source} into {@code dest}.
      *
-     * @param source   an existing local model directory, or a repo id {@code owner/name[@revision]}
+     * @param source   an existing local model directory, a repo id {@code owner/name[@revision]}, or
+     *                 {@code owner/name[@revision]:QUANT} for the one GGUF file of that quantization
      * @param dest     target directory, or null for {@link #defaultDestination(String)}
      * @param revision branch, tag or commit, or null (then the {@code @revision} of the source, else {@code main});
      *                 ignored for local directories
-     * @return the absolute path of the model directory
+     * @param file     a GGUF file of the repo to take (instead of a tag), or null
+     * @return the absolute path of the model directory, or of the GGUF file
      */
-    public Path fetch(String source, Path dest, String revision, ProgressListener listener) {
+    public Path fetch(String source, Path dest, String revision, String file, ProgressListener listener) {
         Objects.requireNonNull(source, "source");
         ProgressListener progress = listener == null ? ProgressListener.NONE : listener;
         Path target = dest != null ? dest : defaultDestination(source);
         Path local = asLocalDirectory(source);
         if (local != null) {
+            if (file != null) throw new ModelFetchException("--file takes a file of a Hugging Face repo, not of a local directory");
             return copyLocal(local, target, progress);
         }
-        RepoId repo = RepoId.parse(source);
+        HubSource hub = HubSource.parse(source);
         if (revision != null && !revision.isBlank()) {
-            if (source.contains("@") && !repo.revision().equals(revision.strip())) {
+            if (source.contains("@") && !hub.repo().revision().equals(revision.strip())) {
                 throw new ModelFetchException("conflicting revisions: '" + source + "' and --revision " + revision);
             }
-            repo = repo.withRevision(revision.strip());
+            hub = hub.withRevision(revision.strip());
         }
-        return download(repo, target, progress);
+        if (file != null && hub.tag() != null) throw new ModelFetchException("give a quantization tag (" + source + ") or --file, not both");
+        if (file != null || hub.tag() != null) return downloadGguf(hub, file, target, progress);
+        return download(hub.repo(), target, progress);
     }
 
     // ---------------------------------------------------------------- local copy
@@ -180,64 +171,42 @@ public final class ModelFetcher {
     // ---------------------------------------------------------------- download
 
     private Path download(RepoId repo, Path dest, ProgressListener listener) {
-        HttpClient client = HttpClient.newBuilder()
-                .connectTimeout(CONNECT_TIMEOUT)
-                .followRedirects(HttpClient.Redirect.NEVER) // followed by hand, to keep the token off CDN hosts
-                .version(HttpClient.Version.HTTP_1_1)
-                .build();
-        try {
-            List<String> files = listFiles(client, repo);
+        try (HubClient hub = new HubClient(endpoint, token)) {
+            List<String> files = modelFiles(hub, repo);
             createDirectories(dest);
             for (String file : files) {
-                downloadFile(client, repo, file, dest.resolve(file), listener);
+                downloadFile(hub, repo, file, dest.resolve(file), listener);
             }
             return dest.toAbsolutePath().normalize();
-        } finally {
-            client.shutdownNow();
         }
     }
 
-    private List<String> listFiles(HttpClient client, RepoId repo) {
-        URI uri = URI.create(endpoint + "/api/models/" + repo.id() + "/revision/" + encode(repo.revision()));
-        HttpResponse<InputStream> response = send(client, uri, "GET", true);
-        JsonNode siblings;
-        try (InputStream body = response.body()) {
-            if (response.statusCode() != 200) {
-                throw httpError(response.statusCode(), repo, null);
-            }
-            siblings = JSON.readTree(body).path("siblings");
-        } catch (JsonProcessingException e) {
-            throw notHub(repo);
-        } catch (IOException e) {
-            throw new ModelFetchException("reading the file list of '" + repo.id() + "' from " + endpoint + " failed: " + reason(e));
-        }
-        if (!siblings.isArray()) {
-            throw notHub(repo);
-        }
-        List<String> names = new ArrayList<>();
-        siblings.forEach(s -> names.add(s.path("rfilename").asText("")));
+    private List<String> modelFiles(HubClient hub, RepoId repo) {
+        List<String> names = hub.listFiles(repo).stream().map(HubClient.RemoteFile::name).toList();
         List<String> files = ModelFiles.select(names);
         if (files.stream().noneMatch(ModelFiles::isWeights)) {
+            List<String> ggufs = GgufFiles.models(names);
             throw new ModelFetchException("no *.safetensors in '" + repo.id() + "' at revision " + repo.revision() + " on "
-                    + endpoint + " (Backstop needs safetensors weights)");
+                    + endpoint + (ggufs.isEmpty() ? " (Backstop needs safetensors or GGUF weights)"
+                    : "; it has GGUF files: take one with " + repo.id() + ":QUANT (e.g. :Q4_K_M) or --file NAME.gguf (" + String.join(", ", ggufs) + ")"));
         }
         return files;
     }
 
-    private void downloadFile(HttpClient client, RepoId repo, String file, Path target, ProgressListener listener) {
-        URI uri = URI.create(endpoint + "/" + repo.id() + "/resolve/" + encode(repo.revision()) + "/" + encode(file));
+    private void downloadFile(HubClient hub, RepoId repo, String file, Path target, ProgressListener listener) {
+        URI uri = hub.resolve(repo, file);
         try {
             if (Files.isRegularFile(target)) {
-                long remote = remoteSize(client, uri);
+                long remote = hub.remoteSize(uri);
                 if (remote >= 0 && remote == Files.size(target)) {
                     listener.fileFinished(file, remote, true);
                     return;
                 }
             }
-            HttpResponse<InputStream> response = send(client, uri, "GET", true);
+            HttpResponse<InputStream> response = hub.send(uri, "GET", true, Map.of());
             try (InputStream body = response.body()) {
                 if (response.statusCode() != 200) {
-                    throw httpError(response.statusCode(), repo, file);
+                    throw hub.httpError(response.statusCode(), repo, file);
                 }
                 long total = response.headers().firstValueAsLong("Content-Length").orElse(-1);
                 writeAtomically(body, target, file, total, listener);
@@ -249,95 +218,28 @@ public final class ModelFetcher {
     }
 
     /**
-     * Size of a remote file without downloading it, or -1 if unknown. Like huggingface_hub, only same-origin
-     * redirects are followed: for large files the hub's redirect to its CDN carries the size in X-Linked-Size,
-     * and the signed CDN URL may not accept HEAD.
+     * One GGUF file of a repo, named by {@code file} or chosen by the source's quantization tag, downloaded
+     * into {@code dir} (its path in the repo kept) with resume and checksum.
      */
-    private long remoteSize(HttpClient client, URI uri) throws IOException {
-        HttpResponse<InputStream> response = send(client, uri, "HEAD", false);
-        try (InputStream ignored = response.body()) {
-            var headers = response.headers();
-            var linked = headers.firstValueAsLong("X-Linked-Size");
-            if (linked.isPresent()) {
-                return linked.getAsLong();
-            }
-            return response.statusCode() == 200 ? headers.firstValueAsLong("Content-Length").orElse(-1) : -1;
+    private Path downloadGguf(HubSource source, String file, Path dir, ProgressListener listener) {
+        try (HubClient hub = new HubClient(endpoint, token)) {
+            List<HubClient.RemoteFile> files = hub.listFiles(source.repo());
+            List<String> names = files.stream().map(HubClient.RemoteFile::name).toList();
+            String chosen = file != null ? GgufFiles.byName(names, file, source.repo().id()) : GgufFiles.byTag(names, source.tag(), source.repo().id());
+            HubClient.RemoteFile remote = files.stream().filter(f -> f.name().equals(chosen)).findFirst().orElseThrow();
+            Path target = inside(dir, chosen);
+            return new ResumableDownload(hub, source.repo(), remote, target, listener).run().toAbsolutePath().normalize();
         }
     }
 
-    /** Sends a request, following redirects; the token goes only to the endpoint's own origin. */
-    private HttpResponse<InputStream> send(HttpClient client, URI uri, String method, boolean followCrossOrigin) {
-        URI current = uri;
-        for (int hop = 0; ; hop++) {
-            HttpRequest.Builder request = HttpRequest.newBuilder(current)
-                    .timeout(RESPONSE_TIMEOUT)
-                    .method(method, HttpRequest.BodyPublishers.noBody())
-                    .header("User-Agent", USER_AGENT);
-            if (token != null && sameOrigin(current, endpoint)) {
-                request.header("Authorization", "Bearer " + token);
-            }
-            HttpResponse<InputStream> response;
-            try {
-                response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
-            } catch (IOException e) {
-                String where = sameOrigin(current, endpoint) ? endpoint.toString() : origin(current);
-                throw new ModelFetchException("cannot reach " + where + " (" + reason(e) + "); set HF_ENDPOINT to a"
-                        + " mirror, or pass a local model directory instead of a repo id");
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new ModelFetchException("interrupted");
-            }
-            int status = response.statusCode();
-            var location = response.headers().firstValue("Location");
-            if (!isRedirect(status) || location.isEmpty()) {
-                return response;
-            }
-            URI next;
-            try {
-                next = current.resolve(location.get());
-                if (next.getHost() == null || !next.getScheme().matches("(?i)https?")) {
-                    next = null;
-                }
-            } catch (IllegalArgumentException e) {
-                next = null;
-            }
-            if (next != null && !followCrossOrigin && !sameOrigin(next, current)) {
-                return response;
-            }
-            closeQuietly(response.body());
-            if (next == null) {
-                throw new ModelFetchException(origin(current) + " redirected to an invalid URL");
-            }
-            if (hop >= MAX_REDIRECTS) {
-                throw new ModelFetchException("too many redirects from " + origin(uri));
-            }
-            current = next;
+    /** {@code dir/name} for a name from the hub, refused if it would leave {@code dir}. */
+    private static Path inside(Path dir, String name) {
+        Path base = dir.toAbsolutePath().normalize();
+        Path p = base.resolve(name).normalize();
+        if (name.startsWith("/") || name.contains("\\") || !p.startsWith(base) || p.equals(base)) {
+            throw new ModelFetchException("the hub named a file '" + name + "' outside the model folder; refused");
         }
-    }
-
-    private ModelFetchException httpError(int status, RepoId repo, String file) {
-        String what = file == null ? "'" + repo.id() + "'" : "'" + file + "' of '" + repo.id() + "'";
-        String tokenHint = token == null ? "set HF_TOKEN for gated or private models"
-                : "check that HF_TOKEN is valid and has access to it";
-        return new ModelFetchException(switch (status) {
-            // The hub also answers 401 for repos that do not exist, so hint at the id as well.
-            case 401 -> "401 from " + endpoint + " for " + what + ": " + tokenHint + " (and check the repo id)";
-            case 403 -> "403 from " + endpoint + " for " + what + ": " + tokenHint
-                    + "; gated models need their terms accepted at " + endpoint + "/" + repo.id();
-            case 404 -> file == null
-                    ? "404: no model '" + repo.id() + "' at revision " + repo.revision() + " on " + endpoint
-                    : "404: no file '" + file + "' in '" + repo.id() + "' at revision " + repo.revision() + " on " + endpoint;
-            case 429 -> "429 from " + endpoint + ": rate limited; wait a few minutes and retry"
-                    + (token == null ? " (or set HF_TOKEN)" : "");
-            default -> status >= 500
-                    ? endpoint + " answered " + status + " (server error) for " + what + "; retry later or set HF_ENDPOINT to a mirror"
-                    : "unexpected HTTP " + status + " from " + endpoint + " for " + what;
-        });
-    }
-
-    private ModelFetchException notHub(RepoId repo) {
-        return new ModelFetchException("unexpected answer from " + endpoint + " for '" + repo.id()
-                + "' (no file list); is HF_ENDPOINT a Hugging Face endpoint?");
+        return p;
     }
 
     // ---------------------------------------------------------------- helpers
@@ -379,71 +281,7 @@ public final class ModelFetcher {
         }
     }
 
-    /** A short human reason for an I/O failure ("connection refused", "unknown host", …). */
     static String reason(Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            String msg = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
-            if (t instanceof UnknownHostException || t instanceof UnresolvedAddressException) {
-                return "unknown host";
-            }
-            if (t instanceof HttpConnectTimeoutException) {
-                return "connection timed out";
-            }
-            if (t instanceof HttpTimeoutException) {
-                return "no answer within " + RESPONSE_TIMEOUT.toSeconds() + " s";
-            }
-            if (t instanceof SSLException) {
-                return "TLS error: " + t.getMessage();
-            }
-            if (t instanceof NoRouteToHostException) {
-                return "no route to host";
-            }
-            if (msg.contains("connection refused")) {
-                return "connection refused";
-            }
-            if (t instanceof java.nio.file.NoSuchFileException) {
-                return "no such file: " + t.getMessage();
-            }
-            if (t instanceof java.nio.file.AccessDeniedException) {
-                return "permission denied: " + t.getMessage();
-            }
-        }
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t.getMessage() != null && !t.getMessage().isBlank()) {
-                return t.getMessage();
-            }
-        }
-        // java.net.http reports a refused connection as a bare ConnectException (cause ClosedChannelException).
-        return e instanceof ConnectException ? "connection refused" : e.getClass().getSimpleName();
-    }
-
-    private static boolean isRedirect(int status) {
-        return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
-    }
-
-    private static boolean sameOrigin(URI a, URI b) {
-        return a.getScheme().equalsIgnoreCase(b.getScheme()) && a.getHost().equalsIgnoreCase(b.getHost())
-                && port(a) == port(b);
-    }
-
-    private static int port(URI u) {
-        return u.getPort() != -1 ? u.getPort() : "https".equalsIgnoreCase(u.getScheme()) ? 443 : 80;
-    }
-
-    private static String origin(URI u) {
-        return u.getScheme() + "://" + u.getHost() + (u.getPort() == -1 ? "" : ":" + u.getPort());
-    }
-
-    /** Encodes one path segment (revisions like {@code refs/pr/1} become a single segment, as the hub expects). */
-    private static String encode(String segment) {
-        return URLEncoder.encode(segment, StandardCharsets.UTF_8).replace("+", "%20");
-    }
-
-    private static void closeQuietly(InputStream in) {
-        try {
-            in.close();
-        } catch (IOException ignored) {
-            // the response is abandoned anyway
-        }
+        return HubClient.reason(e);
     }
 }

@@ -7,6 +7,11 @@ public interface ProgressListener {
 
     default void fileStarted(String file, long totalBytes) {}
 
+    /** A transfer that continues an earlier, interrupted one: {@code doneBytes} are already there. */
+    default void fileResumed(String file, long doneBytes, long totalBytes) {
+        fileStarted(file, totalBytes);
+    }
+
     /** Called repeatedly while {@code file} is transferred; may be called very often. */
     default void bytesTransferred(String file, long doneBytes, long totalBytes) {}
 

@@ -15,7 +15,7 @@ public record RepoId(String owner, String name, String revision) {
         Matcher m = SPEC.matcher(spec.strip());
         if (!m.matches() || m.group(2).endsWith(".") || m.group(2).contains("..")) {
             throw new ModelFetchException("'" + spec + "' is neither a local model directory nor a Hugging Face"
-                    + " repo id (owner/name or owner/name@revision)");
+                    + " repo id (owner/name, owner/name@revision, or owner/name:QUANT for one GGUF file)");
         }
         return new RepoId(m.group(1), m.group(2), m.group(3) == null ? DEFAULT_REVISION : m.group(3));
     }

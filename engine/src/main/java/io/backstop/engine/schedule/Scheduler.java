@@ -16,7 +16,8 @@ import java.util.function.Consumer;
  *
  * <p>Admission is a semaphore of {@code maxInFlight + queueSize} places. A task frees its place
  * through the callback it is given, before it publishes its result, so a caller that submits again as
- * soon as it has a result always finds the place free.
+ * soon as it has a result always finds the place free. A waiting task can be withdrawn through its
+ * {@link Ticket}: its place is free at once (an abandoned request must not hold the queue).
  */
 public final class Scheduler implements AutoCloseable {
     private final ThreadPoolExecutor pool;
@@ -39,12 +40,18 @@ public final class Scheduler implements AutoCloseable {
         });
     }
 
+    /** A queued task: withdraw it while it still waits. */
+    public interface Ticket {
+        /** Removes the task if it has not started; true when it will now never run (its place is free). */
+        boolean withdraw();
+    }
+
     /**
      * Queues the task, or throws {@link QueueFullException} at once when every place is taken. The task
      * receives a callback that frees its place; call it before publishing the result (it is also called
      * when the task returns).
      */
-    public void submit(Consumer<Runnable> task) {
+    public Ticket submit(Consumer<Runnable> task) {
         if (!places.tryAcquire()) throw new QueueFullException(maxInFlight, queueSize);
         AtomicBoolean released = new AtomicBoolean();
         Runnable release = () -> {
@@ -53,19 +60,25 @@ public final class Scheduler implements AutoCloseable {
                 places.release();
             }
         };
+        Runnable job = () -> {
+            running.incrementAndGet();
+            try {
+                task.accept(release);
+            } finally {
+                release.run();
+            }
+        };
         try {
-            pool.execute(() -> {
-                running.incrementAndGet();
-                try {
-                    task.accept(release);
-                } finally {
-                    release.run();
-                }
-            });
+            pool.execute(job);
         } catch (RuntimeException e) {
             places.release();
             throw e;
         }
+        return () -> {
+            if (!pool.remove(job)) return false; // already started (or finished)
+            places.release();
+            return true;
+        };
     }
 
     public int running() {

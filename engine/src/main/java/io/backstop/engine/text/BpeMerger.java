@@ -6,10 +6,10 @@ package io.backstop.engine.text;
  * lowest priority, leftmost first among equals, until no adjacent pair merges.
  *
  * <p>Candidates sit in a binary heap of packed longs (priority, left index), so merging allocates
- * nothing per step. A popped candidate is not trusted: the rule is asked again for the pair now at
- * that position, and the candidate counts only when that pair still merges with the same priority.
- * That is exact: every live pair was pushed with its own key when it formed, and a stale key equal
- * to a live pair's key stands for the very same merge.
+ * nothing per step. Each symbol also remembers the merge of the pair it currently starts, recomputed
+ * whenever that pair changes; a popped candidate counts only when it has that merge's priority. That
+ * is exact: every live pair was pushed with its own key when it formed, and a stale key equal to a
+ * live pair's key stands for the very same merge.
  */
 public final class BpeMerger {
     /** Returned by a rule for a pair that does not merge. */
@@ -49,6 +49,7 @@ public final class BpeMerger {
         int[] start = new int[n];
         int[] prev = new int[n];
         int[] next = new int[n];
+        long[] pair = new long[n]; // the merge of (i, next[i]) as the rule gave it, or NONE
         for (int i = 0, offset = 0; i < n; i++) {
             start[i] = offset;
             offset += lengths[i];
@@ -56,21 +57,22 @@ public final class BpeMerger {
             next[i] = i + 1 < n ? i + 1 : -1;
         }
         Heap heap = new Heap(3 * n); // n - 1 initial pairs, at most two new ones per merge
-        for (int i = 0; i + 1 < n; i++) heap.offer(candidate(ids, lengths, start, rule, i, i + 1));
+        pair[n - 1] = NONE;
+        for (int i = 0; i + 1 < n; i++) heap.offer(candidate(ids, lengths, start, pair, rule, i, i + 1));
         while (!heap.isEmpty()) {
             long top = heap.poll();
             int left = (int) top;
             int right = next[left];
-            if (lengths[left] == 0 || right < 0) continue;
-            long merge = rule.merge(ids[left], ids[right], start[left], start[right], start[right] + lengths[right]);
-            if ((int) merge < 0 || (merge >> 32) != (top >> 32)) continue; // stale: that pair changed since
+            long merge = pair[left];
+            if (lengths[left] == 0 || right < 0 || (int) merge < 0 || (merge >> 32) != (top >> 32)) continue; // stale: that pair changed since
             ids[left] = (int) merge;
             lengths[left] += lengths[right];
             lengths[right] = 0;
             next[left] = next[right];
             if (next[right] >= 0) prev[next[right]] = left;
-            if (prev[left] >= 0) heap.offer(candidate(ids, lengths, start, rule, prev[left], left));
-            if (next[left] >= 0) heap.offer(candidate(ids, lengths, start, rule, left, next[left]));
+            pair[left] = NONE;
+            if (prev[left] >= 0) heap.offer(candidate(ids, lengths, start, pair, rule, prev[left], left));
+            if (next[left] >= 0) heap.offer(candidate(ids, lengths, start, pair, rule, left, next[left]));
         }
         int k = 0;
         for (int i = 0; i >= 0; i = next[i]) {
@@ -80,9 +82,10 @@ public final class BpeMerger {
         return k;
     }
 
-    /** The heap key (priority, left) of a pair, or NONE. */
-    private static long candidate(int[] ids, int[] lengths, int[] start, Rule rule, int left, int right) {
+    /** Records the merge of the pair (left, right) and returns its heap key (priority, left), or NONE. */
+    private static long candidate(int[] ids, int[] lengths, int[] start, long[] pair, Rule rule, int left, int right) {
         long merge = rule.merge(ids[left], ids[right], start[left], start[right], start[right] + lengths[right]);
+        pair[left] = (int) merge < 0 ? NONE : merge;
         return (int) merge < 0 ? NONE : (merge & 0xFFFF_FFFF_0000_0000L) | left;
     }
 

@@ -165,7 +165,7 @@ class ModelFetcherTest {
         assertThat(new ModelFetcher(Map.of("HF_ENDPOINT", "http://mirror.local:8080/hf/")).endpoint())
                 .isEqualTo("http://mirror.local:8080/hf");
         assertThat(ModelFetcher.defaultDestination("owner/My-Model@dev")).isEqualTo(Path.of("models", "My-Model"));
-        assertThat(ModelFetcher.defaultDestination(sharedModel().toString())).isEqualTo(Path.of("models", "hf"));
+        assertThat(ModelFetcher.defaultDestination(sharedModel().toString())).isEqualTo(Path.of("models", "stories260K"));
         assertThatThrownBy(() -> new ModelFetcher(Map.of("HF_ENDPOINT", "ftp://x"))).isInstanceOf(ModelFetchException.class);
     }
 

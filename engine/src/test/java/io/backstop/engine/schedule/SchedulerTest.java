@@ -57,4 +57,37 @@ class SchedulerTest {
             assertThat(order.subList(2, 4)).containsExactly(2, 3); // the queue is FIFO
         }
     }
+
+    @Test
+    void aWithdrawnTaskNeverRunsAndItsPlaceIsFreeAtOnce() throws Exception {
+        try (Scheduler s = new Scheduler("t", 1, 1)) {
+            CountDownLatch gate = new CountDownLatch(1);
+            CountDownLatch busy = new CountDownLatch(1);
+            Scheduler.Ticket first = s.submit(release -> {
+                busy.countDown();
+                await(gate);
+            });
+            assertThat(busy.await(5, TimeUnit.SECONDS)).isTrue();
+            java.util.concurrent.atomic.AtomicBoolean ran = new java.util.concurrent.atomic.AtomicBoolean();
+            Scheduler.Ticket queued = s.submit(release -> ran.set(true));
+            assertThatThrownBy(() -> s.submit(r -> {})).isInstanceOf(QueueFullException.class);
+            assertThat(first.withdraw()).as("a running task cannot be withdrawn").isFalse();
+            assertThat(queued.withdraw()).isTrue();
+            assertThat(s.waiting()).isZero();
+            CompletableFuture<Boolean> next = new CompletableFuture<>();
+            s.submit(release -> next.complete(true)); // the withdrawn task's place is free
+            gate.countDown();
+            assertThat(next.get(5, TimeUnit.SECONDS)).isTrue();
+            assertThat(ran).isFalse();
+            assertThat(queued.withdraw()).isFalse();
+        }
+    }
+
+    private static void await(CountDownLatch l) {
+        try {
+            l.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
 }

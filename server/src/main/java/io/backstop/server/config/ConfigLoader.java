@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backstop.engine.LoadOptions;
+import io.backstop.engine.cli.LogLevelOption;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,16 +22,22 @@ import java.util.Set;
  * resolved against the configuration file's folder.
  */
 public final class ConfigLoader {
+    public static final int MAX_THREADS = 1024;
+    public static final int MAX_IN_FLIGHT = 64;
+    public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes");
-    private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds");
+    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes", "logging");
+    private static final Set<String> LOGGING = Set.of("level");
+    private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds",
+            "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
+            "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
     private static final Set<String> ENGINE = Set.of("threads");
     private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend");
     private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
             "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
     private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
     private static final Set<String> BREAKER = Set.of("failure_rate_percent", "window", "minimum_calls", "consecutive_failures", "open_ms", "half_open_calls");
-    private static final Set<String> ROUTE = Set.of("name", "targets");
+    private static final Set<String> ROUTE = Set.of("name", "targets", "fallback_after_ms", "max_retry_wait_ms");
     private static final Set<String> TARGET = Set.of("target", "max_tokens", "temperature");
     private static final Set<String> DEFAULTS = Set.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty");
 
@@ -56,6 +63,12 @@ public final class ConfigLoader {
         JsonNode engine = object(root, "engine", "engine");
         known(server, SERVER, "server.");
         known(engine, ENGINE, "engine.");
+        JsonNode logging = object(root, "logging", "logging");
+        known(logging, LOGGING, "logging.");
+        String logLevel = text(logging, "level", "logging.level", null);
+        if (logLevel != null && LogLevelOption.parse(logLevel) == null) {
+            throw new ConfigException("logging.level must be one of " + String.join(", ", LogLevelOption.LEVELS) + ", got '" + logLevel + "'");
+        }
         List<ModelConfig> models = new ArrayList<>();
         JsonNode list = list(root, "models");
         Set<String> names = new HashSet<>();
@@ -88,9 +101,10 @@ public final class ConfigLoader {
                 integer(server, "port", "server.port", ServerConfig.DEFAULT_PORT, 0, 65535),
                 strings(server, "api_keys", "server.api_keys"),
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
-                integer(engine, "threads", "engine.threads", 0, 0, 1024),
+                integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models, providers, routes);
+                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null);
+        if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
 
@@ -108,8 +122,8 @@ public final class ConfigLoader {
                 ? Arrays.stream(env.get("BACKSTOP_API_KEYS").split(",")).map(String::trim).filter(s -> !s.isEmpty()).toList()
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
-        int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, 1024);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes());
+        int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -152,8 +166,8 @@ public final class ConfigLoader {
         JsonNode emb = n.path("embeddings");
         if (!emb.isMissingNode() && !emb.isBoolean()) throw new ConfigException(key + ".embeddings must be true or false");
         return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
-                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, 64),
-                integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, 100_000),
+                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT),
+                integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, MAX_QUEUE_SIZE),
                 emb.isMissingNode() || emb.asBoolean(), defaults, backend);
     }
 
@@ -252,7 +266,11 @@ public final class ConfigLoader {
             }
             targets.add(new RouteConfig.Target(provider, model, maxTokens, temperature));
         }
-        return new RouteConfig(name, targets);
+        // fallback_after_ms: 0 turns hedging off
+        Integer hedge = optionalInt(n, "fallback_after_ms", key + ".fallback_after_ms", 0, 24 * 3600 * 1000);
+        java.time.Duration fallbackAfter = hedge == null ? RouteConfig.defaultFallbackAfter(targets) : java.time.Duration.ofMillis(hedge);
+        Integer wait = optionalInt(n, "max_retry_wait_ms", key + ".max_retry_wait_ms", 0, 24 * 3600 * 1000);
+        return new RouteConfig(name, targets, fallbackAfter, wait == null ? RouteConfig.DEFAULT_MAX_RETRY_WAIT : java.time.Duration.ofMillis(wait));
     }
 
     private static void known(JsonNode n, Set<String> keys, String prefix) {
@@ -262,26 +280,26 @@ public final class ConfigLoader {
         }
     }
 
-    private static JsonNode object(JsonNode parent, String field, String key) {
+    static JsonNode object(JsonNode parent, String field, String key) {
         JsonNode n = parent.path(field);
         if (n.isMissingNode() || n.isNull()) return YAML.createObjectNode();
         if (!n.isObject()) throw new ConfigException(key + " must be a mapping");
         return n;
     }
 
-    private static String text(JsonNode n, String field, String key, String fallback) {
+    static String text(JsonNode n, String field, String key, String fallback) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return fallback;
         if (!v.isTextual() && !v.isNumber()) throw new ConfigException(key + " must be a string");
         return v.asText();
     }
 
-    private static int integer(JsonNode n, String field, String key, int fallback, int min, int max) {
+    static int integer(JsonNode n, String field, String key, int fallback, int min, int max) {
         Integer v = optionalInt(n, field, key, min, max);
         return v == null ? fallback : v;
     }
 
-    private static Integer optionalInt(JsonNode n, String field, String key, int min, int max) {
+    static Integer optionalInt(JsonNode n, String field, String key, int min, int max) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return null;
         if (!v.isIntegralNumber()) throw new ConfigException(key + " must be a whole number, got " + v);
@@ -299,7 +317,7 @@ public final class ConfigLoader {
         return d;
     }
 
-    private static List<String> strings(JsonNode n, String field, String key) {
+    static List<String> strings(JsonNode n, String field, String key) {
         JsonNode v = n.path(field);
         if (v.isMissingNode() || v.isNull()) return List.of();
         if (!v.isArray()) throw new ConfigException(key + " must be a list of strings");

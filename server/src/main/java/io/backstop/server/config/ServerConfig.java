@@ -10,10 +10,12 @@ import java.util.List;
  * @param maxBodyBytes   largest request body; bigger ones get 413
  * @param threads        compute threads per forward pass (0 = physical cores)
  * @param requestTimeoutSeconds a generation running longer is cancelled (0 = no limit)
+ * @param http           timeouts, connection limits, drain, embedding limits, CORS and model aliases
+ * @param logLevel       slf4j level (logging.level, --log-level), or null for the default (warn)
  */
 public record ServerConfig(String host, int port, List<String> apiKeys, long maxBodyBytes, int threads,
                            int requestTimeoutSeconds, List<ModelConfig> models, List<ProviderConfig> providers,
-                           List<RouteConfig> routes) {
+                           List<RouteConfig> routes, HttpOptions http, String logLevel) {
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final long DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -24,6 +26,13 @@ public record ServerConfig(String host, int port, List<String> apiKeys, long max
         models = List.copyOf(models);
         providers = providers == null ? List.of() : List.copyOf(providers);
         routes = routes == null ? List.of() : List.copyOf(routes);
+        http = http == null ? HttpOptions.defaults() : http;
+    }
+
+    /** With the default {@link HttpOptions} and log level. */
+    public ServerConfig(String host, int port, List<String> apiKeys, long maxBodyBytes, int threads,
+                        int requestTimeoutSeconds, List<ModelConfig> models, List<ProviderConfig> providers, List<RouteConfig> routes) {
+        this(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, null, null);
     }
 
     /** Without providers and routes: local models only. */
@@ -33,30 +42,38 @@ public record ServerConfig(String host, int port, List<String> apiKeys, long max
     }
 
     public ServerConfig withRouting(List<ProviderConfig> p, List<RouteConfig> r) {
-        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, p, r);
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, p, r, http, logLevel);
     }
 
     public ServerConfig withHost(String h) {
-        return new ServerConfig(h, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
+        return new ServerConfig(h, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, http, logLevel);
     }
 
     public ServerConfig withThreads(int t) {
-        return new ServerConfig(host, port, apiKeys, maxBodyBytes, t, requestTimeoutSeconds, models, providers, routes);
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, t, requestTimeoutSeconds, models, providers, routes, http, logLevel);
     }
 
     public ServerConfig withPort(int p) {
-        return new ServerConfig(host, p, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
+        return new ServerConfig(host, p, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, http, logLevel);
     }
 
     public ServerConfig withApiKeys(List<String> keys) {
-        return new ServerConfig(host, port, keys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes);
+        return new ServerConfig(host, port, keys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, http, logLevel);
     }
 
     public ServerConfig withMaxBodyBytes(long bytes) {
-        return new ServerConfig(host, port, apiKeys, bytes, threads, requestTimeoutSeconds, models, providers, routes);
+        return new ServerConfig(host, port, apiKeys, bytes, threads, requestTimeoutSeconds, models, providers, routes, http, logLevel);
     }
 
     public ServerConfig withModels(List<ModelConfig> m) {
-        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, m, providers, routes);
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, m, providers, routes, http, logLevel);
+    }
+
+    public ServerConfig withHttp(HttpOptions h) {
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, h, logLevel);
+    }
+
+    public ServerConfig withLogLevel(String level) {
+        return new ServerConfig(host, port, apiKeys, maxBodyBytes, threads, requestTimeoutSeconds, models, providers, routes, http, level);
     }
 }

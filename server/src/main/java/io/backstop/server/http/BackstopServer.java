@@ -5,95 +5,125 @@ import io.backstop.engine.EngineException;
 import io.backstop.engine.InvalidRequestException;
 import io.backstop.engine.QueueFullException;
 import io.backstop.server.config.ServerConfig;
+import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.openai.ApiException;
 import io.backstop.server.openai.ChatCompletionsHandler;
 import io.backstop.server.openai.CompletionsHandler;
 import io.backstop.server.openai.EmbeddingsHandler;
 import io.backstop.server.openai.Json;
+import io.backstop.server.openai.ModelAliases;
 import io.backstop.server.openai.ModelsHandler;
 import io.backstop.server.openai.RequestIdOf;
 import io.backstop.server.openai.TokenizeHandler;
 import io.backstop.server.route.ModelRegistry;
+import io.backstop.server.route.RouteTable;
 import io.javalin.Javalin;
 import io.javalin.http.Context;
+import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The HTTP server: routes, request ids, authentication and OpenAI-shaped errors. */
+/** The HTTP server: routes and OpenAI-shaped errors; the protections in front of them are in {@link RequestGate}. */
 public final class BackstopServer implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(BackstopServer.class);
-    private static final Set<String> OPEN_PATHS = Set.of("/health", "/ready");
 
     private final ServerConfig config;
     private final ModelRegistry models;
-    private final io.backstop.server.route.RouteTable routes;
+    private final RouteTable routes;
     private final RequestLog requestLog = new RequestLog(1000);
-    private final ApiKeyAuth auth;
+    private final InFlight inFlight = new InFlight();
+    private final KnownPaths paths = new KnownPaths();
     private Javalin app;
+    private ServerConnector[] connector;
 
     public BackstopServer(ServerConfig config, ModelRegistry models) {
-        this(config, models, io.backstop.server.route.RouteTable.empty());
+        this(config, models, RouteTable.empty());
     }
 
-    public BackstopServer(ServerConfig config, ModelRegistry models, io.backstop.server.route.RouteTable routes) {
+    public BackstopServer(ServerConfig config, ModelRegistry models, RouteTable routes) {
         this.config = config;
         this.models = models;
         this.routes = routes;
-        this.auth = new ApiKeyAuth(config.apiKeys());
     }
 
     public BackstopServer start() {
-        ModelsHandler modelsHandler = new ModelsHandler(models, routes);
-        TokenizeHandler tokenize = new TokenizeHandler(models);
+        ModelAliases aliases = new ModelAliases(config.http().modelAliases());
+        ModelsHandler modelsHandler = new ModelsHandler(models, routes, aliases);
+        TokenizeHandler tokenize = new TokenizeHandler(models, aliases);
+        RequestGate gate = new RequestGate(paths, new Cors(config.http().corsOrigins()), new ApiKeyAuth(config.apiKeys()), inFlight,
+                new BodyReader(config.maxBodyBytes(), Duration.ofSeconds(config.http().bodyTimeoutSeconds())));
         app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.http.maxRequestSize = config.maxBodyBytes();
             cfg.http.disableCompression(); // SSE must reach the client token by token
+            connector = JettySetup.apply(cfg, config, gate);
         });
-        app.before(this::identifyAndAuthenticate);
-        app.get("/health", ctx -> ctx.json(Map.of("status", "ok")));
-        app.get("/ready", this::ready);
-        app.post("/v1/chat/completions", new ChatCompletionsHandler(models, routes, requestLog, config.requestTimeoutSeconds()));
-        app.post("/v1/completions", new CompletionsHandler(models, routes, requestLog, config.requestTimeoutSeconds()));
-        app.get("/v1/models", modelsHandler::list);
-        app.get("/v1/models/{id}", modelsHandler::get);
-        app.post("/v1/embeddings", new EmbeddingsHandler(models));
-        app.post("/tokenize", tokenize::tokenize);
-        app.post("/detokenize", tokenize::detokenize);
+        get("/health", ctx -> ctx.json(Map.of("status", "ok")));
+        get("/ready", this::ready);
+        post("/v1/chat/completions", new ChatCompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds()));
+        post("/v1/completions", new CompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds()));
+        get("/v1/models", modelsHandler::list);
+        get("/v1/models/{id}", modelsHandler::get);
+        get("/v1/providers", new io.backstop.server.openai.ProvidersHandler(routes)::list);
+        post("/v1/embeddings", new EmbeddingsHandler(models, aliases, config.http().maxEmbeddingInputs(), config.http().maxEmbeddingTokens()));
+        post("/tokenize", tokenize::tokenize);
+        post("/detokenize", tokenize::detokenize);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
         app.exception(InvalidRequestException.class, (e, ctx) -> error(ctx, ApiException.invalid(e.field(), e.getMessage())));
-        app.exception(ContextOverflowException.class, (e, ctx) -> error(ctx,
-                new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded", e.getMessage(), Map.of())));
+        app.exception(ContextOverflowException.class, (e, ctx) -> error(ctx, ApiException.contextLengthExceeded(e)));
         app.exception(QueueFullException.class, (e, ctx) -> error(ctx, ApiException.busy(e.getMessage())));
-        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromJavalin(e)));
+        app.exception(HttpResponseException.class, (e, ctx) -> error(ctx, fromJavalin(ctx, e)));
         app.exception(EngineException.class, (e, ctx) -> internal(ctx, e));
         app.exception(Exception.class, (e, ctx) -> internal(ctx, e));
-        app.start(config.host(), config.port());
+        app.start();
         return this;
     }
 
+    private void get(String path, Handler handler) {
+        app.get(path, handler);
+        app.head(path, handler);
+        paths.add(path, "GET");
+        paths.add(path, "HEAD");
+    }
+
+    private void post(String path, Handler handler) {
+        app.post(path, handler);
+        paths.add(path, "POST");
+    }
+
     public int port() {
-        return app.port();
+        return connector[0].getLocalPort();
+    }
+
+    /** The listening connector (for tests and diagnostics). */
+    ServerConnector connector() {
+        return connector[0];
     }
 
     public RequestLog requestLog() {
         return requestLog;
     }
 
-    private void identifyAndAuthenticate(Context ctx) {
-        String id = RequestIds.choose(ctx.header("X-Request-Id"));
-        ctx.attribute(RequestIdOf.ATTRIBUTE, id);
-        ctx.header("X-Request-Id", id);
-        if (!OPEN_PATHS.contains(ctx.path())) auth.check(ctx.header("Authorization"));
+    /** The generations requests are waiting on (what a graceful shutdown drains). */
+    public InFlight inFlight() {
+        return inFlight;
+    }
+
+    /** Closes the listening socket: open connections stay, new ones are refused by the operating system. */
+    public void stopAccepting() {
+        connector[0].shutdown();
     }
 
     private void ready(Context ctx) {
-        ctx.status(models.isReady() ? 200 : 503);
-        if (!models.isReady()) ctx.header("Retry-After", "5");
-        ctx.json(Map.of("status", models.isReady() ? "ready" : "loading", "models",
+        boolean ready = models.isReady() && !inFlight.isDraining();
+        ctx.status(ready ? 200 : 503);
+        if (!ready) ctx.header("Retry-After", "5");
+        ctx.json(Map.of("status", inFlight.isDraining() ? "draining" : ready ? "ready" : "loading", "models",
                 models.names().stream().map(n -> Map.of("id", n, "loaded", models.isLoaded(n))).toList()));
     }
 
@@ -111,12 +141,17 @@ public final class BackstopServer implements AutoCloseable {
                 "internal server error; quote request id " + id + " when reporting it", Map.of()));
     }
 
-    private ApiException fromJavalin(HttpResponseException e) {
+    private ApiException fromJavalin(Context ctx, HttpResponseException e) {
         return switch (e.getStatus()) {
             case 413 -> new ApiException(413, "invalid_request_error", null, "request_too_large",
                     "request body is larger than the server's limit of " + config.maxBodyBytes() + " bytes", Map.of());
-            case 404 -> new ApiException(404, "invalid_request_error", null, "not_found", "no such endpoint", Map.of());
-            case 405 -> new ApiException(405, "invalid_request_error", null, "method_not_allowed", "method not allowed on this endpoint", Map.of());
+            case 404, 405 -> {
+                Set<String> allowed = paths.at(ctx.path());
+                yield allowed.isEmpty()
+                        ? new ApiException(404, "invalid_request_error", null, "not_found", "no such endpoint", Map.of())
+                        : new ApiException(405, "invalid_request_error", null, "method_not_allowed", ctx.method() + " is not allowed on "
+                                + ctx.path() + "; use " + String.join(" or ", allowed), Map.of("Allow", KnownPaths.allowHeader(allowed)));
+            }
             default -> new ApiException(e.getStatus(), "invalid_request_error", null, null, e.getMessage(), Map.of());
         };
     }

@@ -1,5 +1,6 @@
 package io.backstop.server.openai;
 
+import io.backstop.engine.ContextOverflowException;
 import java.util.Map;
 
 /**
@@ -41,6 +42,21 @@ public final class ApiException extends RuntimeException {
 
     public static ApiException busy(String message) {
         return new ApiException(429, "rate_limit_error", null, "engine_busy", message, Map.of("Retry-After", "1"));
+    }
+
+    /**
+     * A prompt over the context, in OpenAI's words: clients such as LangChain recognise an overflow by
+     * "maximum context length is N tokens" in the message, not by the code.
+     */
+    public static ApiException contextLengthExceeded(ContextOverflowException e) {
+        String atLeast = e.atLeast() ? "at least " : "";
+        long total = (long) e.promptTokens() + e.completionTokens();
+        String message = "This model's maximum context length is " + e.limit() + " tokens. However, you requested " + atLeast + total
+                + " tokens (" + atLeast + e.promptTokens() + " in the messages, " + e.completionTokens()
+                + " in the completion). Please reduce the length of the messages or completion."
+                + (e.limit() < e.contextLength() ? " (The model's context is " + e.contextLength() + " tokens; this backend computes "
+                        + e.limit() + " of them correctly.)" : "");
+        return new ApiException(400, "invalid_request_error", "messages", "context_length_exceeded", message, Map.of());
     }
 
     public static ApiException unauthorized(String message) {

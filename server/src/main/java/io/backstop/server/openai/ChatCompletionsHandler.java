@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.ChatMessage;
 import io.backstop.engine.Prompt;
 import io.backstop.server.http.RequestLog;
+import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
@@ -14,18 +15,22 @@ import java.util.List;
 /** POST /v1/chat/completions. */
 public final class ChatCompletionsHandler implements Handler {
     private static final RoutedCompletion.Endpoint ENDPOINT = new RoutedCompletion.Endpoint("/chat/completions", true,
-            f -> Prompt.chat(messages(f.node("messages"))), (common, model) -> new ChatFormat(common.logprobs() != null, common.includeUsage()));
+            f -> List.of(Prompt.chat(messages(f.node("messages")))),
+            (common, model) -> new ChatFormat(common.logprobs() != null, common.includeUsage()), RequestMapper.Rules.CHAT);
 
     private final RoutedCompletion completions;
+    private final ModelAliases aliases;
 
-    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, int timeoutSeconds) {
-        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log), timeoutSeconds);
+    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
+                                  int timeoutSeconds) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds);
+        this.aliases = aliases;
     }
 
     @Override
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
-        completions.serve(ctx, f.requiredString("model"), f, ENDPOINT);
+        completions.serve(ctx, aliases.resolve(f.requiredString("model")), f, ENDPOINT);
     }
 
     static List<ChatMessage> messages(JsonNode n) {

@@ -44,7 +44,7 @@ final class ChatFormat implements ResponseFormat {
     }
 
     @Override
-    public ObjectNode opening(Meta meta, int index) {
+    public ObjectNode opening(Meta meta, int index, int[] promptIds, List<TokenLogprob> promptLogprobs) {
         ObjectNode root = ResponseFormat.base(meta, "chat.completion.chunk");
         ObjectNode c = root.putArray("choices").addObject();
         c.put("index", index);

@@ -9,7 +9,10 @@ import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
+import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
+import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,78 +20,108 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** Runs the n choices of a completion request and answers with one JSON object or an SSE stream. */
+/**
+ * Runs the choices of a completion request and answers with one JSON object or an SSE stream. While it
+ * waits it watches the client: one that hangs up cancels its generations (queued ones leave the queue).
+ * A shutdown that ends the generations is answered 503 (or, on a stream, an error event and [DONE]).
+ */
 final class CompletionRunner {
     private static final Logger LOG = LoggerFactory.getLogger(CompletionRunner.class);
     static final String FINGERPRINT = "fp_backstop_0_1_0";
+    /** How often a waiting request checks that its client is still there. */
+    private static final long WATCH_MILLIS = 100;
 
     private final RequestLog log;
+    private final InFlight inFlight;
 
-    CompletionRunner(RequestLog log) {
+    CompletionRunner(RequestLog log, InFlight inFlight) {
         this.log = log;
+        this.inFlight = inFlight;
     }
 
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common) {
-        ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
-                System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        if (common.stream()) stream(ctx, model, requests, format, common, meta);
-        else whole(ctx, model, requests, format, meta);
+        run(ctx, model, requests, format, common, Gate.OPEN);
     }
 
-    private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, ResponseFormat.Meta meta) {
+    /**
+     * Runs the generations; nothing is written to {@code ctx} before the gate is passed (a stream at its
+     * first event, a whole answer once complete), and a target that loses the gate is cancelled.
+     */
+    void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
+        ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
+                System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
+        if (common.stream()) stream(ctx, model, requests, format, common, meta, gate);
+        else whole(ctx, model, requests, format, common, meta, gate);
+    }
+
+    private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common,
+                       ResponseFormat.Meta meta, Gate gate) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
-        List<GenerationResult> results = new ArrayList<>();
-        for (GenerationHandle h : handles) results.add(h.await());
-        record(ctx, model, results);
-        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) {
-            throw new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
+        List<GenerationResult> results;
+        boolean clientGone;
+        boolean shutdown;
+        try (InFlight.Entry entry = inFlight.enter(handles)) {
+            clientGone = awaitAll(handles, ClientConnection.closedCheck(ctx));
+            results = results(handles);
+            shutdown = entry.endedByShutdown();
         }
-        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results))));
+        record(ctx, model, results);
+        if (clientGone) {
+            LOG.debug("request {}: client disconnected; its generation was cancelled", RequestIdOf.get(ctx));
+            return;
+        }
+        if (!gate.enter()) return; // another target answers
+        if (shutdown) throw shuttingDown();
+        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
+        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
     }
 
     private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
-                        RequestMapper.Common common, ResponseFormat.Meta meta) {
-        ctx.status(200);
-        ctx.res().setContentType("text/event-stream; charset=utf-8");
-        ctx.res().setHeader("Cache-Control", "no-cache");
-        ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
-        SseWriter sse;
-        try {
-            sse = new SseWriter(ctx.res().getOutputStream());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
+        SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
+            if (!gate.enter()) throw new IOException("another target answers this request");
+            ctx.status(200);
+            ctx.res().setContentType("text/event-stream; charset=utf-8");
+            ctx.res().setHeader("Cache-Control", "no-cache");
+            ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
+            return ctx.res().getOutputStream();
+        });
         List<ChoiceStream> choices = new ArrayList<>();
         for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta));
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
+        gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
-        try {
+        try (InFlight.Entry entry = inFlight.enter(handles)) {
+            BooleanSupplier closed = ClientConnection.closedCheck(ctx);
             for (int i = 0; i < handles.size(); i++) {
                 GenerationResult r;
                 try {
+                    awaitAll(List.of(handles.get(i)), () -> sse.isBroken() || closed.getAsBoolean(), handles);
                     r = handles.get(i).await();
                 } catch (EngineException e) {
                     LOG.error("request {}: generation failed", RequestIdOf.get(ctx), e);
-                    sse.event(Json.error(new ApiException(500, "server_error", null, "generation_failed",
-                            "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of())));
-                    sse.done();
+                    end(sse, new ApiException(500, "server_error", null, "generation_failed",
+                            "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of()));
                     return;
                 }
                 results.add(r);
                 if (sse.isBroken()) break;
                 if (r.finishReason() == FinishReason.CANCELLED) {
-                    sse.event(Json.error(new ApiException(504, "server_error", null, "timeout",
-                            "generation exceeded the server's request timeout", Map.of())));
-                    sse.done();
+                    end(sse, entry.endedByShutdown() ? shuttingDown() : timedOut());
                     return;
                 }
-                choices.get(i).finish(FinishReasons.of(r.finishReason()));
+                choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
             }
             if (!sse.isBroken()) {
-                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results)));
+                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results, common.n())));
                 sse.done();
             }
         } catch (UncheckedIOException clientGone) {
@@ -106,6 +139,58 @@ final class CompletionRunner {
         }
     }
 
+    /** Ends a stream with an error event, then [DONE]: a client never sees an unterminated stream. */
+    private static void end(SseWriter sse, ApiException e) {
+        if (sse.isBroken()) return;
+        sse.event(Json.error(e));
+        sse.done();
+    }
+
+    private static ApiException timedOut() {
+        return new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
+    }
+
+    private static ApiException shuttingDown() {
+        return new ApiException(503, "server_error", null, "server_shutting_down",
+                "the server is shutting down and ended this generation; retry on another instance", Map.of("Retry-After", "5"));
+    }
+
+    /** Waits for every handle; true when the client went away (the handles are then cancelled). */
+    private static boolean awaitAll(List<GenerationHandle> handles, BooleanSupplier clientGone) {
+        return awaitAll(handles, clientGone, handles);
+    }
+
+    /** Waits for {@code waitFor}; when the client goes away, cancels {@code cancel} and returns true once they end. */
+    private static boolean awaitAll(List<GenerationHandle> waitFor, BooleanSupplier clientGone, List<GenerationHandle> cancel) {
+        boolean gone = false;
+        for (GenerationHandle h : waitFor) {
+            while (true) {
+                try {
+                    h.result().get(WATCH_MILLIS, TimeUnit.MILLISECONDS);
+                    break;
+                } catch (TimeoutException e) {
+                    if (!gone && clientGone.getAsBoolean()) {
+                        gone = true;
+                        cancel.forEach(GenerationHandle::cancel);
+                    }
+                } catch (ExecutionException e) {
+                    break; // reported by await()
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    cancel.forEach(GenerationHandle::cancel);
+                    return true;
+                }
+            }
+        }
+        return gone;
+    }
+
+    private static List<GenerationResult> results(List<GenerationHandle> handles) {
+        List<GenerationResult> out = new ArrayList<>();
+        for (GenerationHandle h : handles) out.add(h.await());
+        return out;
+    }
+
     private static List<GenerationHandle> submitAll(Model model, List<GenerationRequest> requests,
                                                     java.util.function.IntFunction<GenerationListener> listeners) {
         List<GenerationHandle> handles = new ArrayList<>();
@@ -118,8 +203,10 @@ final class CompletionRunner {
         }
     }
 
-    private static Usage total(List<GenerationResult> results) {
-        int prompt = results.isEmpty() ? 0 : results.get(0).usage().promptTokens();
+    /** Each prompt's tokens count once (its n choices share it), as OpenAI counts them. */
+    private static Usage total(List<GenerationResult> results, int n) {
+        int prompt = 0;
+        for (int i = 0; i < results.size(); i += n) prompt += results.get(i).usage().promptTokens();
         int completion = results.stream().mapToInt(r -> r.usage().completionTokens()).sum();
         return new Usage(prompt, completion);
     }
@@ -139,6 +226,8 @@ final class CompletionRunner {
         private final ResponseFormat.Meta meta;
         private final ResponseFormat.ContentTemplate template;
         private final List<TokenLogprob> pending = new ArrayList<>();
+        private int[] promptIds = new int[0];
+        private List<TokenLogprob> promptLogprobs = List.of();
         private boolean opened;
 
         ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta) {
@@ -147,6 +236,12 @@ final class CompletionRunner {
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
+        }
+
+        @Override
+        public void onPromptScored(int[] ids, List<TokenLogprob> lps) {
+            promptIds = ids;
+            promptLogprobs = lps;
         }
 
         @Override
@@ -161,7 +256,8 @@ final class CompletionRunner {
             if (logprob != null) pending.add(logprob);
         }
 
-        void finish(String finishReason) {
+        void finish(String finishReason, GenerationResult r) {
+            if (!opened && !r.promptLogprobs().isEmpty()) onPromptScored(r.promptTokenIds(), r.promptLogprobs());
             open();
             sse.event(format.chunk(meta, index, "", drain(), finishReason));
         }
@@ -169,7 +265,7 @@ final class CompletionRunner {
         private void open() {
             if (opened) return;
             opened = true;
-            var first = format.opening(meta, index);
+            var first = format.opening(meta, index, promptIds, promptLogprobs);
             if (first != null) sse.event(first);
         }
 

@@ -3,7 +3,9 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.backstop.engine.Embeddings;
 import io.backstop.engine.Model;
+import io.backstop.engine.Prompt;
 import io.backstop.server.route.ModelRegistry;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -13,20 +15,29 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 
-/** POST /v1/embeddings: mean-pooled hidden states of a local model (when its configuration allows it). */
+/**
+ * POST /v1/embeddings: mean-pooled hidden states of a local model (when its configuration allows it).
+ * Inputs are text or token ids, as OpenAI takes them; the work goes through the model's scheduler like
+ * a generation, within the per-request limits of inputs and tokens.
+ */
 public final class EmbeddingsHandler implements Handler {
-    private static final int MAX_INPUTS = 256;
     private final ModelRegistry models;
+    private final ModelAliases aliases;
+    private final int maxInputs;
+    private final int maxTokens;
 
-    public EmbeddingsHandler(ModelRegistry models) {
+    public EmbeddingsHandler(ModelRegistry models, ModelAliases aliases, int maxInputs, int maxTokens) {
         this.models = models;
+        this.aliases = aliases;
+        this.maxInputs = maxInputs;
+        this.maxTokens = maxTokens;
     }
 
     @Override
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
-        String name = f.requiredString("model");
-        List<String> inputs = inputs(f.node("input"));
+        String name = aliases.resolve(f.requiredString("model"));
+        List<Prompt> inputs = inputs(f.node("input"));
         String encoding = f.string("encoding_format");
         if (encoding != null && !encoding.equals("float") && !encoding.equals("base64")) {
             throw ApiException.invalid("encoding_format", "encoding_format must be 'float' or 'base64'");
@@ -40,13 +51,12 @@ public final class EmbeddingsHandler implements Handler {
         if (dimensions != null && dimensions != model.info().hiddenSize()) {
             throw ApiException.unsupported("dimensions", "model '" + name + "' embeds in " + model.info().hiddenSize() + " dimensions; other sizes are not supported");
         }
+        Embeddings embeddings = model.embed(inputs, maxTokens);
         ObjectNode root = Json.object();
         root.put("object", "list");
         ArrayNode data = root.putArray("data");
-        int tokens = 0;
-        for (int i = 0; i < inputs.size(); i++) {
-            float[] v = model.embed(inputs.get(i));
-            tokens += model.tokenize(inputs.get(i), true).length;
+        for (int i = 0; i < embeddings.vectors().size(); i++) {
+            float[] v = embeddings.vectors().get(i);
             ObjectNode e = data.addObject();
             e.put("object", "embedding");
             e.put("index", i);
@@ -57,23 +67,29 @@ public final class EmbeddingsHandler implements Handler {
             }
         }
         root.put("model", name);
-        root.putObject("usage").put("prompt_tokens", tokens).put("total_tokens", tokens);
+        root.putObject("usage").put("prompt_tokens", embeddings.promptTokens()).put("total_tokens", embeddings.promptTokens());
         ctx.contentType("application/json").result(Json.write(root));
     }
 
-    private static List<String> inputs(JsonNode n) {
+    /** A string, an array of strings, an array of token ids, or an array of token-id arrays. */
+    private List<Prompt> inputs(JsonNode n) {
         if (n == null) throw ApiException.invalid("input", "missing required field: input");
-        if (n.isTextual()) return List.of(n.asText());
-        if (!n.isArray() || n.isEmpty()) throw ApiException.invalid("input", "input must be a string or a non-empty array of strings");
-        if (n.size() > MAX_INPUTS) throw ApiException.invalid("input", "at most " + MAX_INPUTS + " inputs per request, got " + n.size());
-        List<String> out = new ArrayList<>();
-        for (JsonNode e : n) {
-            if (e.isNumber() || e.isArray()) throw ApiException.unsupported("input", "token-id inputs are not supported yet; send text");
-            if (!e.isTextual()) throw ApiException.invalid("input", "input must be a string or an array of strings");
-            out.add(e.asText());
+        if (n.isTextual()) return List.of(Prompt.text(n.asText()));
+        if (!n.isArray() || n.isEmpty()) throw ApiException.invalid("input", "input must be a string, an array of strings, or token ids");
+        if (n.get(0).isNumber()) return List.of(Prompt.tokens(Fields.tokenIds(n, "input", "input")));
+        if (n.size() > maxInputs) {
+            throw ApiException.invalid("input", "at most " + maxInputs + " inputs per request, got " + n.size() + " (server.max_embedding_inputs)");
+        }
+        List<Prompt> out = new ArrayList<>();
+        for (int i = 0; i < n.size(); i++) {
+            JsonNode e = n.get(i);
+            if (e.isTextual()) out.add(Prompt.text(e.asText()));
+            else if (e.isArray()) out.add(Prompt.tokens(Fields.tokenIds(e, "input", "input[" + i + "]")));
+            else throw ApiException.invalid("input", "input[" + i + "] must be a string or an array of token ids");
         }
         return out;
     }
+
 
     private static String base64(float[] v) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);

@@ -72,6 +72,21 @@ public final class Fields {
         return n.asDouble();
     }
 
+    /**
+     * A JSON array of token ids.
+     *
+     * @param param the request field reported on error; {@code name} the element it is (e.g. prompt[2])
+     */
+    public static int[] tokenIds(JsonNode array, String param, String name) {
+        int[] ids = new int[array.size()];
+        for (int i = 0; i < ids.length; i++) {
+            JsonNode id = array.get(i);
+            if (!id.isIntegralNumber() || !id.canConvertToInt()) throw ApiException.invalid(param, name + " must be an array of integer token ids");
+            ids[i] = id.asInt();
+        }
+        return ids;
+    }
+
     /** {@code stop}: a string or an array of strings. */
     public List<String> stop() {
         JsonNode n = node("stop");

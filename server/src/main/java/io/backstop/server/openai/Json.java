@@ -1,9 +1,12 @@
 package io.backstop.server.openai;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
 
 /** The one ObjectMapper of the API layer, and the error body. */
 public final class Json {
@@ -35,21 +38,24 @@ public final class Json {
         return root;
     }
 
-    /** Parses a request body; malformed JSON or a non-object is a 400 that says where it broke. */
+    /** Parses a request body; malformed JSON, text after it, or a non-object is a 400 that says where it broke. */
     public static JsonNode parseBody(byte[] body) {
         if (body.length == 0) throw ApiException.invalid(null, "the request body is empty; send a JSON object");
         JsonNode n;
-        try {
-            n = MAPPER.readTree(body);
-        } catch (java.io.IOException e) {
-            String m = e.getMessage() == null ? "" : e.getMessage();
-            int nl = m.indexOf('\n');
-            String first = nl < 0 ? m : m.substring(0, nl);
-            String where = e instanceof com.fasterxml.jackson.core.JsonProcessingException jpe && jpe.getLocation() != null
-                    ? " (line " + jpe.getLocation().getLineNr() + ", column " + jpe.getLocation().getColumnNr() + ")" : "";
-            throw ApiException.invalid(null, "could not parse the JSON body: " + first + where);
+        try (JsonParser p = MAPPER.createParser(body)) {
+            n = MAPPER.readTree(p);
+            JsonLocation end = p.currentLocation();
+            boolean more;
+            try {
+                more = p.nextToken() != null;
+            } catch (IOException trailingGarbage) {
+                more = true;
+            }
+            if (more) throw ApiException.invalid(null, JsonErrors.trailing(end));
+        } catch (IOException e) {
+            throw ApiException.invalid(null, JsonErrors.describe(e));
         }
-        if (n == null || !n.isObject()) throw ApiException.invalid(null, "the request body must be a JSON object");
+        if (n == null || n.isMissingNode() || !n.isObject()) throw ApiException.invalid(null, "the request body must be a JSON object");
         return n;
     }
 }

@@ -20,6 +20,18 @@ final class RequestMapper {
     /** Options common to every choice of a request. */
     record Common(int n, boolean stream, boolean includeUsage, Integer logprobs) {}
 
+    /**
+     * What differs between the endpoints.
+     *
+     * @param defaultMaxTokens OpenAI's default when neither the request nor the model sets max_tokens (16 for
+     *                         /v1/completions; null for chat: until a stop or the context ends)
+     * @param promptLogprobs   score the prompt with this many top alternatives (echo with logprobs), else null;
+     *                         max_tokens 0 is then allowed and returns only the scored prompt
+     */
+    record Rules(Integer defaultMaxTokens, Integer promptLogprobs) {
+        static final Rules CHAT = new Rules(null, null);
+    }
+
     static Common common(Fields f, boolean chat) {
         Integer n = f.integer("n");
         if (n != null && (n < 1 || n > MAX_N)) throw ApiException.invalid("n", "n must be between 1 and " + MAX_N + ", got " + n);
@@ -70,10 +82,19 @@ final class RequestMapper {
         }
     }
 
-    /** One engine request per choice; seeds are offset per choice so n choices differ yet reproduce. */
-    static List<GenerationRequest> requests(Fields f, Prompt prompt, Common common, RequestDefaults d, int timeoutSeconds) {
-        Integer maxTokens = f.has("max_completion_tokens") ? f.integer("max_completion_tokens") : f.integer("max_tokens");
+    /**
+     * One engine request per choice, prompt-major (choice p·n + i is prompt p's i-th); seeds are offset per
+     * choice so n choices differ yet reproduce.
+     */
+    static List<GenerationRequest> requests(Fields f, List<Prompt> prompts, Common common, Rules rules, RequestDefaults d, int timeoutSeconds) {
+        String field = f.has("max_completion_tokens") ? "max_completion_tokens" : "max_tokens";
+        Integer maxTokens = f.integer(field);
+        if (maxTokens != null && maxTokens == 0 && rules.promptLogprobs() == null) {
+            throw ApiException.invalid(field, field + " must be at least 1, got 0" + (rules == Rules.CHAT ? ""
+                    : " (0 is allowed only with echo, which then returns the prompt, scored when logprobs is set)"));
+        }
         if (maxTokens == null) maxTokens = d.maxTokens();
+        if (maxTokens == null) maxTokens = rules.defaultMaxTokens();
         Double temperature = or(f.number("temperature"), d.temperature());
         Double topP = or(f.number("top_p"), d.topP());
         Integer topK = or(f.integer("top_k"), d.topK());
@@ -85,9 +106,11 @@ final class RequestMapper {
         List<String> stop = f.stop();
         var bias = f.logitBias();
         List<GenerationRequest> out = new ArrayList<>();
-        for (int i = 0; i < common.n(); i++) {
-            GenerationRequest.Builder b = GenerationRequest.builder(prompt).maxTokens(maxTokens).stop(stop).logitBias(bias)
-                    .logprobs(common.logprobs()).seed(seed == null ? null : seed + i);
+        for (int i = 0; i < prompts.size() * common.n(); i++) {
+            // the seed offset is the choice's within its prompt: a prompt answers alike alone or in a batch
+            GenerationRequest.Builder b = GenerationRequest.builder(prompts.get(i / common.n())).maxTokens(maxTokens).stop(stop)
+                    .logitBias(bias).logprobs(common.logprobs()).promptLogprobs(rules.promptLogprobs())
+                    .seed(seed == null ? null : seed + i % common.n());
             if (temperature != null) b.temperature(temperature);
             if (topP != null) b.topP(topP);
             if (topK != null) b.topK(topK == -1 ? 0 : topK); // -1 means "off" in vLLM

@@ -15,8 +15,11 @@ interface ResponseFormat {
 
     ObjectNode response(Meta meta, List<GenerationResult> choices, Usage usage);
 
-    /** The chunk that opens a choice in a stream (chat sends the role), or null. */
-    ObjectNode opening(Meta meta, int index);
+    /**
+     * The chunk that opens a choice in a stream (chat sends the role, completions with echo the prompt),
+     * or null; the prompt's ids and log-probabilities are empty unless the prompt was scored.
+     */
+    ObjectNode opening(Meta meta, int index, int[] promptIds, List<TokenLogprob> promptLogprobs);
 
     /** A content chunk; {@code finishReason} null for all but the last chunk of a choice. */
     ObjectNode chunk(Meta meta, int index, String text, List<TokenLogprob> logprobs, String finishReason);

@@ -17,11 +17,21 @@ final class SseWriter {
 
     private static final com.fasterxml.jackson.core.io.JsonStringEncoder ENCODER = com.fasterxml.jackson.core.io.JsonStringEncoder.getInstance();
     private final java.io.ByteArrayOutputStream buffer = new java.io.ByteArrayOutputStream(512);
-    private final OutputStream out;
+    private final Opener opener;
+    private OutputStream out; // null until the first event opens the response
     private boolean broken;
 
+    /** Opens the response when the first event is written; throws when this writer may not answer after all. */
+    interface Opener {
+        OutputStream open() throws IOException;
+    }
+
     SseWriter(OutputStream out) {
-        this.out = out;
+        this(() -> out);
+    }
+
+    SseWriter(Opener opener) {
+        this.opener = opener;
     }
 
     synchronized void event(JsonNode data) {
@@ -41,6 +51,7 @@ final class SseWriter {
         buffer.writeBytes(END);
         if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
         try {
+            OutputStream out = out();
             buffer.writeTo(out); // no copy of the event
             out.flush();
         } catch (IOException e) {
@@ -58,6 +69,11 @@ final class SseWriter {
         write(DONE, false);
     }
 
+    private OutputStream out() throws IOException {
+        if (out == null) out = opener.open();
+        return out;
+    }
+
     synchronized boolean isBroken() {
         return broken;
     }
@@ -65,6 +81,7 @@ final class SseWriter {
     private void write(byte[] payload, boolean framed) {
         if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
         try {
+            OutputStream out = out();
             if (framed) out.write(PREFIX);
             out.write(payload);
             if (framed) out.write(END);

@@ -11,23 +11,24 @@ import io.javalin.http.Context;
 /** POST /tokenize and POST /detokenize, in vLLM's shapes. */
 public final class TokenizeHandler {
     private final ModelRegistry models;
+    private final ModelAliases aliases;
 
-    public TokenizeHandler(ModelRegistry models) {
+    public TokenizeHandler(ModelRegistry models, ModelAliases aliases) {
         this.models = models;
+        this.aliases = aliases;
     }
 
-    /** {"model", "prompt"} or {"model", "messages"}; "add_special_tokens" (default true). */
+    /**
+     * {"model", "prompt"} or {"model", "messages"}; "add_special_tokens" (default true). Tokenizing is
+     * model work: it waits its turn in the model's scheduler (429 when that is full).
+     */
     public void tokenize(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
-        String name = f.requiredString("model");
+        String name = aliases.resolve(f.requiredString("model"));
         Boolean special = f.bool("add_special_tokens");
+        Prompt prompt = f.has("messages") ? Prompt.chat(ChatCompletionsHandler.messages(f.node("messages"))) : Prompt.text(f.requiredString("prompt"));
         Model model = models.get(name);
-        int[] ids;
-        if (f.has("messages")) {
-            ids = model.promptTokens(Prompt.chat(ChatCompletionsHandler.messages(f.node("messages"))));
-        } else {
-            ids = model.tokenize(f.requiredString("prompt"), special == null || special);
-        }
+        int[] ids = model.tokens(prompt, special == null || special);
         ObjectNode root = Json.object();
         ArrayNode tokens = root.putArray("tokens");
         for (int id : ids) tokens.add(id);
@@ -39,14 +40,10 @@ public final class TokenizeHandler {
     /** {"model", "tokens": [ids]} → {"prompt": text}. */
     public void detokenize(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
-        String name = f.requiredString("model");
+        String name = aliases.resolve(f.requiredString("model"));
         JsonNode t = f.node("tokens");
         if (t == null || !t.isArray()) throw ApiException.invalid("tokens", "tokens must be an array of token ids");
-        int[] ids = new int[t.size()];
-        for (int i = 0; i < ids.length; i++) {
-            if (!t.get(i).canConvertToInt() || !t.get(i).isIntegralNumber()) throw ApiException.invalid("tokens", "tokens must be an array of token ids");
-            ids[i] = t.get(i).asInt();
-        }
+        int[] ids = Fields.tokenIds(t, "tokens", "tokens");
         Model model = models.get(name);
         ObjectNode root = Json.object();
         root.put("prompt", model.detokenize(ids));

@@ -4,8 +4,6 @@ import io.backstop.server.config.ProviderConfig;
 import io.backstop.server.route.UpstreamFailure.Kind;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
-import io.github.resilience4j.retry.Retry;
-import io.github.resilience4j.retry.RetryConfig;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,10 +11,14 @@ import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
 /**
- * Resilience for one provider, built on Resilience4j: a circuit breaker (failure rate over a window,
- * or N consecutive failures; half-open probes; closes on success) and retries of retryable failures
- * only, with exponential backoff and full jitter, at least the provider's Retry-After, never past the
- * request's deadline. An open breaker fails a call at once, without touching the network.
+ * Resilience for one provider: a Resilience4j circuit breaker (failure rate over a window, or N
+ * consecutive failures; half-open probes; closes on success), a cool-down when the provider asks for a
+ * pause longer than the route will wait, and retries of retryable failures only, with exponential
+ * backoff and full jitter, at least the provider's Retry-After, never past the request's deadline. An
+ * open breaker or a cool-down fails a call at once, without touching the network.
+ *
+ * <p>The retry loop is ours rather than Resilience4j's Retry: that one sleeps through a JVM-wide static
+ * function, so its waits could not follow the injected {@link RouteClock}.
  */
 public final class ProviderGuard {
     /** Don't start an attempt with less time left than this. */
@@ -24,16 +26,19 @@ public final class ProviderGuard {
 
     private final String provider;
     private final CircuitBreaker breaker;
-    private final Retry retry;
+    private final Cooldown cooldown;
+    private final RouteClock clock;
     private final ProviderConfig.RetryPolicy policy;
     private final int consecutiveLimit;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final DoubleSupplier jitter;
 
-    public ProviderGuard(ProviderConfig config, DoubleSupplier jitter) {
+    public ProviderGuard(ProviderConfig config, DoubleSupplier jitter, RouteClock clock) {
         this.provider = config.name();
         this.policy = config.retry();
         this.jitter = jitter;
+        this.clock = clock;
+        this.cooldown = new Cooldown(clock);
         ProviderConfig.BreakerPolicy b = config.breaker();
         this.consecutiveLimit = b.consecutiveFailures();
         this.breaker = CircuitBreaker.of(provider, CircuitBreakerConfig.custom()
@@ -44,21 +49,40 @@ public final class ProviderGuard {
                 .waitDurationInOpenState(b.openFor())
                 .permittedNumberOfCallsInHalfOpenState(b.halfOpenCalls())
                 .automaticTransitionFromOpenToHalfOpenEnabled(false) // half-open on the next call after the wait
-                .build());
-        this.retry = Retry.of(provider, RetryConfig.custom()
-                .maxAttempts(policy.maxAttempts())
-                .retryOnException(e -> e instanceof UpstreamFailure u && u.retryable() && hasTimeFor(u))
-                .intervalBiFunction((attempt, either) -> backoff(attempt, (UpstreamFailure) either.getLeft()).toMillis())
+                .clock(clock)
                 .build());
     }
 
-    /** Runs attempts until one succeeds, a failure is not worth retrying, attempts run out or time does. */
-    public <T> T call(Deadline deadline, Supplier<T> attempt) {
-        Supplier<T> guarded = () -> once(deadline, attempt);
-        return Retry.decorateSupplier(retry, guarded).get();
+    /**
+     * Runs attempts until one succeeds, a failure is not worth retrying, attempts run out or time does.
+     *
+     * @param maxRetryWait the longest Retry-After worth waiting for; a longer one cools the provider down
+     *                     and fails at once with {@link Kind#COOLING_DOWN}, so the route can move on
+     */
+    public <T> T call(Deadline deadline, Duration maxRetryWait, Supplier<T> attempt) {
+        for (int n = 1; ; n++) {
+            UpstreamFailure f;
+            try {
+                return once(deadline, maxRetryWait, attempt);
+            } catch (UpstreamFailure e) {
+                f = e;
+            }
+            if (n >= policy.maxAttempts() || !f.retryable() || !hasTimeFor(f)) throw f;
+            try {
+                clock.sleep(backoff(n, f));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new UpstreamFailure(provider, Kind.CANCELLED, 0, null, deadline, provider + " stopped: another target answered first");
+            }
+        }
     }
 
-    private <T> T once(Deadline deadline, Supplier<T> attempt) {
+    private <T> T once(Deadline deadline, Duration maxRetryWait, Supplier<T> attempt) {
+        Duration cooling = cooldown.remaining();
+        if (cooling.isPositive()) {
+            throw new UpstreamFailure(provider, Kind.COOLING_DOWN, 0, cooling, deadline,
+                    provider + " skipped: cooling down for " + seconds(cooling) + " more (it answered with a long Retry-After)");
+        }
         if (!breaker.tryAcquirePermission()) {
             throw new UpstreamFailure(provider, Kind.BREAKER_OPEN, 0, null, deadline, provider + " skipped: its circuit breaker is open");
         }
@@ -69,9 +93,19 @@ public final class ProviderGuard {
             consecutiveFailures.set(0);
             return result;
         } catch (UpstreamFailure f) {
+            if (f.retryable() && f.retryAfter() != null && f.retryAfter().compareTo(maxRetryWait) > 0) {
+                // the provider said when to come back: that is a pause, not ill health, so the breaker is not charged
+                breaker.releasePermission();
+                Duration left = cooldown.start(f.retryAfter());
+                throw new UpstreamFailure(provider, Kind.COOLING_DOWN, f.status(), left, deadline,
+                        f.getMessage() + " with Retry-After " + seconds(f.retryAfter()) + "; not retried, cooling down for " + seconds(left));
+            }
             if (f.providerFault()) recordFailure(System.nanoTime() - start, f);
-            else breaker.releasePermission(); // a client error says nothing about the provider's health
+            else breaker.releasePermission(); // a client error or a cancelled call says nothing about the provider's health
             throw f;
+        } catch (RuntimeException e) {
+            breaker.releasePermission();
+            throw e;
         }
     }
 
@@ -97,11 +131,20 @@ public final class ProviderGuard {
         return Duration.ofMillis(Math.max(0, Math.min(wait, room)));
     }
 
+    private static String seconds(Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
+    }
+
     public CircuitBreaker.State state() {
         return breaker.getState();
     }
 
     public CircuitBreaker breaker() {
         return breaker;
+    }
+
+    /** What {@code GET /v1/providers} shows. */
+    public ProviderStatus status() {
+        return new ProviderStatus(provider, breaker.getState(), cooldown.remaining(), cooldown.until());
     }
 }

@@ -15,11 +15,15 @@ public final class RouteTable {
     private final Map<String, RemoteProvider> providers = new LinkedHashMap<>();
 
     public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env) {
-        this(providerConfigs, routeConfigs, env, () -> ThreadLocalRandom.current().nextDouble());
+        this(providerConfigs, routeConfigs, env, () -> ThreadLocalRandom.current().nextDouble(), RouteClock.SYSTEM);
     }
 
-    /** @param jitter source of the backoff jitter in [0, 1) (tests make it constant) */
-    public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env, DoubleSupplier jitter) {
+    /**
+     * @param jitter source of the backoff jitter in [0, 1) (tests make it constant)
+     * @param clock  time for breakers and cool-downs, and the backoff sleep (tests move it by hand)
+     */
+    public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env,
+                      DoubleSupplier jitter, RouteClock clock) {
         for (ProviderConfig p : providerConfigs) {
             String key = null;
             if (p.apiKeyEnv() != null) {
@@ -28,7 +32,7 @@ public final class RouteTable {
                     throw new ConfigException("provider '" + p.name() + "': environment variable " + p.apiKeyEnv() + " (its api_key_env) is not set");
                 }
             }
-            providers.put(p.name(), new RemoteProvider(p, new UpstreamClient(p, key), new ProviderGuard(p, jitter)));
+            providers.put(p.name(), new RemoteProvider(p, new UpstreamClient(p, key), new ProviderGuard(p, jitter, clock)));
         }
         for (RouteConfig r : routeConfigs) routes.put(r.name(), r);
     }
@@ -43,6 +47,11 @@ public final class RouteTable {
 
     public RemoteProvider provider(String name) {
         return providers.get(name);
+    }
+
+    /** Every provider's breaker and cool-down, in configuration order. */
+    public List<ProviderStatus> providerStatus() {
+        return providers.values().stream().map(p -> p.guard().status()).toList();
     }
 
     public List<String> routeNames() {

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.ProviderConfig;
 import io.backstop.server.route.UpstreamFailure.Kind;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
@@ -23,16 +24,17 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Flow;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeoutException;
 
 /**
  * One attempt against an OpenAI-compatible API: connect timeout, time to first byte (response
- * headers), idle timeout between stream lines, all within the request's deadline. Every failure becomes
+ * headers), idle timeout between body chunks (streaming or not), all within the request's deadline. Every failure becomes
  * an {@link UpstreamFailure} that says whether another attempt makes sense.
  */
 public final class UpstreamClient {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Set<Integer> RETRYABLE = Set.of(408, 425, 429, 500, 502, 503, 504, 529);
+    /** Largest non-streaming answer accepted from a provider. */
+    public static final int MAX_ANSWER_BYTES = 16 << 20;
 
     private final ProviderConfig config;
     private final String apiKey;
@@ -45,60 +47,94 @@ public final class UpstreamClient {
                 .followRedirects(HttpClient.Redirect.NEVER).build();
     }
 
-    /** A non-streaming call: the parsed JSON body of a 2xx answer. */
+    /**
+     * A non-streaming call: the parsed JSON body of a 2xx answer. The body is read with the idle timeout
+     * between its chunks, so an upstream that sends headers and then stalls fails as a stream would.
+     */
     public JsonNode complete(String endpoint, ObjectNode body, Deadline deadline) {
-        HttpRequest request = request(endpoint, body, deadline, "application/json");
-        CompletableFuture<HttpResponse<byte[]>> call = http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray());
-        HttpResponse<byte[]> r;
+        HttpResponse<Flow.Publisher<List<ByteBuffer>>> r = exchange(request(endpoint, body, deadline, "application/json"), deadline);
+        BodyChunks chunks = new BodyChunks();
+        r.body().subscribe(chunks);
         try {
-            r = call.get(Math.max(1, deadline.remaining().toMillis()), java.util.concurrent.TimeUnit.MILLISECONDS);
-        } catch (TimeoutException e) {
-            call.cancel(true);
-            throw failure(Kind.TIMEOUT, 0, null, deadline, "no complete answer before the deadline");
-        } catch (ExecutionException e) {
-            throw network(e.getCause(), deadline);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw failure(Kind.DEADLINE, 0, null, deadline, "interrupted");
-        }
-        checkStatus(r.statusCode(), r.headers(), deadline);
-        if (!contentType(r.headers()).startsWith("application/json")) {
-            throw failure(Kind.INVALID_RESPONSE, r.statusCode(), null, deadline, "answered with content type '" + contentType(r.headers()) + "' instead of JSON");
-        }
-        try {
-            JsonNode n = JSON.readTree(r.body());
+            checkStatus(r.statusCode(), r.headers(), deadline);
+            if (!contentType(r.headers()).startsWith("application/json")) {
+                throw failure(Kind.INVALID_RESPONSE, r.statusCode(), null, deadline, "answered with content type '" + contentType(r.headers()) + "' instead of JSON");
+            }
+            byte[] answer = readAll(chunks, deadline);
+            JsonNode n = JSON.readTree(answer);
             if (n == null || !n.isObject() || !n.has("choices")) throw new IOException("no choices");
             return n;
         } catch (IOException e) {
             throw failure(Kind.INVALID_RESPONSE, r.statusCode(), null, deadline, "answered with malformed JSON");
+        } finally {
+            chunks.cancel(); // a no-op once the body has ended
         }
     }
 
     /** A streaming call, once the provider has answered 200 with an event stream. */
     public UpstreamStream stream(String endpoint, ObjectNode body, Deadline deadline) {
-        HttpRequest request = request(endpoint, body, deadline, "text/event-stream");
-        LineSubscriber lines = new LineSubscriber();
-        HttpResponse<Flow.Publisher<List<ByteBuffer>>> r;
-        try {
-            // ofPublisher completes with the headers; the body is then read line by line as it arrives
-            r = http.send(request, HttpResponse.BodyHandlers.ofPublisher());
-        } catch (IOException e) {
-            throw network(e, deadline);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw failure(Kind.DEADLINE, 0, null, deadline, "interrupted");
-        }
-        r.body().subscribe(lines);
+        HttpResponse<Flow.Publisher<List<ByteBuffer>>> r = exchange(request(endpoint, body, deadline, "text/event-stream"), deadline);
+        BodyChunks chunks = new BodyChunks();
+        r.body().subscribe(chunks);
         try {
             checkStatus(r.statusCode(), r.headers(), deadline);
             if (!contentType(r.headers()).startsWith("text/event-stream")) {
                 throw failure(Kind.INVALID_RESPONSE, r.statusCode(), null, deadline, "answered with content type '" + contentType(r.headers()) + "' instead of an event stream");
             }
         } catch (UpstreamFailure f) {
-            lines.cancel();
+            chunks.cancel();
             throw f;
         }
-        return new UpstreamStream(config.name(), lines, config.idleTimeout(), deadline);
+        return new UpstreamStream(config.name(), chunks, config.idleTimeout(), deadline);
+    }
+
+    /**
+     * Sends the request and waits for the response headers (bounded by the request's first-byte timeout).
+     * An interrupt means another target answered first: the exchange is aborted, closing its connection.
+     */
+    private HttpResponse<Flow.Publisher<List<ByteBuffer>>> exchange(HttpRequest request, Deadline deadline) {
+        CompletableFuture<HttpResponse<Flow.Publisher<List<ByteBuffer>>>> call = http.sendAsync(request, HttpResponse.BodyHandlers.ofPublisher());
+        try {
+            return call.get();
+        } catch (InterruptedException e) {
+            call.cancel(true);
+            Thread.currentThread().interrupt();
+            throw failure(Kind.CANCELLED, 0, null, deadline, "stopped: another target answered first");
+        } catch (ExecutionException e) {
+            throw network(e.getCause(), deadline);
+        }
+    }
+
+    /** The whole body, chunk by chunk, each within the idle timeout; at most {@link #MAX_ANSWER_BYTES}. */
+    private byte[] readAll(BodyChunks chunks, Deadline deadline) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        while (true) {
+            BodyChunks.Next next;
+            try {
+                next = chunks.next(deadline.cap(config.idleTimeout()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw failure(Kind.CANCELLED, 0, null, deadline, "stopped: another target answered first");
+            }
+            switch (next) {
+                case BodyChunks.End e -> {
+                    return out.toByteArray();
+                }
+                case BodyChunks.Silent s -> throw failure(deadline.expired() ? Kind.DEADLINE : Kind.TIMEOUT, 0, null, deadline, deadline.expired()
+                        ? "sent no complete answer before the deadline" : "answer idle for more than " + config.idleTimeout().toMillis() + " ms");
+                case BodyChunks.Failed f -> throw failure(Kind.RETRYABLE, 0, null, deadline, "answer broke off (" + f.error().getClass().getSimpleName() + ")");
+                case BodyChunks.Chunk c -> {
+                    for (ByteBuffer b : c.buffers()) {
+                        if (out.size() + b.remaining() > MAX_ANSWER_BYTES) {
+                            throw failure(Kind.INVALID_RESPONSE, 200, null, deadline, "sent an answer larger than " + MAX_ANSWER_BYTES + " bytes");
+                        }
+                        byte[] bytes = new byte[b.remaining()];
+                        b.get(bytes);
+                        out.writeBytes(bytes);
+                    }
+                }
+            }
+        }
     }
 
     private HttpRequest request(String endpoint, ObjectNode body, Deadline deadline, String accept) {

@@ -18,6 +18,13 @@ public final class UpstreamFailure extends RuntimeException {
         INVALID_RESPONSE,
         /** the provider's circuit breaker is open: skipped without a network call. */
         BREAKER_OPEN,
+        /**
+         * the provider asked for a pause longer than the route waits (Retry-After above max_retry_wait_ms),
+         * or is still in that pause: skipped without a network call until it ends.
+         */
+        COOLING_DOWN,
+        /** stopped by us: another target of the route answered first. Says nothing about the provider. */
+        CANCELLED,
         /** no time left for another attempt. */
         DEADLINE
     }
@@ -50,7 +57,7 @@ public final class UpstreamFailure extends RuntimeException {
         return status;
     }
 
-    /** The provider's Retry-After, or null. */
+    /** The provider's Retry-After (for {@link Kind#COOLING_DOWN}: the pause left), or null. */
     public Duration retryAfter() {
         return retryAfter;
     }
@@ -66,5 +73,10 @@ public final class UpstreamFailure extends RuntimeException {
     /** Failures that say the provider is unhealthy (the breaker counts them); client errors do not. */
     public boolean providerFault() {
         return kind == Kind.RETRYABLE || kind == Kind.TIMEOUT || kind == Kind.INVALID_RESPONSE;
+    }
+
+    /** The provider is known to be unavailable for now (breaker open, or cooling down after a long Retry-After). */
+    public boolean unavailable() {
+        return kind == Kind.BREAKER_OPEN || kind == Kind.COOLING_DOWN;
     }
 }

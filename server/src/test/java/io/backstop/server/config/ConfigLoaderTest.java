@@ -23,6 +23,16 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void loggingLevelIsReadAndChecked() throws IOException {
+        assertThat(new ConfigLoader(Map.of()).load(write("logging:\n  level: DEBUG\nmodels: [{name: m, path: m1}]\n")).logLevel()).isEqualTo("debug");
+        assertThat(new ConfigLoader(Map.of()).load(write("models: [{name: m, path: m1}]\n")).logLevel()).isNull();
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("logging:\n  level: loud\nmodels: []\n")))
+                .hasMessage("logging.level must be one of off, error, warn, info, debug, trace, got 'loud'");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(write("logging:\n  file: x.log\nmodels: []\n")))
+                .hasMessageContaining("unknown key 'logging.file'");
+    }
+
+    @Test
     void readsEveryKeyAndResolvesPathsAgainstTheFile() throws IOException {
         Path f = write("""
                 server:
@@ -137,6 +147,36 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void hedgingIsOnByDefaultOnlyForRoutesEndingWithALocalModelAndBothWaitsAreConfigurable() throws IOException {
+        Path f = write("""
+                models:
+                  - {name: stories, path: m1}
+                providers:
+                  - {name: openai, base_url: https://api.openai.com/v1}
+                  - {name: deepseek, base_url: https://api.deepseek.com/v1}
+                routes:
+                  - {name: backed, targets: [openai:gpt-4o-mini, local:stories]}
+                  - {name: remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat]}
+                  - {name: tuned, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 800, max_retry_wait_ms: 3000}
+                  - {name: unhedged, targets: [openai:gpt-4o-mini, local:stories], fallback_after_ms: 0}
+                  - {name: hedged-remote, targets: [openai:gpt-4o-mini, deepseek:deepseek-chat], fallback_after_ms: 5000}
+                """);
+        Map<String, RouteConfig> routes = new java.util.HashMap<>();
+        new ConfigLoader(Map.of()).load(f).routes().forEach(r -> routes.put(r.name(), r));
+        assertThat(routes.get("backed").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(2000));
+        assertThat(routes.get("backed").maxRetryWait()).isEqualTo(java.time.Duration.ofMillis(500));
+        assertThat(routes.get("remote").fallbackAfter()).as("two paid calls are the user's choice").isNull();
+        assertThat(routes.get("tuned").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(800));
+        assertThat(routes.get("tuned").maxRetryWait()).isEqualTo(java.time.Duration.ofMillis(3000));
+        assertThat(routes.get("unhedged").fallbackAfter()).isNull();
+        assertThat(routes.get("hedged-remote").fallbackAfter()).isEqualTo(java.time.Duration.ofMillis(5000));
+
+        Path bad = write("models:\n  - {name: stories, path: m1}\nroutes:\n  - {name: r, targets: [local:stories], fallback_after_ms: -5}\n");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).isInstanceOf(ConfigException.class)
+                .hasMessageContaining("routes[0].fallback_after_ms must be between 0 and");
+    }
+
+    @Test
     void routesNamingUnknownProvidersOrModelsFailAtStartUp() throws IOException {
         String providers = "models:\n  - {name: stories, path: m1}\nproviders:\n  - {name: openai, base_url: https://api.openai.com/v1, api_key_env: OPENAI_API_KEY}\n";
         record Case(String routes, String message) {}
@@ -165,11 +205,53 @@ class ConfigLoaderTest {
     void theShippedConfigurationsAreValid() {
         Path models = Path.of(System.getProperty("backstop.root", "..")).resolve("models");
         ServerConfig c = new ConfigLoader(Map.of()).load(models.resolve("backstop.yaml"));
-        assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("tjake/Llama-3.2-1B-Instruct-JQ4"));
+        assertThat(c.models()).singleElement().satisfies(m -> assertThat(m.repo()).isEqualTo("Qwen/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M"));
         ServerConfig example = new ConfigLoader(Map.of()).load(models.resolve("example.yaml"));
         assertThat(example.models()).hasSize(2);
         assertThat(example.providers()).hasSize(2);
         assertThat(example.routes()).extracting(RouteConfig::name).containsExactly("smart", "cheap");
+    }
+
+    @Test
+    void serverLimitsCorsAndAliasesAreReadAndValidated() throws IOException {
+        Path f = write("""
+                server:
+                  header_timeout_seconds: 5
+                  body_timeout_seconds: 20
+                  max_connections_per_client: 16
+                  drain_timeout_seconds: 45
+                  max_embedding_inputs: 8
+                  max_embedding_tokens: 4096
+                  cors_origins: ["https://app.example.com/", "http://localhost:3000"]
+                  model_aliases: {gpt-4o-mini: m, fast: r}
+                models:
+                  - {name: m, path: m1}
+                routes:
+                  - {name: r, targets: [local:m]}
+                """);
+        HttpOptions h = new ConfigLoader(Map.of()).load(f).http();
+        assertThat(h).isEqualTo(new HttpOptions(5, 20, 16, 45, 8, 4096, List.of("https://app.example.com", "http://localhost:3000"),
+                Map.of("gpt-4o-mini", "m", "fast", "r")));
+        HttpOptions d = new ConfigLoader(Map.of()).load(write("models:\n  - {name: m, path: m1}\n")).http();
+        assertThat(d).isEqualTo(HttpOptions.defaults());
+        assertThat(d.drainTimeoutSeconds()).isEqualTo(30);
+        assertThat(d.corsOrigins()).isEmpty();
+
+        record Case(String server, String message) {}
+        for (Case c : List.of(
+                new Case("{body_timeout_seconds: 0}", "server.body_timeout_seconds must be between 1 and 3600"),
+                new Case("{max_connections_per_client: -1}", "server.max_connections_per_client must be between 0"),
+                new Case("{drain_timeout_seconds: soon}", "server.drain_timeout_seconds must be a whole number"),
+                new Case("{cors_origins: \"*\"}", "server.cors_origins must be a list"),
+                new Case("{cors_origins: [\"app.example.com\"]}", "'app.example.com' is not an origin"),
+                new Case("{cors_origins: [\"https://app.example.com/path\"]}", "is not an origin"),
+                new Case("{model_aliases: [a]}", "server.model_aliases must be a mapping"),
+                new Case("{model_aliases: {gpt-4o: nothing}}", "server.model_aliases.gpt-4o: unknown model or route 'nothing' (known: m)"),
+                new Case("{model_aliases: {m: m}}", "'m' is already the name of a model, provider or route"))) {
+            Path bad = write("server: " + c.server() + "\nmodels:\n  - {name: m, path: m1}\n");
+            assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).as(c.server())
+                    .isInstanceOf(ConfigException.class).hasMessageContaining(c.message());
+        }
     }
 
     @Test

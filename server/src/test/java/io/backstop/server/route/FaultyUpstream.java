@@ -9,6 +9,7 @@ import java.io.OutputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -16,14 +17,33 @@ import java.util.Deque;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A real OpenAI-compatible HTTP server on loopback that misbehaves on demand: each call takes the next
  * scripted fault (then the default), and every call is recorded (time, path, body, Authorization).
- * Built on a plain ServerSocket so it can do what HTTP libraries won't: hang, stall, reset.
+ * Built on a plain ServerSocket so it can do what HTTP libraries won't: hang, stall, reset. While it
+ * holds a connection open it notices when the client closes it ({@link #awaitClientClosed}), and
+ * {@link #release} lets a test decide when a held answer goes on — ordering by latch, not by sleep.
  */
 final class FaultyUpstream implements AutoCloseable {
-    enum Mode { OK, STATUS, HANG_BEFORE_FIRST_BYTE, STALL_MID_STREAM, RESET_MID_STREAM, MALFORMED_JSON, WRONG_CONTENT_TYPE }
+    enum Mode {
+        OK, STATUS, MALFORMED_JSON, WRONG_CONTENT_TYPE,
+        /** accepts the request and never answers */
+        HANG_BEFORE_FIRST_BYTE,
+        /** two content events, then silence / a TCP reset once released */
+        STALL_MID_STREAM, RESET_MID_STREAM,
+        /** non-streaming: headers and half of the JSON body, then silence */
+        STALL_MID_BODY,
+        /** two content events, then an error event / a non-JSON event / a line longer than the route accepts */
+        ERROR_AFTER_CONTENT, GARBAGE_AFTER_CONTENT, LONG_LINE_AFTER_CONTENT,
+        /** a stream whose first event is an error */
+        ERROR_BEFORE_CONTENT,
+        /** streaming: headers and a role-only event, then nothing until released; non-streaming: nothing until released */
+        HOLD
+    }
 
     record Fault(Mode mode, int status, String retryAfter) {
         static Fault ok() {
@@ -50,6 +70,10 @@ final class FaultyUpstream implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServerSocket server;
+    private final List<String> pieces;
+    private final CountDownLatch release = new CountDownLatch(1);
+    private final Semaphore received = new Semaphore(0);
+    private final Semaphore clientClosed = new Semaphore(0);
     private final Deque<Fault> script = new ArrayDeque<>();
     private volatile Fault fallback = Fault.ok();
     private final List<Call> calls = new CopyOnWriteArrayList<>();
@@ -57,6 +81,12 @@ final class FaultyUpstream implements AutoCloseable {
     private volatile boolean closed;
 
     FaultyUpstream() throws IOException {
+        this(pieces());
+    }
+
+    /** An upstream that streams these pieces (and answers their concatenation when not streaming). */
+    FaultyUpstream(List<String> pieces) throws IOException {
+        this.pieces = List.copyOf(pieces);
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::acceptLoop, "faulty-upstream");
         t.setDaemon(true);
@@ -89,6 +119,26 @@ final class FaultyUpstream implements AutoCloseable {
 
     int callCount() {
         return calls.size();
+    }
+
+    /** Lets held answers (HOLD, RESET_MID_STREAM) go on. */
+    void release() {
+        release.countDown();
+    }
+
+    /** Waits until {@code n} calls have arrived (the limit only stops a broken test from hanging). */
+    void awaitCalls(int n) throws InterruptedException {
+        if (!received.tryAcquire(n, 30, TimeUnit.SECONDS)) throw new AssertionError("expected " + n + " calls, got " + callCount());
+        received.release(n);
+    }
+
+    /** Waits until the client has closed {@code n} connections that this upstream was holding open. */
+    boolean awaitClientClosed(int n) throws InterruptedException {
+        return clientClosed.tryAcquire(n, 30, TimeUnit.SECONDS);
+    }
+
+    String content() {
+        return String.join("", pieces);
     }
 
     private synchronized Fault next() {
@@ -126,57 +176,123 @@ final class FaultyUpstream implements AutoCloseable {
             byte[] body = in.readNBytes(length);
             JsonNode json = JSON.readTree(body);
             calls.add(new Call(System.nanoTime(), path, json, auth));
+            received.release();
             respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false));
-        } catch (IOException | InterruptedException ignored) {
+        } catch (IOException ignored) {
             // the client went away, or the test closed us
         }
     }
 
-    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream) throws IOException, InterruptedException {
+    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream) throws IOException {
         switch (f.mode()) {
             case STATUS -> {
                 String body = "{\"error\":{\"message\":\"" + SECRET_BODY + "\",\"type\":\"x\"}}";
                 write(out, f.status(), "application/json", f.retryAfter(), body);
             }
-            case HANG_BEFORE_FIRST_BYTE -> sleepUntilClosed();
+            case HANG_BEFORE_FIRST_BYTE -> holdUntilClientCloses(s, false);
             case MALFORMED_JSON -> write(out, 200, "application/json", null, "{\"choices\": [ {not json");
             case WRONG_CONTENT_TYPE -> write(out, 200, "text/html", null, "<html>" + SECRET_BODY + "</html>");
-            case OK -> {
+            case OK -> answer(out, chat, stream);
+            case HOLD -> {
                 if (stream) {
                     startStream(out);
-                    for (String piece : pieces()) event(out, chunk(chat, piece, null));
-                    event(out, chunk(chat, "", "stop"));
-                    out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
-                    out.flush();
-                } else {
-                    write(out, 200, "application/json", null, whole(chat));
+                    event(out, chat ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\"},\"finish_reason\":null}]}"
+                            : chunk(false, "", null));
+                }
+                if (holdUntilClientCloses(s, true)) {
+                    if (stream) {
+                        for (String piece : pieces) event(out, chunk(chat, piece, null));
+                        event(out, chunk(chat, "", "stop"));
+                        done(out);
+                    } else {
+                        write(out, 200, "application/json", null, whole(chat));
+                    }
                 }
             }
-            case STALL_MID_STREAM, RESET_MID_STREAM -> {
+            case STALL_MID_BODY -> {
+                byte[] b = whole(chat).getBytes(StandardCharsets.UTF_8);
+                out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " + b.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                out.write(b, 0, b.length / 2);
+                out.flush();
+                holdUntilClientCloses(s, false);
+            }
+            case ERROR_BEFORE_CONTENT -> {
                 startStream(out);
-                event(out, chunk(chat, pieces().get(0), null));
-                event(out, chunk(chat, pieces().get(1), null));
-                if (f.mode() == Mode.RESET_MID_STREAM) {
-                    Thread.sleep(50);
-                    s.setSoLinger(true, 0); // close with RST
-                    s.close();
-                } else {
-                    sleepUntilClosed();
+                event(out, "{\"error\":{\"message\":\"" + SECRET_BODY + "\"}}");
+                done(out);
+            }
+            case STALL_MID_STREAM, RESET_MID_STREAM, ERROR_AFTER_CONTENT, GARBAGE_AFTER_CONTENT, LONG_LINE_AFTER_CONTENT -> {
+                startStream(out);
+                event(out, chunk(chat, pieces.get(0), null));
+                event(out, chunk(chat, pieces.get(1), null));
+                switch (f.mode()) {
+                    case RESET_MID_STREAM -> {
+                        if (holdUntilClientCloses(s, true)) {
+                            s.setSoLinger(true, 0); // close with RST
+                            s.close();
+                        }
+                    }
+                    case ERROR_AFTER_CONTENT -> {
+                        event(out, "{\"error\":{\"message\":\"" + SECRET_BODY + "\",\"type\":\"server_error\"}}");
+                        done(out);
+                    }
+                    case GARBAGE_AFTER_CONTENT -> {
+                        event(out, "{\"choices\": [{\"delta\": " + SECRET_BODY);
+                        done(out);
+                    }
+                    case LONG_LINE_AFTER_CONTENT -> {
+                        event(out, "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + SECRET_BODY + "x".repeat(UpstreamStream.MAX_LINE_BYTES) + "\"}}]}");
+                        done(out);
+                    }
+                    default -> holdUntilClientCloses(s, false);
                 }
             }
         }
+    }
+
+    private void answer(OutputStream out, boolean chat, boolean stream) throws IOException {
+        if (stream) {
+            startStream(out);
+            for (String piece : pieces) event(out, chunk(chat, piece, null));
+            event(out, chunk(chat, "", "stop"));
+            done(out);
+        } else {
+            write(out, 200, "application/json", null, whole(chat));
+        }
+    }
+
+    /**
+     * Keeps the connection open until the client closes it (counted), this upstream closes, or — when
+     * {@code untilReleased} — a test calls {@link #release}. Returns true when released.
+     */
+    private boolean holdUntilClientCloses(Socket s, boolean untilReleased) throws IOException {
+        s.setSoTimeout(20);
+        InputStream in = s.getInputStream();
+        while (!closed) {
+            if (untilReleased && release.getCount() == 0) return true;
+            try {
+                if (in.read() == -1) break;
+            } catch (SocketTimeoutException stillOpen) {
+                continue;
+            } catch (IOException reset) {
+                break;
+            }
+        }
+        if (!closed) clientClosed.release();
+        return false;
     }
 
     static List<String> pieces() {
         return List.of("Hello", " from", " the", " remote", " model");
     }
 
-    private void sleepUntilClosed() throws InterruptedException {
-        while (!closed) Thread.sleep(20);
-    }
-
     private static void startStream(OutputStream out) throws IOException {
         out.write(("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nConnection: close\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    private static void done(OutputStream out) throws IOException {
+        out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
         out.flush();
     }
 
@@ -192,10 +308,10 @@ final class FaultyUpstream implements AutoCloseable {
                 : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":" + fr + "}]}";
     }
 
-    private static String whole(boolean chat) {
+    private String whole(boolean chat) {
         return chat
-                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + CONTENT + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
-                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + CONTENT + "\",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + content() + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + content() + "\",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
     }
 
     private static void write(OutputStream out, int status, String type, String retryAfter, String body) throws IOException {

@@ -50,6 +50,14 @@ public final class GgufBackend implements Backend {
         }
     }
 
+    /** The file's chat templates, read from its metadata without touching the weights. */
+    @Override
+    public Map<String, String> chatTemplates(Path model) {
+        try (GgufFile file = GgufFile.open(model)) {
+            return chatTemplates(file.metadata());
+        }
+    }
+
     /** {@code tokenizer.chat_template} as "default", and each {@code tokenizer.chat_template.NAME} by its name. */
     static Map<String, String> chatTemplates(GgufMetadata m) {
         Map<String, String> out = new LinkedHashMap<>();

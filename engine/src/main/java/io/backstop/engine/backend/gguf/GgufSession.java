@@ -28,6 +28,21 @@ final class GgufSession implements InferenceSession {
         }
     }
 
+    /** Batched like {@link #prefill}, the logits of every position computed in the same passes. */
+    @Override
+    public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        int vocab = logits.length;
+        float[] chunk = new float[Math.min(tokens.length, ForwardPass.MAX_BATCH) * vocab];
+        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
+            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+            run(tokens, off, n, 0, chunk);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(chunk, t * vocab, logits, 0, vocab);
+                sink.accept(off + t, logits);
+            }
+        }
+    }
+
     @Override
     public void decode(int token, float[] logitsOut) {
         one[0] = token;

@@ -13,6 +13,7 @@ import io.backstop.engine.backend.Backend;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.BackendOptions;
 import io.backstop.engine.backend.safetensors.SafetensorsHeader;
+import io.backstop.engine.hub.ModelNames;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +22,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /** Loads Hugging Face model directories (safetensors) with Jlama 0.8.4. */
@@ -63,21 +65,34 @@ public final class JlamaBackend implements Backend {
         }
         if (options.threads() > 0) PhysicalCoreExecutor.overrideThreadCount(options.threads());
 
+        JsonNode tokenizerConfig = readJson(dir.resolve("tokenizer_config.json"), false);
+        KvCacheFolder kvFolder = KvCacheFolder.create(options.workDir(), ModelNames.of(dir));
         AbstractModel model;
         try {
-            model = ModelSupport.loadModel(dir.toFile(), DType.F32, DType.I8);
+            model = ModelSupport.loadModel(dir.toFile(), kvFolder.path().toFile(), DType.F32, DType.I8, Optional.empty(), Optional.empty());
         } catch (RuntimeException e) {
+            kvFolder.close();
             throw new ModelLoadException("Jlama could not load " + dir + ": " + rootMessage(e), e);
         }
-        JsonNode tokenizerConfig = readJson(dir.resolve("tokenizer_config.json"), false);
-        Config c = model.getConfig();
-        ModelInfo info = new ModelInfo(
-                dir.getFileName().toString(), dir.toAbsolutePath(), name(), architecture(config, type),
-                weights.parameterCount(), dtype, c.contextLength, JlamaModel.maxPositions(c), c.vocabularySize,
-                c.embeddingLength, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.hiddenLength,
-                List.copyOf(chatTemplates(tokenizerConfig).keySet()));
-        return new JlamaModel(model, info, eosIds(c, dir), addsBos(tokenizerConfig),
-                chatTemplates(tokenizerConfig), specialTokenTexts(tokenizerConfig));
+        try {
+            Config c = model.getConfig();
+            ModelInfo info = new ModelInfo(
+                    ModelNames.of(dir), dir.toAbsolutePath(), name(), architecture(config, type),
+                    weights.parameterCount(), dtype, c.contextLength, JlamaModel.maxPositions(c), c.vocabularySize,
+                    c.embeddingLength, c.numberOfLayers, c.numberOfHeads, c.numberOfKeyValueHeads, c.hiddenLength,
+                    List.copyOf(chatTemplates(tokenizerConfig).keySet()));
+            return new JlamaModel(model, kvFolder, info, eosIds(c, dir), addsBos(tokenizerConfig),
+                    chatTemplates(tokenizerConfig), specialTokenTexts(tokenizerConfig));
+        } catch (RuntimeException e) {
+            model.close();
+            kvFolder.close();
+            throw e;
+        }
+    }
+
+    @Override
+    public Map<String, String> chatTemplates(Path dir) {
+        return chatTemplates(readJson(dir.resolve("tokenizer_config.json"), false));
     }
 
     private static String architecture(JsonNode config, String type) {

@@ -16,6 +16,7 @@ import java.util.concurrent.locks.ReentrantLock;
 /** A model loaded by Jlama, seen through our backend interface. */
 public final class JlamaModel implements BackendModel {
     private final AbstractModel model;
+    private final KvCacheFolder kvFolder;
     private final ModelInfo info;
     private final JlamaVocabulary vocabulary;
     private final Set<Integer> eosIds;
@@ -26,9 +27,10 @@ public final class JlamaModel implements BackendModel {
     /** Fair, so sessions of concurrent requests take turns token by token. */
     private final ReentrantLock forwardLock = new ReentrantLock(true);
 
-    JlamaModel(AbstractModel model, ModelInfo info, Set<Integer> eosIds, boolean addsBos,
+    JlamaModel(AbstractModel model, KvCacheFolder kvFolder, ModelInfo info, Set<Integer> eosIds, boolean addsBos,
                Map<String, String> chatTemplates, Map<String, String> specialTokenTexts) {
         this.model = model;
+        this.kvFolder = kvFolder;
         this.addsBos = addsBos && model.getConfig().bosToken >= 0;
         this.info = info;
         this.vocabulary = new JlamaVocabulary(model.getTokenizer(), model.getConfig().vocabularySize);
@@ -95,7 +97,7 @@ public final class JlamaModel implements BackendModel {
 
     @Override
     public InferenceSession openSession() {
-        return new JlamaSession(model, forwardLock);
+        return new JlamaSession(model, forwardLock, kvFolder);
     }
 
     /**
@@ -136,6 +138,10 @@ public final class JlamaModel implements BackendModel {
 
     @Override
     public void close() {
-        model.close();
+        try {
+            model.close();
+        } finally {
+            kvFolder.close();
+        }
     }
 }

@@ -3,6 +3,7 @@ package io.backstop.engine.backend.jlama;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.github.tjake.jlama.safetensors.DType;
 import com.github.tjake.jlama.safetensors.SafeTensorSupport;
+import io.backstop.engine.InvalidRequestException;
 import io.backstop.engine.ModelLoadException;
 import io.backstop.engine.backend.safetensors.SafetensorsHeader;
 import java.io.IOException;
@@ -26,12 +27,22 @@ public final class JlamaQuantizer {
 
     private JlamaQuantizer() {}
 
-    public static Path quantize(Path source, Path target, String type) {
-        String t = type == null ? "Q4" : type.toUpperCase(Locale.ROOT);
+    /**
+     * The quantization {@code type} names, upper-cased.
+     *
+     * @throws InvalidRequestException (field {@code type}) for Q8, which Jlama writes but cannot run, and unknown types
+     */
+    public static String checkType(String type) {
+        String t = type == null ? "Q4" : type.strip().toUpperCase(Locale.ROOT);
         if (t.equals("Q8") || t.equals("I8") || t.equals("Q8_0")) {
-            throw new ModelLoadException("Q8 is not offered: Jlama 0.8.4's Q8 weights fail at inference; use Q4");
+            throw new InvalidRequestException("type", "Q8 is not offered: Jlama 0.8.4's Q8 weights fail at inference; use Q4");
         }
-        if (!t.equals("Q4")) throw new ModelLoadException("unknown quantization '" + type + "'; supported: Q4");
+        if (!t.equals("Q4")) throw new InvalidRequestException("type", "unknown quantization '" + type + "'; supported: Q4");
+        return t;
+    }
+
+    public static Path quantize(Path source, Path target, String type) {
+        checkType(type);
         Path src = source.toAbsolutePath().normalize();
         if (!Files.isRegularFile(src.resolve("config.json")) || !Files.isRegularFile(src.resolve("tokenizer.json"))) {
             throw new ModelLoadException(source + " is not a Hugging Face model directory (needs config.json and tokenizer.json)");

@@ -9,6 +9,7 @@ import com.github.tjake.jlama.tensor.TensorShape;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.locks.Lock;
@@ -22,6 +23,8 @@ import java.util.concurrent.locks.Lock;
 final class JlamaSession implements InferenceSession {
     private final AbstractModel model;
     private final Lock forwardLock;
+    private final KvCacheFolder kvFolder;
+    private final UUID kvSession = UUID.randomUUID();
     private final KvBufferCache.KvBuffer kv;
     private final FloatBuffer logitsBuffer;
     private final AbstractTensor logits;
@@ -29,16 +32,19 @@ final class JlamaSession implements InferenceSession {
     private int position;
     private boolean closed;
 
-    JlamaSession(AbstractModel model, Lock forwardLock) {
+    JlamaSession(AbstractModel model, Lock forwardLock, KvCacheFolder kvFolder) {
         this.model = model;
+        this.kvFolder = kvFolder;
         this.forwardLock = forwardLock;
         this.vocabSize = model.getConfig().vocabularySize;
         // A throwaway cache per session gives us Jlama's regular 8 MB KV pages (its ephemeral buffers use
-        // 1 MB pages) without registering the buffer in the model-wide session map, where it would leak.
-        this.kv = new KvBufferCache(model).getKvBuffer(UUID.randomUUID());
+        // 1 MB pages) without registering the buffer in the model-wide session map, where it would leak. Its
+        // pages are files named after kvSession in the model's folder: close() deletes them.
+        this.kv = new KvBufferCache(model).getKvBuffer(kvSession);
         // Our own direct buffer behind the logits tensor, so we can bulk-copy logits out of it.
         this.logitsBuffer = ByteBuffer.allocateDirect(vocabSize * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
         this.logits = new FloatBufferTensor(logitsBuffer, TensorShape.of(vocabSize), false);
+        kvFolder.sessionOpened();
     }
 
     /**
@@ -69,6 +75,27 @@ final class JlamaSession implements InferenceSession {
         }
     }
 
+    /** Batched like {@link #prefill} (in the same safe chunk sizes), reading the logits of every row. */
+    @Override
+    public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        int off = 0;
+        while (off < tokens.length) {
+            int n = nextChunk(tokens.length - off);
+            int[] chunk = Arrays.copyOfRange(tokens, off, off + n);
+            forwardLock.lock();
+            try (AbstractTensor hidden = model.batchForward(chunk, position, kv)) {
+                position += n;
+                for (int t = 0; t < n; t++) {
+                    readLogits(hidden.slice(t), logits);
+                    sink.accept(off + t, logits);
+                }
+            } finally {
+                forwardLock.unlock();
+            }
+            off += n;
+        }
+    }
+
     @Override
     public void decode(int token, float[] logitsOut) {
         forwardLock.lock();
@@ -95,6 +122,10 @@ final class JlamaSession implements InferenceSession {
     public void close() {
         if (closed) return;
         closed = true;
-        kv.close();
+        try {
+            kv.close();
+        } finally {
+            kvFolder.sessionClosed(kvSession);
+        }
     }
 }

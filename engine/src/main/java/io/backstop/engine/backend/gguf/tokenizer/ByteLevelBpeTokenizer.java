@@ -5,6 +5,8 @@ import io.backstop.engine.backend.gguf.file.GgufMetadata;
 import io.backstop.engine.text.BpeMerger;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The {@code gpt2} tokenizer: byte-level BPE as llama.cpp runs it. The pre-tokenizer cuts text into
@@ -13,7 +15,11 @@ import java.util.Arrays;
  */
 final class ByteLevelBpeTokenizer extends FragmentTokenizer {
     static final String MERGES = "tokenizer.ggml.merges";
+    /** Words recently encoded: text repeats its words, so most need no merging (as Hugging Face's tokenizers cache them). */
+    private static final int CACHED_WORDS = 16_384;
+    private static final int CACHED_WORD_LENGTH = 64;
 
+    private final Map<String, int[]> cache = new ConcurrentHashMap<>();
     private final PreTokenizer preTokenizer;
     private final MergeTable merges;
 
@@ -35,16 +41,25 @@ final class ByteLevelBpeTokenizer extends FragmentTokenizer {
 
     @Override
     void encodePlain(String text, int start, int end, boolean afterSpecial, IntList out) {
-        preTokenizer.split(text, start, end, (from, to) -> encodeWord(text.substring(from, to).getBytes(StandardCharsets.UTF_8), out));
+        preTokenizer.split(text, start, end, (from, to) -> {
+            String word = text.substring(from, to);
+            int[] ids = cache.get(word);
+            if (ids == null) {
+                ids = encodeWord(word.getBytes(StandardCharsets.UTF_8));
+                if (word.length() <= CACHED_WORD_LENGTH) {
+                    if (cache.size() >= CACHED_WORDS) cache.clear(); // bounded: start afresh rather than track recency
+                    cache.put(word, ids);
+                }
+            }
+            for (int id : ids) out.add(id);
+        });
     }
 
-    private void encodeWord(byte[] utf8, IntList out) {
+    private int[] encodeWord(byte[] utf8) {
+        IntList out = new IntList();
         if (preTokenizer.ignoreMerges()) {
             int whole = table.plainId(ByteLevel.encode(utf8));
-            if (whole >= 0) {
-                out.add(whole);
-                return;
-            }
+            if (whole >= 0) return new int[] {whole};
         }
         int n = utf8.length;
         int[] symbols = new int[n];
@@ -56,6 +71,7 @@ final class ByteLevelBpeTokenizer extends FragmentTokenizer {
             if (merges.isToken(symbols[i])) out.add(symbols[i]);
             else writeSingleCharacters(merges.text(symbols[i]), out);
         }
+        return out.toArray();
     }
 
     /** A symbol that is no token: llama.cpp keeps the characters that are single-character tokens and drops the rest. */

@@ -15,12 +15,14 @@ final class SentencePieceTokenizer extends FragmentTokenizer {
     static final char SPACE = '\u2581';
 
     private final boolean addSpacePrefix;
+    private final boolean wordsStopAtSpaces;
     private final int[] byteTokens;
     private final int unknown;
 
     private SentencePieceTokenizer(TokenTable table, SpecialTokens specials, SpecialTokenSplitter splitter, boolean addSpacePrefix) {
         super(table, specials, splitter, new GgufVocabulary(table, id -> normalBytes(table, id), addSpacePrefix));
         this.addSpacePrefix = addSpacePrefix;
+        this.wordsStopAtSpaces = wordsStopAtSpaces(table);
         this.unknown = specials.unknown();
         this.byteTokens = new int[256];
         for (int b = 0; b < 256; b++) byteTokens[b] = byteToken(table, b);
@@ -51,25 +53,55 @@ final class SentencePieceTokenizer extends FragmentTokenizer {
     @Override
     void encodePlain(String text, int start, int end, boolean afterSpecial, IntList out) {
         String s = ((addSpacePrefix && afterSpecial ? " " : "") + text.substring(start, end)).replace(' ', SPACE);
-        int n = s.codePointCount(0, s.length());
+        if (!wordsStopAtSpaces) {
+            encodeSpan(s, 0, s.length(), out);
+            return;
+        }
+        int from = 0;
+        for (int i = 1; i < s.length(); i++) {
+            if (s.charAt(i) == SPACE && s.charAt(i - 1) != SPACE) {
+                encodeSpan(s, from, i, out);
+                from = i;
+            }
+        }
+        encodeSpan(s, from, s.length(), out);
+    }
+
+    /** Merges {@code s[from, to)} on its own. */
+    private void encodeSpan(String s, int from, int to, IntList out) {
+        int n = s.codePointCount(from, to);
         int[] ids = new int[n];
         int[] lengths = new int[n];
-        for (int i = 0, at = 0; i < n; i++) {
+        for (int i = 0, at = from; i < n; i++) {
             int length = Character.charCount(s.codePointAt(at));
             ids[i] = table.plainId(s, at, at + length);
             lengths[i] = length;
             at += length;
         }
         int maxLength = table.maxTextLength();
-        int left = BpeMerger.merge(ids, lengths, n, (l, r, from, mid, to) -> {
-            if (to - from > maxLength) return BpeMerger.NONE;
-            int id = table.plainId(s, from, to);
+        int left = BpeMerger.merge(ids, lengths, n, (l, r, a, mid, b) -> {
+            if (b - a > maxLength) return BpeMerger.NONE;
+            int id = table.plainId(s, from + a, from + b);
             return id < 0 ? BpeMerger.NONE : BpeMerger.pack(BpeMerger.priorityOfScore(table.score(id)), id);
         });
-        for (int i = 0, at = 0; i < left; at += lengths[i++]) {
+        for (int i = 0, at = from; i < left; at += lengths[i++]) {
             if (ids[i] >= 0) out.add(ids[i]);
             else writeBytes(s.substring(at, at + lengths[i]), out);
         }
+    }
+
+    /**
+     * True when no token has a space after another character ({@code x▁}): then no merge can join the
+     * text before a space to the space, the words merge independently, and each heap stays small.
+     */
+    private static boolean wordsStopAtSpaces(TokenTable table) {
+        for (int id = 0; id < table.size(); id++) {
+            String t = table.text(id);
+            for (int i = t.indexOf(SPACE, 1); i > 0; i = t.indexOf(SPACE, i + 1)) {
+                if (t.charAt(i - 1) != SPACE) return false;
+            }
+        }
+        return true;
     }
 
     /** A character no token spells: its UTF-8 bytes as byte tokens, else the unknown token. */

@@ -52,6 +52,15 @@ class SyntheticVocabTest {
     }
 
     @Test
+    void aTokenThatSpansASpaceMergesAcrossWords() {
+        String[] tokens = {"<unk>", "<s>", "</s>", "▁", "a", "b", "▁a", "ab", "a▁"};
+        GgufTokenizer t = read(w -> spm(w).strings("tokenizer.ggml.tokens", tokens).float32s("tokenizer.ggml.scores", new float[] {0, 0, 0, -1, -2, -3, -4, -5, -0.5f})
+                .int32s("tokenizer.ggml.token_type", new int[] {2, 3, 3, 1, 1, 1, 1, 1, 1}));
+        assertThat(t.encode("a a", false)).containsExactly(3, 8, 4); // ▁, a▁, a: words are not merged apart when a token spans a space
+        assertThat(read(this::spm).encode("a a", false)).containsExactly(6, 6);
+    }
+
+    @Test
     void withoutBytesTokensAnUnknownCharacterIsTheUnknownToken() {
         GgufTokenizer t = read(this::spm);
         assertThat(t.encode("aé", false)).containsExactly(6, 0, 0); // é is two UTF-8 bytes, each <unk>

@@ -1,0 +1,23 @@
+package io.backstop.engine.grammar;
+
+/**
+ * A grammar, schema, regular expression or choice list cannot be compiled. {@link #keyword()} names the
+ * JSON Schema keyword (or grammar construct) at fault when there is one, so callers can say which.
+ */
+public final class GrammarException extends RuntimeException {
+    private final String keyword;
+
+    public GrammarException(String message) {
+        this(null, message);
+    }
+
+    public GrammarException(String keyword, String message) {
+        super(message);
+        this.keyword = keyword;
+    }
+
+    /** The unsupported or invalid keyword, or null. */
+    public String keyword() {
+        return keyword;
+    }
+}

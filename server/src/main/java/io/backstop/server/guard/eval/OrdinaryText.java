@@ -1,0 +1,143 @@
+package io.backstop.server.guard.eval;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.Enumeration;
+import java.util.List;
+import java.util.stream.Stream;
+import java.util.zip.GZIPInputStream;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+
+/**
+ * A corpus of ordinary text that is in none of the labelled data, for the injection detector's
+ * false-positive check: paragraphs of README files under a documentation folder (e.g.
+ * {@code /usr/share/doc}, gzip'd or not), chunks of Java sources from a JDK's {@code lib/src.zip}
+ * (code and Javadoc), and paragraphs of Markdown files. Built the same way every time (sorted files,
+ * every n-th chunk), never stored: it is read from the machine when the check runs.
+ */
+public final class OrdinaryText {
+    /** One chunk and where it came from (a file, or a zip entry). */
+    public record Chunk(String source, String text) {}
+
+    private static final int MIN_CHARS = 80;
+    private static final int MAX_CHARS = 4000;
+
+    private OrdinaryText() {}
+
+    /** Paragraphs of README* files (plain or .gz) in the sub-folders of {@code docRoot}, at most {@code max}. */
+    public static List<Chunk> readmes(Path docRoot, int max) throws IOException {
+        List<Chunk> all = new ArrayList<>();
+        if (!Files.isDirectory(docRoot)) return all;
+        List<Path> files;
+        try (Stream<Path> s = Files.walk(docRoot, 2)) {
+            files = s.filter(p -> p.getFileName().toString().startsWith("README") && Files.isRegularFile(p)).sorted().toList();
+        }
+        for (Path f : files) {
+            String text;
+            try (InputStream in = f.toString().endsWith(".gz") ? new GZIPInputStream(Files.newInputStream(f)) : Files.newInputStream(f)) {
+                text = new String(in.readNBytes(256 * 1024), StandardCharsets.UTF_8);
+            } catch (IOException e) {
+                continue; // unreadable or not gzip: skip
+            }
+            for (String p : paragraphs(text)) all.add(new Chunk(f.toString(), p));
+        }
+        return every(all, max);
+    }
+
+    /** Paragraphs of one Markdown or text file. */
+    public static List<Chunk> markdown(Path file) throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        if (!Files.isRegularFile(file)) return out;
+        for (String p : paragraphs(Files.readString(file))) out.add(new Chunk(file.toString(), p));
+        return out;
+    }
+
+    /** Ordinary chat turns written for this check (a resource of the jar). */
+    public static List<Chunk> chatTurns() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        try (InputStream in = OrdinaryText.class.getResourceAsStream("chat-turns.txt")) {
+            if (in == null) throw new IOException("chat-turns.txt is missing from the jar");
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk("chat-turns.txt", line.strip()));
+            }
+        }
+        return out;
+    }
+
+    /** Chunks of about 30 lines of Java sources under {@code prefix} (e.g. "java.base/java/util/") in a JDK's src.zip. */
+    public static List<Chunk> javaSources(Path srcZip, String prefix, int max) throws IOException {
+        return javaSources(srcZip, List.of(prefix), max);
+    }
+
+    /** Chunks of about 30 lines of Java sources under any of the prefixes, plus each Javadoc comment as prose. */
+    public static List<Chunk> javaSources(Path srcZip, List<String> prefixes, int max) throws IOException {
+        List<Chunk> all = new ArrayList<>();
+        if (!Files.isRegularFile(srcZip)) return all;
+        try (ZipFile zip = new ZipFile(srcZip.toFile())) {
+            List<ZipEntry> entries = new ArrayList<>();
+            for (Enumeration<? extends ZipEntry> e = zip.entries(); e.hasMoreElements(); ) {
+                ZipEntry z = e.nextElement();
+                if (prefixes.stream().anyMatch(z.getName()::startsWith) && z.getName().endsWith(".java")) entries.add(z);
+            }
+            entries.sort(Comparator.comparing(ZipEntry::getName));
+            for (ZipEntry z : entries) {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(zip.getInputStream(z), StandardCharsets.UTF_8))) {
+                    StringBuilder b = new StringBuilder();
+                    int lines = 0;
+                    StringBuilder doc = null;
+                    String line;
+                    while ((line = r.readLine()) != null) {
+                        String l = line.strip();
+                        if (l.startsWith("/**")) doc = new StringBuilder();
+                        if (doc != null) {
+                            doc.append(l.replaceFirst("^/?\\*+/?\\s?", "")).append('\n');
+                            if (l.endsWith("*/")) {
+                                add(all, z.getName() + "#doc", doc.toString());
+                                doc = null;
+                            }
+                        }
+                        b.append(line).append('\n');
+                        if (++lines == 30) {
+                            add(all, z.getName(), b.toString());
+                            b.setLength(0);
+                            lines = 0;
+                        }
+                    }
+                    add(all, z.getName(), b.toString());
+                }
+            }
+        }
+        return every(all, max);
+    }
+
+    private static void add(List<Chunk> all, String source, String text) {
+        String t = text.strip();
+        if (t.length() >= MIN_CHARS) all.add(new Chunk(source, t.length() > MAX_CHARS ? t.substring(0, MAX_CHARS) : t));
+    }
+
+    static List<String> paragraphs(String text) {
+        List<String> out = new ArrayList<>();
+        for (String p : text.split("\\n\\s*\\n")) {
+            String t = p.strip();
+            if (t.length() >= MIN_CHARS) out.add(t.length() > MAX_CHARS ? t.substring(0, MAX_CHARS) : t);
+        }
+        return out;
+    }
+
+    /** Every n-th chunk so that at most {@code max} remain, spread over all files. */
+    static List<Chunk> every(List<Chunk> all, int max) {
+        if (all.size() <= max) return all;
+        List<Chunk> out = new ArrayList<>(max);
+        double step = (double) all.size() / max;
+        for (int i = 0; i < max; i++) out.add(all.get((int) (i * step)));
+        return out;
+    }
+}

@@ -1,0 +1,25 @@
+package io.backstop.server.guard.secret;
+
+import java.util.regex.Pattern;
+
+/**
+ * One secret pattern: {@code group} is the secret part of a match (0 = all of it); it must not be a
+ * placeholder and must reach {@code minEntropy} bits per char (0 = no floor, for formats whose shape
+ * alone proves them, like a GitHub token's prefix and length).
+ */
+public record SecretRule(String name, Pattern pattern, int group, double minEntropy, java.util.List<String> anchors, boolean ignoreCase) {
+    static SecretRule of(String name, String regex, int group, double minEntropy) {
+        java.util.List<String> anchors = SecretAnchors.of(name);
+        boolean ignoreCase = regex.startsWith("(?i)");
+        if (ignoreCase) anchors = anchors.stream().map(a -> a.toLowerCase(java.util.Locale.ROOT)).toList();
+        return new SecretRule(name, Pattern.compile(regex), group, minEntropy, anchors, ignoreCase);
+    }
+
+    /** Whether the rule can match at all: one of its anchors occurs (in {@code lower} for case-insensitive rules). */
+    boolean mayMatch(String text, String lower) {
+        if (anchors.isEmpty()) return true;
+        String t = ignoreCase ? lower : text;
+        for (String a : anchors) if (t.contains(a)) return true;
+        return false;
+    }
+}
