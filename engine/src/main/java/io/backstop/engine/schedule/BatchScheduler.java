@@ -129,13 +129,28 @@ public final class BatchScheduler implements AutoCloseable {
                 if (running.isEmpty()) continue;
                 step();
             } catch (Throwable t) {
-                if (closed) return;
-                List<Running> failed = new ArrayList<>(running);
-                running.clear();
-                runningCount = 0;
-                for (Running r : failed) fail(r, t);
+                if (closed) break;
+                failAll(t);
             }
         }
+        failAll(new EngineException("the model was closed"));
+    }
+
+    private void failAll(Throwable t) {
+        List<Running> failed = new ArrayList<>(running);
+        running.clear();
+        runningCount = 0;
+        for (Running r : failed) fail(r, t);
+        if (!closed) return;
+        List<Waiting> dropped;
+        lock.lock();
+        try {
+            dropped = new ArrayList<>(waiting);
+            waiting.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Waiting w : dropped) w.job().failed(t instanceof EngineException e ? e : new EngineException(t.toString(), t));
     }
 
     /** Moves waiting jobs into the batch while there is a place and KV memory; sleeps when there is nothing to do. */
@@ -285,5 +300,10 @@ public final class BatchScheduler implements AutoCloseable {
             lock.unlock();
         }
         thread.interrupt();
+        try {
+            thread.join(30_000); // the step in progress ends before the model's memory goes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 }
