@@ -30,6 +30,9 @@ public interface BatchRunner extends AutoCloseable {
      */
     Sequence open(int[] prompt, int headroomBlocks, boolean reusePrefix);
 
+    /** Positions per KV block: the unit of prefix reuse. */
+    int blockSize();
+
     /** Blocks a sequence of this many positions takes. */
     int blocksFor(int positions);
 

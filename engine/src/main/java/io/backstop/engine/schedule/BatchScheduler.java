@@ -160,6 +160,7 @@ public final class BatchScheduler implements AutoCloseable {
             while (running.isEmpty() && waiting.isEmpty() && !closed) work.await();
             while (running.size() < maxRunning && !waiting.isEmpty()) {
                 Waiting w = waiting.peek();
+                if (sharesPrefixInProgress(w.job())) break; // it will start from that prompt's blocks once they are computed
                 // keep a block of headroom per running sequence so those already running can still grow
                 boolean reuse = !w.job().scoresPrompt(); // cached positions would have no logits to score
                 BatchRunner.Sequence seq = runner.open(w.job().prompt(), running.size(), reuse);
@@ -181,6 +182,26 @@ public final class BatchScheduler implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /**
+     * Whether a prompt still being read shares at least a block of its start with the job's and has not
+     * computed that part yet: then the job waits and reuses that KV (n copies of a prompt, or a burst of
+     * requests with one system prompt, read the shared part once).
+     */
+    private boolean sharesPrefixInProgress(BatchJob job) {
+        if (job.scoresPrompt()) return false;
+        int[] p = job.prompt();
+        int block = runner.blockSize();
+        for (Running r : running) {
+            if (r.decoding) continue;
+            int[] q = r.gen.prompt();
+            int n = Math.min(p.length, q.length) - 1;
+            int common = java.util.Arrays.mismatch(p, 0, n, q, 0, n);
+            int shared = (common < 0 ? n : common) / block * block;
+            if (shared > 0 && r.fed < shared) return true;
+        }
+        return false;
     }
 
     /** One batch: a token per decoding sequence, then prompt chunks; one forward pass; sampling. */

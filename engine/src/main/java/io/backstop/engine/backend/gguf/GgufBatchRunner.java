@@ -74,6 +74,11 @@ final class GgufBatchRunner implements BatchRunner {
     }
 
     @Override
+    public int blockSize() {
+        return KvBlocks.BLOCK;
+    }
+
+    @Override
     public int blocksFor(int positions) {
         return KvBlocks.blocksFor(positions);
     }

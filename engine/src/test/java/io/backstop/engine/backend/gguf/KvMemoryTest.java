@@ -51,6 +51,18 @@ class KvMemoryTest {
     }
 
     @Test
+    void copiesOfAPromptSubmittedTogetherReadItOnce() {
+        try (Model m = load("stories260K-f32.gguf", 4, 0, 0)) {
+            GenerationHandle a = m.submit(greedy(STORY, 12), null), b = m.submit(greedy(STORY, 12), null), c = m.submit(greedy(STORY, 12), null);
+            int[] first = a.await().tokenIds();
+            assertThat(b.await().tokenIds()).containsExactly(first);
+            assertThat(c.await().tokenIds()).containsExactly(first);
+            assertThat(m.schedulerStats().prefixHits()).isEqualTo(2);
+            assertThat(m.schedulerStats().prefixTokensSaved()).isEqualTo(2 * 12 * 16);
+        }
+    }
+
+    @Test
     void cachedBlocksAreEvictedLeastRecentlyUsedFirstWhenMemoryIsNeeded() {
         // 20 blocks: one 200-token sequence (13 blocks + growth) fits, two do not
         try (Model m = load("stories260K-f32.gguf", 2, 20 * BLOCK_BYTES, 0)) {
