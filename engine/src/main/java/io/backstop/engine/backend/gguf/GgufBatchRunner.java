@@ -16,7 +16,6 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 final class GgufBatchRunner implements BatchRunner {
     private final Transformer transformer;
-    private final ComputePool pool;
     private final ReentrantLock turn;
     private final KvBlocks blocks;
     private final ForwardPass pass;
@@ -26,7 +25,6 @@ final class GgufBatchRunner implements BatchRunner {
 
     GgufBatchRunner(Transformer transformer, ComputePool pool, int maxRows, long kvBytes) {
         this.transformer = transformer;
-        this.pool = pool;
         this.turn = pool.lock();
         long blockBytes = KvBlocks.blockBytes(transformer.config());
         this.blocks = new KvBlocks(transformer.config(), (int) Math.max(1, Math.min(Integer.MAX_VALUE - 1, kvBytes / blockBytes)));
