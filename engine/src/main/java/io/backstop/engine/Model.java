@@ -5,8 +5,10 @@ import io.backstop.engine.generate.GenerationLoop;
 import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.grammar.GrammarCache;
 import io.backstop.engine.grammar.GrammarException;
+import io.backstop.engine.grammar.TriggeredConstraint;
 import io.backstop.engine.sampling.TokenConstraint;
 import io.backstop.engine.schedule.Scheduler;
+import io.backstop.engine.text.ChatTemplate;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
 import java.util.ArrayList;
@@ -85,6 +87,21 @@ public final class Model implements AutoCloseable {
         return templates.resolve(template).render(messages);
     }
 
+    /** The prompt text of a chat prompt, its tools included. */
+    public String renderChat(Prompt.Chat chat) {
+        return templates.resolve(chat.template()).render(chat.messages(), chat.tools());
+    }
+
+    /**
+     * The chat template a chat naming {@code template} would use (null = the model's default), e.g. to
+     * read which tool-call syntax it teaches.
+     *
+     * @throws InvalidRequestException when there is no such template
+     */
+    public ChatTemplate chatTemplate(String template) {
+        return templates.resolve(template);
+    }
+
     /** Prompt token ids for a request, BOS included. */
     public int[] promptTokens(Prompt prompt) {
         if (prompt instanceof Prompt.Tokens t) {
@@ -93,7 +110,7 @@ public final class Model implements AutoCloseable {
         }
         String text = switch (prompt) {
             case Prompt.Text t -> t.text();
-            case Prompt.Chat c -> renderChat(c.messages(), c.template());
+            case Prompt.Chat c -> renderChat(c);
             case Prompt.Tokens t -> throw new IllegalStateException("handled above");
         };
         rejectIfCertainlyTooLong(text);
@@ -176,6 +193,10 @@ public final class Model implements AutoCloseable {
         Set<Integer> end = new LinkedHashSet<>(backend.eosTokenIds());
         end.addAll(stopTokenIds);
         try {
+            if (spec instanceof ConstraintSpec.Triggered t) {
+                grammars.compile(t.body()); // errors at submit, not at the trigger
+                return new TriggeredConstraint(backend.vocabulary(), t.triggers(), () -> grammars.matcher(t.body(), end));
+            }
             return grammars.matcher(spec, end);
         } catch (GrammarException e) {
             throw new InvalidRequestException(spec.field(), e.getMessage());

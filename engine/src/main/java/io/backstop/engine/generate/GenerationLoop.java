@@ -115,7 +115,10 @@ public final class GenerationLoop {
                 sampler.prepare(logits, history);
                 int token;
                 if (constraint == null) token = sampler.pick(logits, null, 0);
-                else {
+                else if (constraint.isFree()) {
+                    token = sampler.pick(logits, null, 0);
+                    constraint.accept(token);
+                } else {
                     token = sampler.pick(logits, mask, constraint.fillMask(mask));
                     int after = budget - generated - 1;
                     if (!constraint.fits(token, after)) {
