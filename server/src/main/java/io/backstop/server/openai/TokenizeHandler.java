@@ -26,7 +26,7 @@ public final class TokenizeHandler {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String name = aliases.resolve(f.requiredString("model"));
         Boolean special = f.bool("add_special_tokens");
-        Prompt prompt = f.has("messages") ? Prompt.chat(ChatCompletionsHandler.messages(f.node("messages"))) : Prompt.text(f.requiredString("prompt"));
+        Prompt prompt = f.has("messages") ? Prompt.chat(ChatMessages.parse(f.node("messages"))) : Prompt.text(f.requiredString("prompt"));
         Model model = models.get(name);
         int[] ids = model.tokens(prompt, special == null || special);
         ObjectNode root = Json.object();

@@ -60,6 +60,18 @@ public enum ToolFormat {
         };
     }
 
+    /**
+     * A new call id: OpenAI's {@code call_} and 24 letters and digits, or for Mistral the 9 letters and
+     * digits its template insists on when the call comes back in the history.
+     */
+    public String newCallId() {
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+        java.util.concurrent.ThreadLocalRandom r = java.util.concurrent.ThreadLocalRandom.current();
+        StringBuilder sb = new StringBuilder(this == MISTRAL ? "" : "call_");
+        for (int i = 0, n = this == MISTRAL ? 9 : 24; i < n; i++) sb.append(alphabet.charAt(r.nextInt(alphabet.length())));
+        return sb.toString();
+    }
+
     /** The format a chat template teaches, or null when it shows none of the known syntaxes. */
     public static ToolFormat detect(String templateSource) {
         if (templateSource == null) return null;
