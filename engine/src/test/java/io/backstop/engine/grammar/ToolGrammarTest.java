@@ -183,4 +183,25 @@ class ToolGrammarTest {
         assertThat(never.text()).isEqualTo(free);
         assertThat(never.finishReason()).as("free text that runs out of tokens").isEqualTo(FinishReason.LENGTH);
     }
+
+    /**
+     * A model that would write whitespace forever still closes its call within max_tokens; a budget too
+     * short for the shortest call ends on a prefix of one, having written towards its end.
+     */
+    @Test
+    void framedCallsCompleteWithinTheBudgetEvenWhenTheModelLovesNewlines() {
+        Model m = TestModels.stories();
+        int[] nl = m.tokenize("\n", false);
+        for (int budget : new int[] {60, 80, 120}) {
+            GenerationResult r = m.generate(GenerationRequest.text("Once upon a time").greedy().maxTokens(budget)
+                    .logitBias(nl[nl.length - 1], 8).constraint(HERMES).build());
+            assertThat(r.finishReason()).as(budget + ": " + r.text()).isEqualTo(FinishReason.STOP);
+            assertThat(matcher(HERMES).check(utf8(r.text()))).as(r.text()).isEqualTo(1);
+        }
+        GenerationResult cut = m.generate(GenerationRequest.text("Once upon a time").greedy().maxTokens(12)
+                .logitBias(nl[nl.length - 1], 8).constraint(HERMES).build());
+        assertThat(cut.finishReason()).isEqualTo(FinishReason.LENGTH);
+        assertThat(matcher(HERMES).check(utf8(cut.text()))).as(cut.text()).isZero();
+        assertThat(cut.text()).doesNotContain("\n\n");
+    }
 }
