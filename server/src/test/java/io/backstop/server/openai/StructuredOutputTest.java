@@ -171,7 +171,7 @@ class StructuredOutputTest {
                 new Case("\"guided_choice\":[\"a\",1]", "guided_choice", "non-empty array of strings"),
                 new Case("\"grammar\":\"root ::= undefined-rule\"", "grammar", "undefined-rule"),
                 new Case("\"guided_grammar\":42", "guided_grammar", "GBNF"),
-                new Case("\"guided_choice\":[\"a\"],\"guided_regex\":\"a\"", "guided_regex", "only one output constraint"));
+                new Case("\"guided_choice\":[\"a\"],\"guided_regex\":\"a\"", "guided_choice", "only one output constraint"));
         for (Case c : cases) {
             HttpResponse<String> r = post("/v1/chat/completions", body("\"max_tokens\":5," + c.fields()));
             assertThat(r.statusCode()).as(c.fields() + " → " + r.body()).isEqualTo(400);
