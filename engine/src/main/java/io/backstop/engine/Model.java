@@ -30,6 +30,7 @@ public final class Model implements AutoCloseable {
     private final ChatTemplates templates;
     private final GenerationLoop loop;
     private final GrammarCache grammars;
+    private final java.util.Map<Set<String>, Set<Integer>> specialIds = new java.util.concurrent.ConcurrentHashMap<>();
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
         this.name = name;
@@ -201,6 +202,20 @@ public final class Model implements AutoCloseable {
         } catch (GrammarException e) {
             throw new InvalidRequestException(spec.field(), e.getMessage());
         }
+    }
+
+    /**
+     * The ids of the special tokens whose text is one of {@code pieces} (e.g. {@code [TOOL_CALLS]},
+     * {@code <|python_tag|>}): such tokens add no text to the output, so a caller that needs to see them
+     * watches for their ids. Cached per distinct set of pieces.
+     */
+    public Set<Integer> specialTokenIds(Set<String> pieces) {
+        return specialIds.computeIfAbsent(Set.copyOf(pieces), p -> {
+            Set<Integer> out = new java.util.HashSet<>();
+            var vocab = backend.vocabulary();
+            for (int id = 0; id < vocab.size(); id++) if (vocab.isSpecial(id) && p.contains(vocab.piece(id))) out.add(id);
+            return Set.copyOf(out);
+        });
     }
 
     /** The compiled grammars of this model (for benchmarks and diagnostics). */

@@ -28,7 +28,7 @@ public final class ChatCompletionsHandler implements Handler {
         List<ChatMessage> messages = ChatMessages.parse(f.node("messages"));
         StructuredOutput structured = StructuredOutput.parse(f, true);
         completions.serve(ctx, model, f, new RoutedCompletion.Endpoint("/chat/completions", true, fields -> List.of(Prompt.chat(messages)),
-                (common, m, local) -> new ChatFormat(common.logprobs() != null, common.includeUsage(), local.tools()), RequestMapper.Rules.CHAT,
+                (common, m, local) -> new ChatFormat(common.logprobs() != null, common.includeUsage(), local.tools(), m::tokenTexts), RequestMapper.Rules.CHAT,
                 structured));
     }
 }

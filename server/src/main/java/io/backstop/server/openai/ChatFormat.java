@@ -7,18 +7,22 @@ import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
 import io.backstop.server.openai.tools.ToolPlan;
 import java.util.List;
+import java.util.function.Function;
 
 /** /v1/chat/completions: chat.completion and chat.completion.chunk objects. */
 final class ChatFormat implements ResponseFormat {
     private final boolean logprobs;
     private final boolean includeUsage;
     private final ToolPlan tools;
+    private final Function<int[], List<String>> tokenTexts;
 
     /**
      * @param includeUsage stream_options.include_usage: every chunk then carries "usage": null, as OpenAI's do
      * @param tools        how the model's output holds tool calls, or null when the request has no tools
+     * @param tokenTexts   the model's text per token (to place marker tokens among the text)
      */
-    ChatFormat(boolean logprobs, boolean includeUsage, ToolPlan tools) {
+    ChatFormat(boolean logprobs, boolean includeUsage, ToolPlan tools, Function<int[], List<String>> tokenTexts) {
+        this.tokenTexts = tokenTexts;
         this.logprobs = logprobs;
         this.includeUsage = includeUsage;
         this.tools = tools != null && tools.scans() ? tools : null;
@@ -43,7 +47,7 @@ final class ChatFormat implements ResponseFormat {
             if (tools == null) {
                 message.put("content", r.text());
             } else {
-                ToolAnswer answer = ToolAnswer.of(tools, r.text());
+                ToolAnswer answer = ToolAnswer.of(tools, r, tokenTexts);
                 answer.write(message);
                 if (answer.called() && finish.equals("stop")) finish = tools.request().legacy() ? "function_call" : "tool_calls";
             }

@@ -256,6 +256,7 @@ final class CompletionRunner {
 
         @Override
         public void onToken(int tokenId, TokenLogprob logprob) {
+            if (tools != null) tools.token(tokenId);
             if (logprob != null) pending.add(logprob);
         }
 

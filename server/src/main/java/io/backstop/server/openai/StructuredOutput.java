@@ -32,7 +32,7 @@ record StructuredOutput(OutputConstraint output, ToolRequest tools) {
         if (this == NONE) return Local.FREE;
         GrammarLimits limits = GrammarLimits.defaults();
         ConstraintSpec out = output == null ? null : output.spec().apply(limits);
-        ToolPlan plan = tools == null ? null : ToolPlan.of(tools, model.chatTemplate(null), out, limits);
+        ToolPlan plan = tools == null ? null : ToolPlan.of(tools, model, out, limits);
         if (out != null) compile(model, out, output.param());
         ConstraintSpec spec = plan != null ? plan.constraint() : out;
         if (spec != null && spec != out) compile(model, spec, tools.legacy() ? "functions" : "tools");

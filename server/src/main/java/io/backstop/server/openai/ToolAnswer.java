@@ -4,8 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.openai.tools.ToolCallScanner;
 import io.backstop.server.openai.tools.ToolPlan;
+import io.backstop.engine.GenerationResult;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.function.Function;
 
 /** A whole choice's output split into content and tool calls, written as OpenAI's assistant message. */
 final class ToolAnswer implements ToolCallScanner.Sink {
@@ -19,10 +22,23 @@ final class ToolAnswer implements ToolCallScanner.Sink {
         this.plan = plan;
     }
 
-    static ToolAnswer of(ToolPlan plan, String text) {
+    /**
+     * @param tokenTexts the text each token wrote, to find where a marker token (which writes none) stood;
+     *                   used only when the output holds one
+     */
+    static ToolAnswer of(ToolPlan plan, GenerationResult r, Function<int[], List<String>> tokenTexts) {
         ToolAnswer a = new ToolAnswer(plan);
         ToolCallScanner scanner = plan.scanner();
-        scanner.text(text, a);
+        int[] ids = r.tokenIds();
+        if (Arrays.stream(ids).noneMatch(plan.markers()::contains)) {
+            scanner.text(r.text(), a);
+        } else {
+            List<String> texts = tokenTexts.apply(ids);
+            for (int i = 0; i < ids.length; i++) {
+                if (plan.markers().contains(ids[i])) scanner.marker(a);
+                else scanner.text(texts.get(i), a);
+            }
+        }
         scanner.finish(a);
         return a;
     }

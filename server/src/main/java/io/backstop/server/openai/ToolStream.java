@@ -32,6 +32,11 @@ final class ToolStream implements ToolCallScanner.Sink {
         scanner.text(delta, this);
     }
 
+    /** Every token before its text: a marker token (it writes none) starts the calls. */
+    void token(int id) {
+        if (plan.markers().contains(id)) scanner.marker(this);
+    }
+
     /** Sends what the scanner still holds; the finish reason becomes tool_calls (function_call) when calls went out. */
     String finish(String finishReason) {
         scanner.finish(this);

@@ -3,6 +3,7 @@ package io.backstop.server.openai.tools;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.engine.ChatMessage;
+import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
 import io.backstop.engine.ToolDefinition;
 import io.backstop.engine.grammar.ConstraintSpec;
@@ -27,28 +28,33 @@ import java.util.Set;
  * @param sectionFirst the output is only calls ({@code required} or a named function)
  * @param constraint   what the output must be (the calls' grammar, maybe beside the response format), or null
  * @param injected     the tools are described in a system message rather than by the template
+ * @param markers      ids of the special tokens that start the calls (e.g. Mistral's {@code [TOOL_CALLS]}): they write no text
  */
 public record ToolPlan(ToolRequest request, ToolFormat format, Set<String> names, boolean sectionFirst, ConstraintSpec constraint,
-                       boolean injected) {
+                       boolean injected, Set<Integer> markers) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     /**
      * @param output the response format's constraint, or null; with {@code auto} the model may answer in
      *               that format or call a tool
      */
-    public static ToolPlan of(ToolRequest request, ChatTemplate template, ConstraintSpec output, GrammarLimits limits) {
+    public static ToolPlan of(ToolRequest request, Model model, ConstraintSpec output, GrammarLimits limits) {
+        ChatTemplate template = model.chatTemplate(null);
         ToolFormat detected = ToolFormat.detect(template.source());
         boolean injected = !template.rendersTools();
         ToolFormat format = detected != null && !injected ? detected : ToolFormat.HERMES;
-        if (!request.active()) return new ToolPlan(request, format, Set.of(), false, output, injected);
+        if (!request.active()) return new ToolPlan(request, format, Set.of(), false, output, injected, Set.of());
+        Set<String> markerTexts = new LinkedHashSet<>();
+        for (ConstraintSpec.Trigger t : format.triggers()) if (!t.partOfBody()) markerTexts.add(t.text());
+        Set<Integer> markers = model.specialTokenIds(markerTexts);
         List<ToolRequest.Tool> callable = request.callable();
         Set<String> names = new LinkedHashSet<>();
         callable.forEach(t -> names.add(t.name()));
         ConstraintSpec.Framed calls = format.calls(CallSchemas.of(callable, format, limits), request.parallel());
         return switch (request.choice()) {
-            case REQUIRED, NAMED -> new ToolPlan(request, format, names, true, calls, injected);
+            case REQUIRED, NAMED -> new ToolPlan(request, format, names, true, calls, injected, markers);
             default -> new ToolPlan(request, format, names, false,
-                    output == null ? new ConstraintSpec.Triggered(calls, format.triggers()) : new ConstraintSpec.AnyOf(List.of(output, calls)), injected);
+                    output == null ? new ConstraintSpec.Triggered(calls, format.triggers()) : new ConstraintSpec.AnyOf(List.of(output, calls)), injected, markers);
         };
     }
 

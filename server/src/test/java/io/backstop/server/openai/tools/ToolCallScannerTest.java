@@ -99,6 +99,19 @@ class ToolCallScannerTest {
         assertThat(r.content.toString()).isEmpty();
     }
 
+    /** Mistral's [TOOL_CALLS] is a special token: it writes no text, the scanner is told of it. */
+    @Test
+    void aMarkerTokenStartsTheCallsWithoutText() {
+        ToolCallScanner s = new ToolCallScanner(ToolFormat.MISTRAL, Set.of("get_time"), false);
+        Recorded r = new Recorded();
+        s.text("Checking", r);
+        s.marker(r);
+        s.text(" [{\"name\": \"get_time\", \"arguments\": {\"zone\": \"UTC\"}}]", r);
+        s.finish(r);
+        assertThat(r.content.toString()).isEqualTo("Checking");
+        assertThat(r.calls()).containsExactly("get_time{\"zone\": \"UTC\"}");
+    }
+
     @Test
     void aCallInAnotherKeyOrderOrWithQuotedArgumentsIsReportedWhole() {
         Recorded r = scanAnySplit(ToolFormat.HERMES, true, "<tool_call>\n{\"arguments\": {\"city\": \"Rome\"}, \"name\": \"get_weather\"}\n</tool_call>"
