@@ -188,6 +188,24 @@ class ToolCallingTest {
         }
     }
 
+    /** Each of n streamed choices carries its own calls, reassembled by the SDK per choice. */
+    @Test
+    void severalStreamedChoicesEachCarryTheirCalls() {
+        ChatCompletionAccumulator acc = ChatCompletionAccumulator.create();
+        try (StreamResponse<ChatCompletionChunk> stream = client.chat().completions().createStreaming(ask("hermes").n(2).seed(3L).temperature(1.0)
+                .toolChoice(ChatCompletionToolChoiceOption.Auto.REQUIRED).maxCompletionTokens(160).build())) {
+            stream.stream().forEach(acc::accumulate);
+        }
+        ChatCompletion c = acc.chatCompletion();
+        assertThat(c.choices()).hasSize(2);
+        for (ChatCompletion.Choice choice : c.choices()) {
+            assertThat(choice.finishReason()).isEqualTo(ChatCompletion.Choice.FinishReason.TOOL_CALLS);
+            List<ChatCompletionMessageToolCall> calls = choice.message().toolCalls().orElseThrow();
+            assertThat(calls).isNotEmpty();
+            calls.forEach(call -> assertValid(call.asFunction().function().name(), call.asFunction().function().arguments()));
+        }
+    }
+
     /** OpenAI's stream: a delta with index, id, type and name (arguments ""), then argument fragments only. */
     @Test
     void streamedDeltasHaveOpenAisShape() throws Exception {

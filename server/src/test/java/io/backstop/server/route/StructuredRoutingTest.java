@@ -47,4 +47,19 @@ class StructuredRoutingTest extends RoutedServerFixture {
         assertThat(r.json().at("/choices/0/message/content").asText()).isIn("alpha", "beta");
         assertThat(upstream.calls().get(0).body().get("guided_choice")).hasSize(2);
     }
+
+    /** The upstream answers prose ("Hello from the remote model"): outside a requested JSON object, so the route moves on. */
+    @Test
+    void aWholeAnswerOutsideTheSchemaIsAFailedTarget() throws Exception {
+        String json = ",\"max_tokens\":60,\"response_format\":{\"type\":\"json_object\"}";
+        Reply fallback = post(chat("smart", json));
+        assertThat(fallback.status()).isEqualTo(200);
+        assertThat(fallback.header("X-Backstop-Provider")).isEqualTo("local");
+        assertThat(JSON.readTree(fallback.json().at("/choices/0/message/content").asText()).isObject()).isTrue();
+        Reply none = post(chat("remote-only", json));
+        assertThat(none.status()).isEqualTo(502);
+        assertThat(none.json().at("/error/message").asText()).contains("outside the requested JSON schema").doesNotContain(FaultyUpstream.CONTENT);
+        Reply free = post(chat("remote-only", ""));
+        assertThat(free.status()).as("without a schema the same answer is fine").isEqualTo(200);
+    }
 }
