@@ -6,11 +6,13 @@ import io.backstop.engine.generate.GenerationLoop;
 import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.grammar.GrammarCache;
 import io.backstop.engine.grammar.GrammarException;
+import io.backstop.engine.grammar.TriggeredConstraint;
 import io.backstop.engine.sampling.TokenConstraint;
 import io.backstop.engine.schedule.BatchJob;
 import io.backstop.engine.schedule.BatchScheduler;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.schedule.SchedulerStats;
+import io.backstop.engine.text.ChatTemplate;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
 import java.util.ArrayList;
@@ -34,6 +36,7 @@ public final class Model implements AutoCloseable {
     private final GrammarCache grammars;
     /** Continuous batching (native backend); null: a session per request through {@link #scheduler}. */
     private final BatchScheduler batches;
+    private final java.util.Map<Set<String>, Set<Integer>> specialIds = new java.util.concurrent.ConcurrentHashMap<>();
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
         this(name, backend, scheduler, templates, null);
@@ -96,6 +99,21 @@ public final class Model implements AutoCloseable {
         return templates.resolve(template).render(messages);
     }
 
+    /** The prompt text of a chat prompt, its tools included. */
+    public String renderChat(Prompt.Chat chat) {
+        return templates.resolve(chat.template()).render(chat.messages(), chat.tools());
+    }
+
+    /**
+     * The chat template a chat naming {@code template} would use (null = the model's default), e.g. to
+     * read which tool-call syntax it teaches.
+     *
+     * @throws InvalidRequestException when there is no such template
+     */
+    public ChatTemplate chatTemplate(String template) {
+        return templates.resolve(template);
+    }
+
     /** Prompt token ids for a request, BOS included. */
     public int[] promptTokens(Prompt prompt) {
         if (prompt instanceof Prompt.Tokens t) {
@@ -104,7 +122,7 @@ public final class Model implements AutoCloseable {
         }
         String text = switch (prompt) {
             case Prompt.Text t -> t.text();
-            case Prompt.Chat c -> renderChat(c.messages(), c.template());
+            case Prompt.Chat c -> renderChat(c);
             case Prompt.Tokens t -> throw new IllegalStateException("handled above");
         };
         rejectIfCertainlyTooLong(text);
@@ -233,10 +251,28 @@ public final class Model implements AutoCloseable {
         Set<Integer> end = new LinkedHashSet<>(backend.eosTokenIds());
         end.addAll(stopTokenIds);
         try {
+            if (spec instanceof ConstraintSpec.Triggered t) {
+                grammars.compile(t.body()); // errors at submit, not at the trigger
+                return new TriggeredConstraint(backend.vocabulary(), t.triggers(), () -> grammars.matcher(t.body(), end));
+            }
             return grammars.matcher(spec, end);
         } catch (GrammarException e) {
             throw new InvalidRequestException(spec.field(), e.getMessage());
         }
+    }
+
+    /**
+     * The ids of the special tokens whose text is one of {@code pieces} (e.g. {@code [TOOL_CALLS]},
+     * {@code <|python_tag|>}): such tokens add no text to the output, so a caller that needs to see them
+     * watches for their ids. Cached per distinct set of pieces.
+     */
+    public Set<Integer> specialTokenIds(Set<String> pieces) {
+        return specialIds.computeIfAbsent(Set.copyOf(pieces), p -> {
+            Set<Integer> out = new java.util.HashSet<>();
+            var vocab = backend.vocabulary();
+            for (int id = 0; id < vocab.size(); id++) if (vocab.isSpecial(id) && p.contains(vocab.piece(id))) out.add(id);
+            return Set.copyOf(out);
+        });
     }
 
     /** The compiled grammars of this model (for benchmarks and diagnostics). */

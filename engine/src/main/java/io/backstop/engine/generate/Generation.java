@@ -30,7 +30,7 @@ import java.util.function.BooleanSupplier;
  * logprobs and timings, so every backend and every schedule behaves the same.
  *
  * <p>With a constraint, the mask comes after bias and penalties; a sampled token that would leave the
- * document unable to finish within the remaining budget is replaced by a draw among those that can,
+ * document unable to finish within the remaining budget is replaced by a draw among those that can (or, when none can, among those that bring its end nearest),
  * and generation stops (finish reason stop) as soon as the document is complete and nothing may
  * follow, or when the budget ends on a complete document.
  *
@@ -171,11 +171,17 @@ public final class Generation {
         sampler.prepare(in, history);
         int token;
         if (constraint == null) token = sampler.pick(in, null, 0);
-        else {
+        else if (constraint.isFree()) {
+            token = sampler.pick(in, null, 0);
+            constraint.accept(token);
+        } else {
             token = sampler.pick(in, mask, constraint.fillMask(mask));
             int after = budget - generated - 1;
             if (!constraint.fits(token, after)) {
                 int within = constraint.fillMaskWithin(mask, after);
+                // distances are in bytes, the budget in tokens: when no token keeps the document within
+                // `after` bytes (the budget was short from the start), draw among those that shorten it most
+                if (within == 0) within = nearestEnd(constraint, mask, after);
                 if (within > 0) token = sampler.pick(in, mask, within);
             }
             constraint.accept(token);
@@ -248,5 +254,28 @@ public final class Generation {
     private static boolean hasText(Vocabulary vocab, int[] tokens) {
         for (int t : tokens) if (!vocab.isSpecial(t)) return true;
         return false;
+    }
+
+    /**
+     * Masks the tokens after which the document's end is nearest (fewest bytes), when none ends it within
+     * {@code after}: the smallest such distance is found by doubling, then bisecting. Runs only when the
+     * budget is short, so its few extra trie walks cost nothing on the usual path.
+     */
+    static int nearestEnd(TokenConstraint constraint, long[] mask, int after) {
+        int low = after, high = -1; // no token within `low`; some within `high`
+        for (int slack = 1; slack > 0 && slack <= (1 << 20); slack <<= 1) {
+            if (constraint.fillMaskWithin(mask, after + slack) > 0) {
+                high = after + slack;
+                break;
+            }
+            low = after + slack;
+        }
+        if (high < 0) return 0;
+        while (high - low > 1) {
+            int mid = low + (high - low) / 2;
+            if (constraint.fillMaskWithin(mask, mid) > 0) high = mid;
+            else low = mid;
+        }
+        return constraint.fillMaskWithin(mask, high);
     }
 }

@@ -225,6 +225,7 @@ final class CompletionRunner {
         private final ResponseFormat format;
         private final ResponseFormat.Meta meta;
         private final ResponseFormat.ContentTemplate template;
+        private final ToolStream tools;
         private final List<TokenLogprob> pending = new ArrayList<>();
         private int[] promptIds = new int[0];
         private List<TokenLogprob> promptLogprobs = List.of();
@@ -236,6 +237,7 @@ final class CompletionRunner {
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
+            this.tools = format.toolStream(meta, index, sse);
         }
 
         @Override
@@ -247,18 +249,21 @@ final class CompletionRunner {
         @Override
         public void onText(String delta) {
             open();
-            if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
+            if (tools != null) tools.text(delta); // log-probabilities are not streamed beside tool calls
+            else if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
             else sse.event(format.chunk(meta, index, delta, drain(), null));
         }
 
         @Override
         public void onToken(int tokenId, TokenLogprob logprob) {
+            if (tools != null) tools.token(tokenId);
             if (logprob != null) pending.add(logprob);
         }
 
         void finish(String finishReason, GenerationResult r) {
             if (!opened && !r.promptLogprobs().isEmpty()) onPromptScored(r.promptTokenIds(), r.promptLogprobs());
             open();
+            if (tools != null) finishReason = tools.finish(finishReason);
             sse.event(format.chunk(meta, index, "", drain(), finishReason));
         }
 

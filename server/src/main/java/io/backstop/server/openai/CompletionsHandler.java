@@ -44,8 +44,8 @@ public final class CompletionsHandler implements Handler {
         Integer scoring = scorePrompt ? (logprobs == null ? 0 : logprobs) : null;
         RequestMapper.Rules rules = new RequestMapper.Rules(DEFAULT_MAX_TOKENS, scoring);
         completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompts,
-                (common, model) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
-                        model::tokenTexts, common.includeUsage()), rules));
+                (common, model, local) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
+                        model::tokenTexts, common.includeUsage()), rules, StructuredOutput.parse(f, false)));
     }
 
     /** The prompts as text, for echo (a token-id prompt is detokenized by the model that answers). */

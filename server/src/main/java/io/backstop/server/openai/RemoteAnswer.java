@@ -3,6 +3,7 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
+import io.backstop.server.openai.structured.AnswerCheck;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.RemoteProvider;
@@ -25,7 +26,8 @@ import org.slf4j.LoggerFactory;
  * a stream's held events first, then the rest as it arrives. Once content has reached the client, a
  * failure (reset, stall, deadline, an error or malformed event, an overlong line) ends the stream with the
  * documented {@code upstream_stream_interrupted} event, a final chunk and {@code [DONE]}: continuing on
- * another model would duplicate text, and the upstream's own words never reach the client.
+ * another model would duplicate text, and the upstream's own words never reach the client. A whole answer
+ * outside the JSON schema the request asked for counts as a failure ({@link AnswerCheck}).
  */
 final class RemoteAnswer {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteAnswer.class);
@@ -69,6 +71,13 @@ final class RemoteAnswer {
                 attempts.incrementAndGet();
                 return provider.client().complete(endpoint.path(), body, deadline);
             });
+            AnswerCheck check = AnswerCheck.of(f);
+            String violation = check == null ? null : check.violation(answer, endpoint.chat());
+            if (violation != null) { // the detail quotes the provider's words: logged, never sent to the client
+                LOG.warn("request {}: {} answered outside the requested JSON schema: {}", requestId, target.label(), violation);
+                throw new UpstreamFailure(provider.name(), UpstreamFailure.Kind.INVALID_RESPONSE, 200, null, deadline,
+                        target.label() + " answered outside the requested JSON schema");
+            }
             if (!gate.enter()) return;
             headers(ctx);
             ctx.contentType("application/json").result(Json.write(answer));

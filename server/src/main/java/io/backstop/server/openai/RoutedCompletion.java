@@ -15,7 +15,6 @@ import io.javalin.http.Context;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 import java.util.function.Function;
 
 /**
@@ -31,10 +30,16 @@ final class RoutedCompletion {
     /**
      * What an endpoint contributes: its upstream path, its prompts (completions take several), the
      * response shapes used when a local model answers (given the model, e.g. to echo a token-id prompt as
-     * text), and its request rules (default max_tokens, prompt scoring).
+     * text), its request rules (default max_tokens, prompt scoring), and what the request asks of its
+     * output (response format, tools).
      */
-    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts,
-                    BiFunction<RequestMapper.Common, Model, ResponseFormat> format, RequestMapper.Rules rules) {}
+    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts, Formats format, RequestMapper.Rules rules,
+                    StructuredOutput structured) {}
+
+    /** The response shapes of a local model's answer. */
+    interface Formats {
+        ResponseFormat of(RequestMapper.Common common, Model model, StructuredOutput.Local local);
+    }
 
     private final ModelRegistry models;
     private final RouteTable routes;
@@ -91,9 +96,11 @@ final class RoutedCompletion {
     /** The headers say who answers, so they are set only once this target has the gate. */
     private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint, Gate gate) {
         Model model = models.get(target.model());
-        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), models.config(target.model()).defaults(), timeoutSeconds);
+        StructuredOutput.Local local = endpoint.structured().forModel(model);
+        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), models.config(target.model()).defaults(), timeoutSeconds)
+                .stream().map(local::apply).toList();
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
-        runner.run(ctx, model, requests, endpoint.format().apply(common, model), common, gate.then(() -> {
+        runner.run(ctx, model, requests, endpoint.format().of(common, model, local), common, gate.then(() -> {
             ctx.header(PROVIDER_HEADER, "local");
             ctx.header(MODEL_HEADER, target.model());
         }));
