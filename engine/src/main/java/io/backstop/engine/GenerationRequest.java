@@ -46,6 +46,10 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
         return new GenerationRequest(prompt, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, promptLogprobs, c);
     }
 
+    public GenerationRequest withPrompt(Prompt p) {
+        return new GenerationRequest(p, maxTokens, sampling, stop, stopTokenIds, logprobs, timeout, promptLogprobs, constraint);
+    }
+
     public static Builder builder(Prompt prompt) {
         return new Builder(prompt);
     }
@@ -63,7 +67,7 @@ public record GenerationRequest(Prompt prompt, Integer maxTokens, SamplingParams
                 String role = chat.messages().get(i).role();
                 if (!ChatMessage.ROLES.contains(role)) {
                     throw new InvalidRequestException("messages[" + i + "].role",
-                            "messages[" + i + "].role '" + role + "' is not one of system, developer, user, assistant");
+                            "messages[" + i + "].role '" + role + "' is not one of system, developer, user, assistant, tool");
                 }
             }
         }

@@ -1,12 +1,18 @@
 package io.backstop.engine;
 
 import io.backstop.engine.backend.BackendModel;
+import io.backstop.engine.generate.Generation;
 import io.backstop.engine.generate.GenerationLoop;
 import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.grammar.GrammarCache;
 import io.backstop.engine.grammar.GrammarException;
+import io.backstop.engine.grammar.TriggeredConstraint;
 import io.backstop.engine.sampling.TokenConstraint;
+import io.backstop.engine.schedule.BatchJob;
+import io.backstop.engine.schedule.BatchScheduler;
 import io.backstop.engine.schedule.Scheduler;
+import io.backstop.engine.schedule.SchedulerStats;
+import io.backstop.engine.text.ChatTemplate;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
 import java.util.ArrayList;
@@ -28,8 +34,16 @@ public final class Model implements AutoCloseable {
     private final ChatTemplates templates;
     private final GenerationLoop loop;
     private final GrammarCache grammars;
+    /** Continuous batching (native backend); null: a session per request through {@link #scheduler}. */
+    private final BatchScheduler batches;
+    private final java.util.Map<Set<String>, Set<Integer>> specialIds = new java.util.concurrent.ConcurrentHashMap<>();
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
+        this(name, backend, scheduler, templates, null);
+    }
+
+    Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates, BatchScheduler batches) {
+        this.batches = batches;
         this.name = name;
         this.backend = backend;
         this.scheduler = scheduler;
@@ -85,6 +99,21 @@ public final class Model implements AutoCloseable {
         return templates.resolve(template).render(messages);
     }
 
+    /** The prompt text of a chat prompt, its tools included. */
+    public String renderChat(Prompt.Chat chat) {
+        return templates.resolve(chat.template()).render(chat.messages(), chat.tools());
+    }
+
+    /**
+     * The chat template a chat naming {@code template} would use (null = the model's default), e.g. to
+     * read which tool-call syntax it teaches.
+     *
+     * @throws InvalidRequestException when there is no such template
+     */
+    public ChatTemplate chatTemplate(String template) {
+        return templates.resolve(template);
+    }
+
     /** Prompt token ids for a request, BOS included. */
     public int[] promptTokens(Prompt prompt) {
         if (prompt instanceof Prompt.Tokens t) {
@@ -93,7 +122,7 @@ public final class Model implements AutoCloseable {
         }
         String text = switch (prompt) {
             case Prompt.Text t -> t.text();
-            case Prompt.Chat c -> renderChat(c.messages(), c.template());
+            case Prompt.Chat c -> renderChat(c);
             case Prompt.Tokens t -> throw new IllegalStateException("handled above");
         };
         rejectIfCertainlyTooLong(text);
@@ -143,6 +172,7 @@ public final class Model implements AutoCloseable {
         long submitted = System.nanoTime();
         long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
         GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
+        if (batches != null) return submitBatched(request, prompt, constraint, sink, handle, submitted, deadline);
         Scheduler.Ticket ticket = scheduler.submit(release -> {
             handle.markStarted();
             try {
@@ -161,6 +191,51 @@ public final class Model implements AutoCloseable {
         return handle;
     }
 
+    private GenerationHandle submitBatched(GenerationRequest request, int[] prompt, TokenConstraint constraint, GenerationListener listener,
+                                           GenerationHandle handle, long submitted, long deadline) {
+        BatchScheduler.Ticket ticket = batches.submit(new BatchJob() {
+            @Override
+            public int[] prompt() {
+                return prompt;
+            }
+
+            @Override
+            public boolean scoresPrompt() {
+                return request.promptLogprobs() != null;
+            }
+
+            @Override
+            public GenerationListener listener() {
+                return listener;
+            }
+
+            @Override
+            public Generation start(GenerationListener sink) {
+                handle.markStarted();
+                return new Generation(backend, request, prompt, constraint, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
+            }
+
+            @Override
+            public void completed(GenerationResult result) {
+                handle.complete(result);
+            }
+
+            @Override
+            public void failed(Throwable error) {
+                handle.fail(error);
+            }
+        });
+        handle.onCancel(() -> {
+            if (ticket.withdraw()) handle.complete(cancelledWhileWaiting(prompt, System.nanoTime() - submitted));
+        });
+        return handle;
+    }
+
+    /** What the scheduler is doing (batching, KV memory, prefix cache); null for a backend without continuous batching. */
+    public SchedulerStats schedulerStats() {
+        return batches == null ? null : batches.stats();
+    }
+
     private static GenerationResult cancelledWhileWaiting(int[] prompt, long queuedNanos) {
         return new GenerationResult("", new int[0], FinishReason.CANCELLED, new Usage(prompt.length, 0),
                 new Timings(queuedNanos, 0, 0, prompt.length, 0, 0), List.of(), prompt.clone(), List.of());
@@ -176,10 +251,28 @@ public final class Model implements AutoCloseable {
         Set<Integer> end = new LinkedHashSet<>(backend.eosTokenIds());
         end.addAll(stopTokenIds);
         try {
+            if (spec instanceof ConstraintSpec.Triggered t) {
+                grammars.compile(t.body()); // errors at submit, not at the trigger
+                return new TriggeredConstraint(backend.vocabulary(), t.triggers(), () -> grammars.matcher(t.body(), end));
+            }
             return grammars.matcher(spec, end);
         } catch (GrammarException e) {
             throw new InvalidRequestException(spec.field(), e.getMessage());
         }
+    }
+
+    /**
+     * The ids of the special tokens whose text is one of {@code pieces} (e.g. {@code [TOOL_CALLS]},
+     * {@code <|python_tag|>}): such tokens add no text to the output, so a caller that needs to see them
+     * watches for their ids. Cached per distinct set of pieces.
+     */
+    public Set<Integer> specialTokenIds(Set<String> pieces) {
+        return specialIds.computeIfAbsent(Set.copyOf(pieces), p -> {
+            Set<Integer> out = new java.util.HashSet<>();
+            var vocab = backend.vocabulary();
+            for (int id = 0; id < vocab.size(); id++) if (vocab.isSpecial(id) && p.contains(vocab.piece(id))) out.add(id);
+            return Set.copyOf(out);
+        });
     }
 
     /** The compiled grammars of this model (for benchmarks and diagnostics). */
@@ -289,12 +382,12 @@ public final class Model implements AutoCloseable {
 
     /** Generations running now. */
     public int running() {
-        return scheduler.running();
+        return batches != null ? batches.stats().running() : scheduler.running();
     }
 
     /** Generations waiting for a slot. */
     public int waiting() {
-        return scheduler.waiting();
+        return batches != null ? batches.stats().waiting() : scheduler.waiting();
     }
 
     /** The backend model, for benchmarks and diagnostics. */
@@ -304,6 +397,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        if (batches != null) batches.close();
         scheduler.close();
         backend.close();
     }

@@ -20,10 +20,25 @@ public sealed interface Prompt {
      *
      * @param template null for the model's own template; otherwise a template the model ships
      *                 (by name) or a built-in one such as {@code raw}
+     * @param tools    functions the model may call, passed to the template as its {@code tools} variable
+     *                 (none: the variable is left undefined, as Hugging Face does)
      */
-    record Chat(List<ChatMessage> messages, String template) implements Prompt {
+    record Chat(List<ChatMessage> messages, String template, List<ToolDefinition> tools) implements Prompt {
         public Chat {
             messages = List.copyOf(messages);
+            tools = tools == null ? List.of() : List.copyOf(tools);
+        }
+
+        public Chat(List<ChatMessage> messages, String template) {
+            this(messages, template, List.of());
+        }
+
+        public Chat withTools(List<ToolDefinition> tools) {
+            return new Chat(messages, template, tools);
+        }
+
+        public Chat withMessages(List<ChatMessage> messages) {
+            return new Chat(messages, template, tools);
         }
     }
 

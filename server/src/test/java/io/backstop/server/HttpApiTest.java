@@ -148,12 +148,13 @@ class HttpApiTest {
                 new Case(chat("x", 5, ",\"n\":0"), "n", "n must be between"),
                 new Case(chat("x", 5, ",\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\"]"), "stop", "at most 4"),
                 new Case(chat("x", 5, ",\"logit_bias\":{\"abc\":1}"), "logit_bias", "token ids"),
-                new Case(chat("x", 5, ",\"response_format\":{\"type\":\"xml\"}"), "response_format", "not supported"),
-                new Case(chat("x", 5, ",\"tools\":[{\"type\":\"function\",\"function\":{\"name\":\"f\"}}]"), "tools", "not supported yet"),
+                new Case(chat("x", 5, ",\"response_format\":{\"type\":\"xml\"}"), "response_format.type", "not supported"),
+                new Case(chat("x", 5, ",\"tools\":[{\"type\":\"code\"}]"), "tools[0].type", "not supported"),
                 new Case(chat("x", 5, ",\"stream_options\":{\"include_usage\":true}"), "stream_options", "only allowed when stream is true"),
                 new Case("{\"model\":\"stories\",\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"image_url\",\"image_url\":{\"url\":\"x\"}}]}]}",
                         "messages[0].content[0].type", "not supported"),
-                new Case("{\"model\":\"stories\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].role", "not supported"),
+                new Case("{\"model\":\"stories\",\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}", "messages[0].tool_call_id", "tool_call_id"),
+                new Case("{\"model\":\"stories\",\"messages\":[{\"role\":\"robot\",\"content\":\"x\"}]}", "messages[0].role", "not supported"),
                 new Case("{\"messages\":[{\"role\":\"user\",\"content\":\"x\"}]}", "model", "missing required field: model"));
         for (Case c : cases) {
             Reply r = post(server, "/v1/chat/completions", c.body());

@@ -13,7 +13,6 @@ import com.openai.errors.BadRequestException;
 import com.openai.errors.NotFoundException;
 import com.openai.errors.OpenAIServiceException;
 import com.openai.errors.UnauthorizedException;
-import com.openai.models.FunctionDefinition;
 import com.openai.models.chat.completions.ChatCompletion;
 import com.openai.models.chat.completions.ChatCompletionChunk;
 import com.openai.models.chat.completions.ChatCompletionCreateParams;
@@ -267,19 +266,6 @@ class OpenAiSdkTest {
                     assertThat(e.getMessage()).contains("temperature");
                     assertThat(e.param()).contains("temperature");
                     assertThat(e.type()).contains("invalid_request_error");
-                });
-    }
-
-    @Test
-    void toolsAreRefusedAsNotSupportedYet() {
-        assertThatThrownBy(() -> client.chat().completions().create(ChatCompletionCreateParams.builder()
-                .model(MODEL).addUserMessage("What is the weather?").maxTokens(3L)
-                .addFunctionTool(FunctionDefinition.builder().name("get_weather").description("Weather of a city").build())
-                .build()))
-                .isInstanceOfSatisfying(BadRequestException.class, e -> {
-                    assertThat(e.getMessage()).contains("not supported yet");
-                    assertThat(e.param()).contains("tools");
-                    assertThat(e.code()).contains("unsupported_parameter");
                 });
     }
 

@@ -54,6 +54,69 @@ public sealed interface ConstraintSpec {
         }
     }
 
+    /**
+     * Documents of a JSON schema between fixed texts — how models write tool calls:
+     * {@code open item (separator item)* close}, with {@code minItems..maxItems} items (maxItems
+     * {@link io.backstop.engine.grammar.ir.Expr.Repeat#UNBOUNDED} for no limit). E.g. Hermes-style
+     * {@code <tool_call>\n{...}\n</tool_call>} or a JSON array {@code [{...}, {...}]}.
+     */
+    record Framed(String open, JsonSchema item, String separator, String close, int minItems, int maxItems) implements ConstraintSpec {
+        public Framed {
+            if (minItems < 1 || (maxItems != Expr.Repeat.UNBOUNDED && maxItems < minItems)) {
+                throw new IllegalArgumentException("bad item counts " + minItems + ".." + maxItems);
+            }
+        }
+
+        public String field() {
+            return "tools";
+        }
+    }
+
+    /**
+     * Free text until a trigger appears, then {@code body}: how {@code tool_choice: auto} lets a model
+     * answer in prose or start a tool call, which is then held to its grammar to the end of the output.
+     */
+    record Triggered(ConstraintSpec body, List<Trigger> triggers) implements ConstraintSpec {
+        public Triggered {
+            triggers = List.copyOf(triggers);
+            if (triggers.isEmpty()) throw new IllegalArgumentException("at least one trigger is needed");
+            if (body instanceof Triggered) throw new IllegalArgumentException("a triggered body cannot be triggered itself");
+        }
+
+        public String field() {
+            return body.field();
+        }
+    }
+
+    /**
+     * What starts a {@link Triggered} body: {@code text} in the output, or a special token whose text it
+     * is (e.g. {@code <|python_tag|>}).
+     *
+     * @param partOfBody the trigger's text is the start of the body (e.g. {@code <tool_call>}), not a marker
+     *                   before it (a special token is only ever a marker)
+     * @param atStart    counts only at the start of the output (after whitespace), e.g. a bare {@code {}
+     */
+    record Trigger(String text, boolean partOfBody, boolean atStart) {
+        public Trigger {
+            if (text == null || text.isEmpty()) throw new IllegalArgumentException("a trigger needs text");
+        }
+    }
+
+    /** Any one of several specs (e.g. a tool call or a JSON answer). */
+    record AnyOf(List<ConstraintSpec> alternatives) implements ConstraintSpec {
+        public AnyOf {
+            alternatives = List.copyOf(alternatives);
+            if (alternatives.isEmpty()) throw new IllegalArgumentException("at least one alternative is needed");
+            for (ConstraintSpec a : alternatives) {
+                if (a instanceof Triggered) throw new IllegalArgumentException("a triggered spec cannot be an alternative");
+            }
+        }
+
+        public String field() {
+            return alternatives.getFirst().field();
+        }
+    }
+
     String field();
 
     static ConstraintSpec jsonObject() {
@@ -101,6 +164,9 @@ public sealed interface ConstraintSpec {
                 if (g.grammar() == null || g.grammar().isBlank()) throw new GrammarException("grammar", "the GBNF grammar is empty");
                 yield GbnfParser.parse(g.grammar());
             }
+            case Framed f -> Grammars.framed(f.open(), f.item().toGrammar(), f.separator(), f.close(), f.minItems(), f.maxItems());
+            case Triggered t -> t.body().toGrammar();
+            case AnyOf a -> Grammars.anyOf(a.alternatives().stream().map(ConstraintSpec::toGrammar).toList());
         };
     }
 }

@@ -6,14 +6,25 @@ package io.backstop.engine.grammar;
  */
 public final class GrammarException extends RuntimeException {
     private final String keyword;
+    private final String path;
 
     public GrammarException(String message) {
         this(null, message);
     }
 
     public GrammarException(String keyword, String message) {
+        this(keyword, null, message);
+    }
+
+    public GrammarException(String keyword, String path, String message) {
         super(message);
         this.keyword = keyword;
+        this.path = path;
+    }
+
+    /** Where in a JSON schema the keyword is, as a JSON pointer fragment ({@code #/properties/age}), or null. */
+    public String path() {
+        return path;
     }
 
     /** The unsupported or invalid keyword, or null. */

@@ -27,4 +27,12 @@ public interface TokenConstraint {
 
     /** Complete, and nothing may follow: generation ends here. */
     boolean isDone();
+
+    /**
+     * Nothing is constrained at this point (e.g. free text before a trigger): the loop then samples as
+     * without a constraint, skipping the mask, and still reports each token through {@link #accept(int)}.
+     */
+    default boolean isFree() {
+        return false;
+    }
 }

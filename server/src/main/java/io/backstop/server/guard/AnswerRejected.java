@@ -12,7 +12,7 @@ public final class AnswerRejected extends RuntimeException {
     private final String target;
 
     public AnswerRejected(String target, List<JsonAnswerValidator.Violation> violations) {
-        super("the answer of " + target + " does not match the requested response_format: " + describe(violations));
+        super("the answer of " + target + " is outside the requested JSON schema: " + describe(violations));
         this.target = target;
     }
 

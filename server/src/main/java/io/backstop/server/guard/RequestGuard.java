@@ -82,6 +82,11 @@ public final class RequestGuard {
      * the block, with {@code content_filter}), then JSON validation of what the client would receive.
      */
     public Checked check(String answer) {
+        return check(answer, true);
+    }
+
+    /** As {@link #check(String)}; {@code json} false skips JSON validation (e.g. an answer that calls tools). */
+    public Checked check(String answer, boolean json) {
         String text = answer;
         String finish = null;
         if (checksOutput()) {
@@ -92,7 +97,7 @@ public final class RequestGuard {
             if ("content_filter".equals(finish) && policy.fallbackAnswer() != null) text = policy.fallbackAnswer();
         }
         boolean blocked = "content_filter".equals(finish);
-        List<JsonAnswerValidator.Violation> violations = json == null || blocked ? List.of() : json.validate(text);
+        List<JsonAnswerValidator.Violation> violations = this.json == null || !json || blocked ? List.of() : this.json.validate(text);
         if (!violations.isEmpty()) recordOutput(List.of(CheckResult.of("json_schema", GuardAction.BLOCK, 1, AnswerRejected.describe(violations))));
         return new Checked(text, finish, violations);
     }

@@ -75,7 +75,7 @@ final class ChatFitting {
     }
 
     private Fields fit(Context ctx, Fields f, GuardService.Policy policy, int limit, int reserve, ContextFitter.Counter counter, String target) {
-        List<ChatMessage> messages = ChatCompletionsHandler.messages(f.node("messages"));
+        List<ChatMessage> messages = ChatMessages.parse(f.node("messages"));
         GuardService.Policy p = policy;
         ContextFitter.Summarizer summarizer = p.attachment().summaryRoute() == null ? null : older -> guards.summaries().get(
                 ContextFitter.key(p.attachment().summaryRoute(), older),

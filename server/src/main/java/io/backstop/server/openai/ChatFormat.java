@@ -5,17 +5,27 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.engine.GenerationResult;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
+import io.backstop.server.openai.tools.ToolPlan;
 import java.util.List;
+import java.util.function.Function;
 
 /** /v1/chat/completions: chat.completion and chat.completion.chunk objects. */
 final class ChatFormat implements ResponseFormat {
     private final boolean logprobs;
     private final boolean includeUsage;
+    private final ToolPlan tools;
+    private final Function<int[], List<String>> tokenTexts;
 
-    /** @param includeUsage stream_options.include_usage: every chunk then carries "usage": null, as OpenAI's do */
-    ChatFormat(boolean logprobs, boolean includeUsage) {
+    /**
+     * @param includeUsage stream_options.include_usage: every chunk then carries "usage": null, as OpenAI's do
+     * @param tools        how the model's output holds tool calls, or null when the request has no tools
+     * @param tokenTexts   the model's text per token (to place marker tokens among the text)
+     */
+    ChatFormat(boolean logprobs, boolean includeUsage, ToolPlan tools, Function<int[], List<String>> tokenTexts) {
+        this.tokenTexts = tokenTexts;
         this.logprobs = logprobs;
         this.includeUsage = includeUsage;
+        this.tools = tools != null && tools.scans() ? tools : null;
     }
 
     @Override
@@ -33,11 +43,18 @@ final class ChatFormat implements ResponseFormat {
             c.put("index", i);
             ObjectNode message = c.putObject("message");
             message.put("role", "assistant");
-            message.put("content", r.text());
+            String finish = FinishReasons.of(r.finishReason());
+            if (tools == null) {
+                message.put("content", r.text());
+            } else {
+                ToolAnswer answer = ToolAnswer.of(tools, r, tokenTexts);
+                answer.write(message);
+                if (answer.called() && finish.equals("stop")) finish = tools.request().legacy() ? "function_call" : "tool_calls";
+            }
             message.putNull("refusal");
             if (logprobs) c.set("logprobs", logprobs(r.logprobs()));
             else c.putNull("logprobs");
-            c.put("finish_reason", FinishReasons.of(r.finishReason()));
+            c.put("finish_reason", finish);
         }
         root.set("usage", ResponseFormat.usage(usage));
         return root;
@@ -68,6 +85,16 @@ final class ChatFormat implements ResponseFormat {
         else c.put("finish_reason", finishReason);
         if (includeUsage) root.putNull("usage");
         return root;
+    }
+
+    @Override
+    public boolean callsTools(GenerationResult r) {
+        return tools != null && ToolAnswer.of(tools, r, tokenTexts).called();
+    }
+
+    @Override
+    public ToolStream toolStream(Meta meta, int index, SseWriter sse) {
+        return tools == null ? null : new ToolStream(tools, sse, this, meta, index, contentTemplate(meta, index));
     }
 
     @Override

@@ -87,7 +87,7 @@ final class CompletionRunner {
         }
         boolean cancelled = results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED);
         // output checks before the gate: an answer that is not the JSON asked for lets the next target answer
-        GuardedAnswers.Checked checked = shutdown || cancelled ? null : GuardedAnswers.check(guard, results, "local:" + model.name());
+        GuardedAnswers.Checked checked = shutdown || cancelled ? null : GuardedAnswers.check(guard, results, format, "local:" + model.name());
         if (!gate.enter()) return; // another target answers
         if (shutdown) throw shuttingDown();
         if (cancelled) throw timedOut();
@@ -258,6 +258,7 @@ final class CompletionRunner {
         private final ResponseFormat format;
         private final ResponseFormat.Meta meta;
         private final ResponseFormat.ContentTemplate template;
+        private final ToolStream tools;
         private final List<TokenLogprob> pending = new ArrayList<>();
         private final RequestGuard guard;
         private final StreamingOutputCheck check; // null: no output checks, the plain hot path
@@ -274,6 +275,7 @@ final class CompletionRunner {
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
+            this.tools = format.toolStream(meta, index, sse);
             this.guard = guard;
             this.check = guard.openStream();
         }
@@ -310,7 +312,8 @@ final class CompletionRunner {
                 if (delta.isEmpty()) return;
             }
             open();
-            if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
+            if (tools != null) tools.text(delta); // log-probabilities are not streamed beside tool calls
+            else if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
             else sse.event(format.chunk(meta, index, delta, drain(), null));
         }
 
@@ -322,6 +325,7 @@ final class CompletionRunner {
 
         @Override
         public void onToken(int tokenId, TokenLogprob logprob) {
+            if (tools != null) tools.token(tokenId);
             if (logprob != null) pending.add(logprob);
         }
 
@@ -333,9 +337,14 @@ final class CompletionRunner {
                 if (!c.results().isEmpty()) guard.recordOutput(c.results());
                 if (c.stopped()) stopped = c.finishReason();
                 sent.append(c.text());
-                if (!c.text().isEmpty()) sse.event(format.chunk(meta, index, c.text(), drain(), null));
+                if (!c.text().isEmpty()) {
+                    if (tools != null) tools.text(c.text());
+                    else sse.event(format.chunk(meta, index, c.text(), drain(), null));
+                }
             }
-            sse.event(format.chunk(meta, index, "", drain(), stopped != null ? stopped : finishReason));
+            if (stopped != null) finishReason = stopped;
+            if (tools != null) finishReason = tools.finish(finishReason);
+            sse.event(format.chunk(meta, index, "", drain(), finishReason));
         }
 
         private void open() {

@@ -51,8 +51,8 @@ public final class CompletionsHandler implements Handler {
         RequestMapper.Rules rules = new RequestMapper.Rules(DEFAULT_MAX_TOKENS, scoring);
         // echo returns the prompts as the model saw them (redacted by the guardrails), matching their scored tokens
         completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompts(fields.node("prompt")),
-                (common, model, prompts) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
-                        model::tokenTexts, common.includeUsage()), rules));
+                (common, model, prompts, local) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
+                        model::tokenTexts, common.includeUsage()), rules, StructuredOutput.parse(f, false)));
     }
 
     /** The prompts as text, for echo (a token-id prompt is detokenized by the model that answers). */

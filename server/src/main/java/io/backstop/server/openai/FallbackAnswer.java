@@ -24,7 +24,7 @@ final class FallbackAnswer {
     private FallbackAnswer() {}
 
     static void write(Context ctx, RoutedCompletion.Endpoint endpoint, RequestMapper.Common common, String model, String text, int choices) {
-        ResponseFormat format = endpoint.chat() ? new ChatFormat(false, common.includeUsage())
+        ResponseFormat format = endpoint.chat() ? new ChatFormat(false, common.includeUsage(), null, ids -> List.of())
                 : new TextFormat(false, null, common.n(), ids -> List.of(), common.includeUsage());
         ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model, CompletionRunner.FINGERPRINT);

@@ -12,7 +12,8 @@ import java.util.List;
 /**
  * The output checks of a local model's whole answer, run before the answer passes the route's gate: a
  * choice whose JSON does not match the requested schema rejects the answer (the next target answers),
- * and the others come back as the client gets them, with the finish reasons the checks imposed.
+ * and the others come back as the client gets them, with the finish reasons the checks imposed. A choice
+ * that calls tools is not held to the requested JSON (as a remote answer's tool calls are not).
  */
 final class GuardedAnswers {
     /** The choices after the checks; {@code finishReasons[i]} null keeps the model's own. */
@@ -33,13 +34,13 @@ final class GuardedAnswers {
     private GuardedAnswers() {}
 
     /** @throws AnswerRejected when a choice is not the JSON the request asked for */
-    static Checked check(RequestGuard guard, List<GenerationResult> results, String target) {
+    static Checked check(RequestGuard guard, List<GenerationResult> results, ResponseFormat format, String target) {
         String[] finish = new String[results.size()];
         if (!guard.checksOutput() && !guard.validatesJson()) return new Checked(results, finish);
         List<GenerationResult> out = new ArrayList<>(results.size());
         for (int i = 0; i < results.size(); i++) {
             GenerationResult r = results.get(i);
-            RequestGuard.Checked c = guard.check(r.text());
+            RequestGuard.Checked c = guard.check(r.text(), !format.callsTools(r)); // a tool call is not the answer's JSON
             if (!c.valid()) throw new AnswerRejected(target, c.violations());
             finish[i] = c.finishReason();
             out.add(c.text().equals(r.text()) ? r

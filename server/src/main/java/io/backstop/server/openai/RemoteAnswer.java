@@ -27,7 +27,9 @@ import org.slf4j.LoggerFactory;
  * a stream's held events first, then the rest as it arrives. Once content has reached the client, a
  * failure (reset, stall, deadline, an error or malformed event, an overlong line) ends the stream with the
  * documented {@code upstream_stream_interrupted} event, a final chunk and {@code [DONE]}: continuing on
- * another model would duplicate text, and the upstream's own words never reach the client.
+ * another model would duplicate text, and the upstream's own words never reach the client. An answer
+ * outside the JSON the request asked for (whole, or a stream read to its end before the gate) counts as a
+ * failed target ({@link GuardedRemote}).
  */
 final class RemoteAnswer {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteAnswer.class);

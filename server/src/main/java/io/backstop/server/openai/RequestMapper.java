@@ -43,7 +43,7 @@ final class RequestMapper {
             if (!so.isObject()) throw ApiException.invalid("stream_options", "stream_options must be an object");
             includeUsage = new Fields(so).bool("include_usage") == Boolean.TRUE;
         }
-        rejectUnsupported(f);
+        if (!chat) rejectTools(f);
         f.string("user"); // accepted for compatibility; only its type is checked
         Integer logprobs;
         if (chat) {
@@ -58,27 +58,10 @@ final class RequestMapper {
         return new Common(n == null ? 1 : n, stream, includeUsage, logprobs);
     }
 
-    /** Features a later issue implements: refused clearly rather than silently ignored. */
-    private static void rejectUnsupported(Fields f) {
-        JsonNode rf = f.node("response_format");
-        if (rf != null) {
-            String type = rf.isObject() && rf.path("type").isTextual() ? rf.path("type").asText() : null;
-            if (type == null) throw ApiException.invalid("response_format", "response_format must be an object with a type");
-            if (!type.equals("text") && !type.equals("json_object") && !type.equals("json_schema")) {
-                throw ApiException.unsupported("response_format", "response_format type '" + type + "' is not supported; use text, json_object or json_schema");
-            }
-        }
-        JsonNode tools = f.node("tools");
-        if (tools != null && (!tools.isArray() || !tools.isEmpty())) {
-            throw ApiException.unsupported("tools", "tools (function calling) are not supported yet");
-        }
-        JsonNode functions = f.node("functions");
-        if (functions != null && (!functions.isArray() || !functions.isEmpty())) {
-            throw ApiException.unsupported("functions", "functions (function calling) are not supported yet");
-        }
-        JsonNode toolChoice = f.node("tool_choice");
-        if (toolChoice != null && !(toolChoice.isTextual() && toolChoice.asText().equals("none"))) {
-            throw ApiException.unsupported("tool_choice", "tool_choice is not supported yet");
+    /** Function calling is a chat feature (as on OpenAI); /v1/completions refuses it rather than ignoring it. */
+    private static void rejectTools(Fields f) {
+        for (String field : java.util.List.of("tools", "functions", "tool_choice", "function_call")) {
+            if (f.has(field)) throw ApiException.unsupported(field, field + " is only supported on /v1/chat/completions");
         }
     }
 

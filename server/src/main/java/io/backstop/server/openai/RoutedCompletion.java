@@ -33,13 +33,15 @@ final class RoutedCompletion {
     /**
      * What an endpoint contributes: its upstream path, its prompts (completions take several), the
      * response shapes used when a local model answers (given the model, e.g. to echo a token-id prompt as
-     * text), and its request rules (default max_tokens, prompt scoring).
+     * text), its request rules (default max_tokens, prompt scoring), and what the request asks of its
+     * output (response format, tools).
      */
-    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts, Formats format, RequestMapper.Rules rules) {}
+    record Endpoint(String path, boolean chat, Function<Fields, List<Prompt>> prompts, Formats format, RequestMapper.Rules rules,
+                    StructuredOutput structured) {}
 
-    /** The response shapes for a local model's answer to these prompts (as routed: redacted, fitted). */
+    /** The response shapes of a local model's answer to these prompts (as routed: redacted, fitted). */
     interface Formats {
-        ResponseFormat of(RequestMapper.Common common, Model model, List<Prompt> prompts);
+        ResponseFormat of(RequestMapper.Common common, Model model, List<Prompt> prompts, StructuredOutput.Local local);
     }
 
     private final ModelRegistry models;
@@ -79,8 +81,9 @@ final class RoutedCompletion {
         } catch (AnswerRejected rejected) {
             String fallback = input.guards().policy(name).fallbackAnswer();
             if (fallback == null) {
-                throw new ApiException(502, "server_error", "response_format", "response_format_violation",
-                        "no target of '" + name + "' answered with the JSON that response_format asks for (last: " + rejected.getMessage() + ")", Map.of());
+                String param = f.has("response_format") ? "response_format" : "guided_json";
+                throw new ApiException(502, "server_error", param, "response_format_violation",
+                        "no target of '" + name + "' answered with the JSON that " + param + " asks for (last: " + rejected.getMessage() + ")", Map.of());
             }
             FallbackAnswer.write(ctx, endpoint, common, name, fallback, choices);
         }
@@ -124,9 +127,11 @@ final class RoutedCompletion {
             Fields fitted = fitting.local(ctx, f, model, target, defaults.maxTokens());
             if (fitted != f) prompts = endpoint.prompts().apply(f = fitted);
         }
-        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), defaults, timeoutSeconds);
+        StructuredOutput.Local local = endpoint.structured().forModel(model);
+        List<GenerationRequest> requests = RequestMapper.requests(f, prompts, common, endpoint.rules(), defaults, timeoutSeconds)
+                .stream().map(local::apply).toList();
         if (target.maxTokens() != null || target.temperature() != null) requests = requests.stream().map(r -> override(r, target)).toList();
-        runner.run(ctx, model, requests, endpoint.format().of(common, model, prompts), common, gate.then(() -> {
+        runner.run(ctx, model, requests, endpoint.format().of(common, model, prompts, local), common, gate.then(() -> {
             ctx.header(PROVIDER_HEADER, "local");
             ctx.header(MODEL_HEADER, target.model());
         }));

@@ -74,7 +74,7 @@ public final class JsonSchemaCompiler {
     }
 
     private GrammarException refuse(String keyword, String path, String why) {
-        return new GrammarException(keyword, "JSON schema keyword '" + keyword + "' " + why + " (at " + path + ")");
+        return new GrammarException(keyword, path, "JSON schema keyword '" + keyword + "' " + why + " (at " + path + ")");
     }
 
     private Expr anyValue() {
@@ -255,7 +255,7 @@ public final class JsonSchemaCompiler {
             try {
                 return JsonPieces.quoted(RegexParser.search(pattern.asText(), p.inString, any));
             } catch (GrammarException e) {
-                throw new GrammarException("pattern", "JSON schema keyword 'pattern': " + e.getMessage() + " (at " + path + ")");
+                throw new GrammarException("pattern", path, "JSON schema keyword 'pattern': " + e.getMessage() + " (at " + path + ")");
             }
         }
         if (!lengths) return p.string;

@@ -165,6 +165,25 @@ public final class GrammarMatcher implements TokenConstraint {
         }
     }
 
+    /**
+     * Advances past bytes that did not come as one token of the grammar's own (e.g. the rest of a token
+     * that completed a trigger); false, and no move, when the grammar rejects them.
+     */
+    public boolean acceptBytes(byte[] bytes, int from, int to) {
+        Level a = levels[0], b = levels[1];
+        a.copyFrom(current);
+        for (int i = from; i < to; i++) {
+            w.advance(a, bytes[i] & 0xFF, b);
+            if (b.size == 0 && !b.complete) return false;
+            Level t = a;
+            a = b;
+            b = t;
+        }
+        current.copyFrom(a);
+        pendingToken = -1;
+        return true;
+    }
+
     private boolean isEnd(int token) {
         for (int t : endTokens) if (t == token) return true;
         return false;

@@ -91,16 +91,32 @@ class JsonAnswersServerTest {
         assertThat(s.up2.calls()).isEmpty();
     }
 
-    /** Three tokens cannot make the object, constrained or not: the local answer is rejected before anything reaches the client. */
-    @ParameterizedTest
-    @ValueSource(booleans = {false, true})
-    void aLocalAnswerThatIsNotTheRequestedJsonFallsBackToTheRemoteTarget(boolean stream) throws Exception {
+    /** Three tokens cannot make the object, even constrained: the whole local answer is rejected before anything reaches the client. */
+    @Test
+    void aLocalAnswerThatIsNotTheRequestedJsonFallsBackToTheRemoteTarget() throws Exception {
         s.up.answering(VALID);
-        GuardedServer.Reply r = s.chat("local-then-remote", stream, "Once upon a time", SCHEMA + ",\"max_tokens\":3");
+        GuardedServer.Reply r = s.chat("local-then-remote", false, "Once upon a time", SCHEMA + ",\"max_tokens\":3");
         assertThat(r.status()).isEqualTo(200);
         assertThat(r.header("X-Backstop-Provider")).isEqualTo("up");
         assertThat(r.content()).isEqualTo(VALID);
         assertThat(s.decisions(r)).anySatisfy(e -> assertThat(e.result().check()).isEqualTo("json_schema"));
+    }
+
+    /**
+     * A local stream is constrained to the schema, so it is sent as it is generated (not held back): cut
+     * short by max_tokens it is the start of the requested object and says so with {@code length}.
+     */
+    @Test
+    void aConstrainedLocalStreamIsSentAsItIsGenerated() throws Exception {
+        s.up.answering(VALID);
+        GuardedServer.Reply r = s.chat("local-then-remote", true, "Once upon a time", SCHEMA + ",\"max_tokens\":3");
+        assertThat(r.status()).isEqualTo(200);
+        assertThat(r.header("X-Backstop-Provider")).isEqualTo("local");
+        String sent = r.content().replaceAll("\\s", "");
+        assertThat(sent).startsWith("{");
+        assertThat(java.util.List.of(VALID, FALLBACK)).as("the only documents the schema allows").anyMatch(d -> d.startsWith(sent));
+        assertThat(r.finish()).isEqualTo("length");
+        assertThat(s.up.calls()).isEmpty();
     }
 
     @ParameterizedTest
