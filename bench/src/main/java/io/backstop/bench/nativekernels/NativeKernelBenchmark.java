@@ -39,13 +39,17 @@ public class NativeKernelBenchmark {
     @Param("256")
     public int workingSetMb;
 
+    /** Prefill with the 4×4 register tile (scratch for four rows) or one row at a time against four tokens: an A/B switch. */
+    @Param("true")
+    public boolean tile;
+
     private NativeMatmul matmul;
 
     @Setup(Level.Trial)
     public void setup() {
         String[] rc = shape.split("x");
         matmul = new NativeMatmul(GgmlType.valueOf(type), Integer.parseInt(rc[0]), Integer.parseInt(rc[1]), batch, threads,
-                workingSetMb * 1_000_000L, 42);
+                workingSetMb * 1_000_000L, 42, tile);
         matmul.run();
         verify();
     }
@@ -61,7 +65,7 @@ public class NativeKernelBenchmark {
         String dir = System.getProperty(NativeKernels.CHECKS_PROPERTY);
         if (dir != null) {
             try {
-                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch)), matmul.check() + " " + matmul.copies() + " " + matmul.threads());
+                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch, tile)), matmul.check() + " " + matmul.copies() + " " + matmul.threads());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -34,7 +34,7 @@ public final class NativeKernels {
 
     /** What the grid covers and how long each point is measured. */
     public record Options(List<GgmlType> types, List<String> shapes, List<Integer> batches, int threads, int warmups, int warmupMillis,
-                          int iterations, int iterationMillis, int forks, int workingSetMb, boolean gc) {}
+                          int iterations, int iterationMillis, int forks, int workingSetMb, boolean gc, List<Boolean> tiles) {}
 
     private NativeKernels() {}
 
@@ -48,6 +48,7 @@ public final class NativeKernels {
                     .param("batch", o.batches().stream().map(String::valueOf).toArray(String[]::new))
                     .param("threads", String.valueOf(o.threads()))
                     .param("workingSetMb", String.valueOf(o.workingSetMb()))
+                    .param("tile", o.tiles().stream().map(String::valueOf).toArray(String[]::new))
                     .mode(Mode.AverageTime).timeUnit(TimeUnit.NANOSECONDS)
                     .warmupIterations(o.warmups()).warmupTime(TimeValue.milliseconds(o.warmupMillis()))
                     .measurementIterations(o.iterations()).measurementTime(TimeValue.milliseconds(o.iterationMillis()))
@@ -61,18 +62,19 @@ public final class NativeKernels {
             for (RunResult r : runs) {
                 String type = r.getParams().getParam("type"), shape = r.getParams().getParam("shape");
                 int batch = Integer.parseInt(r.getParams().getParam("batch"));
+                boolean tile = Boolean.parseBoolean(r.getParams().getParam("tile"));
                 String[] rc = shape.split("x");
                 int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
                 Result<?> p = r.getPrimaryResult();
                 Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
-                Path f = checks.resolve(checkFile(type, shape, batch));
+                Path f = checks.resolve(checkFile(type, shape, batch, tile));
                 String[] c = Files.isRegularFile(f) ? Files.readString(f).trim().split(" ") : new String[] {"NaN", "0", "0"};
                 out.add(new NativeKernelResult(type, rows, cols, batch, Integer.parseInt(c[2]), p.getScore(), p.getScoreError(),
                         GgmlType.valueOf(type).bytesFor((long) rows * cols), alloc == null ? Double.NaN : alloc.getScore(), Double.parseDouble(c[0]),
-                        Integer.parseInt(c[1])));
+                        Integer.parseInt(c[1]), tile));
             }
             out.sort(Comparator.<NativeKernelResult>comparingInt(k -> o.types().indexOf(GgmlType.valueOf(k.type())))
-                    .thenComparingInt(k -> o.shapes().indexOf(k.rows() + "x" + k.cols())).thenComparingInt(k -> o.batches().indexOf(k.batch())));
+                    .thenComparingInt(k -> o.shapes().indexOf(k.rows() + "x" + k.cols())).thenComparingInt(k -> o.batches().indexOf(k.batch())).thenComparing(k -> !k.tile()));
             return out;
         } finally {
             try (var files = Files.list(checks)) {
@@ -82,8 +84,8 @@ public final class NativeKernels {
         }
     }
 
-    static String checkFile(String type, String shape, int batch) {
-        return type + "-" + shape + "-" + batch + ".check";
+    static String checkFile(String type, String shape, int batch, boolean tile) {
+        return type + "-" + shape + "-" + batch + "-" + tile + ".check";
     }
 
     public static String setup(Options o) {
@@ -93,10 +95,10 @@ public final class NativeKernels {
     }
 
     public static String table(List<NativeKernelResult> results) {
-        StringBuilder sb = new StringBuilder("| type | shape (out×in) | batch | time/op | ±99.9% | weights GB/s | GFLOP/s | alloc B/op | max rel. error vs scalar reference |\n"
-                + "|---|---|---:|---:|---:|---:|---:|---:|---:|\n");
+        StringBuilder sb = new StringBuilder("| type | shape (out×in) | batch | prefill | time/op | ±99.9% | weights GB/s | GFLOP/s | alloc B/op | max rel. error vs scalar reference |\n"
+                + "|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (NativeKernelResult r : results) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %s | %s | %.1f | %.1f | %s | %.1e |%n", r.type(), r.rows(), r.cols(), r.batch(),
+            sb.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %s | %s | %s | %.1f | %.1f | %s | %.1e |%n", r.type(), r.rows(), r.cols(), r.batch(), r.batch() == 1 ? "–" : r.tile() ? "4×4 tile" : "1 row × 4 tokens",
                     time(r.nanosPerOp()), Double.isFinite(r.nanosError()) ? String.format(Locale.ROOT, "%.0f%%", 100 * r.nanosError() / r.nanosPerOp()) : "–",
                     r.gbps(), r.gflops(), Double.isNaN(r.allocPerOp()) ? "–" : String.format(Locale.ROOT, "%.0f", r.allocPerOp()), r.relativeError()));
         }

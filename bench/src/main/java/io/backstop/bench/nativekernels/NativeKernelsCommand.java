@@ -45,6 +45,9 @@ public final class NativeKernelsCommand implements Callable<Integer> {
     @Option(names = "--working-set-mb", defaultValue = "256", description = "Weights rotated over copies of at least this many MB (default: ${DEFAULT-VALUE}).")
     int workingSetMb;
 
+    @Option(names = "--ab-tile", description = "Also measure prefill without the 4×4 register tile (one row against four tokens), for an A/B.")
+    boolean abTile;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <backstop>/bench/results).")
     Path out;
 
@@ -67,9 +70,10 @@ public final class NativeKernelsCommand implements Callable<Integer> {
             if (!s.matches("\\d+x\\d+")) throw new CommandLine.ParameterException(spec.commandLine(), "--shapes: '" + s + "' is not ROWSxCOLS");
         }
         if (threads < 1 || batches.stream().anyMatch(b -> b < 1)) throw new CommandLine.ParameterException(spec.commandLine(), "--threads and --batches must be at least 1");
+        List<Boolean> tiles = abTile ? List.of(true, false) : List.of(true);
         NativeKernels.Options o = quick
-                ? new NativeKernels.Options(ts, shapes, batches, threads, 2, 300, 2, 500, 1, workingSetMb, !noGc)
-                : new NativeKernels.Options(ts, shapes, batches, threads, 3, 1000, 5, 1000, forks, workingSetMb, !noGc);
+                ? new NativeKernels.Options(ts, shapes, batches, threads, 2, 300, 2, 500, 1, workingSetMb, !noGc, tiles)
+                : new NativeKernels.Options(ts, shapes, batches, threads, 3, 1000, 5, 1000, forks, workingSetMb, !noGc, tiles);
         List<NativeKernelResult> results = NativeKernels.run(o);
         System.out.println(NativeKernels.setup(o));
         System.out.println();

@@ -36,7 +36,7 @@ final class NativeMatmul implements AutoCloseable {
     private int next;
     private WeightTensor current;
 
-    NativeMatmul(GgmlType type, int rows, int cols, int batch, int threads, long workingSetBytes, long seed) {
+    NativeMatmul(GgmlType type, int rows, int cols, int batch, int threads, long workingSetBytes, long seed, boolean tile) {
         this.type = type;
         this.rows = rows;
         this.cols = cols;
@@ -53,7 +53,7 @@ final class NativeMatmul implements AutoCloseable {
         x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
         out = new float[batch * rows];
-        scratch = new float[pool.size()][cols];
+        scratch = new float[pool.size()][tile ? 4 * cols : cols]; // room for four rows: the 4×4 prefill tile
         current = copies[0];
         task = (chunk, chunks, worker) -> current.matmul(x, batch, out, 0, rows, ComputePool.start(rows, chunk, chunks, GRAIN),
                 ComputePool.end(rows, chunk, chunks, GRAIN), false, scratch[worker]);

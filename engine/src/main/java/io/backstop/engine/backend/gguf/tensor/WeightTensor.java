@@ -76,8 +76,10 @@ public abstract sealed class WeightTensor
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
-     * {@code scratch} (at least {@code cols} floats) and multiplied with the tokens from there, four at a
-     * time, so a row costs one decode instead of n, and each load of it serves four multiply-adds.
+     * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
+     * with room for four rows ({@code 4·cols} floats) four rows at a time against four tokens at a time
+     * (a 4×4 register tile: each load serves four multiply-adds), else one row against four tokens. Both
+     * give the same bits.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
@@ -86,7 +88,22 @@ public abstract sealed class WeightTensor
             for (int r = from; r < to; r++) out[outOff + r] = add ? out[outOff + r] + dot(r, x, 0) : dot(r, x, 0);
             return;
         }
-        for (int r = from; r < to; r++) {
+        int r = from;
+        if (n >= 4 && scratch.length >= 4 * cols) {
+            for (; r + 4 <= to; r += 4) {
+                for (int k = 0; k < 4; k++) decodeRow(r + k, scratch, k * cols);
+                int t = 0;
+                for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add);
+                for (; t < n; t++) {
+                    for (int k = 0; k < 4; k++) {
+                        float v = Dot.dot(scratch, k * cols, x, t * cols, cols);
+                        int o = outOff + t * outStride + r + k;
+                        out[o] = add ? out[o] + v : v;
+                    }
+                }
+            }
+        }
+        for (; r < to; r++) {
             decodeRow(r, scratch, 0);
             int t = 0;
             for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
