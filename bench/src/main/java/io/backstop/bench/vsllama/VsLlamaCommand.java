@@ -8,6 +8,7 @@ import io.backstop.bench.model.ModelBenchCommand;
 import io.backstop.bench.model.ModelRow;
 import io.backstop.bench.model.WeightBytes;
 import io.backstop.bench.peer.LlamaBench;
+import io.backstop.bench.peer.LlamaBenchException;
 import io.backstop.bench.peer.PeerResult;
 import io.backstop.bench.suite.ChildJvm;
 import io.backstop.bench.synthetic.Shape;
@@ -16,6 +17,7 @@ import io.backstop.engine.backend.gguf.quant.QuantMix;
 import io.backstop.engine.hub.ConsoleProgress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -64,6 +66,9 @@ public final class VsLlamaCommand implements Callable<Integer> {
     @Option(names = "--reps", defaultValue = "3", description = "Interleaved repetitions per side (default: ${DEFAULT-VALUE}).")
     int reps;
 
+    @Option(names = "--timeout-min", defaultValue = "30", description = "Longest one llama-bench run may take, in minutes (default: ${DEFAULT-VALUE}).")
+    int timeoutMinutes;
+
     @Option(names = "--bandwidth-mb", defaultValue = "1024", description = "Array size of the bandwidth probe (default: ${DEFAULT-VALUE}).")
     int bandwidthMb;
 
@@ -88,8 +93,8 @@ public final class VsLlamaCommand implements Callable<Integer> {
             if (m == null) throw usage("--dtype: unknown GGUF mix '" + d + "'; use f16, q8_0, q4_0, q4_k_m");
             mixes.add(m);
         }
-        if (threads.stream().anyMatch(t -> t < 1) || reps < 1 || tg < 0 || pp.stream().anyMatch(p -> p < 1)) {
-            throw usage("--threads, --reps and --pp must be at least 1, --tg at least 0");
+        if (threads.stream().anyMatch(t -> t < 1) || reps < 1 || timeoutMinutes < 1 || tg < 0 || pp.stream().anyMatch(p -> p < 1)) {
+            throw usage("--threads, --reps, --pp and --timeout-min must be at least 1, --tg at least 0");
         }
         if (llamaBench != null) LlamaBench.checkBinary(llamaBench);
 
@@ -111,9 +116,13 @@ public final class VsLlamaCommand implements Callable<Integer> {
                         ours(file, t).forEach((test, v) -> ours.computeIfAbsent(test, k -> new ArrayList<>()).add(v));
                         if (llamaBench != null) {
                             for (int i = 0; i < pp.size(); i++) {
-                                LlamaBench.Report rep = LlamaBench.runReport(llamaBench, file, t, pp.get(i), i == 0 ? tg : 0, 1, LlamaBench.DEFAULT_TIMEOUT);
-                                llamaBuild = rep.describe();
-                                for (PeerResult p : rep.results()) theirs.computeIfAbsent(p.test(), k -> new ArrayList<>()).addAll(p.samples());
+                                try {
+                                    LlamaBench.Report rep = LlamaBench.runReport(llamaBench, file, t, pp.get(i), i == 0 ? tg : 0, 1, Duration.ofMinutes(timeoutMinutes));
+                                    llamaBuild = rep.describe();
+                                    for (PeerResult p : rep.results()) theirs.computeIfAbsent(p.test(), k -> new ArrayList<>()).addAll(p.samples());
+                                } catch (LlamaBenchException e) { // one failed run costs its samples, not the whole benchmark
+                                    System.err.println("bench: llama-bench pp" + pp.get(i) + " on " + file.getFileName() + ", " + t + " threads: " + e.getMessage());
+                                }
                             }
                         }
                     }

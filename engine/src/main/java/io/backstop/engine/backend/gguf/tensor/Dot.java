@@ -70,16 +70,20 @@ final class Dot {
         }
     }
 
+    /** Floats of {@code sums} that {@link #dot4x4} needs: one vector per accumulator. */
+    static final int TILE_SUMS = 16 * L;
+
     /**
-     * A 4×4 register tile: four decoded rows ({@code w[0 .. n)}, {@code w[n ..)}, {@code w[2n ..)}, {@code w[3n ..)})
-     * against tokens t0 .. t0+3; writes (or adds) {@code out[o + r + (t0 + t)·stride]}. Each load of a row or of
-     * a token serves four multiply-adds (8 loads per 16 FMAs, against 5 per 4 in {@link #dot4}), and each
-     * (row, token) sum is accumulated in the order {@link #dot4} uses, so the results are the same bits.
+     * A 4×4 register tile: four decoded rows ({@code w[r·n ..]}, r = 0..3) against tokens t0 .. t0+3; writes
+     * (or adds) {@code out[o + r + (t0 + t)·stride]}. Each load of a row or a token serves four multiply-adds
+     * (8 loads per 16 FMAs, against 5 per 4 in {@link #dot4}). The sixteen accumulators are stored to
+     * {@code sums[sumsOff ..]} ({@link #TILE_SUMS} floats) and summed from there in a loop: sixteen inlined lane sums made C2 give up inlining the
+     * vector operations and box them (100 MB allocated per product). Each (row, token) sum is accumulated
+     * and reduced in the order {@link #dot4} uses, so the results are the same bits.
      */
-    static void dot4x4(float[] w, float[] x, int t0, int n, float[] out, int o, int stride, boolean add) {
+    static void dot4x4(float[] w, float[] x, int t0, int n, float[] out, int o, int stride, boolean add, float[] sums, int sumsOff) {
         int x0 = t0 * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         int i = 0;
-        float s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0, s20 = 0, s21 = 0, s22 = 0, s23 = 0, s30 = 0, s31 = 0, s32 = 0, s33 = 0;
         if (Lanes.VECTOR && n >= L) {
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
             for (; i + L <= n; i += L) {
@@ -88,67 +92,25 @@ final class Dot {
                 FloatVector r2 = FloatVector.fromArray(F, w, 2 * n + i);
                 FloatVector r3 = FloatVector.fromArray(F, w, 3 * n + i);
                 FloatVector y0 = FloatVector.fromArray(F, x, x0 + i);
-                a00 = r0.fma(y0, a00);
-                a10 = r1.fma(y0, a10);
-                a20 = r2.fma(y0, a20);
-                a30 = r3.fma(y0, a30);
+                a00 = r0.fma(y0, a00); a10 = r1.fma(y0, a10); a20 = r2.fma(y0, a20); a30 = r3.fma(y0, a30);
                 FloatVector y1 = FloatVector.fromArray(F, x, x1 + i);
-                a01 = r0.fma(y1, a01);
-                a11 = r1.fma(y1, a11);
-                a21 = r2.fma(y1, a21);
-                a31 = r3.fma(y1, a31);
+                a01 = r0.fma(y1, a01); a11 = r1.fma(y1, a11); a21 = r2.fma(y1, a21); a31 = r3.fma(y1, a31);
                 FloatVector y2 = FloatVector.fromArray(F, x, x2 + i);
-                a02 = r0.fma(y2, a02);
-                a12 = r1.fma(y2, a12);
-                a22 = r2.fma(y2, a22);
-                a32 = r3.fma(y2, a32);
+                a02 = r0.fma(y2, a02); a12 = r1.fma(y2, a12); a22 = r2.fma(y2, a22); a32 = r3.fma(y2, a32);
                 FloatVector y3 = FloatVector.fromArray(F, x, x3 + i);
-                a03 = r0.fma(y3, a03);
-                a13 = r1.fma(y3, a13);
-                a23 = r2.fma(y3, a23);
-                a33 = r3.fma(y3, a33);
+                a03 = r0.fma(y3, a03); a13 = r1.fma(y3, a13); a23 = r2.fma(y3, a23); a33 = r3.fma(y3, a33);
             }
-            s00 = Lanes.sum(a00);
-            s01 = Lanes.sum(a01);
-            s02 = Lanes.sum(a02);
-            s03 = Lanes.sum(a03);
-            s10 = Lanes.sum(a10);
-            s11 = Lanes.sum(a11);
-            s12 = Lanes.sum(a12);
-            s13 = Lanes.sum(a13);
-            s20 = Lanes.sum(a20);
-            s21 = Lanes.sum(a21);
-            s22 = Lanes.sum(a22);
-            s23 = Lanes.sum(a23);
-            s30 = Lanes.sum(a30);
-            s31 = Lanes.sum(a31);
-            s32 = Lanes.sum(a32);
-            s33 = Lanes.sum(a33);
+            a00.intoArray(sums, sumsOff + 0 * L); a01.intoArray(sums, sumsOff + 1 * L); a02.intoArray(sums, sumsOff + 2 * L); a03.intoArray(sums, sumsOff + 3 * L);
+            a10.intoArray(sums, sumsOff + 4 * L); a11.intoArray(sums, sumsOff + 5 * L); a12.intoArray(sums, sumsOff + 6 * L); a13.intoArray(sums, sumsOff + 7 * L);
+            a20.intoArray(sums, sumsOff + 8 * L); a21.intoArray(sums, sumsOff + 9 * L); a22.intoArray(sums, sumsOff + 10 * L); a23.intoArray(sums, sumsOff + 11 * L);
+            a30.intoArray(sums, sumsOff + 12 * L); a31.intoArray(sums, sumsOff + 13 * L); a32.intoArray(sums, sumsOff + 14 * L); a33.intoArray(sums, sumsOff + 15 * L);
         }
-        for (; i < n; i++) {
-            float v0 = w[i];
-            float v1 = w[n + i];
-            float v2 = w[2 * n + i];
-            float v3 = w[3 * n + i];
-            s00 += v0 * x[x0 + i]; s01 += v0 * x[x1 + i]; s02 += v0 * x[x2 + i]; s03 += v0 * x[x3 + i];
-            s10 += v1 * x[x0 + i]; s11 += v1 * x[x1 + i]; s12 += v1 * x[x2 + i]; s13 += v1 * x[x3 + i];
-            s20 += v2 * x[x0 + i]; s21 += v2 * x[x1 + i]; s22 += v2 * x[x2 + i]; s23 += v2 * x[x3 + i];
-            s30 += v3 * x[x0 + i]; s31 += v3 * x[x1 + i]; s32 += v3 * x[x2 + i]; s33 += v3 * x[x3 + i];
-        }
-        int p0 = o + (t0 + 0) * stride;
-        int p1 = o + (t0 + 1) * stride;
-        int p2 = o + (t0 + 2) * stride;
-        int p3 = o + (t0 + 3) * stride;
-        if (add) {
-            out[p0 + 0] += s00; out[p0 + 1] += s10; out[p0 + 2] += s20; out[p0 + 3] += s30;
-            out[p1 + 0] += s01; out[p1 + 1] += s11; out[p1 + 2] += s21; out[p1 + 3] += s31;
-            out[p2 + 0] += s02; out[p2 + 1] += s12; out[p2 + 2] += s22; out[p2 + 3] += s32;
-            out[p3 + 0] += s03; out[p3 + 1] += s13; out[p3 + 2] += s23; out[p3 + 3] += s33;
-        } else {
-            out[p0 + 0] = s00; out[p0 + 1] = s10; out[p0 + 2] = s20; out[p0 + 3] = s30;
-            out[p1 + 0] = s01; out[p1 + 1] = s11; out[p1 + 2] = s21; out[p1 + 3] = s31;
-            out[p2 + 0] = s02; out[p2 + 1] = s12; out[p2 + 2] = s22; out[p2 + 3] = s32;
-            out[p3 + 0] = s03; out[p3 + 1] = s13; out[p3 + 2] = s23; out[p3 + 3] = s33;
+        for (int k = 0; k < 16; k++) {
+            int r = k >> 2, xt = x0 + (k & 3) * n;
+            float s = Lanes.VECTOR && n >= L ? Lanes.sum(FloatVector.fromArray(F, sums, sumsOff + k * L)) : 0;
+            for (int j = i; j < n; j++) s += w[r * n + j] * x[xt + j];
+            int p = o + r + (t0 + (k & 3)) * stride;
+            out[p] = add ? out[p] + s : s;
         }
     }
 }

@@ -113,7 +113,7 @@ class WeightTensorKernelTest {
             java.util.Arrays.fill(rowByRow, 0.25f);
             java.util.Arrays.fill(tiled, 0.25f);
             w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
-            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[4 * cols]);
+            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
             assertThat(tiled).as("%s add=%s", type, add).containsExactly(rowByRow);
         }
     }
