@@ -113,6 +113,9 @@ public final class VsLlamaCommand implements Callable<Integer> {
                 for (int t : threads) {
                     Map<String, List<Double>> ours = new LinkedHashMap<>(), theirs = new LinkedHashMap<>();
                     for (int r = 0; r < reps; r++) {
+                        // the best of the probes: on a shared machine one probe can land in someone else's burst
+                        BandwidthProbe.Result bw = BandwidthProbe.measure(t, bandwidthMb, 1);
+                        if (bw.readGBps() > bandwidth.get(t).readGBps()) bandwidth.put(t, bw);
                         ours(file, t).forEach((test, v) -> ours.computeIfAbsent(test, k -> new ArrayList<>()).add(v));
                         if (llamaBench != null) {
                             for (int i = 0; i < pp.size(); i++) {
@@ -149,7 +152,7 @@ public final class VsLlamaCommand implements Callable<Integer> {
         Path dir = out != null ? out : home.resolve("bench/results");
         Files.createDirectories(dir);
         Files.writeString(dir.resolve("vs-llama.md"), "# Native engine vs llama.cpp, same GGUF files (" + Instant.now() + ")\n\n"
-                + setup.replace("\n", "  \n") + "\nCommand: `scripts/backstop bench vs-llama " + String.join(" ", spec.commandLine().getParseResult().originalArgs())
+                + setup.replace("\n", "  \n") + "\nCommand: `scripts/backstop bench " + String.join(" ", spec.commandLine().getParseResult().originalArgs())
                 + "`\n\n" + table);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("hardware", Hardware.describe());
