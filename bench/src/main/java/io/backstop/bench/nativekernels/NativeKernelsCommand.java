@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code backstop bench native-kernels}: JMH of the native engine's matrix products per GGUF type at real shapes. */
 @Command(name = "native-kernels", mixinStandardHelpOptions = true,
-        description = {"JMH: the native GGUF engine's matrix products per tensor type at real shapes and batch sizes:",
-                "weights GB/s, GFLOP/s, bytes allocated per product (-prof gc), outputs checked against the scalar reference."})
+        description = {"JMH of the native GGUF engine's matrix products per tensor type at real shapes and batch sizes.",
+                "Weights GB/s, GFLOP/s, bytes allocated per product (-prof gc), outputs checked against the scalar reference."})
 public final class NativeKernelsCommand implements Callable<Integer> {
     @Spec
     CommandLine.Model.CommandSpec spec;

@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
  * each warmed up by one untimed run of every test as llama-bench does.
  */
 @Command(name = "vs-llama", mixinStandardHelpOptions = true,
-        description = {"The native GGUF engine beside llama.cpp's llama-bench on the same synthetic GGUF files:",
+        description = {"The native GGUF engine beside llama.cpp's llama-bench on the same synthetic GGUF files.",
                 "pp/tg tok/s min/median/max over interleaved repetitions, ratio, read-bandwidth ceiling and the share of it each reaches."})
 public final class VsLlamaCommand implements Callable<Integer> {
     @Spec
