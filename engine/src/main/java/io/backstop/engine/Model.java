@@ -297,6 +297,11 @@ public final class Model implements AutoCloseable {
         return scheduler.waiting();
     }
 
+    /** Scheduler and memory figures for metrics (read at scrape time). */
+    public ModelStats stats() {
+        return ModelStats.slots(scheduler.running(), scheduler.waiting(), scheduler.maxInFlight(), scheduler.queueSize());
+    }
+
     /** The backend model, for benchmarks and diagnostics. */
     public BackendModel backend() {
         return backend;
