@@ -13,12 +13,21 @@ final class ErrorTypes {
 
     static String of(Throwable t) {
         return switch (t) {
-            case UpstreamFailure u -> u.status() == 429 ? "rate_limited" : u.kind().name().toLowerCase(Locale.ROOT);
+            case UpstreamFailure u -> upstream(u);
             case ApiException a -> a.code() != null ? a.code() : Integer.toString(a.status());
             case QueueFullException q -> "queue_full";
             case ContextOverflowException c -> "context_length_exceeded";
             case InvalidRequestException i -> "invalid_request";
             default -> t.getClass().getName();
+        };
+    }
+
+    /** An HTTP status where the provider sent one (as the conventions ask), else what went wrong. */
+    private static String upstream(UpstreamFailure u) {
+        if (u.status() == 429) return "rate_limited";
+        return switch (u.kind()) {
+            case RETRYABLE, CLIENT_ERROR -> u.status() > 0 ? Integer.toString(u.status()) : "connection_error";
+            default -> u.kind().name().toLowerCase(Locale.ROOT);
         };
     }
 }

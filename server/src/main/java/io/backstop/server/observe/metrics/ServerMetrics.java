@@ -3,6 +3,8 @@ package io.backstop.server.observe.metrics;
 import io.backstop.server.observe.GenAi;
 import io.backstop.server.observe.RequestSummary;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
@@ -29,6 +31,15 @@ public final class ServerMetrics implements AutoCloseable {
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
     public ServerMetrics() {
+        // two of Micrometer's process meters break Prometheus' naming rules (promtool check metrics): the CPU time in
+        // nanoseconds ("ns" unit suffix; process_cpu_usage says the same) and a gauge ending in _count
+        registry.config().meterFilter(MeterFilter.deny(id -> id.getName().equals("process.cpu.time")));
+        registry.config().meterFilter(new MeterFilter() {
+            @Override
+            public Meter.Id map(Meter.Id id) {
+                return id.getName().equals("system.cpu.count") ? id.withName("system.cpus") : id;
+            }
+        });
         new JvmMemoryMetrics().bindTo(registry);
         gc.bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
