@@ -66,9 +66,19 @@ public final class Tracing implements AutoCloseable {
                         "otel.exporter.otlp.protocol", "http/protobuf",
                         "otel.metrics.exporter", "none", // metrics are scraped from /metrics
                         "otel.logs.exporter", "none"))
+                .addPropertiesCustomizer(props -> properties(env)) // the environment given (the process's own in production) wins
                 .disableShutdownHook()
                 .build().getOpenTelemetrySdk();
         return new Tracing(sdk, sdk, true);
+    }
+
+    /** OTEL_EXPORTER_OTLP_ENDPOINT=… as the SDK's property otel.exporter.otlp.endpoint=…. */
+    static Map<String, String> properties(Map<String, String> env) {
+        Map<String, String> p = new java.util.HashMap<>();
+        env.forEach((k, v) -> {
+            if (k.startsWith("OTEL_")) p.put(k.toLowerCase(java.util.Locale.ROOT).replace('_', '.'), v);
+        });
+        return p;
     }
 
     /** The configuration said so, or an OTEL_* variable names a traces exporter or an OTLP endpoint; OTEL_SDK_DISABLED wins. */
