@@ -16,7 +16,12 @@ import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
 import io.opentelemetry.sdk.trace.SdkTracerProvider;
 import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
+import com.sun.net.httpserver.HttpServer;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -46,6 +51,11 @@ abstract class ObservedServerFixture {
     @TempDir
     Path dir;
     FaultyUpstream upstream;
+    /** A remote judge on loopback: answers every chat with {@link #verdict}, after {@link #judgeGate} opens. */
+    HttpServer judgeServer;
+    final List<JsonNode> judgeRequests = new CopyOnWriteArrayList<>();
+    volatile String verdict = "{\"score\":4,\"pass\":true,\"reason\":\"On topic and fluent.\"}";
+    final CountDownLatch judgeGate = new CountDownLatch(0);
     TestServer server;
     InMemorySpanExporter spans;
     Path accessLog;
@@ -68,10 +78,30 @@ abstract class ObservedServerFixture {
         try (ServerSocket s = new ServerSocket(0)) {
             closedPort = s.getLocalPort();
         }
-        List<ProviderConfig> providers = List.of(provider("up", upstream.baseUrl()), provider("down", "http://127.0.0.1:" + closedPort + "/v1"));
+        judgeServer = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        judgeServer.setExecutor(java.util.concurrent.Executors.newCachedThreadPool());
+        judgeServer.createContext("/v1/chat/completions", exchange -> {
+            judgeRequests.add(JSON.readTree(exchange.getRequestBody()));
+            try {
+                judgeGate().await(60, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            byte[] b = JSON.writeValueAsBytes(JSON.createObjectNode().put("id", "j-1").put("model", "verdict-model").set("choices",
+                    JSON.createArrayNode().add(JSON.createObjectNode().put("index", 0).put("finish_reason", "stop")
+                            .set("message", JSON.createObjectNode().put("role", "assistant").put("content", verdict)))));
+            exchange.getResponseHeaders().add("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, b.length);
+            exchange.getResponseBody().write(b);
+            exchange.close();
+        });
+        judgeServer.start();
+        List<ProviderConfig> providers = List.of(provider("up", upstream.baseUrl()), provider("down", "http://127.0.0.1:" + closedPort + "/v1"),
+                provider("judge", "http://127.0.0.1:" + judgeServer.getAddress().getPort() + "/v1"));
         List<RouteConfig> routes = List.of(
                 new RouteConfig("smart", List.of(new RouteConfig.Target("up", "gpt-x", null, null), new RouteConfig.Target("local", "stories", null, null))),
-                new RouteConfig("resilient", List.of(new RouteConfig.Target("down", "gpt-y", null, null), new RouteConfig.Target("local", "stories", null, null))));
+                new RouteConfig("resilient", List.of(new RouteConfig.Target("down", "gpt-y", null, null), new RouteConfig.Target("local", "stories", null, null))),
+                new RouteConfig("judge", List.of(new RouteConfig.Target("judge", "verdict-model", null, null))));
         accessLog = dir.resolve("access.jsonl");
         ObserveConfig o = observe().apply(ObserveConfig.defaults().withAccessLog(new AccessLogOptions(accessLog.toString(), false)).withPricing(PRICES));
         ServerConfig config = TestServer.config(2, 32).withRouting(providers, routes).withObserve(o);
@@ -82,10 +112,16 @@ abstract class ObservedServerFixture {
         server = TestServer.startObserved(config, table, Tracing.of(sdk), () -> 0.0);
     }
 
+    /** What the judge waits for before it answers (open unless a test holds it). */
+    CountDownLatch judgeGate() {
+        return judgeGate;
+    }
+
     @AfterEach
     void stopServer() throws Exception {
         server.close();
         upstream.close();
+        judgeServer.stop(0);
     }
 
     record Reply(int status, Map<String, List<String>> headers, String body) {
