@@ -83,5 +83,15 @@ class DashboardBrowserTest extends ObservedServerFixture {
         assertThat(text("stat-ttft")).matches("[0-9.]+ / [0-9.]+ / [0-9.]+");
         assertThat(text("providers")).contains("up closed", "down closed");
         assertThat(text("models")).contains("stories");
+
+        String shot = System.getProperty("backstop.screenshot"); // the README's picture: -Dbackstop.screenshot=docs/dashboard.png
+        if (shot != null) {
+            wait.until(d -> !text("stat-tps").startsWith("0.0")); // a second poll has drawn the charts
+            try {
+                Files.write(Path.of(shot), ((org.openqa.selenium.TakesScreenshot) browser).getScreenshotAs(org.openqa.selenium.OutputType.BYTES));
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }
