@@ -39,7 +39,10 @@ public final class ObserveConfigParser {
      */
     public static ObserveConfig parse(JsonNode root, Set<String> targets, Set<String> answerers) {
         JsonNode logging = root.path("logging");
-        String accessLog = text(logging, "access_log", "logging.access_log", AccessLogOptions.STDOUT);
+        JsonNode al = logging.path("access_log");
+        // YAML reads a bare off/no as false (and on/yes as true)
+        String accessLog = al.isBoolean() ? (al.asBoolean() ? AccessLogOptions.STDOUT : AccessLogOptions.OFF)
+                : text(logging, "access_log", "logging.access_log", AccessLogOptions.STDOUT);
         if (accessLog.isBlank()) throw new ConfigException("logging.access_log must be stdout, stderr, off or a file path");
         AccessLogOptions access = new AccessLogOptions(accessLog, bool(logging, "log_content", "logging.log_content", false));
 
@@ -154,7 +157,11 @@ public final class ObserveConfigParser {
         if (v.isMissingNode() || v.isNull()) return fallback;
         if (!v.isNumber()) throw new ConfigException(key + " must be a number, got " + v);
         double d = v.asDouble();
-        if (!(d >= min && d <= max)) throw new ConfigException(key + " must be between " + min + " and " + (long) max + ", got " + d);
+        if (!(d >= min && d <= max)) throw new ConfigException(key + " must be between " + plain(min) + " and " + plain(max) + ", got " + v);
         return d;
+    }
+
+    private static String plain(double d) {
+        return java.math.BigDecimal.valueOf(d).stripTrailingZeros().toPlainString();
     }
 }
