@@ -28,7 +28,8 @@ public final class BenchMain implements java.util.concurrent.Callable<Integer> {
             description = "Synthetic shape (as in 'bench model --help'; default: ${DEFAULT-VALUE}).")
     String shape;
 
-    @picocli.CommandLine.Option(names = "--dtype", split = ",", paramLabel = "DTYPE", defaultValue = "bf16,q4", description = "Dtypes: f32, bf16, q4 (default: ${DEFAULT-VALUE}).")
+    @picocli.CommandLine.Option(names = "--dtype", split = ",", paramLabel = "DTYPE", defaultValue = "bf16,q4,q4_0",
+            description = "Dtypes: " + io.backstop.bench.synthetic.Synthetic.DTYPES + " (default: ${DEFAULT-VALUE}).")
     java.util.List<String> dtypes;
 
     @picocli.CommandLine.Option(names = "--threads", split = ",", paramLabel = "N", description = "Thread counts (default: all cores).")

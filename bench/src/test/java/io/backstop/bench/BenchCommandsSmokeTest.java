@@ -60,6 +60,14 @@ class BenchCommandsSmokeTest {
     }
 
     @Test
+    void modelBenchmarkRunsTheNativeEngineBesideJlamaAlternately() {
+        assertThat(run("model", "--shape", "llama-tiny", "--dtype", "q4,q4_0,q8_0", "--pp", "16", "--tg", "8", "--reps", "2",
+                "--bandwidth-mb", "32", "--cache", tmp.toString()))
+                .contains("| llama-tiny-q4 | jlama | Q4 |").contains("| llama-tiny-q4_0.gguf | native | Q4_0 |")
+                .contains("| llama-tiny-q8_0.gguf | native | Q8_0 |").contains("| tg8 |");
+    }
+
+    @Test
     void load() {
         assertThat(run("load", "--model", STORIES, "--clients", "1,2", "--requests", "1", "--tokens", "4")).contains("| 2 | 2 | 0 |");
     }

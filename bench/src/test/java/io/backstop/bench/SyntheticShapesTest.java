@@ -25,13 +25,14 @@ class SyntheticShapesTest {
     @TempDir
     static Path cache;
 
-    static Stream<Arguments> variants() {
-        Shape[] shapes = {
+    static final Shape[] SHAPES = {
             new Shape("tiny-llama", "llama", 128, 2, 4, 2, 256, 512, 256, false),
             new Shape("tiny-llama-tied", "llama", 128, 2, 4, 2, 256, 512, 256, true), // like llama-3.2-1b
             new Shape("tiny-qwen2", "qwen2", 128, 2, 4, 2, 256, 512, 256, true)       // like qwen2.5-0.5b
-        };
-        return Stream.of(shapes).flatMap(s -> Stream.of(SyntheticModel.Dtype.values()).map(d -> Arguments.of(s, d)));
+    };
+
+    static Stream<Arguments> variants() {
+        return Stream.of(SHAPES).flatMap(s -> Stream.of(SyntheticModel.Dtype.values()).map(d -> Arguments.of(s, d)));
     }
 
     @ParameterizedTest(name = "{0} {1}")
@@ -45,6 +46,26 @@ class SyntheticShapesTest {
             var r = m.generate(GenerationRequest.builder(io.backstop.engine.Prompt.tokens(new int[] {1, 300, 301})).greedy().maxTokens(6).build());
             assertThat(r.usage().completionTokens()).isEqualTo(6); // the special tokens' output rows are zero: no early EOS
             assertThat(WeightBytes.perToken(dir)).isPositive();
+        }
+    }
+
+    static Stream<Arguments> ggufVariants() {
+        return Stream.of(SHAPES).flatMap(s -> Stream.of(io.backstop.engine.backend.gguf.quant.QuantMix.values()).map(m -> Arguments.of(s, m)));
+    }
+
+    /** The GGUF twins: same shapes, llama.cpp's type mixes, on the native engine. */
+    @ParameterizedTest(name = "{0} {1}")
+    @MethodSource("ggufVariants")
+    void ggufLoadsAndDecodesOnTheNativeEngine(Shape shape, io.backstop.engine.backend.gguf.quant.QuantMix mix) throws Exception {
+        Path file = io.backstop.bench.synthetic.SyntheticGguf.ensure(shape, mix, cache, ProgressListener.NONE);
+        try (Model m = Engine.load(file, LoadOptions.defaults().withConcurrency(1, 0))) {
+            assertThat(m.info().backend()).isEqualTo("native");
+            assertThat(m.info().parameterCount()).isEqualTo(shape.parameters());
+            assertThat(m.info().architecture()).isEqualTo(shape.arch());
+            assertThat(m.info().dtype()).isEqualTo(mix.name());
+            var r = m.generate(GenerationRequest.builder(io.backstop.engine.Prompt.tokens(new int[] {1, 300, 301})).greedy().maxTokens(6).build());
+            assertThat(r.usage().completionTokens()).isEqualTo(6);
+            assertThat(WeightBytes.perToken(file)).isPositive().isLessThan(java.nio.file.Files.size(file));
         }
     }
 }

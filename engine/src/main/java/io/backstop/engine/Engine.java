@@ -3,19 +3,24 @@ package io.backstop.engine;
 import io.backstop.engine.backend.Backend;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.BackendOptions;
+import io.backstop.engine.backend.gguf.GgufBackend;
 import io.backstop.engine.backend.jlama.JlamaBackend;
 import io.backstop.engine.backend.jlama.JlamaQuantizer;
 import io.backstop.engine.hub.ModelNames;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /** Entry point: load models and convert them. */
 public final class Engine {
-    private static final List<Backend> BACKENDS = List.of(new JlamaBackend());
+    private static final Backend JLAMA = new JlamaBackend();
+    private static final Backend NATIVE = new GgufBackend();
 
     private Engine() {}
 
@@ -24,9 +29,9 @@ public final class Engine {
     }
 
     public static Model load(Path path, LoadOptions options) {
-        Path dir = modelDir(path);
-        BackendModel model = backendFor(dir, path).load(dir, new BackendOptions(options.threads(), options.workDir()));
-        String name = options.name() != null ? options.name() : ModelNames.of(dir);
+        Choice choice = choose(path, options.backend());
+        BackendModel model = choice.backend().load(choice.path(), new BackendOptions(options.threads(), options.workDir()));
+        String name = options.name() != null ? options.name() : defaultName(path, choice);
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());
             if (options.chatTemplate() != null) templates.resolve(options.chatTemplate()); // fail at load, not at the first request
@@ -45,26 +50,77 @@ public final class Engine {
      * @throws ModelLoadException when the path is not a model
      */
     public static void checkChatTemplate(Path path, String template) {
-        Path dir = modelDir(path);
-        new ChatTemplates(ModelNames.of(dir), chatTemplates(path), Map.of(), null).resolve(template);
+        Choice choice = choose(path, null);
+        new ChatTemplates(defaultName(path, choice), choice.backend().chatTemplates(choice.path()), Map.of(), null).resolve(template);
     }
 
     /** The chat templates a model ships (name → source; "default" for its main one), read without loading the weights. */
     public static Map<String, String> chatTemplates(Path path) {
-        Path dir = modelDir(path);
-        return backendFor(dir, path).chatTemplates(dir);
+        Choice choice = choose(path, null);
+        return choice.backend().chatTemplates(choice.path());
     }
 
-    private static Path modelDir(Path path) {
-        Path dir = path.toAbsolutePath().normalize();
-        if (!Files.exists(dir)) throw new ModelLoadException("model path does not exist: " + path);
-        return Files.isRegularFile(dir) ? dir.getParent() : dir;
+    /** A backend and the path it loads: the GGUF file itself, or the model directory. */
+    private record Choice(Backend backend, Path path) {}
+
+    /**
+     * By what the path holds: a GGUF file (by its magic) → native; a folder with exactly one {@code .gguf}
+     * → native on it, several → an error listing them; otherwise a Hugging Face folder → Jlama.
+     * {@code requested} ("native" or "jlama") overrides the choice.
+     */
+    private static Choice choose(Path path, String requested) {
+        Path p = path.toAbsolutePath().normalize();
+        if (!Files.exists(p)) throw new ModelLoadException("model path does not exist: " + path);
+        String b = requested == null || requested.isBlank() ? "auto" : requested.trim().toLowerCase(Locale.ROOT);
+        if (!b.equals("auto") && !b.equals(NATIVE.name()) && !b.equals(JLAMA.name())) {
+            throw new ModelLoadException("unknown backend '" + requested + "' (use native or jlama)");
+        }
+        if (Files.isRegularFile(p)) {
+            boolean gguf = NATIVE.canLoad(p) || p.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf");
+            if (gguf && b.equals(JLAMA.name())) {
+                throw new ModelLoadException(path + " is a GGUF file; the Jlama backend reads Hugging Face safetensors folders (use --backend native)");
+            }
+            if (gguf) return new Choice(NATIVE, p); // a damaged .gguf gets the reader's message
+            if (b.equals(NATIVE.name())) throw new ModelLoadException(path + " is not a GGUF file (the native backend reads GGUF)");
+            p = p.getParent(); // a file inside a Hugging Face folder
+        }
+        List<Path> ggufs = ggufFiles(p);
+        if (b.equals(JLAMA.name()) || (b.equals("auto") && ggufs.isEmpty())) {
+            if (b.equals("auto") && !JLAMA.canLoad(p)) {
+                throw new ModelLoadException("no backend can load " + path
+                        + ": expected a GGUF file, a folder with one .gguf file, or a Hugging Face model directory (config.json, tokenizer.json, *.safetensors)");
+            }
+            return new Choice(JLAMA, p);
+        }
+        if (ggufs.isEmpty()) throw new ModelLoadException("no .gguf file in " + path + " (the native backend reads GGUF; use --backend jlama for safetensors)");
+        if (ggufs.size() > 1) {
+            throw new ModelLoadException(path + " holds " + ggufs.size() + " GGUF files; name one: "
+                    + String.join(", ", ggufs.stream().map(f -> f.getFileName().toString()).toList()));
+        }
+        return new Choice(NATIVE, ggufs.get(0));
     }
 
-    private static Backend backendFor(Path dir, Path given) {
-        return BACKENDS.stream().filter(b -> b.canLoad(dir)).findFirst()
-                .orElseThrow(() -> new ModelLoadException("no backend can load " + given
-                        + ": expected a Hugging Face model directory (config.json, tokenizer.json, *.safetensors)"));
+    /** The GGUF file a path denotes (the file itself, or a folder's only .gguf), or null. */
+    public static Path ggufFileOf(Path path) {
+        if (Files.isRegularFile(path)) return NATIVE.canLoad(path) ? path : null;
+        if (!Files.isDirectory(path)) return null;
+        List<Path> ggufs = ggufFiles(path);
+        return ggufs.size() == 1 ? ggufs.get(0) : null;
+    }
+
+    private static List<Path> ggufFiles(Path dir) {
+        try (Stream<Path> files = Files.list(dir)) {
+            return files.filter(f -> Files.isRegularFile(f) && f.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".gguf")).sorted().toList();
+        } catch (IOException e) {
+            throw new ModelLoadException("cannot list " + dir + ": " + e.getMessage());
+        }
+    }
+
+    /** A GGUF file given by itself goes by its name without the extension; a folder by {@link ModelNames}. */
+    private static String defaultName(Path given, Choice choice) {
+        Path p = given.toAbsolutePath().normalize();
+        if (Files.isRegularFile(p) && choice.path().equals(p)) return p.getFileName().toString().replaceFirst("(?i)\\.gguf$", "");
+        return ModelNames.of(Files.isDirectory(p) ? p : choice.path());
     }
 
     /**

@@ -11,12 +11,13 @@ import java.util.List;
 
 /**
  * Runs a bench subcommand in a fresh JVM with this JVM's classpath and flags. Jlama's compute pool is
- * sized once per process, so each thread count needs its own JVM.
+ * sized once per process, so each thread count needs its own JVM; and backends that share a JVM share
+ * the JIT's type profiles of JDK code, so the model benchmark gives each its own.
  */
-final class ChildJvm {
+public final class ChildJvm {
     private ChildJvm() {}
 
-    static void run(List<String> benchArgs) throws Exception {
+    public static void run(List<String> benchArgs) throws Exception {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());

@@ -12,7 +12,6 @@ import io.backstop.bench.peer.LlamaBench;
 import io.backstop.bench.peer.PeerResult;
 import io.backstop.bench.report.SvgChart;
 import io.backstop.bench.synthetic.Shape;
-import io.backstop.bench.synthetic.SyntheticModel;
 import io.backstop.engine.Engine;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
@@ -51,7 +50,7 @@ public final class Suite {
         // 1. pp/tg with the ceiling, one child JVM per thread count (Jlama's pool is sized per process)
         Map<String, Path> dirs = new LinkedHashMap<>();
         for (String d : plan.dtypes()) {
-            dirs.put(d, SyntheticModel.ensure(plan.shape(), SyntheticModel.Dtype.valueOf(d.toUpperCase(Locale.ROOT)), plan.cache(), ConsoleProgress.toStderr()));
+            dirs.put(d, io.backstop.bench.synthetic.Synthetic.ensure(plan.shape(), d, plan.cache(), ConsoleProgress.toStderr()));
         }
         List<ModelRow> rows = new ArrayList<>();
         List<Map<String, Object>> bandwidth = new ArrayList<>();
@@ -86,8 +85,9 @@ public final class Suite {
                     .append("\n\"WRONG\" marks Jlama 0.8.4's batched matmul skipping a corner block; the engine prefills in batch sizes it computes whole.\n");
         }
 
-        // 3. our loop vs Jlama's generate(), and 3. the server under load: on the last dtype (the fastest, usually Q4)
-        Path served = dirs.get(plan.dtypes().get(plan.dtypes().size() - 1));
+        // 3. our loop vs Jlama's generate(), and 3. the server under load: on the last Jlama dtype (the fastest, usually Q4)
+        Path served = plan.dtypes().stream().filter(d -> io.backstop.bench.synthetic.SyntheticGguf.mix(d) == null)
+                .reduce((a, b) -> b).map(dirs::get).orElseThrow(() -> new IllegalArgumentException("the suite needs one Jlama dtype (f32, bf16 or q4)"));
         try (Model m = Engine.load(served, LoadOptions.defaults().withConcurrency(1, 0))) {
             System.err.println("bench: our loop vs Jlama generate() on " + served.getFileName() + "…");
             LoopVsJlama.Result r = new LoopVsJlama(m).run("Once upon a time", plan.loopTokens(), 1, plan.loopReps());

@@ -12,7 +12,7 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** {@code backstop info}: describes a model. */
-@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a model: architecture, size, dtype, context, vocabulary.")
+@Command(name = "info", mixinStandardHelpOptions = true, description = "Describe a model: architecture, size, tensor types, context, vocabulary, chat templates.")
 public final class InfoCommand implements Callable<Integer> {
     @Mixin
     ModelOption model;
@@ -44,13 +44,23 @@ public final class InfoCommand implements Callable<Integer> {
                     layers:            %d
                     attention heads:   %d (%d key/value)
                     MLP width:         %d
+                    tensor types:      %s
                     chat templates:    %s
                     """, i.name(), i.path(), i.backend(), i.architecture(), i.parameterCount(), humanCount(i.parameterCount()),
                     i.dtype(), i.contextLength(), i.usablePositions(), i.vocabSize(), i.hiddenSize(), i.layers(),
-                    i.attentionHeads(), i.kvHeads(), i.intermediateSize(),
+                    i.attentionHeads(), i.kvHeads(), i.intermediateSize(), tensorTypes(i),
                     i.chatTemplates().isEmpty() ? "none (use --template raw for chat)" : String.join(", ", i.chatTemplates()));
             return 0;
         }
+    }
+
+    /** e.g. "Q4_K 498.1 MB, Q6_K 108.7 MB, F32 0.1 MB". */
+    static String tensorTypes(ModelInfo i) {
+        if (i.bytesByType().isEmpty()) return "–";
+        StringBuilder sb = new StringBuilder();
+        i.bytesByType().forEach((type, bytes) -> sb.append(sb.isEmpty() ? "" : ", ").append(type)
+                .append(String.format(Locale.ROOT, " %.1f MB", bytes / 1e6)));
+        return sb.toString();
     }
 
     static String humanCount(long n) {

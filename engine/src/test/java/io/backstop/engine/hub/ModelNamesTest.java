@@ -27,7 +27,7 @@ class ModelNamesTest {
     @Test
     void aRepoIdOrPathInTheConfigGivesItsLastPart() throws Exception {
         assertThat(ModelNames.of(model(tmp.resolve("a/hf"), "meta-llama/Llama-3.2-1B"))).isEqualTo("Llama-3.2-1B");
-        assertThat(ModelNames.of(model(tmp.resolve("b/model"), "/home/me/runs/tiny-chat/"))).isEqualTo("tiny-chat");
+        assertThat(ModelNames.of(model(tmp.resolve("b/model"), "/data/me/runs/tiny-chat/"))).isEqualTo("tiny-chat");
     }
 
     @Test

@@ -52,6 +52,9 @@ public final class ServeCommand implements Callable<Integer> {
             description = "Public name of --model (default: its folder name; for a folder such as hf/, its config's _name_or_path or the parent folder).")
     String name;
 
+    @Option(names = "--backend", paramLabel = "NAME", description = "native (GGUF) or jlama (safetensors) for --model (default: chosen by what --model holds).")
+    String backend;
+
     @Option(names = {"-c", "--config"}, paramLabel = "FILE", description = "YAML configuration (see models/example.yaml).")
     Path config;
 
@@ -161,13 +164,16 @@ public final class ServeCommand implements Callable<Integer> {
     private void checkFlags() {
         if (model != null && config != null) throw CliErrors.usage(spec, "give either --model or --config, not both");
         if (model == null) {
-            for (String flag : List.of("--name", "--chat-template", "--max-in-flight", "--queue-size")) {
+            for (String flag : List.of("--name", "--chat-template", "--max-in-flight", "--queue-size", "--backend")) {
                 if (spec.commandLine().getParseResult().hasMatchedOption(flag)) {
                     throw CliErrors.usage(spec, flag + " applies to --model only; a configuration file sets it per model (models[].*)");
                 }
             }
         }
         if (name != null && name.isBlank()) throw CliErrors.usage(spec, "--name must not be empty");
+        if (backend != null && !backend.equals("native") && !backend.equals("jlama")) {
+            throw CliErrors.usage(spec, "--backend must be native or jlama, got '" + backend + "'");
+        }
         if (host != null && host.isBlank()) throw CliErrors.usage(spec, "--host must not be empty");
         if (apiKeys.stream().anyMatch(String::isBlank)) throw CliErrors.usage(spec, "--api-key must not be empty");
     }
@@ -178,11 +184,11 @@ public final class ServeCommand implements Callable<Integer> {
         if (model != null) {
             Path dir = localModel(model.toString()).toAbsolutePath().normalize();
             if (!Files.exists(dir)) throw new ConfigException("--model: no model file or directory at " + model);
-            String template = chatTemplate != null ? chatTemplate : (isBaseSafetensorsModel(dir) ? "raw" : null);
+            String template = chatTemplate != null ? chatTemplate : (shipsChatTemplate(dir) ? null : "raw");
             String shown = ModelSources.displayName(model.toString());
             ModelConfig m = new ModelConfig(name != null ? name : shown != null ? shown : ModelNames.of(dir), dir, null, template,
                     maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
-                    queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none());
+                    queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none(), backend);
             c = loader.defaults(List.of(m));
         } else {
             Path file = config != null ? config : defaultConfig();
@@ -278,11 +284,7 @@ public final class ServeCommand implements Callable<Integer> {
         }
     }
 
-    /** A Hugging Face folder without a chat template (a GGUF file carries its template in its metadata). */
-    private static boolean isBaseSafetensorsModel(Path dir) {
-        return Files.isRegularFile(dir.resolve("config.json")) && !shipsChatTemplate(dir);
-    }
-
+    /** Whether the model ships a chat template (tokenizer_config.json, or a GGUF's metadata); base models get raw. */
     private static boolean shipsChatTemplate(Path dir) {
         try {
             return Engine.chatTemplates(dir).containsKey("default");

@@ -34,7 +34,7 @@ public final class ConfigLoader {
             "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
             "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
     private static final Set<String> ENGINE = Set.of("threads");
-    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults");
+    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend");
     private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
             "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
     private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
@@ -146,11 +146,15 @@ public final class ConfigLoader {
         String name = text(n, "name", key + ".name", null);
         if (name == null || name.isBlank()) throw new ConfigException(key + ".name is required");
         String pathText = text(n, "path", key + ".path", null);
-        if (pathText == null) throw new ConfigException(key + ".path is required (the model directory)");
+        if (pathText == null) throw new ConfigException(key + ".path is required (the model directory or GGUF file)");
         Path path = base.resolve(pathText).normalize();
         String repo = text(n, "repo", key + ".repo", null);
-        if (repo == null && !Files.isDirectory(path)) {
-            throw new ConfigException(key + ".path: model directory does not exist: " + path + " (give a repo to download it from, or fix the path)");
+        if (repo == null && !Files.exists(path)) {
+            throw new ConfigException(key + ".path: model does not exist: " + path + " (give a repo to download it from, or fix the path)");
+        }
+        String backend = text(n, "backend", key + ".backend", null);
+        if (backend != null && !backend.equals("native") && !backend.equals("jlama")) {
+            throw new ConfigException(key + ".backend must be native or jlama, got '" + backend + "'");
         }
         JsonNode d = object(n, "defaults", key + ".defaults");
         known(d, DEFAULTS, key + ".defaults.");
@@ -166,7 +170,7 @@ public final class ConfigLoader {
         return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
                 integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT),
                 integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, MAX_QUEUE_SIZE),
-                emb.isMissingNode() || emb.asBoolean(), defaults);
+                emb.isMissingNode() || emb.asBoolean(), defaults, backend);
     }
 
     private static JsonNode list(JsonNode root, String field) {

@@ -6,13 +6,21 @@ import java.nio.file.Path;
  * One model to serve.
  *
  * @param name         public name clients put in "model"
- * @param path         model directory
+ * @param path         model directory or GGUF file
  * @param repo         Hugging Face repo to download into {@code path} when it is absent (optional)
  * @param chatTemplate template for chat requests: the model's own when null; "raw" for base models
  * @param maxInFlight  generations running at once on this model
  * @param queueSize    generations allowed to wait; more get 429
  * @param embeddings   whether /v1/embeddings may use this model
  * @param defaults     request defaults for fields a client leaves out
+ * @param backend      "native" or "jlama"; null chooses by what the path holds
  */
 public record ModelConfig(String name, Path path, String repo, String chatTemplate, int maxInFlight, int queueSize,
-                          boolean embeddings, RequestDefaults defaults) {}
+                          boolean embeddings, RequestDefaults defaults, String backend) {
+
+    /** With the backend chosen by what the path holds. */
+    public ModelConfig(String name, Path path, String repo, String chatTemplate, int maxInFlight, int queueSize,
+                       boolean embeddings, RequestDefaults defaults) {
+        this(name, path, repo, chatTemplate, maxInFlight, queueSize, embeddings, defaults, null);
+    }
+}

@@ -152,7 +152,7 @@ public final class Observability implements AutoCloseable {
         List<RequestSummary.Link> chain = new ArrayList<>();
         for (Attempt a : attempts) {
             String result = a == winner ? "answered" : a.errorType != null ? "failed" : "stopped";
-            chain.add(new RequestSummary.Link(a.label(), result, a == winner ? a.errorType : a.errorType, a.upstreamCalls));
+            chain.add(new RequestSummary.Link(a.label(), result, a.errorType, a.upstreamCalls));
         }
         String outcome;
         if (o.blockedBy != null) outcome = RequestSummary.BLOCKED;

@@ -30,7 +30,7 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelConfig c : configs.values()) {
             if (loaded.containsKey(c.name())) continue;
             try {
-                loaded.put(c.name(), Engine.load(c.path(), new LoadOptions(c.name(), threads, c.maxInFlight(), c.queueSize(), c.chatTemplate())));
+                loaded.put(c.name(), Engine.load(c.path(), new LoadOptions(c.name(), threads, c.maxInFlight(), c.queueSize(), c.chatTemplate()).withBackend(c.backend())));
             } catch (RuntimeException e) {
                 throw new IllegalStateException("model '" + c.name() + "' (" + c.path() + "): " + e.getMessage(), e);
             }

@@ -3,6 +3,7 @@ package io.backstop.server.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.backstop.engine.backend.gguf.file.GgufWriter;
 import io.backstop.server.config.ConfigException;
 import io.backstop.server.config.ModelConfig;
 import java.io.IOException;
@@ -28,9 +29,9 @@ class ServeModelSourceTest {
     void anOllamaModelIsServedFromItsBlobUnderTheNameTyped() throws IOException {
         Path root = tmp.resolve("ollama");
         Path blob = Files.createDirectories(root.resolve("blobs")).resolve("sha256-" + "a".repeat(64));
-        Files.write(blob, new byte[] {'G', 'G', 'U', 'F', 3, 0, 0, 0});
+        new GgufWriter().string("tokenizer.chat_template", "{{ messages[0]['content'] }}").write(blob);
         Files.writeString(Files.createDirectories(root.resolve("manifests/registry.ollama.ai/library/tiny")).resolve("latest"),
-                "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:" + "a".repeat(64) + "\",\"size\":8}]}");
+                "{\"layers\":[{\"mediaType\":\"application/vnd.ollama.image.model\",\"digest\":\"sha256:" + "a".repeat(64) + "\",\"size\":" + Files.size(blob) + "}]}");
         ModelConfig m = resolve(Map.of("OLLAMA_MODELS", root.toString()), "--model", "ollama:tiny");
         assertThat(m.path()).isEqualTo(blob.toAbsolutePath());
         assertThat(m.name()).isEqualTo("tiny");
@@ -42,11 +43,20 @@ class ServeModelSourceTest {
 
     @Test
     void aGgufFileIsServedWithItsOwnTemplate() throws IOException {
-        Path gguf = Files.write(tmp.resolve("m.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+        Path gguf = tmp.resolve("m.gguf");
+        new GgufWriter().string("tokenizer.chat_template", "{{ messages[0]['content'] }}").write(gguf);
         ModelConfig m = resolve(Map.of(), "--model", gguf.toString());
         assertThat(m.path()).isEqualTo(gguf.toAbsolutePath());
         assertThat(m.name()).isEqualTo("m");
-        assertThat(m.chatTemplate()).isNull();
+        assertThat(m.chatTemplate()).as("the file's own template").isNull();
+
+        Path base = tmp.resolve("base.gguf");
+        new GgufWriter().string("general.architecture", "llama").write(base);
+        assertThat(resolve(Map.of(), "--model", base.toString()).chatTemplate()).as("no template in the file: raw prompts").isEqualTo("raw");
+
+        Path broken = Files.write(tmp.resolve("broken.gguf"), new byte[] {'G', 'G', 'U', 'F'});
+        assertThatThrownBy(() -> resolve(Map.of(), "--model", broken.toString())).isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("--model: ").hasMessageContaining("broken.gguf").hasMessageContaining("truncated");
         assertThatThrownBy(() -> resolve(Map.of(), "--model", tmp.resolve("none.gguf").toString()))
                 .hasMessage("--model: no model file or directory at " + tmp.resolve("none.gguf"));
     }

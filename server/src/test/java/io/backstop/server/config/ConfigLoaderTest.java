@@ -97,7 +97,7 @@ class ConfigLoaderTest {
                 new Case("server: {port: high}\n", "server.port must be a whole number"),
                 new Case("server: {port: 70000}\n", "server.port must be between 0 and 65535"),
                 new Case("models:\n  - {name: m}\n", "models[0].path is required"),
-                new Case("models:\n  - {name: m, path: nowhere}\n", "models[0].path: model directory does not exist"),
+                new Case("models:\n  - {name: m, path: nowhere}\n", "models[0].path: model does not exist"),
                 new Case("models:\n  - {name: m, path: m1, defaults: {temperature: 7}}\n", "models[0].defaults.temperature must be between"),
                 new Case("models:\n  - {name: m, path: m1, colour: red}\n", "unknown key 'models[0].colour'"),
                 new Case("models:\n  - {name: m, path: m1}\n  - {name: m, path: m1}\n", "models[1].name: 'm' is used twice"),
@@ -252,5 +252,17 @@ class ConfigLoaderTest {
             assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).as(c.server())
                     .isInstanceOf(ConfigException.class).hasMessageContaining(c.message());
         }
+    }
+
+    @Test
+    void aModelMayBeAGgufFileWithItsBackendNamed() throws IOException {
+        java.nio.file.Files.writeString(tmp.resolve("m.gguf"), "GGUF");
+        ServerConfig c = new ConfigLoader(Map.of()).load(write("models:\n  - {name: m, path: m.gguf, backend: native}\n  - {name: j, path: m1, backend: jlama}\n"));
+        assertThat(c.models().get(0).path()).isEqualTo(tmp.resolve("m.gguf"));
+        assertThat(c.models().get(0).backend()).isEqualTo("native");
+        assertThat(c.models().get(1).backend()).isEqualTo("jlama");
+        assertThat(new ConfigLoader(Map.of()).load(write("models:\n  - {name: m, path: m1}\n")).models().get(0).backend()).isNull();
+        Path bad = write("models:\n  - {name: m, path: m1, backend: llamacpp}\n");
+        assertThatThrownBy(() -> new ConfigLoader(Map.of()).load(bad)).hasMessage("models[0].backend must be native or jlama, got 'llamacpp'");
     }
 }

@@ -58,11 +58,11 @@ class FallbackWithoutWaitingTest extends RoutedServerFixture {
     void aNonStreamingAnswerThatStallsAfterItsHeadersHitsTheIdleTimeoutNotTheDeadline() throws Exception {
         upstream.always(Fault.of(Mode.STALL_MID_BODY));
         Reply r = chat("remote-only", false);
-        // the idle timeout (400 ms) ends each attempt, so all 3 fit in the 8 s deadline; waiting on the deadline would allow one
+        // the idle timeout (1.5 s) ends each attempt, so all 3 fit in the 10 s deadline; waiting on the deadline would allow one
         assertThat(upstream.callCount()).isEqualTo(3);
         assertThat(upstream.awaitClientClosed(3)).isTrue();
         assertThat(r.status()).isEqualTo(504);
-        assertThat(r.json().at("/error/message").asText()).contains("up answer idle for more than 400 ms");
+        assertThat(r.json().at("/error/message").asText()).contains("up answer idle for more than 1500 ms");
         assertThat(r.body()).doesNotContain("Hello");
 
         upstream.reset();

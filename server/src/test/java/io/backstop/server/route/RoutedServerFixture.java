@@ -43,9 +43,13 @@ abstract class RoutedServerFixture {
     TestServer server;
     RouteTable routes;
 
-    /** Small, exact numbers: jitter is fixed at 1, so backoff waits are 100 ms then 200 ms. */
+    /**
+     * Small, exact numbers: jitter is fixed at 1, so backoff waits are 100 ms then 200 ms. The first-byte
+     * and idle timeouts run on the real clock: long enough that a loaded machine never turns a prompt
+     * answer into a timeout (and a retry), short enough that the hang tests stay quick.
+     */
     static ProviderConfig provider(String name, String baseUrl) {
-        return provider(name, baseUrl, Duration.ofMillis(700), Duration.ofMillis(400), Duration.ofSeconds(8));
+        return provider(name, baseUrl, Duration.ofMillis(2000), Duration.ofMillis(1500), Duration.ofSeconds(10));
     }
 
     static ProviderConfig provider(String name, String baseUrl, Duration firstByte, Duration idle, Duration deadline) {

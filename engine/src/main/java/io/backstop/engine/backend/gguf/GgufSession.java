@@ -1,0 +1,71 @@
+package io.backstop.engine.backend.gguf;
+
+import io.backstop.engine.backend.InferenceSession;
+import io.backstop.engine.backend.gguf.model.ForwardPass;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * One sequence on a GGUF model. Each forward pass (a chunk of the prompt, or one token) holds the
+ * compute pool's fair turn lock, so concurrent sessions alternate pass by pass. Closing it drops the
+ * KV cache.
+ */
+final class GgufSession implements InferenceSession {
+    private final ReentrantLock turn;
+    private final int[] one = new int[1];
+    private ForwardPass pass;
+
+    GgufSession(ForwardPass pass, ReentrantLock turn) {
+        this.pass = pass;
+        this.turn = turn;
+    }
+
+    @Override
+    public void prefill(int[] tokens, float[] logitsOut) {
+        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
+            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+            boolean last = off + n == tokens.length;
+            run(tokens, off, n, last && logitsOut != null ? n - 1 : n, logitsOut);
+        }
+    }
+
+    /** Batched like {@link #prefill}, the logits of every position computed in the same passes. */
+    @Override
+    public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
+        int vocab = logits.length;
+        float[] chunk = new float[Math.min(tokens.length, ForwardPass.MAX_BATCH) * vocab];
+        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
+            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+            run(tokens, off, n, 0, chunk);
+            for (int t = 0; t < n; t++) {
+                System.arraycopy(chunk, t * vocab, logits, 0, vocab);
+                sink.accept(off + t, logits);
+            }
+        }
+    }
+
+    @Override
+    public void decode(int token, float[] logitsOut) {
+        one[0] = token;
+        run(one, 0, 1, 0, logitsOut);
+    }
+
+    private void run(int[] tokens, int off, int n, int logitsFrom, float[] logits) {
+        if (pass == null) throw new IllegalStateException("session is closed");
+        turn.lock();
+        try {
+            pass.forward(tokens, off, n, logitsFrom, logits, null);
+        } finally {
+            turn.unlock();
+        }
+    }
+
+    @Override
+    public int position() {
+        return pass == null ? 0 : pass.position();
+    }
+
+    @Override
+    public void close() {
+        pass = null; // the KV cache and activations go with it
+    }
+}

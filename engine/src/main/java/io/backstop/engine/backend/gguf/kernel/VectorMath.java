@@ -1,0 +1,140 @@
+package io.backstop.engine.backend.gguf.kernel;
+
+import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+
+import io.backstop.engine.backend.gguf.tensor.Lanes;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/** The forward pass's elementwise and small-vector operations on float arrays, vectorized. */
+public final class VectorMath {
+    private static final boolean V = Lanes.VECTOR;
+
+    private VectorMath() {}
+
+    /** Σ a[aOff + i]·b[bOff + i] for i &lt; n. */
+    public static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
+        int i = 0;
+        float s = 0;
+        if (V && n >= L) {
+            FloatVector acc = FloatVector.zero(F);
+            for (; i + L <= n; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+            s = Lanes.sum(acc);
+        }
+        for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
+        return s;
+    }
+
+    /** y[yOff + i] += a·x[xOff + i]. */
+    public static void axpy(float a, float[] x, int xOff, float[] y, int yOff, int n) {
+        int i = 0;
+        if (V) {
+            FloatVector va = FloatVector.broadcast(F, a);
+            for (; i + L <= n; i += L) {
+                FloatVector.fromArray(F, x, xOff + i).fma(va, FloatVector.fromArray(F, y, yOff + i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
+    }
+
+    /** out = x / √(mean(x²) + eps) ⊙ w, over n values. */
+    public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
+        float ss = dot(x, xOff, x, xOff, n);
+        float scale = (float) (1.0 / Math.sqrt(ss / n + (double) eps));
+        int i = 0;
+        if (V) {
+            for (; i + L <= n; i += L) {
+                FloatVector.fromArray(F, x, xOff + i).mul(scale).mul(FloatVector.fromArray(F, w, i)).intoArray(out, outOff + i);
+            }
+        }
+        for (; i < n; i++) out[outOff + i] = x[xOff + i] * scale * w[i];
+    }
+
+    /** In place: x ← exp(x − max) / Σ exp(x − max) over n values. */
+    public static void softmax(float[] x, int off, int n) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        int i = 0;
+        if (V) {
+            FloatVector vmax = FloatVector.broadcast(F, max);
+            FloatVector acc = FloatVector.zero(F);
+            for (; i + L <= n; i += L) {
+                FloatVector e = exp(FloatVector.fromArray(F, x, off + i).sub(vmax));
+                e.intoArray(x, off + i);
+                acc = acc.add(e);
+            }
+            sum = Lanes.sum(acc);
+        }
+        for (; i < n; i++) {
+            float e = (float) Math.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        scale(x, off, n, inv);
+    }
+
+    private static final float LOG2E = 1.44269504088896341f;
+    private static final float ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer
+    private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
+
+    /**
+     * e^x per lane (Cephes' expf: x = n·ln2 + r, a degree-6 polynomial in r, 2^n from the exponent bits),
+     * within 2 ulp. Built from lane-wise add, multiply and FMA only, so it gives the same bits before and
+     * after C2 compiles it; the Vector API's own EXP does not (its intrinsic and its Java fallback differ
+     * in about 1 % of results), which would make a request's logits depend on JIT timing.
+     */
+    static FloatVector exp(FloatVector x) {
+        x = x.max(-87f).min(88f);
+        FloatVector n = x.fma(LOG2E, ROUND).sub(ROUND);
+        FloatVector r = n.fma(FloatVector.broadcast(F, -LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, -LN2_LO), r);
+        FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
+        p = p.fma(r, FloatVector.broadcast(F, 8.3334519073e-3f));
+        p = p.fma(r, FloatVector.broadcast(F, 4.1665795894e-2f));
+        p = p.fma(r, FloatVector.broadcast(F, 1.6666665459e-1f));
+        p = p.fma(r, FloatVector.broadcast(F, 5.0000001201e-1f));
+        FloatVector e = p.fma(r.mul(r), r.add(1f));
+        IntVector bits = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
+        return e.mul(bits.reinterpretAsFloats());
+    }
+
+    /** x ← a·x over n values. */
+    public static void scale(float[] x, int off, int n, float a) {
+        int i = 0;
+        if (V) {
+            for (; i + L <= n; i += L) FloatVector.fromArray(F, x, off + i).mul(a).intoArray(x, off + i);
+        }
+        for (; i < n; i++) x[off + i] *= a;
+    }
+
+    /** SwiGLU in place: gate ← silu(gate) ⊙ up, silu(g) = g / (1 + e^−g). */
+    public static void swiglu(float[] gate, float[] up, int off, int n) {
+        int i = 0;
+        if (V) {
+            for (; i + L <= n; i += L) {
+                FloatVector g = FloatVector.fromArray(F, gate, off + i);
+                FloatVector silu = g.div(exp(g.neg()).add(1f));
+                silu.mul(FloatVector.fromArray(F, up, off + i)).intoArray(gate, off + i);
+            }
+        }
+        for (; i < n; i++) {
+            float g = gate[off + i];
+            gate[off + i] = (float) (g / (1 + Math.exp(-g))) * up[off + i];
+        }
+    }
+
+    /** y[yOff + i] += x[xOff + i]. */
+    public static void add(float[] y, int yOff, float[] x, int xOff, int n) {
+        int i = 0;
+        if (V) {
+            for (; i + L <= n; i += L) {
+                FloatVector.fromArray(F, y, yOff + i).add(FloatVector.fromArray(F, x, xOff + i)).intoArray(y, yOff + i);
+            }
+        }
+        for (; i < n; i++) y[yOff + i] += x[xOff + i];
+    }
+}

@@ -1,0 +1,21 @@
+package io.backstop.engine.backend.gguf.model;
+
+import io.backstop.engine.backend.gguf.file.GgufFile;
+import io.backstop.engine.backend.gguf.kernel.ComputePool;
+
+/**
+ * A GGUF model's network: configuration and weights (views of the file's mapping). Stateless and
+ * shared; each sequence runs it through a {@link ForwardPass} of its own.
+ */
+public record Transformer(ModelConfig config, Weights weights) {
+    /** Reads the configuration and every weight of the file, refusing what the engine cannot run. */
+    public static Transformer of(GgufFile file) {
+        ModelConfig config = ModelConfig.read(file, Weights.ropeFreqFactors(file));
+        return new Transformer(config, Weights.read(file, config));
+    }
+
+    /** A new sequence at position 0. */
+    public ForwardPass newSequence(ComputePool pool) {
+        return new ForwardPass(config, weights, pool);
+    }
+}

@@ -1,0 +1,127 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import io.backstop.engine.backend.gguf.file.GgmlType;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * A weight matrix of one GGUF tensor type, read in place from the file's mapping: {@code rows} rows of
+ * {@code cols} values, each row a run of blocks. Every type has its own {@link #dot} on the Vector API
+ * (weights decoded in registers, activations F32, fused multiply-add) and a scalar
+ * {@link #dequantizeRow} that follows llama.cpp's block layout literally: the reference the tests hold
+ * the vector kernels to. Immutable and thread-safe.
+ */
+public abstract sealed class WeightTensor
+        permits F32Tensor, F16Tensor, Bf16Tensor, Q8_0Tensor, Q4_0Tensor, Q4_1Tensor, Q5_0Tensor, Q5_1Tensor,
+                Q4_KTensor, Q5_KTensor, Q6_KTensor {
+    static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    private final String name;
+    final MemorySegment data;
+    final int rows;
+    final int cols;
+    final long rowBytes;
+
+    WeightTensor(String name, MemorySegment data, int rows, int cols) {
+        this.name = name;
+        this.data = data;
+        this.rows = rows;
+        this.cols = cols;
+        this.rowBytes = type().bytesFor(cols);
+        if (data.byteSize() != rowBytes * rows) {
+            throw new IllegalArgumentException(name + ": " + data.byteSize() + " bytes for " + rows + " rows of " + rowBytes);
+        }
+    }
+
+    public abstract GgmlType type();
+
+    /** Σ_j W[row][j]·x[xOff + j] over the row's {@code cols} values. */
+    public abstract float dot(int row, float[] x, int xOff);
+
+    /** Writes row {@code row} as floats to {@code out[outOff ..]}: the scalar reference of this type. */
+    public abstract void dequantizeRow(int row, float[] out, int outOff);
+
+    public final String name() {
+        return name;
+    }
+
+    public final int rows() {
+        return rows;
+    }
+
+    public final int cols() {
+        return cols;
+    }
+
+    /** Bytes of one row. */
+    public final long rowBytes() {
+        return rowBytes;
+    }
+
+    public final long byteSize() {
+        return rowBytes * rows;
+    }
+
+    /**
+     * Writes row {@code row} as floats, vectorized where the type has a vector decoder; equal to
+     * {@link #dequantizeRow} bit for bit (same float operations, no fused multiply-add).
+     */
+    public void decodeRow(int row, float[] out, int outOff) {
+        dequantizeRow(row, out, outOff);
+    }
+
+    /**
+     * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
+     * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
+     * {@code scratch} (at least {@code cols} floats) and multiplied with the tokens from there, four at a
+     * time, so a row costs one decode instead of n, and each load of it serves four multiply-adds.
+     *
+     * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
+     */
+    public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        if (n == 1) {
+            for (int r = from; r < to; r++) out[outOff + r] = add ? out[outOff + r] + dot(r, x, 0) : dot(r, x, 0);
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            decodeRow(r, scratch, 0);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
+            for (; t < n; t++) {
+                float v = Dot.dot(scratch, 0, x, t * cols, cols);
+                int o = outOff + t * outStride + r;
+                out[o] = add ? out[o] + v : v;
+            }
+        }
+    }
+
+    /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */
+    public final double referenceDot(int row, float[] x, int xOff) {
+        float[] w = new float[cols];
+        dequantizeRow(row, w, 0);
+        double s = 0;
+        for (int j = 0; j < cols; j++) s += (double) w[j] * x[xOff + j];
+        return s;
+    }
+
+    /** The scalar path for machines without a usable vector unit (slow; allocates). */
+    final float scalarDot(int row, float[] x, int xOff) {
+        return (float) referenceDot(row, x, xOff);
+    }
+
+    final float f16(long offset) {
+        return Float.float16ToFloat(data.get(SHORT_LE, offset));
+    }
+
+    final int u8(long offset) {
+        return Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, offset));
+    }
+
+    @Override
+    public String toString() {
+        return name + " " + type() + " [" + cols + ", " + rows + "]";
+    }
+}

@@ -1,0 +1,46 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import io.backstop.engine.backend.gguf.file.GgmlType;
+import io.backstop.engine.backend.gguf.file.GgufFile;
+import io.backstop.engine.backend.gguf.file.GgufTensorInfo;
+import java.util.EnumSet;
+import java.util.Set;
+import java.util.stream.Collectors;
+
+/** Builds the weight tensor of a GGUF tensor's type, refusing types the engine cannot compute. */
+public final class WeightTensors {
+    /** Every type with a kernel. */
+    public static final Set<GgmlType> SUPPORTED = EnumSet.of(GgmlType.F32, GgmlType.F16, GgmlType.BF16, GgmlType.Q8_0,
+            GgmlType.Q4_0, GgmlType.Q4_1, GgmlType.Q5_0, GgmlType.Q5_1, GgmlType.Q4_K, GgmlType.Q5_K, GgmlType.Q6_K);
+
+    private WeightTensors() {}
+
+    /** The tensor as a matrix: {@code dims[0]} values per row, every other dimension folded into rows. */
+    public static WeightTensor of(GgufFile file, GgufTensorInfo t) {
+        if (t.rowLength() > Integer.MAX_VALUE / 4 || t.rows() > Integer.MAX_VALUE) {
+            throw file.problem("tensor '" + t.name() + "' " + t.shape() + " is too large for the native engine");
+        }
+        int rows = (int) t.rows();
+        int cols = (int) t.rowLength();
+        return switch (t.type()) {
+            case F32 -> new F32Tensor(t.name(), t.data(), rows, cols);
+            case F16 -> new F16Tensor(t.name(), t.data(), rows, cols);
+            case BF16 -> new Bf16Tensor(t.name(), t.data(), rows, cols);
+            case Q8_0 -> new Q8_0Tensor(t.name(), t.data(), rows, cols);
+            case Q4_0 -> new Q4_0Tensor(t.name(), t.data(), rows, cols);
+            case Q4_1 -> new Q4_1Tensor(t.name(), t.data(), rows, cols);
+            case Q5_0 -> new Q5_0Tensor(t.name(), t.data(), rows, cols);
+            case Q5_1 -> new Q5_1Tensor(t.name(), t.data(), rows, cols);
+            case Q4_K -> new Q4_KTensor(t.name(), t.data(), rows, cols);
+            case Q5_K -> new Q5_KTensor(t.name(), t.data(), rows, cols);
+            case Q6_K -> new Q6_KTensor(t.name(), t.data(), rows, cols);
+            default -> throw unsupported(file, t);
+        };
+    }
+
+    /** Refuses a tensor whose type has no kernel, naming the tensor, its type and what is supported. */
+    public static RuntimeException unsupported(GgufFile file, GgufTensorInfo t) {
+        return file.problem("tensor '" + t.name() + "' has type " + t.type() + ", which the native engine cannot compute (supported: "
+                + SUPPORTED.stream().map(GgmlType::name).collect(Collectors.joining(", ")) + ")");
+    }
+}

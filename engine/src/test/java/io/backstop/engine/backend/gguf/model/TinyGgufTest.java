@@ -1,0 +1,152 @@
+package io.backstop.engine.backend.gguf.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backstop.engine.backend.gguf.GgufFixtures;
+import io.backstop.engine.backend.gguf.GgufFixtures.TinyReference;
+import io.backstop.engine.backend.gguf.file.GgufFile;
+import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The native engine on tiny-gguf's random-weight models, every file against its float64 {@code .exact}
+ * reference (the same weights dequantized, no activation rounding: what our kernels compute, since
+ * activations stay F32) and against llama.cpp's own logits. Prints the logit-error table per type.
+ */
+class TinyGgufTest {
+    /** Max |Δlogit| allowed against the float64 reference, for every type (measured: ≤ 3e-6). */
+    static final double EXACT_TOLERANCE = 1e-4;
+    /** F32 files against llama.cpp (issue 9). */
+    static final double LLAMA_CPP_F32_TOLERANCE = 1e-4;
+
+    static final String[] FILES = {
+            "tiny-llama-F32.gguf", "tiny-llama-F16.gguf", "tiny-llama-BF16.gguf", "tiny-llama-Q8_0.gguf", "tiny-llama-Q6_K.gguf",
+            "tiny-llama-Q5_K_M.gguf", "tiny-llama-Q5_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q4_0.gguf",
+            "tiny-qwen2-F16.gguf", "tiny-qwen2-Q8_0.gguf", "tiny-qwen2-Q4_K_M.gguf",
+            "tiny-qwen3-F16.gguf", "tiny-qwen3-Q8_0.gguf", "tiny-qwen3-Q4_K_M.gguf"};
+
+    static ComputePool pool;
+
+    @BeforeAll
+    static void pool() {
+        pool = ComputePool.shared(2);
+    }
+
+    @AfterAll
+    static void release() {
+        pool.close();
+    }
+
+    record Row(String file, double exactMax, double exactRms, int exactGreedy, int exactComparable,
+               double llamaMax, double llamaRms, int llamaGreedy) {}
+
+    @Test
+    void logitsMatchTheReferencesForEveryTensorType() {
+        List<Row> rows = new ArrayList<>();
+        for (String f : FILES) rows.add(measure(f));
+        System.out.println(table(rows));
+        for (Row r : rows) {
+            assertThat(r.exactMax()).as("%s: max |Δlogit| vs the float64 reference", r.file()).isLessThanOrEqualTo(EXACT_TOLERANCE);
+            assertThat(r.exactGreedy()).as("%s: greedy ids equal to the float64 reference's while its top-2 gap exceeds our error", r.file())
+                    .isEqualTo(r.exactComparable());
+            if (r.file().contains("F32")) {
+                assertThat(r.llamaMax()).as("%s: max |Δlogit| vs llama.cpp", r.file()).isLessThanOrEqualTo(LLAMA_CPP_F32_TOLERANCE);
+                assertThat(r.llamaGreedy()).as("%s: greedy ids = llama.cpp's", r.file()).isEqualTo(32);
+            }
+        }
+    }
+
+    @Test
+    void aPromptRunTokenByTokenGivesTheLogitsOfTheBatchedRun() {
+        try (GgufFile file = GgufFile.open(GgufFixtures.tiny("tiny-qwen2-Q4_K_M.gguf"))) {
+            Transformer tr = Transformer.of(file);
+            int[] prompt = GgufFixtures.tinyReference("tiny-qwen2-Q4_K_M.gguf", true).promptIds();
+            int vocab = tr.config().vocab();
+            float[] batched = promptLogits(tr, prompt);
+            ForwardPass one = tr.newSequence(pool);
+            float[] logits = new float[vocab];
+            for (int t = 0; t < prompt.length; t++) {
+                forward(one, prompt, t, 1, 0, logits);
+                for (int i = 0; i < vocab; i++) assertThat(logits[i]).isCloseTo(batched[t * vocab + i], org.assertj.core.data.Offset.offset(1e-5f));
+            }
+        }
+    }
+
+    private static Row measure(String f) {
+        try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
+            Transformer tr = Transformer.of(file);
+            TinyReference exact = GgufFixtures.tinyReference(f, true);
+            TinyReference llama = GgufFixtures.tinyReference(f, false);
+            float[] logits = promptLogits(tr, exact.promptIds());
+            int[] greedy = greedy(tr, exact.promptIds(), 32);
+            int comparable = 0;
+            while (comparable < 32 && exact.greedyGaps()[comparable] > 2 * EXACT_TOLERANCE) comparable++;
+            return new Row(f, maxAbs(logits, exact.logits()), rms(logits, exact.logits()), commonPrefix(greedy, exact.greedyIds(), comparable), comparable,
+                    maxAbs(logits, llama.logits()), rms(logits, llama.logits()), commonPrefix(greedy, llama.greedyIds(), 32));
+        }
+    }
+
+    /** Logits of every prompt position, the prompt as one batch. */
+    static float[] promptLogits(Transformer tr, int[] prompt) {
+        float[] logits = new float[prompt.length * tr.config().vocab()];
+        forward(tr.newSequence(pool), prompt, 0, prompt.length, 0, logits);
+        return logits;
+    }
+
+    /** Greedy ids after the prompt (argmax, lowest id on ties, no stop). */
+    static int[] greedy(Transformer tr, int[] prompt, int steps) {
+        int vocab = tr.config().vocab();
+        ForwardPass pass = tr.newSequence(pool);
+        float[] logits = new float[vocab];
+        forward(pass, prompt, 0, prompt.length, prompt.length - 1, logits);
+        int[] out = new int[steps];
+        for (int s = 0; s < steps; s++) {
+            out[s] = GgufFixtures.argmax(logits, 0, vocab);
+            if (s + 1 < steps) forward(pass, out, s, 1, 0, logits);
+        }
+        return out;
+    }
+
+    private static void forward(ForwardPass pass, int[] tokens, int off, int n, int logitsFrom, float[] logits) {
+        GgufFixtures.forward(pool, pass, tokens, off, n, logitsFrom, logits);
+    }
+
+    private static int commonPrefix(int[] a, int[] b, int limit) {
+        int i = 0;
+        while (i < limit && a[i] == b[i]) i++;
+        return i;
+    }
+
+    private static double maxAbs(float[] ours, float[][] ref) {
+        double m = 0;
+        for (int t = 0; t < ref.length; t++) for (int i = 0; i < ref[t].length; i++) m = Math.max(m, Math.abs(ours[t * ref[t].length + i] - ref[t][i]));
+        return m;
+    }
+
+    private static double rms(float[] ours, float[][] ref) {
+        double s = 0;
+        int n = 0;
+        for (int t = 0; t < ref.length; t++) {
+            for (int i = 0; i < ref[t].length; i++, n++) {
+                double d = ours[t * ref[t].length + i] - ref[t][i];
+                s += d * d;
+            }
+        }
+        return Math.sqrt(s / n);
+    }
+
+    static String table(List<Row> rows) {
+        StringBuilder sb = new StringBuilder("| file | vs float64 exact: max | RMS | greedy = exact (steps with gap > 2×tol) | vs llama.cpp: max | RMS | greedy = llama.cpp |\n"
+                + "|---|---:|---:|---:|---:|---:|---:|\n");
+        for (Row r : rows) {
+            sb.append(String.format(Locale.ROOT, "| %s | %.1e | %.1e | %d/%d | %.4f | %.4f | %d/32 |%n", r.file(), r.exactMax(), r.exactRms(),
+                    r.exactGreedy(), r.exactComparable(), r.llamaMax(), r.llamaRms(), r.llamaGreedy()));
+        }
+        return sb.toString();
+    }
+}

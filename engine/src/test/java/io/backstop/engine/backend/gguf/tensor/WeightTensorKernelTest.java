@@ -1,0 +1,132 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.backstop.engine.backend.gguf.file.GgmlType;
+import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Each type's vector kernel against its scalar reference (float64 over {@link WeightTensor#dequantizeRow}),
+ * on random blocks, at odd sizes: one block, rows not a multiple of the vector width, several blocks,
+ * and matrix products split between threads.
+ */
+class WeightTensorKernelTest {
+
+    static Stream<Arguments> shapes() {
+        List<Arguments> out = new ArrayList<>();
+        for (GgmlType t : WeightTensors.SUPPORTED) {
+            int b = t.blockSize();
+            int[] widths = b == 1 ? new int[] {1, 7, 15, 17, 33, 172, 1027} : b == 32 ? new int[] {32, 96, 224, 1056} : new int[] {256, 768, 2048};
+            for (int w : widths) out.add(Arguments.of(t, w));
+        }
+        return out.stream();
+    }
+
+    @ParameterizedTest(name = "{0} × {1}")
+    @MethodSource("shapes")
+    void vectorDotMatchesTheScalarReference(GgmlType type, int cols) {
+        int rows = 5;
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 31L * cols + type.id());
+        float[] x = RandomBlocks.activations(cols + 3, cols);
+        for (int r = 0; r < rows; r++) {
+            for (int off : new int[] {0, 3}) { // activations at an offset, as in a batch
+                double exact = w.referenceDot(r, x, off);
+                double magnitude = absDot(w, r, x, off);
+                assertThat((double) w.dot(r, x, off)).as("%s row %d offset %d", type, r, off).isCloseTo(exact, org.assertj.core.data.Offset.offset(1e-5 * magnitude + 1e-6));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void aMatrixProductSplitBetweenThreadsEqualsItDoneByOne(GgmlType type) {
+        int rows = 37, n = 3, cols = type.blockSize() == 1 ? 100 : 2 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 7);
+        float[] x = RandomBlocks.activations(n * cols, 11);
+        float[] one = new float[n * rows];
+        w.matmul(x, n, one, 0, rows, 0, rows, false, new float[cols]);
+        for (int threads : new int[] {2, 3}) {
+            float[] split = new float[n * rows];
+            try (ComputePool pool = ComputePool.shared(threads)) {
+                pool.lock().lock();
+                try {
+                    float[][] scratch = new float[threads][cols];
+                    pool.run((chunk, chunks, worker) -> w.matmul(x, n, split, 0, rows, ComputePool.start(rows, chunk, chunks, 4),
+                            ComputePool.end(rows, chunk, chunks, 4), false, scratch[worker]), 5);
+                } finally {
+                    pool.lock().unlock();
+                }
+            }
+            assertThat(split).as("%d threads", threads).containsExactly(one);
+        }
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                double tolerance = 1e-5 * absDot(w, r, x, t * cols) + 1e-6;
+                assertThat((double) one[t * rows + r]).isCloseTo(w.referenceDot(r, x, t * cols), org.assertj.core.data.Offset.offset(tolerance));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0} × {1}")
+    @MethodSource("shapes")
+    void vectorDecodingEqualsTheScalarReferenceBitForBit(GgmlType type, int cols) {
+        WeightTensor w = RandomBlocks.tensor(type, 3, cols, 17L * cols + type.id());
+        float[] fast = new float[cols + 5], reference = new float[cols + 5];
+        for (int r = 0; r < 3; r++) {
+            w.decodeRow(r, fast, 5);
+            w.dequantizeRow(r, reference, 5);
+            assertThat(fast).as("%s row %d", type, r).containsExactly(reference);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void aBatchOfTokensGetsTheProductsOfOneTokenAtATime(GgmlType type) {
+        int rows = 9, n = 4, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 3);
+        float[] x = RandomBlocks.activations(n * cols, 4);
+        float[] batched = new float[n * rows];
+        w.matmul(x, n, batched, 0, rows, 0, rows, false, new float[cols]);
+        for (int t = 0; t < n; t++) {
+            for (int r = 0; r < rows; r++) {
+                double tolerance = 1e-5 * absDot(w, r, x, t * cols) + 1e-6;
+                assertThat((double) batched[t * rows + r]).isCloseTo(w.dot(r, x, t * cols), org.assertj.core.data.Offset.offset(tolerance));
+            }
+        }
+    }
+
+    static Stream<GgmlType> types() {
+        return WeightTensors.SUPPORTED.stream();
+    }
+
+    @Test
+    void dequantizationFollowsTheBlockLayout() {
+        // Q4_0 block: d = 0.5, bytes 0x10*j + (15 - j): value j = (15 - j − 8)·d, value 16 + j = (j − 8)·d
+        byte[] b = new byte[18];
+        short h = Float.floatToFloat16(0.5f);
+        b[0] = (byte) h;
+        b[1] = (byte) (h >> 8);
+        for (int j = 0; j < 16; j++) b[2 + j] = (byte) ((j << 4) | (15 - j));
+        float[] out = new float[32];
+        RandomBlocks.of(GgmlType.Q4_0, java.lang.foreign.MemorySegment.ofArray(b), 1, 32).dequantizeRow(0, out, 0);
+        for (int j = 0; j < 16; j++) {
+            assertThat(out[j]).isEqualTo((15 - j - 8) * 0.5f);
+            assertThat(out[16 + j]).isEqualTo((j - 8) * 0.5f);
+        }
+    }
+
+    private static double absDot(WeightTensor w, int row, float[] x, int off) {
+        float[] v = new float[w.cols()];
+        w.dequantizeRow(row, v, 0);
+        double s = 0;
+        for (int j = 0; j < v.length; j++) s += Math.abs((double) v[j] * x[off + j]);
+        return s;
+    }
+}
