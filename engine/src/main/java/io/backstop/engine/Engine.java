@@ -7,6 +7,8 @@ import io.backstop.engine.backend.gguf.GgufBackend;
 import io.backstop.engine.backend.jlama.JlamaBackend;
 import io.backstop.engine.backend.jlama.JlamaQuantizer;
 import io.backstop.engine.hub.ModelNames;
+import io.backstop.engine.backend.BatchRunner;
+import io.backstop.engine.schedule.BatchScheduler;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
 import java.io.IOException;
@@ -35,12 +37,22 @@ public final class Engine {
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());
             if (options.chatTemplate() != null) templates.resolve(options.chatTemplate()); // fail at load, not at the first request
-            return new Model(name, model, new Scheduler(name, options.maxInFlight(), options.queueSize()), templates);
+            return new Model(name, model, new Scheduler(name, options.maxInFlight(), options.queueSize()), templates, batching(name, model, options));
         } catch (RuntimeException e) {
             model.close();
             throw e;
         }
     }
+
+    /** Continuous batching when the backend offers it (the native one), else null: one session per request. */
+    private static BatchScheduler batching(String name, BackendModel model, LoadOptions options) {
+        int prefill = options.prefillTokensPerStep();
+        BatchRunner runner = model.batchRunner(options.maxInFlight(), prefill, options.kvBudgetBytes());
+        return runner == null ? null : new BatchScheduler(name, runner, options.maxInFlight(), options.queueSize(), prefill, STREAM_BUFFER);
+    }
+
+    /** Events a stream may have waiting for a slow client before it is cancelled (a few seconds of tokens at any speed). */
+    static final int STREAM_BUFFER = 1024;
 
     /**
      * Checks, without loading the weights, that a model has the chat template a request would use: the

@@ -13,10 +13,20 @@ import java.nio.file.Path;
  * @param workDir      base folder for the model's working files (the KV cache pages Jlama writes); null =
  *                     {@code $BACKSTOP_WORK_DIR}, else {@code <java.io.tmpdir>/backstop-<user>}
  * @param backend      "native" (GGUF) or "jlama" (safetensors); null chooses by what the path holds
+ * @param kvCacheBytes native backend: KV cache budget shared by every running sequence and the prefix
+ *                     cache; 0 = a quarter of the JVM's maximum heap
+ * @param prefillTokens native backend: prompt tokens run per batch step beside the decoding sequences
+ *                     (chunked prefill); 0 = {@link #DEFAULT_PREFILL_TOKENS}
  */
-public record LoadOptions(String name, int threads, int maxInFlight, int queueSize, String chatTemplate, Path workDir, String backend) {
+public record LoadOptions(String name, int threads, int maxInFlight, int queueSize, String chatTemplate, Path workDir, String backend,
+                          long kvCacheBytes, int prefillTokens) {
     public static final int DEFAULT_MAX_IN_FLIGHT = 2;
     public static final int DEFAULT_QUEUE_SIZE = 32;
+    public static final int DEFAULT_PREFILL_TOKENS = 64;
+
+    public LoadOptions(String name, int threads, int maxInFlight, int queueSize, String chatTemplate, Path workDir, String backend) {
+        this(name, threads, maxInFlight, queueSize, chatTemplate, workDir, backend, 0, 0);
+    }
 
     public LoadOptions(String name, int threads, int maxInFlight, int queueSize, String chatTemplate) {
         this(name, threads, maxInFlight, queueSize, chatTemplate, null, null);
@@ -27,31 +37,48 @@ public record LoadOptions(String name, int threads, int maxInFlight, int queueSi
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(null, 0, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_SIZE, null, null, null);
+        return new LoadOptions(null, 0, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_SIZE, null, null, null, 0, 0);
     }
 
     public LoadOptions withName(String n) {
-        return new LoadOptions(n, threads, maxInFlight, queueSize, chatTemplate, workDir, backend);
+        return new LoadOptions(n, threads, maxInFlight, queueSize, chatTemplate, workDir, backend, kvCacheBytes, prefillTokens);
     }
 
     public LoadOptions withThreads(int t) {
-        return new LoadOptions(name, t, maxInFlight, queueSize, chatTemplate, workDir, backend);
+        return new LoadOptions(name, t, maxInFlight, queueSize, chatTemplate, workDir, backend, kvCacheBytes, prefillTokens);
     }
 
     public LoadOptions withConcurrency(int inFlight, int queue) {
-        return new LoadOptions(name, threads, inFlight, queue, chatTemplate, workDir, backend);
+        return new LoadOptions(name, threads, inFlight, queue, chatTemplate, workDir, backend, kvCacheBytes, prefillTokens);
     }
 
     public LoadOptions withChatTemplate(String t) {
-        return new LoadOptions(name, threads, maxInFlight, queueSize, t, workDir, backend);
+        return new LoadOptions(name, threads, maxInFlight, queueSize, t, workDir, backend, kvCacheBytes, prefillTokens);
     }
 
     public LoadOptions withWorkDir(Path dir) {
-        return new LoadOptions(name, threads, maxInFlight, queueSize, chatTemplate, dir, backend);
+        return new LoadOptions(name, threads, maxInFlight, queueSize, chatTemplate, dir, backend, kvCacheBytes, prefillTokens);
     }
 
     /** @param b "native", "jlama", or null to choose by the path */
     public LoadOptions withBackend(String b) {
-        return new LoadOptions(name, threads, maxInFlight, queueSize, chatTemplate, workDir, b);
+        return new LoadOptions(name, threads, maxInFlight, queueSize, chatTemplate, workDir, b, kvCacheBytes, prefillTokens);
+    }
+
+    /** @param bytes KV cache budget of the native backend (0 = a quarter of the heap); @param tokens prompt tokens per step (0 = default) */
+    public LoadOptions withBatching(long bytes, int tokens) {
+        if (bytes < 0) throw new IllegalArgumentException("kvCacheBytes must be 0 or more, got " + bytes);
+        if (tokens < 0) throw new IllegalArgumentException("prefillTokens must be 0 or more, got " + tokens);
+        return new LoadOptions(name, threads, maxInFlight, queueSize, chatTemplate, workDir, backend, bytes, tokens);
+    }
+
+    /** The KV budget in bytes, the default resolved. */
+    public long kvBudgetBytes() {
+        return kvCacheBytes > 0 ? kvCacheBytes : Runtime.getRuntime().maxMemory() / 4;
+    }
+
+    /** Prompt tokens per step, the default resolved. */
+    public int prefillTokensPerStep() {
+        return prefillTokens > 0 ? prefillTokens : DEFAULT_PREFILL_TOKENS;
     }
 }

@@ -1,12 +1,16 @@
 package io.backstop.engine;
 
 import io.backstop.engine.backend.BackendModel;
+import io.backstop.engine.generate.Generation;
 import io.backstop.engine.generate.GenerationLoop;
 import io.backstop.engine.grammar.ConstraintSpec;
 import io.backstop.engine.grammar.GrammarCache;
 import io.backstop.engine.grammar.GrammarException;
 import io.backstop.engine.sampling.TokenConstraint;
+import io.backstop.engine.schedule.BatchJob;
+import io.backstop.engine.schedule.BatchScheduler;
 import io.backstop.engine.schedule.Scheduler;
+import io.backstop.engine.schedule.SchedulerStats;
 import io.backstop.engine.text.ChatTemplates;
 import io.backstop.engine.text.Detokenizer;
 import java.util.ArrayList;
@@ -28,8 +32,15 @@ public final class Model implements AutoCloseable {
     private final ChatTemplates templates;
     private final GenerationLoop loop;
     private final GrammarCache grammars;
+    /** Continuous batching (native backend); null: a session per request through {@link #scheduler}. */
+    private final BatchScheduler batches;
 
     Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates) {
+        this(name, backend, scheduler, templates, null);
+    }
+
+    Model(String name, BackendModel backend, Scheduler scheduler, ChatTemplates templates, BatchScheduler batches) {
+        this.batches = batches;
         this.name = name;
         this.backend = backend;
         this.scheduler = scheduler;
@@ -143,6 +154,7 @@ public final class Model implements AutoCloseable {
         long submitted = System.nanoTime();
         long deadline = request.timeout() == null ? Long.MAX_VALUE : submitted + request.timeout().toNanos();
         GenerationListener sink = listener == null ? GenerationListener.NONE : listener;
+        if (batches != null) return submitBatched(request, prompt, constraint, sink, handle, submitted, deadline);
         Scheduler.Ticket ticket = scheduler.submit(release -> {
             handle.markStarted();
             try {
@@ -159,6 +171,51 @@ public final class Model implements AutoCloseable {
             if (ticket.withdraw()) handle.complete(cancelledWhileWaiting(prompt, System.nanoTime() - submitted));
         });
         return handle;
+    }
+
+    private GenerationHandle submitBatched(GenerationRequest request, int[] prompt, TokenConstraint constraint, GenerationListener listener,
+                                           GenerationHandle handle, long submitted, long deadline) {
+        BatchScheduler.Ticket ticket = batches.submit(new BatchJob() {
+            @Override
+            public int[] prompt() {
+                return prompt;
+            }
+
+            @Override
+            public boolean scoresPrompt() {
+                return request.promptLogprobs() != null;
+            }
+
+            @Override
+            public GenerationListener listener() {
+                return listener;
+            }
+
+            @Override
+            public Generation start(GenerationListener sink) {
+                handle.markStarted();
+                return new Generation(backend, request, prompt, constraint, sink, handle::isCancelled, deadline, System.nanoTime() - submitted);
+            }
+
+            @Override
+            public void completed(GenerationResult result) {
+                handle.complete(result);
+            }
+
+            @Override
+            public void failed(Throwable error) {
+                handle.fail(error);
+            }
+        });
+        handle.onCancel(() -> {
+            if (ticket.withdraw()) handle.complete(cancelledWhileWaiting(prompt, System.nanoTime() - submitted));
+        });
+        return handle;
+    }
+
+    /** What the scheduler is doing (batching, KV memory, prefix cache); null for a backend without continuous batching. */
+    public SchedulerStats schedulerStats() {
+        return batches == null ? null : batches.stats();
     }
 
     private static GenerationResult cancelledWhileWaiting(int[] prompt, long queuedNanos) {
@@ -289,12 +346,12 @@ public final class Model implements AutoCloseable {
 
     /** Generations running now. */
     public int running() {
-        return scheduler.running();
+        return batches != null ? batches.stats().running() : scheduler.running();
     }
 
     /** Generations waiting for a slot. */
     public int waiting() {
-        return scheduler.waiting();
+        return batches != null ? batches.stats().waiting() : scheduler.waiting();
     }
 
     /** Scheduler and memory figures for metrics (read at scrape time). */
@@ -309,6 +366,7 @@ public final class Model implements AutoCloseable {
 
     @Override
     public void close() {
+        if (batches != null) batches.close();
         scheduler.close();
         backend.close();
     }

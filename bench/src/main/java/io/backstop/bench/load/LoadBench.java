@@ -14,11 +14,16 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * N concurrent streaming clients against the real server on loopback: aggregate tok/s, time to first
- * token and inter-token latency percentiles, errors. Loops are bounded: each client sends a fixed
- * number of requests with a fixed number of tokens.
+ * N concurrent streaming clients against an OpenAI-compatible server (ours on loopback, or any other such
+ * as llama.cpp's llama-server): aggregate tok/s, time to first token and inter-token latency percentiles,
+ * errors. Loops are bounded: each client sends a fixed number of requests with a fixed number of tokens,
+ * greedy, on {@code /v1/completions} with the end tokens (ids 1 and 2 of Llama vocabularies) forbidden so
+ * every stream runs its full length. Tokens are counted from the usage the server reports at the end of
+ * the stream when it does, else one per streamed chunk.
  */
 public final class LoadBench {
+    private static final java.util.regex.Pattern COMPLETION_TOKENS = java.util.regex.Pattern.compile("\"completion_tokens\":(\\d+)");
+
     /** One concurrency level. */
     public record Level(int clients, int requests, int errors, double aggregateTokensPerSecond,
                         double ttftP50, double ttftP95, double ttftP99, double itlP50, double itlP99) {}
@@ -27,10 +32,22 @@ public final class LoadBench {
 
     private final String baseUrl;
     private final String model;
+    private final String prompt;
 
     public LoadBench(String baseUrl, String model) {
+        this(baseUrl, model, "Once upon a time");
+    }
+
+    public LoadBench(String baseUrl, String model, String prompt) {
         this.baseUrl = baseUrl;
         this.model = model;
+        this.prompt = prompt;
+    }
+
+    /** Time to first token (ms) of one streamed request of {@code prompt}, alone; NaN when it fails. */
+    public double ttft(String prompt, int tokens) {
+        Request r = one(prompt, tokens);
+        return r.ok() ? r.ttftMillis() : Double.NaN;
     }
 
     public Level run(int clients, int requestsPerClient, int tokens) throws Exception {
@@ -41,7 +58,7 @@ public final class LoadBench {
             List<Future<?>> futures = new ArrayList<>();
             for (int c = 0; c < clients; c++) {
                 futures.add(pool.submit(() -> {
-                    for (int r = 0; r < requestsPerClient; r++) done.add(one(tokens));
+                    for (int r = 0; r < requestsPerClient; r++) done.add(one(prompt, tokens));
                     return null;
                 }));
             }
@@ -67,12 +84,13 @@ public final class LoadBench {
                 Stats.percentile(ttft, 99), Stats.percentile(itl, 50), Stats.percentile(itl, 99));
     }
 
-    private Request one(int tokens) {
+    private Request one(String prompt, int tokens) {
         try {
-            byte[] body = ("{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Once upon a time\"}],\"max_tokens\":" + tokens
-                    + ",\"temperature\":0,\"stream\":true,\"logit_bias\":{\"1\":-100,\"2\":-100}}").getBytes(StandardCharsets.UTF_8);
+            byte[] body = ("{\"model\":\"" + model + "\",\"prompt\":\"" + json(prompt) + "\",\"max_tokens\":" + tokens
+                    + ",\"temperature\":0,\"stream\":true,\"stream_options\":{\"include_usage\":true},\"cache_prompt\":true"
+                    + ",\"logit_bias\":{\"1\":-100,\"2\":-100}}").getBytes(StandardCharsets.UTF_8);
             long start = System.nanoTime();
-            HttpURLConnection c = (HttpURLConnection) URI.create(baseUrl + "/v1/chat/completions").toURL().openConnection();
+            HttpURLConnection c = (HttpURLConnection) URI.create(baseUrl + "/v1/completions").toURL().openConnection();
             c.setRequestMethod("POST");
             c.setDoOutput(true);
             c.setRequestProperty("Content-Type", "application/json");
@@ -84,11 +102,14 @@ public final class LoadBench {
             List<Double> itl = new ArrayList<>();
             long last = 0;
             double ttft = 0;
-            int n = 0;
+            int n = 0, usage = -1;
             try (BufferedReader in = new BufferedReader(new InputStreamReader(c.getInputStream(), StandardCharsets.UTF_8))) {
                 String line;
                 while ((line = in.readLine()) != null) {
-                    if (!line.startsWith("data: {") || !line.contains("\"delta\":{\"content\":\"")) continue;
+                    if (!line.startsWith("data: {")) continue;
+                    java.util.regex.Matcher u = COMPLETION_TOKENS.matcher(line);
+                    if (u.find()) usage = Integer.parseInt(u.group(1));
+                    if (!line.contains("\"text\":\"") || line.contains("\"text\":\"\"")) continue;
                     long now = System.nanoTime();
                     if (n == 0) ttft = (now - start) / 1e6;
                     else itl.add((now - last) / 1e6);
@@ -96,9 +117,25 @@ public final class LoadBench {
                     n++;
                 }
             }
-            return new Request(n > 0, n, ttft, itl);
+            return new Request(n > 0, usage >= 0 ? usage : n, ttft, itl);
         } catch (Exception e) {
             return new Request(false, 0, 0, List.of());
         }
+    }
+
+    private static String json(String s) {
+        StringBuilder b = new StringBuilder(s.length() + 8);
+        for (char ch : s.toCharArray()) {
+            switch (ch) {
+                case '"' -> b.append("\\\"");
+                case '\\' -> b.append("\\\\");
+                case '\n' -> b.append("\\n");
+                default -> {
+                    if (ch < 0x20) b.append(String.format("\\u%04x", (int) ch));
+                    else b.append(ch);
+                }
+            }
+        }
+        return b.toString();
     }
 }

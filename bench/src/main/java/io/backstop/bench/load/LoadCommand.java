@@ -2,6 +2,9 @@ package io.backstop.bench.load;
 
 import io.backstop.bench.Hardware;
 import io.backstop.bench.server.LocalServer;
+import io.backstop.bench.synthetic.Shape;
+import io.backstop.bench.synthetic.SyntheticGguf;
+import io.backstop.engine.hub.ConsoleProgress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -9,13 +12,37 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
-/** {@code backstop bench load}: the real server on loopback under 1, 2, 4, 8 concurrent streaming clients. */
+/**
+ * {@code backstop bench load}: concurrent streaming clients against the real server on loopback (a model
+ * folder, a GGUF file, or a synthetic GGUF shape), or against any OpenAI-compatible server ({@code --url},
+ * e.g. llama-server on the same GGUF file).
+ */
 @Command(name = "load", mixinStandardHelpOptions = true,
-        description = "Aggregate tok/s, time to first token and inter-token latency of the server under concurrent streaming clients.")
+        description = "Aggregate tok/s, time to first token and inter-token latency of a server under concurrent streaming clients.")
 public final class LoadCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Model directory.")
+    @Spec
+    picocli.CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", paramLabel = "PATH", description = "Model folder or GGUF file to serve (default: the synthetic --shape).")
     Path model;
+
+    @Option(names = "--shape", defaultValue = "tinyllama-1.1b", description = "Synthetic GGUF shape when no --model or --url (default: ${DEFAULT-VALUE}).")
+    String shape;
+
+    @Option(names = "--dtype", defaultValue = "q4_0", description = "Quantization of the synthetic GGUF: f16, q8_0, q4_0, q4_k_m (default: ${DEFAULT-VALUE}).")
+    String dtype;
+
+    @Option(names = "--cache", paramLabel = "DIR", description = "Synthetic model cache (default: <backstop>/bench/models).")
+    Path cache;
+
+    @Option(names = "--url", paramLabel = "URL", description = "Measure this OpenAI-compatible server instead of starting ours (e.g. http://127.0.0.1:8080 for llama-server).")
+    String url;
+
+    @Option(names = "--served-model", defaultValue = "bench", description = "Model name sent to --url (default: ${DEFAULT-VALUE}).")
+    String servedModel;
 
     @Option(names = "--clients", split = ",", defaultValue = "1,2,4,8", description = "Concurrency levels (default: ${DEFAULT-VALUE}).")
     List<Integer> clients;
@@ -26,25 +53,78 @@ public final class LoadCommand implements Callable<Integer> {
     @Option(names = "--tokens", defaultValue = "64", description = "Tokens per request (default: ${DEFAULT-VALUE}).")
     int tokens;
 
+    @Option(names = "--max-in-flight", description = "Our server's max_in_flight (default: the largest --clients).")
+    Integer maxInFlight;
+
+    @Option(names = "--prefix-words", defaultValue = "0",
+            description = "Also measure the prompt cache: TTFT of a prompt of this many words, then of another sharing all but its last word (default: ${DEFAULT-VALUE} = skip).")
+    int prefixWords;
+
     @Override
     public Integer call() throws Exception {
-        List<LoadBench.Level> levels = run(model, clients, requests, tokens);
+        if (requests < 1 || tokens < 1 || clients.stream().anyMatch(c -> c < 1)) throw new ParameterException(spec.commandLine(), "--clients, --requests and --tokens must be at least 1");
+        String label;
+        List<LoadBench.Level> levels;
+        double[] prefix;
+        int max = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
+        if (url != null) {
+            label = url;
+            LoadBench bench = new LoadBench(url.replaceAll("/+$", "").replaceAll("/v1$", ""), servedModel);
+            levels = levels(bench, clients, requests, tokens);
+            prefix = prefixWords > 0 ? prefixTtft(bench, prefixWords) : null;
+        } else {
+            Path served = model != null ? model : synthetic();
+            label = served.getFileName().toString();
+            try (LocalServer server = LocalServer.start(served, maxInFlight != null ? maxInFlight : max, Math.max(32, max))) {
+                LoadBench bench = new LoadBench(server.baseUrl(), LocalServer.MODEL);
+                levels = levels(bench, clients, requests, tokens);
+                prefix = prefixWords > 0 ? prefixTtft(bench, prefixWords) : null;
+            }
+        }
         System.out.println("Hardware: " + Hardware.oneLine());
-        System.out.print(table(model.getFileName().toString(), tokens, levels));
+        System.out.print(table(label, tokens, levels));
+        if (prefix != null) {
+            System.out.printf(Locale.ROOT, "%nPrompt cache: a %d-word prompt, TTFT %.0f ms; then one sharing all but its last word, TTFT %.0f ms (%.0f %%)%n",
+                    prefixWords, prefix[0], prefix[1], 100 * prefix[1] / prefix[0]);
+        }
         return 0;
+    }
+
+    private Path synthetic() throws Exception {
+        Shape s = Shape.NAMED.get(shape);
+        if (s == null) throw new ParameterException(spec.commandLine(), "unknown --shape '" + shape + "' (one of " + String.join(", ", Shape.NAMED.keySet()) + ")");
+        var mix = SyntheticGguf.mix(dtype);
+        if (mix == null) throw new ParameterException(spec.commandLine(), "unknown --dtype '" + dtype + "' (f16, q8_0, q4_0, q4_k_m)");
+        Path c = cache != null ? cache : Path.of(System.getProperty("backstop.home", "."), "bench", "models");
+        return SyntheticGguf.ensure(s, mix, c, ConsoleProgress.toStderr());
     }
 
     /** Starts the server with room for every client at once, runs each level, stops. */
     public static List<LoadBench.Level> run(Path model, List<Integer> clients, int requests, int tokens) throws Exception {
         int max = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
-        List<LoadBench.Level> levels = new ArrayList<>();
         try (LocalServer server = LocalServer.start(model, max, max)) {
-            LoadBench bench = new LoadBench(server.baseUrl(), LocalServer.MODEL);
-            bench.run(1, 1, Math.min(tokens, 8)); // warm-up
-            for (int c : clients) levels.add(bench.run(c, requests, tokens));
+            return levels(new LoadBench(server.baseUrl(), LocalServer.MODEL), clients, requests, tokens);
         }
+    }
+
+    private static List<LoadBench.Level> levels(LoadBench bench, List<Integer> clients, int requests, int tokens) throws Exception {
+        List<LoadBench.Level> levels = new ArrayList<>();
+        bench.run(1, 1, Math.min(tokens, 8)); // warm-up
+        for (int c : clients) levels.add(bench.run(c, requests, tokens));
         return levels;
     }
+
+    /** TTFT of a long prompt, then of one that shares all of it but the last word (the second can start from cached KV). */
+    private static double[] prefixTtft(LoadBench bench, int words) {
+        StringBuilder p = new StringBuilder("Once upon a time");
+        for (int i = 0; i < words; i++) p.append(' ').append(WORDS[(i * 7 + 3) % WORDS.length]);
+        String shared = p.toString();
+        double first = bench.ttft(shared + " alpha", 8);
+        double second = bench.ttft(shared + " omega", 8);
+        return new double[] {first, second};
+    }
+
+    private static final String[] WORDS = {"the", "little", "dog", "ran", "to", "park", "and", "saw", "a", "big", "red", "ball", "under", "tree", "with", "his", "friend"};
 
     public static String table(String model, int tokens, List<LoadBench.Level> levels) {
         StringBuilder sb = new StringBuilder(String.format(Locale.ROOT, "Server load, %s, %d tokens per streamed request:%n%n", model, tokens));

@@ -39,6 +39,15 @@ public interface BackendModel extends AutoCloseable {
 
     InferenceSession openSession();
 
+    /**
+     * Continuous batching for this model: up to {@code maxSequences} sequences and {@code prefillTokens}
+     * prompt tokens per step, KV memory within {@code kvBytes}; null when the backend runs one session
+     * per request only.
+     */
+    default BatchRunner batchRunner(int maxSequences, int prefillTokens, long kvBytes) {
+        return null;
+    }
+
     /** A sentence embedding (L2-normalised), or UnsupportedOperationException when the backend has none. */
     default float[] embed(int[] tokens) {
         throw new UnsupportedOperationException("this backend cannot embed");

@@ -26,6 +26,8 @@ import java.util.Set;
 public final class ConfigLoader {
     public static final int MAX_THREADS = 1024;
     public static final int MAX_IN_FLIGHT = 64;
+    public static final int MAX_KV_CACHE_MB = 1 << 20;
+    public static final int MAX_PREFILL_TOKENS = 1024;
     public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
     private static final Set<String> TOP = union(Set.of("server", "engine", "models", "providers", "routes", "logging"), ObserveConfigParser.SECTIONS);
@@ -34,7 +36,8 @@ public final class ConfigLoader {
             "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
             "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
     private static final Set<String> ENGINE = Set.of("threads");
-    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend");
+    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend",
+            "kv_cache_mb", "prefill_tokens");
     private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
             "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
     private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
@@ -170,7 +173,9 @@ public final class ConfigLoader {
         return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
                 integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT),
                 integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, MAX_QUEUE_SIZE),
-                emb.isMissingNode() || emb.asBoolean(), defaults, backend);
+                emb.isMissingNode() || emb.asBoolean(), defaults, backend,
+                integer(n, "kv_cache_mb", key + ".kv_cache_mb", 0, 0, MAX_KV_CACHE_MB),
+                integer(n, "prefill_tokens", key + ".prefill_tokens", 0, 0, MAX_PREFILL_TOKENS));
     }
 
     private static JsonNode list(JsonNode root, String field) {

@@ -30,7 +30,8 @@ public final class ModelRegistry implements AutoCloseable {
         for (ModelConfig c : configs.values()) {
             if (loaded.containsKey(c.name())) continue;
             try {
-                loaded.put(c.name(), Engine.load(c.path(), new LoadOptions(c.name(), threads, c.maxInFlight(), c.queueSize(), c.chatTemplate()).withBackend(c.backend())));
+                loaded.put(c.name(), Engine.load(c.path(), new LoadOptions(c.name(), threads, c.maxInFlight(), c.queueSize(), c.chatTemplate()).withBackend(c.backend())
+                        .withBatching((long) c.kvCacheMb() << 20, c.prefillTokens())));
             } catch (RuntimeException e) {
                 throw new IllegalStateException("model '" + c.name() + "' (" + c.path() + "): " + e.getMessage(), e);
             }

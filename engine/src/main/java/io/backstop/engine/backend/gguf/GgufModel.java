@@ -82,6 +82,11 @@ public final class GgufModel implements BackendModel {
         return new GgufSession(transformer.newSequence(pool), pool.lock());
     }
 
+    @Override
+    public io.backstop.engine.backend.BatchRunner batchRunner(int maxSequences, int prefillTokens, long kvBytes) {
+        return new GgufBatchRunner(transformer, pool, maxSequences + prefillTokens, kvBytes);
+    }
+
     /** Mean of the final normalized hidden states over the tokens, L2-normalised (llama.cpp's mean pooling). */
     @Override
     public float[] embed(int[] tokens) {

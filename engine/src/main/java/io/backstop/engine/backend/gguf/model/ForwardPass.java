@@ -8,14 +8,17 @@ import io.backstop.engine.backend.gguf.kernel.VectorMath;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 
 /**
- * One sequence's forward pass (llama2.c's {@code forward}, batched): its activations, its KV cache and
- * its position. A call runs up to {@link #MAX_BATCH} tokens through every layer together, each matrix
- * product splitting its rows across the compute pool. Every buffer is allocated up front (the KV cache
- * and the attention scratch grow with the sequence), so decoding allocates nothing per token.
- * Not thread-safe: one session owns it; the caller holds the pool's turn lock during {@link #forward}.
+ * A forward pass (llama2.c's {@code forward}, batched) over a batch of rows, each row one token of some
+ * sequence at that sequence's next position: one decode token for each of several sequences, chunks of
+ * prompts, or a single sequence's prompt. Every matrix product takes all rows at once (a weight row is
+ * read once for the whole batch), split by rows across the compute pool; attention runs per row over
+ * its own sequence's {@link KvCache}. Activations are allocated up front for {@code capacity} rows, so
+ * decoding allocates nothing per token. Not thread-safe: the caller holds the pool's turn lock.
+ *
+ * <p>The single-sequence form ({@link Transformer#newSequence}) owns one KV cache and keeps its position.
  */
 public final class ForwardPass {
-    /** Tokens per forward pass: a prompt goes through in chunks of this many. */
+    /** Tokens per forward pass of a single sequence: a prompt goes through in chunks of this many. */
     public static final int MAX_BATCH = 32;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
@@ -24,23 +27,27 @@ public final class ForwardPass {
     private final ModelConfig c;
     private final Weights w;
     private final ComputePool pool;
-    private final KvCache kv;
-    /** Activations, [token][...]: residual stream, its normalized copy, queries, attention output, MLP. */
-    private final float[] x, xb, q, att, gate, up;
-    /** cos and sin of each RoPE pair's angle, [token][pair]. */
+    private final int capacity;
+    /** The sequence of the single-sequence form; null for a batch pass. */
+    private final KvCache own;
+    /** Activations, [row][...]: residual stream, its normalized copy, queries, keys, values, attention output, MLP. */
+    private final float[] x, xb, q, k, v, att, gate, up;
+    /** cos and sin of each RoPE pair's angle, [row][pair]. */
     private final float[] cos, sin;
     /** Attention scores, one row per compute thread. */
-    private final float[][] scores;
+    private float[][] scores;
     /** A decoded weight row per compute thread (batched matrix products). */
     private final float[][] rows;
     private final float attnScale;
-    private int position;
 
     // the pass in progress, read by the tasks
     private int n;
+    private final KvCache[] rowSeq;
+    private final int[] rowPos;
+    private final int[] outRows;
+    private int outs;
     private Weights.Layer layer;
-    private float[] keys, values;
-    private int logitsFrom;
+    private int layerIndex;
     private float[] logits;
 
     private final ComputePool.Task qkv = this::qkv;
@@ -50,87 +57,145 @@ public final class ForwardPass {
     private final ComputePool.Task ffnOut = this::ffnOut;
     private final ComputePool.Task logitsTask = this::logits;
 
-    public ForwardPass(ModelConfig c, Weights w, ComputePool pool) {
+    /** A single sequence with a KV cache of its own that grows freely up to the context length. */
+    ForwardPass(ModelConfig c, Weights w, ComputePool pool) {
+        this(c, w, pool, MAX_BATCH, new KvCache(new KvBlocks(c, Integer.MAX_VALUE), c.contextLength()));
+    }
+
+    /** A pass for batches of up to {@code capacity} rows of sequences whose caches come from a shared {@link KvBlocks}. */
+    public static ForwardPass forBatches(Transformer t, ComputePool pool, int capacity) {
+        return new ForwardPass(t.config(), t.weights(), pool, capacity, null);
+    }
+
+    private ForwardPass(ModelConfig c, Weights w, ComputePool pool, int capacity, KvCache own) {
+        if (capacity < 1) throw new IllegalArgumentException("batch capacity " + capacity);
         this.c = c;
         this.w = w;
         this.pool = pool;
-        this.kv = new KvCache(c.layers(), c.kvDim(), c.vDim(), c.contextLength());
-        int b = MAX_BATCH;
+        this.capacity = capacity;
+        this.own = own;
+        int b = capacity;
         this.x = new float[b * c.dim()];
         this.xb = new float[b * c.dim()];
         this.q = new float[b * c.qDim()];
+        this.k = new float[b * c.kvDim()];
+        this.v = new float[b * c.vDim()];
         this.att = new float[b * c.heads() * c.headDimV()];
         this.gate = new float[b * c.ffn()];
         this.up = new float[b * c.ffn()];
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
-        this.scores = new float[pool.size()][kv.capacity()];
+        this.scores = new float[pool.size()][64];
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][widest];
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
+        this.rowSeq = new KvCache[b];
+        this.rowPos = new int[b];
+        this.outRows = new int[b];
     }
 
-    /** Positions computed so far. */
+    /** Rows a batch may have. */
+    public int capacity() {
+        return capacity;
+    }
+
+    /** Positions computed so far (single-sequence form). */
     public int position() {
-        return position;
+        return own.position();
     }
 
-    /** Memory held by the KV cache now. */
+    /** Memory held by the KV cache now (single-sequence form). */
     public long kvBytes() {
-        return kv.bytes();
+        return own.bytes(c);
     }
 
     /**
-     * Runs {@code tokens[off .. off + n)} at the next n positions.
+     * Runs {@code tokens[off .. off + n)} of the own sequence at its next n positions.
      *
      * @param logitsFrom   first token (0-based within the n) whose next-token logits are wanted; n for none
      * @param logitsOut    receives them, [token − logitsFrom][vocab]
      * @param hiddenSum    when not null, the final normalized hidden state of every token is added to it (embeddings)
      */
     public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logitsOut, float[] hiddenSum) {
-        if (n < 1 || n > MAX_BATCH) throw new IllegalArgumentException("batch of " + n + " tokens (1 to " + MAX_BATCH + ")");
-        ensureRoom(position + n);
+        if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " tokens (1 to " + capacity + ")");
+        int p = own.position();
+        if (!own.ensure(p + n)) throw new IllegalStateException("KV cache full");
+        for (int t = 0; t < n; t++) {
+            rowSeq[t] = own;
+            rowPos[t] = p + t;
+        }
+        outs = 0;
+        for (int t = logitsFrom; t < n; t++) outRows[outs++] = t;
+        run(tokens, off, n, logitsOut, hiddenSum);
+    }
+
+    /**
+     * Runs a batch: row r is token {@code tokens[r]} of sequence {@code seqs[r]} at position {@code positions[r]}
+     * (each sequence's rows at consecutive positions, in order, its cache already holding room for them).
+     * The logits after the rows listed in {@code logitRows[0 .. outs)} go to {@code logitsOut}, [i][vocab].
+     */
+    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut) {
+        if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " rows (1 to " + capacity + ")");
+        System.arraycopy(seqs, 0, rowSeq, 0, n);
+        System.arraycopy(positions, 0, rowPos, 0, n);
+        System.arraycopy(logitRows, 0, outRows, 0, outs);
+        this.outs = outs;
+        run(tokens, 0, n, logitsOut, null);
+        java.util.Arrays.fill(rowSeq, 0, n, null);
+    }
+
+    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
         int dim = c.dim();
+        int span = 0;
         for (int t = 0; t < n; t++) {
             int token = tokens[off + t];
             if (token < 0 || token >= c.vocab()) throw new IllegalArgumentException("token id " + token + " is outside the vocabulary");
             w.tokenEmbedding().dequantizeRow(token, x, t * dim);
+            span = Math.max(span, rowPos[t] + 1);
+        }
+        if (scores[0].length < span) {
+            int len = Math.min(c.contextLength(), Math.max(span, 2 * scores[0].length));
+            for (int i = 0; i < scores.length; i++) scores[i] = new float[len];
         }
         ropeAngles();
 
         for (int l = 0; l < c.layers(); l++) {
             layer = w.layers()[l];
-            keys = kv.keys[l];
-            values = kv.values[l];
+            layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
-            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE); k, v into the cache
-            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every token and head
+            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
+            storeKv(l);                                          // k, v into each row's sequence cache
+            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
             pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
         }
 
-        int first = hiddenSum != null ? 0 : logitsFrom;
-        for (int t = first; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, w.outputNorm(), dim, c.rmsEps());
-        if (hiddenSum != null) for (int t = 0; t < n; t++) VectorMath.add(hiddenSum, 0, xb, t * dim, dim);
-        if (logitsFrom < n) {
-            this.logitsFrom = logitsFrom;
+        if (hiddenSum != null) {
+            for (int t = 0; t < n; t++) {
+                VectorMath.rmsnorm(xb, t * dim, x, t * dim, w.outputNorm(), dim, c.rmsEps());
+                VectorMath.add(hiddenSum, 0, xb, t * dim, dim);
+            }
+        } else {
+            for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, outRows[i] * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
+        }
+        if (outs > 0) {
             this.logits = logitsOut;
             pool.run(logitsTask, chunks(c.vocab() / GRAIN));
             this.logits = null;
         }
-        position += n;
+        for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
     }
 
-    private void ensureRoom(int positions) {
-        if (positions > c.contextLength()) {
-            throw new IllegalStateException("position " + positions + " is past the context length " + c.contextLength());
-        }
-        kv.ensure(positions);
-        for (int i = 0; i < scores.length; i++) {
-            if (scores[i].length < kv.capacity()) scores[i] = new float[kv.capacity()];
+    private void storeKv(int l) {
+        int kvDim = c.kvDim(), vDim = c.vDim();
+        for (int t = 0; t < n; t++) {
+            KvBlock b = rowSeq[t].block(rowPos[t]);
+            int i = rowPos[t] % KvBlocks.BLOCK;
+            System.arraycopy(k, t * kvDim, b.keys[l], i * kvDim, kvDim);
+            System.arraycopy(v, t * vDim, b.values[l], i * vDim, vDim);
         }
     }
 
@@ -138,7 +203,7 @@ public final class ForwardPass {
         double[] f = c.rope().frequencies();
         for (int t = 0; t < n; t++) {
             for (int i = 0; i < f.length; i++) {
-                double angle = (position + t) * f[i];
+                double angle = rowPos[t] * f[i];
                 cos[t * f.length + i] = (float) Math.cos(angle);
                 sin[t * f.length + i] = (float) Math.sin(angle);
             }
@@ -158,9 +223,9 @@ public final class ForwardPass {
             if (u < heads) {
                 headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
             } else if (u < heads + kvHeads) {
-                headProjection(worker, layer.wk(), layer.bk(), layer.kNorm(), keys, position * c.kvDim(), c.kvDim(), (u - heads) * hd, hd, true);
+                headProjection(worker, layer.wk(), layer.bk(), layer.kNorm(), k, 0, c.kvDim(), (u - heads) * hd, hd, true);
             } else {
-                headProjection(worker, layer.wv(), layer.bv(), null, values, position * c.vDim(), c.vDim(), (u - heads - kvHeads) * hdv, hdv, false);
+                headProjection(worker, layer.wv(), layer.bv(), null, v, 0, c.vDim(), (u - heads - kvHeads) * hdv, hdv, false);
             }
         }
     }
@@ -189,21 +254,31 @@ public final class ForwardPass {
         }
     }
 
-    /** Work unit = (token, query head): causal attention over the cache up to the token's position. */
+    /** Work unit = (row, query head): causal attention over the row's sequence up to the row's position, block by block. */
     private void attention(int chunk, int chunks, int worker) {
         int heads = c.heads(), hd = c.headDimK(), hdv = c.headDimV(), kvDim = c.kvDim(), vDim = c.vDim();
         int group = heads / c.kvHeads();
+        int l = layerIndex;
         float[] s = scores[worker];
         int units = n * heads;
         for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
             int t = u / heads, h = u % heads, kvh = h / group;
-            int span = position + t + 1;
+            KvCache seq = rowSeq[t];
+            int span = rowPos[t] + 1;
             int qo = t * c.qDim() + h * hd;
-            for (int j = 0; j < span; j++) s[j] = VectorMath.dot(q, qo, keys, j * kvDim + kvh * hd, hd) * attnScale;
+            for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                float[] keys = seq.block(j0).keys[l];
+                int m = Math.min(KvBlocks.BLOCK, span - j0);
+                for (int i = 0; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
+            }
             VectorMath.softmax(s, 0, span);
             int ao = t * heads * hdv + h * hdv;
             java.util.Arrays.fill(att, ao, ao + hdv, 0f);
-            for (int j = 0; j < span; j++) VectorMath.axpy(s[j], values, j * vDim + kvh * hdv, att, ao, hdv);
+            for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                float[] values = seq.block(j0).values[l];
+                int m = Math.min(KvBlocks.BLOCK, span - j0);
+                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv, att, ao, hdv);
+            }
         }
     }
 
@@ -226,13 +301,13 @@ public final class ForwardPass {
         layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
-    /** Logits of tokens [logitsFrom, n): their normalized hidden states are in xb. */
+    /** Logits of the rows in outRows: their normalized hidden states are in xb. */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab(), dim = c.dim();
         int from = start(vocab, chunk, chunks, GRAIN), to = end(vocab, chunk, chunks, GRAIN);
         WeightTensor out = w.output();
         for (int r = from; r < to; r++) {
-            for (int t = logitsFrom; t < n; t++) logits[(t - logitsFrom) * vocab + r] = out.dot(r, xb, t * dim);
+            for (int i = 0; i < outs; i++) logits[i * vocab + r] = out.dot(r, xb, outRows[i] * dim);
         }
     }
 }

@@ -1,50 +1,106 @@
 package io.backstop.engine.backend.gguf.model;
 
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 
 /**
- * One sequence's keys and values, F32 on the heap: per layer a [position][kvDim] array of keys and one
- * of values. It starts small and doubles as the sequence grows (never past the context length), so a
- * short chat costs little memory; it goes with the session (no temp files, nothing to clean up).
+ * One sequence's keys and values: a table of {@link KvBlock}s taken from the model's {@link KvBlocks}
+ * as the sequence grows, and the tokens it has run (to publish its full blocks to the prefix cache).
+ * Closing it gives the blocks back. Used by the thread that drives the model.
  */
-final class KvCache {
-    private static final int INITIAL_POSITIONS = 64;
-
-    private final int kvDim;
-    private final int vDim;
+public final class KvCache implements AutoCloseable {
+    private final KvBlocks pool;
     private final int maxPositions;
-    final float[][] keys;
-    final float[][] values;
-    private int capacity;
+    private final List<KvBlock> blocks = new ArrayList<>();
+    private int[] tokens = new int[64];
+    private int position;
+    private int reused;
+    private long lastHash = KvBlocks.ROOT;
+    private int publishedBlocks;
 
-    KvCache(int layers, int kvDim, int vDim, int maxPositions) {
-        this.kvDim = kvDim;
-        this.vDim = vDim;
+    KvCache(KvBlocks pool, int maxPositions) {
+        this.pool = pool;
         this.maxPositions = maxPositions;
-        this.keys = new float[layers][];
-        this.values = new float[layers][];
-        this.capacity = 0;
-        ensure(Math.min(INITIAL_POSITIONS, maxPositions));
     }
 
-    /** Room for {@code positions} positions, growing geometrically so growth is rare. */
-    void ensure(int positions) {
-        if (positions <= capacity) return;
-        if (positions > maxPositions) throw new IllegalStateException("position " + positions + " is past the context length " + maxPositions);
-        int n = (int) Math.min(maxPositions, Math.max(positions, 2L * capacity));
-        for (int l = 0; l < keys.length; l++) {
-            keys[l] = keys[l] == null ? new float[n * kvDim] : Arrays.copyOf(keys[l], n * kvDim);
-            values[l] = values[l] == null ? new float[n * vDim] : Arrays.copyOf(values[l], n * vDim);
+    /**
+     * Takes the cached blocks that hold a prefix of {@code prompt}, leaving at least its last token to run
+     * (its logits are needed); returns the positions now computed.
+     */
+    public int reusePrefix(int[] prompt) {
+        if (position != 0) throw new IllegalStateException("prefix reuse on a sequence that has started");
+        int most = (prompt.length - 1) / KvBlocks.BLOCK;
+        for (int b = 0; b < most; b++) {
+            KvBlock block = pool.lookup(lastHash, prompt, b * KvBlocks.BLOCK);
+            if (block == null) break;
+            blocks.add(block);
+            lastHash = block.hash;
         }
-        capacity = n;
+        publishedBlocks = blocks.size();
+        position = reused = blocks.size() * KvBlocks.BLOCK;
+        if (reused > 0) {
+            ensureTokens(position);
+            System.arraycopy(prompt, 0, tokens, 0, position);
+            pool.countHit(reused);
+        }
+        return position;
     }
 
-    int capacity() {
-        return capacity;
+    /** Positions taken from the prefix cache when the sequence started. */
+    public int reused() {
+        return reused;
     }
 
-    /** Bytes held now. */
-    long bytes() {
-        return (long) capacity * (kvDim + vDim) * Float.BYTES * keys.length;
+    /** Positions computed so far. */
+    public int position() {
+        return position;
+    }
+
+    /** Blocks held now. */
+    public int blocks() {
+        return blocks.size();
+    }
+
+    /** Room for {@code positions} positions; false (nothing taken) when the budget cannot hold them. */
+    public boolean ensure(int positions) {
+        if (positions > maxPositions) throw new IllegalStateException("position " + positions + " is past the context length " + maxPositions);
+        int need = KvBlocks.blocksFor(positions) - blocks.size();
+        if (need <= 0) return true;
+        if (pool.available() < need) return false;
+        for (int i = 0; i < need; i++) blocks.add(pool.take());
+        return true;
+    }
+
+    KvBlock block(int position) {
+        return blocks.get(position / KvBlocks.BLOCK);
+    }
+
+    /** Records the token run at {@code pos}; a block it fills is published for reuse. */
+    void ran(int pos, int token) {
+        ensureTokens(pos + 1);
+        tokens[pos] = token;
+        position = Math.max(position, pos + 1);
+        while ((publishedBlocks + 1) * KvBlocks.BLOCK <= position) {
+            KvBlock b = blocks.get(publishedBlocks);
+            pool.publish(b, lastHash, tokens, publishedBlocks * KvBlocks.BLOCK);
+            lastHash = KvBlocks.hash(lastHash, tokens, publishedBlocks * KvBlocks.BLOCK);
+            publishedBlocks++;
+        }
+    }
+
+    private void ensureTokens(int n) {
+        if (n > tokens.length) tokens = Arrays.copyOf(tokens, Math.max(n, tokens.length * 2));
+    }
+
+    /** Bytes of the blocks held. */
+    long bytes(ModelConfig c) {
+        return blocks.size() * KvBlocks.blockBytes(c);
+    }
+
+    @Override
+    public void close() {
+        for (KvBlock b : blocks) pool.release(b);
+        blocks.clear();
     }
 }

@@ -1,0 +1,330 @@
+package io.backstop.engine.schedule;
+
+import io.backstop.engine.EngineException;
+import io.backstop.engine.FinishReason;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.QueueFullException;
+import io.backstop.engine.backend.BatchRunner;
+import io.backstop.engine.backend.StepBatch;
+import io.backstop.engine.generate.Generation;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Continuous batching (llama.cpp's server slots, vLLM's scheduler): one thread drives the model, and at
+ * every step builds one batch of one token for each decoding sequence plus up to {@code prefillTokens}
+ * tokens of prompts still being read (chunked prefill, oldest first), runs one forward pass, and hands
+ * each sequence its logits. Sequences join at any step when there is a place and KV memory for their
+ * prompt (FIFO: a prompt that does not fit holds those behind it), and leave when they finish or are
+ * cancelled. Up to {@code queueSize} wait; beyond that {@link QueueFullException}. A sequence whose KV
+ * memory cannot grow ends with {@code length}. Tokens reach listeners through a {@link StreamBuffer}
+ * per stream, never on the step thread.
+ */
+public final class BatchScheduler implements AutoCloseable {
+    private final String name;
+    private final BatchRunner runner;
+    private final int maxRunning, queueSize, prefillTokens, streamBuffer;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition work = lock.newCondition();
+    private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
+    private final List<Running> running = new ArrayList<>();
+    private final StepBatch batch;
+    private final Thread thread;
+    private volatile boolean closed;
+    private volatile int runningCount, lastBatchRows;
+    private final AtomicLong steps = new AtomicLong(), batchedTokens = new AtomicLong(), slowClients = new AtomicLong();
+    private long streams;
+
+    public BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer) {
+        if (maxRunning < 1) throw new IllegalArgumentException("maxRunning must be at least 1, got " + maxRunning);
+        if (queueSize < 0) throw new IllegalArgumentException("queueSize must be 0 or more, got " + queueSize);
+        if (prefillTokens < 1) throw new IllegalArgumentException("prefillTokens must be at least 1, got " + prefillTokens);
+        if (runner.maxRows() < maxRunning + prefillTokens) throw new IllegalArgumentException("the runner takes " + runner.maxRows() + " rows per step");
+        this.name = name;
+        this.runner = runner;
+        this.maxRunning = maxRunning;
+        this.queueSize = queueSize;
+        this.prefillTokens = prefillTokens;
+        this.streamBuffer = Math.max(1, streamBuffer);
+        this.batch = new StepBatch(maxRunning + prefillTokens);
+        this.thread = Thread.ofPlatform().daemon().name("backstop-" + name + "-steps").start(this::loop);
+    }
+
+    private record Waiting(BatchJob job, long submitted) {}
+
+    /** A running sequence: its generation, KV, stream, and how much of its prompt has run. */
+    private static final class Running {
+        final BatchJob job;
+        final Generation gen;
+        final BatchRunner.Sequence seq;
+        final StreamBuffer out;
+        int fed; // prompt tokens whose KV is computed (or reused)
+        boolean decoding;
+
+        Running(BatchJob job, Generation gen, BatchRunner.Sequence seq, StreamBuffer out) {
+            this.job = job;
+            this.gen = gen;
+            this.seq = seq;
+            this.out = out;
+            this.fed = seq.position();
+        }
+    }
+
+    /** Queues a job, or throws {@link QueueFullException} when every place is taken. The prompt must fit the context. */
+    public Ticket submit(BatchJob job) {
+        lock.lock();
+        try {
+            if (closed) throw new EngineException("model is closed");
+            if (waiting.size() + runningCount >= maxRunning + queueSize) {
+                throw new QueueFullException(maxRunning, queueSize);
+            }
+            int blocks = runner.blocksFor(job.prompt().length + 1);
+            if (blocks > runner.totalBlocks()) {
+                throw new EngineException("the prompt needs " + blocks + " KV cache blocks but the model's whole KV budget is "
+                        + runner.totalBlocks() + "; raise kv_cache_mb or shorten the prompt");
+            }
+            Waiting w = new Waiting(job, System.nanoTime());
+            waiting.add(w);
+            work.signal();
+            return () -> {
+                lock.lock();
+                try {
+                    return waiting.remove(w);
+                } finally {
+                    lock.unlock();
+                }
+            };
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** A queued job: withdraw it while it still waits. */
+    public interface Ticket {
+        /** True when the job left the queue and will never run. */
+        boolean withdraw();
+    }
+
+    public SchedulerStats stats() {
+        BatchRunner.KvUsage kv = runner.usage();
+        int w;
+        lock.lock();
+        try {
+            w = waiting.size();
+        } finally {
+            lock.unlock();
+        }
+        return new SchedulerStats(runningCount, w, steps.get(), lastBatchRows, batchedTokens.get(), kv.total(), kv.used(), kv.cached(),
+                kv.blockBytes(), kv.prefixHits(), kv.prefixTokensSaved(), slowClients.get());
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                admit();
+                if (running.isEmpty()) continue;
+                step();
+            } catch (Throwable t) {
+                if (closed) break;
+                failAll(t);
+            }
+        }
+        failAll(new EngineException("the model was closed"));
+    }
+
+    private void failAll(Throwable t) {
+        List<Running> failed = new ArrayList<>(running);
+        running.clear();
+        runningCount = 0;
+        for (Running r : failed) fail(r, t);
+        if (!closed) return;
+        List<Waiting> dropped;
+        lock.lock();
+        try {
+            dropped = new ArrayList<>(waiting);
+            waiting.clear();
+        } finally {
+            lock.unlock();
+        }
+        for (Waiting w : dropped) w.job().failed(t instanceof EngineException e ? e : new EngineException(t.toString(), t));
+    }
+
+    /** Moves waiting jobs into the batch while there is a place and KV memory; sleeps when there is nothing to do. */
+    private void admit() throws InterruptedException {
+        lock.lock();
+        try {
+            while (running.isEmpty() && waiting.isEmpty() && !closed) work.await();
+            while (running.size() < maxRunning && !waiting.isEmpty()) {
+                Waiting w = waiting.peek();
+                if (sharesPrefixInProgress(w.job())) break; // it will start from that prompt's blocks once they are computed
+                // keep a block of headroom per running sequence so those already running can still grow
+                boolean reuse = !w.job().scoresPrompt(); // cached positions would have no logits to score
+                BatchRunner.Sequence seq = runner.open(w.job().prompt(), running.size(), reuse);
+                if (seq == null) {
+                    if (!running.isEmpty()) break; // memory frees as they finish
+                    seq = runner.open(w.job().prompt(), 0, reuse);
+                    if (seq == null) break; // cannot happen: submit checked the prompt fits the whole budget
+                }
+                waiting.poll();
+                StreamBuffer out = new StreamBuffer(w.job().listener(), streamBuffer, "backstop-" + name + "-stream-" + (++streams));
+                try {
+                    running.add(new Running(w.job(), w.job().start(out), seq, out));
+                } catch (RuntimeException e) {
+                    seq.close();
+                    out.finish(() -> w.job().failed(e));
+                }
+            }
+            runningCount = running.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Whether a prompt still being read shares at least a block of its start with the job's and has not
+     * computed that part yet: then the job waits and reuses that KV (n copies of a prompt, or a burst of
+     * requests with one system prompt, read the shared part once).
+     */
+    private boolean sharesPrefixInProgress(BatchJob job) {
+        if (job.scoresPrompt()) return false;
+        int[] p = job.prompt();
+        int block = runner.blockSize();
+        for (Running r : running) {
+            if (r.decoding) continue;
+            int[] q = r.gen.prompt();
+            int n = Math.min(p.length, q.length) - 1;
+            int common = java.util.Arrays.mismatch(p, 0, n, q, 0, n);
+            int shared = (common < 0 ? n : common) / block * block;
+            if (shared > 0 && r.fed < shared) return true;
+        }
+        return false;
+    }
+
+    /** One batch: a token per decoding sequence, then prompt chunks; one forward pass; sampling. */
+    private void step() {
+        batch.clear();
+        for (Running r : running) {
+            if (!r.decoding || r.gen.finished()) continue;
+            if (r.gen.interrupted()) r.gen.end(FinishReason.CANCELLED, null);
+            else if (!r.seq.reserve(r.seq.position() + 1)) {
+                r.gen.end(FinishReason.LENGTH, "the KV cache budget is spent (" + runner.totalBlocks() + " blocks); kv_cache_mb bounds it");
+            } else batch.add(r.seq, r.seq.position(), r.gen.lastToken(), true);
+        }
+        int room = prefillTokens;
+        for (Running r : running) {
+            if (r.decoding || r.gen.finished() || room == 0) continue;
+            if (r.gen.interrupted()) {
+                r.gen.end(FinishReason.CANCELLED, null);
+                continue;
+            }
+            int[] prompt = r.gen.prompt();
+            int m = Math.min(room, prompt.length - r.fed);
+            for (int i = 0; i < m; i++) {
+                int p = r.fed + i;
+                batch.add(r.seq, p, prompt[p], r.gen.scoresPrompt() || p == prompt.length - 1);
+            }
+            room -= m;
+        }
+        if (batch.size() > 0) {
+            runner.step(batch);
+            steps.incrementAndGet();
+            batchedTokens.addAndGet(batch.size());
+            lastBatchRows = batch.size();
+            deliverLogits();
+        }
+        finishEnded();
+    }
+
+    private void deliverLogits() {
+        float[] logits = runner.logits();
+        int vocab = logits.length / runner.maxRows();
+        int outs = batch.logitRowCount();
+        Running r = null;
+        for (int i = 0; i < outs; i++) {
+            int row = batch.logitRow(i);
+            BatchRunner.Sequence seq = batch.sequence(row);
+            if (r == null || r.seq != seq) r = find(seq);
+            float[] own = r.gen.logits();
+            System.arraycopy(logits, i * vocab, own, 0, vocab);
+            if (r.decoding) {
+                r.gen.next(own);
+                continue;
+            }
+            int p = batch.position(row);
+            if (r.gen.scoresPrompt()) r.gen.promptLogits(p, own);
+            if (p == r.gen.prompt().length - 1) {
+                r.decoding = true;
+                if (r.gen.scoresPrompt()) System.arraycopy(logits, i * vocab, own, 0, vocab);
+                if (r.gen.promptDone()) r.gen.next(own);
+            }
+        }
+        for (Running x : running) if (!x.decoding) x.fed = Math.max(x.fed, x.seq.position());
+    }
+
+    private Running find(BatchRunner.Sequence seq) {
+        for (Running r : running) if (r.seq == seq) return r;
+        throw new IllegalStateException("a batch row of no running sequence");
+    }
+
+    /** Takes finished sequences out of the batch; their places count as free before anyone sees a result. */
+    private void finishEnded() {
+        List<Running> ended = null;
+        for (int i = running.size() - 1; i >= 0; i--) {
+            if (!running.get(i).gen.finished()) continue;
+            if (ended == null) ended = new ArrayList<>();
+            ended.add(running.remove(i));
+        }
+        if (ended == null) return;
+        runningCount = running.size();
+        for (Running r : ended) {
+            r.seq.close();
+            GenerationResult result = r.gen.result();
+            String broken = r.out.brokenReason();
+            if (broken != null && result.finishReason() == FinishReason.CANCELLED) {
+                if (broken.startsWith(StreamBuffer.SLOW)) slowClients.incrementAndGet();
+                result = withDetail(result, broken);
+            }
+            GenerationResult done = result;
+            r.out.finish(() -> r.job.completed(done));
+        }
+    }
+
+    private static GenerationResult withDetail(GenerationResult r, String detail) {
+        return new GenerationResult(r.text(), r.tokenIds(), r.finishReason(), r.usage(), r.timings(), r.logprobs(), r.promptTokenIds(), r.promptLogprobs(), detail);
+    }
+
+    private void fail(Running r, Throwable t) {
+        r.seq.close();
+        EngineException e = t instanceof EngineException ee ? ee : new EngineException("generation failed: " + t, t);
+        r.out.finish(() -> r.job.failed(e));
+    }
+
+    public int maxRunning() {
+        return maxRunning;
+    }
+
+    public int queueSize() {
+        return queueSize;
+    }
+
+    @Override
+    public void close() {
+        lock.lock();
+        try {
+            closed = true;
+            work.signalAll();
+        } finally {
+            lock.unlock();
+        }
+        thread.interrupt();
+        try {
+            thread.join(30_000); // the step in progress ends before the model's memory goes
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,128 @@
+package io.backstop.engine.schedule;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.backstop.engine.Engine;
+import io.backstop.engine.FinishReason;
+import io.backstop.engine.GenerationListener;
+import io.backstop.engine.GenerationRequest;
+import io.backstop.engine.GenerationResult;
+import io.backstop.engine.Model;
+import io.backstop.engine.QueueFullException;
+import io.backstop.engine.TestModels;
+import io.backstop.engine.generate.Generation;
+import java.nio.file.Path;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The step loop itself, on the real native runner of stories260K, with a small stream buffer. */
+class BatchSchedulerTest {
+    static Model model;
+
+    @BeforeAll
+    static void load() {
+        model = Engine.load(Path.of(TestModels.shared().toString(), "models/stories260K/gguf/stories260K-f32.gguf"));
+    }
+
+    @AfterAll
+    static void close() {
+        model.close();
+    }
+
+    static BatchScheduler scheduler(int maxRunning, int queue, int streamBuffer) {
+        return new BatchScheduler("test", model.backend().batchRunner(maxRunning, 16, 1 << 24), maxRunning, queue, 16, streamBuffer);
+    }
+
+    /** A job whose generation polls {@code cancelled} between tokens, on the step thread. */
+    record Job(GenerationRequest request, GenerationListener listener, BooleanSupplier cancelled, CompletableFuture<GenerationResult> result) implements BatchJob {
+        Job(GenerationRequest request, GenerationListener listener, BooleanSupplier cancelled) {
+            this(request, listener, cancelled, new CompletableFuture<>());
+        }
+
+        @Override
+        public int[] prompt() {
+            return model.tokenize(((io.backstop.engine.Prompt.Text) request.prompt()).text(), true);
+        }
+
+        @Override
+        public boolean scoresPrompt() {
+            return false;
+        }
+
+        @Override
+        public Generation start(GenerationListener sink) {
+            return new Generation(model.backend(), request, prompt(), null, sink, cancelled, Long.MAX_VALUE, 0);
+        }
+
+        @Override
+        public void completed(GenerationResult r) {
+            result.complete(r);
+        }
+
+        @Override
+        public void failed(Throwable error) {
+            result.completeExceptionally(error);
+        }
+    }
+
+    @Test
+    void aClientThatDoesNotKeepUpIsCancelledWithoutHoldingTheBatch() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        try (BatchScheduler s = scheduler(4, 4, 8)) {
+            Job stuck = new Job(GenerationRequest.text("Once upon a time").greedy().maxTokens(300).build(), delta -> {
+                try {
+                    release.await(); // a client that stopped reading
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }, () -> false);
+            // at most 7 events (3 tokens, their text, a flush): it fits the buffer however late its thread runs
+            Job other = new Job(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), GenerationListener.NONE, () -> false);
+            s.submit(stuck);
+            s.submit(other);
+            GenerationResult done = other.result().get(); // finished while the stuck listener still blocks
+            assertThat(done.finishReason()).isEqualTo(FinishReason.LENGTH);
+            assertThat(done.tokenIds()).hasSize(3);
+            release.countDown();
+            GenerationResult r = stuck.result().get();
+            assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
+            assertThat(r.finishDetail()).startsWith("the client did not keep up with the stream (8 events waiting)");
+            assertThat(s.stats().slowClientsCancelled()).isEqualTo(1);
+        }
+    }
+
+    @Test
+    void beyondTheRunningAndWaitingPlacesSubmitIsRefusedAtOnce() throws Exception {
+        CountDownLatch holding = new CountDownLatch(1), release = new CountDownLatch(1);
+        try (BatchScheduler s = scheduler(1, 1, 64)) {
+            BooleanSupplier hold = () -> { // polled on the step thread: holds the batch while the test submits
+                holding.countDown();
+                try {
+                    release.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                return false;
+            };
+            Job running = new Job(GenerationRequest.text("Once").greedy().maxTokens(3).build(), GenerationListener.NONE, hold);
+            s.submit(running);
+            holding.await();
+            assertThat(s.stats().running()).isEqualTo(1);
+            Job queued = new Job(GenerationRequest.text("Lily").greedy().maxTokens(3).build(), GenerationListener.NONE, () -> false);
+            BatchScheduler.Ticket ticket = s.submit(queued);
+            assertThat(s.stats().waiting()).isEqualTo(1);
+            assertThatThrownBy(() -> s.submit(new Job(GenerationRequest.text("Tom").build(), GenerationListener.NONE, () -> false)))
+                    .isInstanceOf(QueueFullException.class);
+            assertThat(ticket.withdraw()).isTrue(); // a waiting job leaves the queue at once
+            assertThat(s.stats().waiting()).isZero();
+            release.countDown();
+            assertThat(running.result().get().tokenIds()).hasSize(3);
+            assertThat(queued.result()).isNotDone();
+        }
+    }
+}
