@@ -2,14 +2,14 @@ package io.backstop.engine;
 
 /**
  * What a model's scheduler can tell right now, read by the server's metrics at scrape time (no server
- * dependency here). Fields a scheduler does not manage are 0: today's scheduler runs one generation per
- * slot, so batch size, KV blocks and the prefix cache read 0 until continuous batching fills them in.
+ * dependency here). Fields a scheduler does not manage are 0: the slot scheduler (Jlama) has no batches,
+ * KV blocks or prefix cache; the native engine's continuous batching fills them in.
  *
  * @param running              generations running now
  * @param waiting              generations queued for a slot
  * @param maxRunning           slots (max_in_flight)
  * @param queueCapacity        places in the queue (queue_size)
- * @param batchSize            sequences in the last batch step (0: no batching scheduler)
+ * @param batchSize            rows (decode tokens + prompt tokens) of the last batch step (0: no batching scheduler)
  * @param kvBlocksUsed         KV-cache blocks in use (0: the backend does not manage KV memory in blocks)
  * @param kvBlocksFree         KV-cache blocks free
  * @param kvBlockBytes         bytes per KV-cache block

@@ -38,7 +38,7 @@ public final class RoutingMetrics {
             gauge(registry, models, name, "backstop.generations.running", "Generations running now", ModelStats::running);
             gauge(registry, models, name, "backstop.queue.depth", "Generations waiting for a slot", ModelStats::waiting);
             gauge(registry, models, name, "backstop.generations.max.running", "Generation slots (max_in_flight)", ModelStats::maxRunning);
-            gauge(registry, models, name, "backstop.batch.size", "Sequences in the last batch step (0 without a batching scheduler)", ModelStats::batchSize);
+            gauge(registry, models, name, "backstop.batch.size", "Rows (decode + prompt tokens) of the last batch step (0 without continuous batching)", ModelStats::batchSize);
             gauge(registry, models, name, "backstop.kv.blocks.used", "KV-cache blocks in use (0 without block-managed KV memory)", s -> s.kvBlocksUsed());
             gauge(registry, models, name, "backstop.kv.blocks.free", "KV-cache blocks free", s -> s.kvBlocksFree());
             gauge(registry, models, name, "backstop.kv.memory.used.bytes", "KV-cache memory in use", s -> s.kvBlocksUsed() * s.kvBlockBytes());
