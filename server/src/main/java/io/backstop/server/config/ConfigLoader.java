@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.cli.LogLevelOption;
+import io.backstop.server.observe.ObserveConfig;
+import io.backstop.server.observe.ObserveConfigParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,8 +30,8 @@ public final class ConfigLoader {
     public static final int MAX_PREFILL_TOKENS = 1024;
     public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes", "logging");
-    private static final Set<String> LOGGING = Set.of("level");
+    private static final Set<String> TOP = union(Set.of("server", "engine", "models", "providers", "routes", "logging"), ObserveConfigParser.SECTIONS);
+    private static final Set<String> LOGGING = union(Set.of("level"), ObserveConfigParser.LOGGING_KEYS);
     private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds",
             "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
             "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
@@ -106,7 +108,7 @@ public final class ConfigLoader {
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
                 integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null);
+                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null, observe(root, models, routes));
         if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
@@ -126,7 +128,7 @@ public final class ConfigLoader {
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
         int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel());
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel(), c.observe());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -276,6 +278,24 @@ public final class ConfigLoader {
         java.time.Duration fallbackAfter = hedge == null ? RouteConfig.defaultFallbackAfter(targets) : java.time.Duration.ofMillis(hedge);
         Integer wait = optionalInt(n, "max_retry_wait_ms", key + ".max_retry_wait_ms", 0, 24 * 3600 * 1000);
         return new RouteConfig(name, targets, fallbackAfter, wait == null ? RouteConfig.DEFAULT_MAX_RETRY_WAIT : java.time.Duration.ofMillis(wait));
+    }
+
+    /** The observability sections, checked against the routes' targets and the names that can answer. */
+    private static ObserveConfig observe(JsonNode root, List<ModelConfig> models, List<RouteConfig> routes) {
+        Set<String> targets = new HashSet<>();
+        Set<String> answerers = new HashSet<>();
+        models.forEach(m -> answerers.add(m.name()));
+        for (RouteConfig r : routes) {
+            answerers.add(r.name());
+            r.targets().forEach(t -> targets.add(t.label()));
+        }
+        return ObserveConfigParser.parse(root, targets, answerers);
+    }
+
+    private static Set<String> union(Set<String> a, Set<String> b) {
+        Set<String> u = new HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
     }
 
     private static void known(JsonNode n, Set<String> keys, String prefix) {

@@ -12,6 +12,7 @@ import io.backstop.engine.Usage;
 import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.observe.Attempt;
 import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -81,6 +82,7 @@ final class CompletionRunner {
         if (!gate.enter()) return; // another target answers
         if (shutdown) throw shuttingDown();
         if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
+        Attempt.current().costHeader(ctx::header);
         ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
     }
 
@@ -121,7 +123,7 @@ final class CompletionRunner {
                 choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
             }
             if (!sse.isBroken()) {
-                if (common.includeUsage()) sse.event(format.usageChunk(meta, total(results, common.n())));
+                if (common.includeUsage()) sse.event(Attempt.current().withCost(format.usageChunk(meta, total(results, common.n())), results));
                 sse.done();
             }
         } catch (UncheckedIOException clientGone) {
@@ -141,6 +143,7 @@ final class CompletionRunner {
 
     /** Ends a stream with an error event, then [DONE]: a client never sees an unterminated stream. */
     private static void end(SseWriter sse, ApiException e) {
+        Attempt.current().brokeOff(e.code());
         if (sse.isBroken()) return;
         sse.event(Json.error(e));
         sse.done();
@@ -212,6 +215,7 @@ final class CompletionRunner {
     }
 
     private void record(Context ctx, Model model, List<GenerationResult> results) {
+        Attempt.current().generated(model.name(), results);
         for (GenerationResult r : results) {
             log.add(new RequestLog.Entry(RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings()));
             LOG.debug("request {}: model {} finish {} usage {} | {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings().summary());

@@ -3,6 +3,8 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
+import io.backstop.server.observe.Attempt;
+import io.backstop.server.observe.StreamTap;
 import io.backstop.server.openai.structured.AnswerCheck;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.route.Gate;
@@ -56,21 +58,29 @@ final class RemoteAnswer {
         Thread self = Thread.currentThread();
         gate.onCancel(self::interrupt);
         ObjectNode body = upstreamBody(f, stream);
+        Attempt attempt = Attempt.current();
+        boolean clientWantsUsage = f.root().path("stream_options").path("include_usage").asBoolean(false);
+        if (stream && attempt != Attempt.NONE && !clientWantsUsage) { // the server wants the stream's tokens and cost
+            ObjectNode options = body.get("stream_options") instanceof ObjectNode o ? o : body.putObject("stream_options");
+            options.put("include_usage", true);
+        }
         if (stream) {
-            Started s = provider.guard().call(deadline, maxRetryWait, () -> {
+            Started s = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
                 attempts.incrementAndGet();
                 return start(provider.client().stream(endpoint.path(), body, deadline), endpoint.chat());
-            });
+            }));
+            attempt.firstContent();
             if (!gate.enter()) {
                 s.stream().close();
                 return;
             }
-            relay(ctx, s);
+            relay(ctx, s, attempt.tap(), clientWantsUsage);
         } else {
-            JsonNode answer = provider.guard().call(deadline, maxRetryWait, () -> {
+            JsonNode answer = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
                 attempts.incrementAndGet();
                 return provider.client().complete(endpoint.path(), body, deadline);
-            });
+            }));
+            attempt.answered(answer); // tokens and cost count even when the answer is then refused
             AnswerCheck check = AnswerCheck.of(f);
             String violation = check == null ? null : check.violation(answer, endpoint.chat());
             if (violation != null) { // the detail quotes the provider's words: logged, never sent to the client
@@ -80,6 +90,7 @@ final class RemoteAnswer {
             }
             if (!gate.enter()) return;
             headers(ctx);
+            attempt.costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(answer));
         }
         LOG.debug("request {}: {} answered after {} attempt(s)", requestId, target.label(), attempts.get());
@@ -127,7 +138,7 @@ final class RemoteAnswer {
     }
 
     /** Passes the stream to the client; the provider's content reaches it from here on: no more fallback. */
-    private void relay(Context ctx, Started s) {
+    private void relay(Context ctx, Started s, StreamTap tap, boolean clientWantsUsage) {
         headers(ctx);
         ctx.status(200);
         ctx.res().setContentType("text/event-stream; charset=utf-8");
@@ -136,13 +147,14 @@ final class RemoteAnswer {
         long started = System.nanoTime();
         try (UpstreamStream stream = s.stream()) {
             SseWriter sse = new SseWriter(ctx.res().getOutputStream());
-            for (String data : s.held()) sse.data(data);
+            for (String data : s.held()) pass(sse, data, tap, clientWantsUsage);
             if (!s.ended()) {
                 try {
                     String data;
-                    while ((data = stream.nextData()) != null) sse.data(data);
+                    while ((data = stream.nextData()) != null) pass(sse, data, tap, clientWantsUsage);
                 } catch (UpstreamFailure mid) {
                     if (mid.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, mid); // not when the server stops
+                    Attempt.current().brokeOff("upstream_stream_interrupted");
                     LOG.warn("request {}: {} failed mid-stream, ending the stream with an error event: {}", requestId, target.label(), mid.getMessage());
                     sse.event(Json.error(new ApiException(502, "upstream_error", null, "upstream_stream_interrupted",
                             mid.getMessage() + "; the text above is complete up to this point", Map.of())));
@@ -152,7 +164,23 @@ final class RemoteAnswer {
             sse.done();
         } catch (IOException | UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected from a {} stream", requestId, target.label());
+        } finally {
+            tap.end();
         }
+    }
+
+    /**
+     * One event to the client. The usage-only event (asked for by the server for tokens and cost) goes
+     * on only when the client asked for it too, then with {@code usage.cost_usd}.
+     */
+    private static void pass(SseWriter sse, String data, StreamTap tap, boolean clientWantsUsage) {
+        if (StreamTap.isUsageOnly(data)) {
+            String withCost = tap.usage(data);
+            if (clientWantsUsage) sse.data(withCost);
+            return;
+        }
+        tap.event(data);
+        sse.data(data);
     }
 
     private static boolean hasContent(JsonNode event, boolean chat) {

@@ -4,6 +4,8 @@ import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
 import io.backstop.server.config.RouteConfig;
+import io.backstop.server.observe.Attempt;
+import io.backstop.server.observe.Observation;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.ModelRegistry;
@@ -56,13 +58,22 @@ final class RoutedCompletion {
     /** Serves a request for a public model name: a route, or a local model by its own name. */
     void serve(Context ctx, String name, Fields f, Endpoint endpoint) {
         RouteConfig route = routes.route(name);
+        boolean local = route == null && models.names().contains(name);
+        Observation.of(ctx).request(name, route != null || local, route != null, endpoint.chat(), f.root().path("stream").asBoolean(false), f.root());
         if (route != null) {
             run(ctx, route, f, endpoint);
             return;
         }
         List<Prompt> prompts = endpoint.prompts().apply(f);
-        serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts,
-                RequestMapper.common(f, endpoint.chat()), endpoint);
+        RouteConfig.Target target = new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null);
+        try (Attempt attempt = local ? Observation.of(ctx).attempt(target) : Attempt.NONE) { // an unknown name is a 404, not a target
+            try {
+                serveLocally(ctx, target, f, prompts, RequestMapper.common(f, endpoint.chat()), endpoint, attempt.watch(Gate.OPEN));
+            } catch (RuntimeException e) {
+                attempt.failed(e);
+                throw e;
+            }
+        }
     }
 
     private void run(Context ctx, RouteConfig route, Fields f, Endpoint endpoint) {
@@ -72,12 +83,20 @@ final class RoutedCompletion {
         RequestMapper.requests(f, prompts, common, endpoint.rules(), io.backstop.server.config.RequestDefaults.none(), 0)
                 .forEach(r -> r.validate(Integer.MAX_VALUE));
         String id = RequestIdOf.get(ctx);
+        Observation observation = Observation.of(ctx);
         List<TargetRace.Failure> failures = new TargetRace(route, id, (target, gate) -> {
-            if (target.isLocal()) {
-                serveLocally(ctx, target, f, prompts, common, endpoint, gate);
-            } else {
-                RemoteProvider p = routes.provider(target.provider());
-                new RemoteAnswer(p, target, endpoint, id).answer(ctx, f, common.stream(), deadline(p), route.maxRetryWait(), gate);
+            try (Attempt attempt = observation.attempt(target)) { // on this target's own thread
+                try {
+                    if (target.isLocal()) {
+                        serveLocally(ctx, target, f, prompts, common, endpoint, attempt.watch(gate));
+                    } else {
+                        RemoteProvider p = routes.provider(target.provider());
+                        new RemoteAnswer(p, target, endpoint, id).answer(ctx, f, common.stream(), deadline(p), route.maxRetryWait(), attempt.watch(gate));
+                    }
+                } catch (Throwable t) {
+                    attempt.failed(t);
+                    throw t;
+                }
             }
         }).serve();
         if (failures.isEmpty()) return;
@@ -87,10 +106,6 @@ final class RoutedCompletion {
         }
         throw allFailed(route, failures.stream().map(TargetRace.Failure::error)
                 .filter(UpstreamFailure.class::isInstance).map(UpstreamFailure.class::cast).toList());
-    }
-
-    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint) {
-        serveLocally(ctx, target, f, prompts, common, endpoint, Gate.OPEN);
     }
 
     /** The headers say who answers, so they are set only once this target has the gate. */

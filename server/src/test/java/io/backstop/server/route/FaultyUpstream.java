@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * holds a connection open it notices when the client closes it ({@link #awaitClientClosed}), and
  * {@link #release} lets a test decide when a held answer goes on — ordering by latch, not by sleep.
  */
-final class FaultyUpstream implements AutoCloseable {
-    enum Mode {
+public final class FaultyUpstream implements AutoCloseable {
+    public enum Mode {
         OK, STATUS, MALFORMED_JSON, WRONG_CONTENT_TYPE,
         /** accepts the request and never answers */
         HANG_BEFORE_FIRST_BYTE,
@@ -45,27 +45,28 @@ final class FaultyUpstream implements AutoCloseable {
         HOLD
     }
 
-    record Fault(Mode mode, int status, String retryAfter) {
-        static Fault ok() {
+    public record Fault(Mode mode, int status, String retryAfter) {
+        public static Fault ok() {
             return new Fault(Mode.OK, 200, null);
         }
 
-        static Fault status(int status) {
+        public static Fault status(int status) {
             return new Fault(Mode.STATUS, status, null);
         }
 
-        static Fault status(int status, String retryAfter) {
+        public static Fault status(int status, String retryAfter) {
             return new Fault(Mode.STATUS, status, retryAfter);
         }
 
-        static Fault of(Mode mode) {
+        public static Fault of(Mode mode) {
             return new Fault(mode, 200, null);
         }
     }
 
-    record Call(long nanos, String path, JsonNode body, String authorization) {}
+    /** @param traceparent the W3C trace context the caller sent, or null */
+    public record Call(long nanos, String path, JsonNode body, String authorization, String traceparent) {}
 
-    static final String CONTENT = "Hello from the remote model";
+    public static final String CONTENT = "Hello from the remote model";
     static final String SECRET_BODY = "upstream-internal-detail-7731";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -80,12 +81,12 @@ final class FaultyUpstream implements AutoCloseable {
     private final List<Socket> open = new CopyOnWriteArrayList<>();
     private volatile boolean closed;
 
-    FaultyUpstream() throws IOException {
+    public FaultyUpstream() throws IOException {
         this(pieces());
     }
 
     /** An upstream that streams these pieces (and answers their concatenation when not streaming). */
-    FaultyUpstream(List<String> pieces) throws IOException {
+    public FaultyUpstream(List<String> pieces) throws IOException {
         this.pieces = List.copyOf(pieces);
         server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         Thread t = new Thread(this::acceptLoop, "faulty-upstream");
@@ -93,16 +94,16 @@ final class FaultyUpstream implements AutoCloseable {
         t.start();
     }
 
-    String baseUrl() {
+    public String baseUrl() {
         return "http://127.0.0.1:" + server.getLocalPort() + "/v1";
     }
 
-    synchronized FaultyUpstream then(Fault... faults) {
+    public synchronized FaultyUpstream then(Fault... faults) {
         script.addAll(List.of(faults));
         return this;
     }
 
-    FaultyUpstream always(Fault f) {
+    public FaultyUpstream always(Fault f) {
         fallback = f;
         return this;
     }
@@ -113,21 +114,21 @@ final class FaultyUpstream implements AutoCloseable {
         calls.clear();
     }
 
-    List<Call> calls() {
+    public List<Call> calls() {
         return new ArrayList<>(calls);
     }
 
-    int callCount() {
+    public int callCount() {
         return calls.size();
     }
 
     /** Lets held answers (HOLD, RESET_MID_STREAM) go on. */
-    void release() {
+    public void release() {
         release.countDown();
     }
 
     /** Waits until {@code n} calls have arrived (the limit only stops a broken test from hanging). */
-    void awaitCalls(int n) throws InterruptedException {
+    public void awaitCalls(int n) throws InterruptedException {
         if (!received.tryAcquire(n, 30, TimeUnit.SECONDS)) throw new AssertionError("expected " + n + " calls, got " + callCount());
         received.release(n);
     }
@@ -137,7 +138,7 @@ final class FaultyUpstream implements AutoCloseable {
         return clientClosed.tryAcquire(n, 30, TimeUnit.SECONDS);
     }
 
-    String content() {
+    public String content() {
         return String.join("", pieces);
     }
 
@@ -168,22 +169,25 @@ final class FaultyUpstream implements AutoCloseable {
             String path = lines[0].split(" ")[1];
             int length = 0;
             String auth = null;
+            String traceparent = null;
             for (String l : lines) {
                 String lower = l.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) length = Integer.parseInt(l.substring(15).trim());
                 if (lower.startsWith("authorization:")) auth = l.substring(14).trim();
+                if (lower.startsWith("traceparent:")) traceparent = l.substring(12).trim();
             }
             byte[] body = in.readNBytes(length);
             JsonNode json = JSON.readTree(body);
-            calls.add(new Call(System.nanoTime(), path, json, auth));
+            calls.add(new Call(System.nanoTime(), path, json, auth, traceparent));
             received.release();
-            respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false));
+            respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false),
+                    json.path("stream_options").path("include_usage").asBoolean(false));
         } catch (IOException ignored) {
             // the client went away, or the test closed us
         }
     }
 
-    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream) throws IOException {
+    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream, boolean usage) throws IOException {
         switch (f.mode()) {
             case STATUS -> {
                 String body = "{\"error\":{\"message\":\"" + SECRET_BODY + "\",\"type\":\"x\"}}";
@@ -192,7 +196,7 @@ final class FaultyUpstream implements AutoCloseable {
             case HANG_BEFORE_FIRST_BYTE -> holdUntilClientCloses(s, false);
             case MALFORMED_JSON -> write(out, 200, "application/json", null, "{\"choices\": [ {not json");
             case WRONG_CONTENT_TYPE -> write(out, 200, "text/html", null, "<html>" + SECRET_BODY + "</html>");
-            case OK -> answer(out, chat, stream);
+            case OK -> answer(out, chat, stream, usage);
             case HOLD -> {
                 if (stream) {
                     startStream(out);
@@ -250,11 +254,16 @@ final class FaultyUpstream implements AutoCloseable {
         }
     }
 
-    private void answer(OutputStream out, boolean chat, boolean stream) throws IOException {
+    private void answer(OutputStream out, boolean chat, boolean stream, boolean usage) throws IOException {
         if (stream) {
             startStream(out);
             for (String piece : pieces) event(out, chunk(chat, piece, null));
             event(out, chunk(chat, "", "stop"));
+            if (usage) { // as OpenAI does with stream_options.include_usage: a last event with no choices
+                event(out, "{\"id\":\"up-1\",\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion")
+                        + "\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":" + pieces.size()
+                        + ",\"total_tokens\":" + (3 + pieces.size()) + "}}");
+            }
             done(out);
         } else {
             write(out, 200, "application/json", null, whole(chat));
