@@ -4,6 +4,7 @@ import io.backstop.engine.backend.Backend;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.BackendOptions;
 import io.backstop.engine.backend.gguf.GgufBackend;
+import io.backstop.engine.backend.gguf.quant.GgufFileQuantizer;
 import io.backstop.engine.backend.jlama.JlamaBackend;
 import io.backstop.engine.backend.jlama.JlamaQuantizer;
 import io.backstop.engine.hub.ModelNames;
@@ -136,10 +137,14 @@ public final class Engine {
     }
 
     /**
-     * Writes a quantized copy of a model directory. Only Q4 is offered: Jlama 0.8.4 cannot quantize
-     * Llama layers at load time, and the Q8 weights it writes fail at inference.
+     * Writes a quantized copy of a model. A GGUF source (F32/F16/BF16) becomes a GGUF file of
+     * {@code type} Q8_0, Q4_0, Q4_K_M or F16, the file llama-quantize writes; a Hugging Face directory
+     * becomes a Jlama Q4 directory (Jlama 0.8.4 cannot quantize Llama layers at load time, and the Q8
+     * weights it writes fail at inference).
      */
     public static Path quantize(Path source, Path target, String type) {
+        Path gguf = ggufFileOf(source);
+        if (gguf != null) return GgufFileQuantizer.quantize(gguf, target, GgufFileQuantizer.mix(type));
         return JlamaQuantizer.quantize(source, target, type);
     }
 

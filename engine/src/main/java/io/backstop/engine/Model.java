@@ -390,6 +390,16 @@ public final class Model implements AutoCloseable {
         return batches != null ? batches.stats().waiting() : scheduler.waiting();
     }
 
+    /** Scheduler and memory figures for metrics (read at scrape time). */
+    public ModelStats stats() {
+        if (batches != null) { // continuous batching: its figures, with the configured limits
+            SchedulerStats s = batches.stats();
+            return new ModelStats(s.running(), s.waiting(), scheduler.maxInFlight(), scheduler.queueSize(), s.lastBatchRows(),
+                    s.kvBlocksUsed(), s.kvBlocksFree(), s.kvBlockBytes(), s.prefixHits(), s.prefixTokensSaved());
+        }
+        return ModelStats.slots(scheduler.running(), scheduler.waiting(), scheduler.maxInFlight(), scheduler.queueSize());
+    }
+
     /** The backend model, for benchmarks and diagnostics. */
     public BackendModel backend() {
         return backend;

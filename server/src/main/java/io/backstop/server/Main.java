@@ -17,7 +17,7 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop", mixinStandardHelpOptions = true, version = "Backstop 0.1.0",
         description = "Run open LLMs on the CPU inside the JVM.",
         subcommands = {ServeCommand.class, GenerateCommand.class, InfoCommand.class, TokenizeCommand.class, QuantizeCommand.class,
-                FetchModelCommand.class, GuardCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
+                FetchModelCommand.class, GuardCommand.class, io.backstop.server.cli.EvalCommand.class, BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {

@@ -28,9 +28,21 @@ public final class TestServer implements AutoCloseable {
     private final BackstopServer server;
 
     private TestServer(ServerConfig config, io.backstop.server.route.RouteTable routes) {
+        this(config, routes, null, null);
+    }
+
+    private TestServer(ServerConfig config, io.backstop.server.route.RouteTable routes, io.backstop.server.observe.trace.Tracing tracing,
+                       java.util.function.DoubleSupplier random) {
         this.registry = new ModelRegistry(config.models(), 0);
-        this.server = new BackstopServer(config, registry, routes).start();
+        this.server = (tracing == null ? new BackstopServer(config, registry, routes)
+                : new BackstopServer(config, registry, routes, io.backstop.server.observe.Observability.create(config, registry, routes, tracing, random))).start();
         registry.loadAll();
+    }
+
+    /** With the given tracing (e.g. an SDK with an in-memory exporter) and the judge's sampling source, values in [0, 1). */
+    public static TestServer startObserved(ServerConfig config, io.backstop.server.route.RouteTable routes, io.backstop.server.observe.trace.Tracing tracing,
+                                           java.util.function.DoubleSupplier random) {
+        return new TestServer(config, routes, tracing, random);
     }
 
     /** With remote providers and routes (the route table is built by the test, e.g. with fixed jitter). */

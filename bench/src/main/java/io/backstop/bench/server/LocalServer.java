@@ -7,6 +7,13 @@ import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.config.ServerConfig;
 import io.backstop.server.http.BackstopServer;
+import io.backstop.server.observe.Observability;
+import io.backstop.server.observe.ObserveConfig;
+import io.backstop.server.observe.trace.Tracing;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.export.BatchSpanProcessor;
+import io.opentelemetry.sdk.trace.export.SpanExporter;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import java.nio.file.Path;
@@ -21,18 +28,56 @@ public final class LocalServer implements AutoCloseable {
     private final RouteTable routes;
     private final BackstopServer server;
 
+    /** How much the server observes itself while measured. */
+    public enum Observe {
+        /** the defaults, except the access log (a line per request on stdout would mix with the bench's output) */
+        DEFAULT,
+        /** metrics, tracing and the access log off */
+        OFF,
+        /** metrics, tracing (an SDK with a batch processor and an exporter that discards) and the access log to a file */
+        ALL
+    }
+
     private LocalServer(Path modelDir, int maxInFlight, int queueSize, List<ProviderConfig> providers, List<RouteConfig> routeConfigs) {
+        this(modelDir, maxInFlight, queueSize, providers, routeConfigs, Observe.DEFAULT);
+    }
+
+    private LocalServer(Path modelDir, int maxInFlight, int queueSize, List<ProviderConfig> providers, List<RouteConfig> routeConfigs, Observe observe) {
         ModelConfig mc = new ModelConfig(MODEL, modelDir.toAbsolutePath().normalize(), null, "raw", maxInFlight, queueSize, true, RequestDefaults.none());
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc), providers, routeConfigs);
+        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc), providers, routeConfigs)
+                .withObserve(observeConfig(observe));
         this.registry = new ModelRegistry(config.models(), 0);
         this.routes = new RouteTable(providers, routeConfigs, Map.of());
-        this.server = new BackstopServer(config, registry, routes).start();
+        Tracing tracing = observe == Observe.ALL ? Tracing.of(OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                .addSpanProcessor(BatchSpanProcessor.builder(SpanExporter.composite()).build()).build()).build()) : Tracing.off();
+        this.server = new BackstopServer(config, registry, routes, Observability.create(config, registry, routes, tracing, Math::random)).start();
         try {
             registry.loadAll();
         } catch (RuntimeException e) {
             close();
             throw e;
         }
+    }
+
+    private static ObserveConfig observeConfig(Observe o) {
+        return switch (o) {
+            case DEFAULT -> ObserveConfig.defaults().withAccessLog(new ObserveConfig.AccessLogOptions(ObserveConfig.AccessLogOptions.OFF, false));
+            case OFF -> ObserveConfig.off();
+            case ALL -> {
+                try {
+                    Path log = java.nio.file.Files.createTempFile("backstop-bench-access", ".jsonl");
+                    log.toFile().deleteOnExit();
+                    yield ObserveConfig.defaults().withTracing(true).withAccessLog(new ObserveConfig.AccessLogOptions(log.toString(), false));
+                } catch (java.io.IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    /** With the given observability (the server-overhead bench compares OFF with ALL). */
+    public static LocalServer start(Path modelDir, int maxInFlight, int queueSize, Observe observe) {
+        return new LocalServer(modelDir, maxInFlight, queueSize, List.of(), List.of(), observe);
     }
 
     public static LocalServer start(Path modelDir, int maxInFlight, int queueSize) {

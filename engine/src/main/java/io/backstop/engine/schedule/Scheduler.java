@@ -60,14 +60,14 @@ public final class Scheduler implements AutoCloseable {
                 places.release();
             }
         };
-        Runnable job = () -> {
+        Runnable job = TaskContext.capture(() -> { // the submitter's trace context goes along to the pool thread
             running.incrementAndGet();
             try {
                 task.accept(release);
             } finally {
                 release.run();
             }
-        };
+        });
         try {
             pool.execute(job);
         } catch (RuntimeException e) {

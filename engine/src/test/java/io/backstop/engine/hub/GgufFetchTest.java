@@ -100,15 +100,18 @@ class GgufFetchTest {
                 .hasMessageStartingWith("downloading 'tiny-llama-Q8_0.gguf' of '" + REPO + "' into ")
                 .hasMessageEndingWith("run the same command again to resume");
         Path part = tmp.resolve("models/tiny-llama-GGUF/tiny-llama-Q8_0.gguf.part");
-        assertThat(part).hasSize(300_000);
+        // the hub cuts the connection after 300,000 bytes; what the client had received by then (all of
+        // them, or less when the reset overtakes the last segments on a busy machine) is kept
+        long kept = Files.size(part);
+        assertThat(kept).isPositive().isLessThanOrEqualTo(300_000);
         assertThat(tmp.resolve("models/tiny-llama-GGUF/tiny-llama-Q8_0.gguf")).doesNotExist();
 
         hub.requests.clear();
         Recorder progress = new Recorder();
         Path file = fetch(REPO + ":Q8_0", null, progress);
         assertThat(Files.mismatch(file, tinyGguf("tiny-llama-Q8_0.gguf"))).isEqualTo(-1L);
-        assertThat(hub.requests("cdn", "GET")).singleElement().satisfies(r -> assertThat(r.range()).isEqualTo("bytes=300000-"));
-        assertThat(progress.events).containsExactly("resumed tiny-llama-Q8_0.gguf at 300000 of " + size, "finished tiny-llama-Q8_0.gguf");
+        assertThat(hub.requests("cdn", "GET")).singleElement().satisfies(r -> assertThat(r.range()).isEqualTo("bytes=" + kept + "-"));
+        assertThat(progress.events).containsExactly("resumed tiny-llama-Q8_0.gguf at " + kept + " of " + size, "finished tiny-llama-Q8_0.gguf");
         assertThat(part).doesNotExist();
     }
 

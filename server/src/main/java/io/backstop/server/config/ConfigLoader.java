@@ -9,6 +9,8 @@ import io.backstop.server.guard.GuardProfile;
 import io.backstop.server.guard.config.AttachmentReader;
 import io.backstop.server.guard.config.GuardConfig;
 import io.backstop.server.guard.config.GuardrailsConfigParser;
+import io.backstop.server.observe.ObserveConfig;
+import io.backstop.server.observe.ObserveConfigParser;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,8 +35,8 @@ public final class ConfigLoader {
     public static final int MAX_PREFILL_TOKENS = 1024;
     public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = Set.of("server", "engine", "models", "providers", "routes", "logging", "guardrails");
-    private static final Set<String> LOGGING = Set.of("level");
+    private static final Set<String> TOP = union(Set.of("server", "engine", "models", "providers", "routes", "logging", "guardrails"), ObserveConfigParser.SECTIONS);
+    private static final Set<String> LOGGING = union(Set.of("level"), ObserveConfigParser.LOGGING_KEYS);
     private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds",
             "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
             "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
@@ -119,7 +121,8 @@ public final class ConfigLoader {
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
                 integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null, new GuardConfig(profiles, attachments));
+                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null, observe(root, models, routes),
+                new GuardConfig(profiles, attachments));
         if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
@@ -140,7 +143,7 @@ public final class ConfigLoader {
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
         int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
         return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel(),
-                c.guardrails());
+                c.observe(), c.guardrails());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -299,10 +302,22 @@ public final class ConfigLoader {
         keys.put(name, key);
     }
 
+    /** The observability sections, checked against the routes' targets and the names that can answer. */
+    private static ObserveConfig observe(JsonNode root, List<ModelConfig> models, List<RouteConfig> routes) {
+        Set<String> targets = new HashSet<>();
+        Set<String> answerers = new HashSet<>();
+        models.forEach(m -> answerers.add(m.name()));
+        for (RouteConfig r : routes) {
+            answerers.add(r.name());
+            r.targets().forEach(t -> targets.add(t.label()));
+        }
+        return ObserveConfigParser.parse(root, targets, answerers);
+    }
+
     private static Set<String> union(Set<String> a, Set<String> b) {
-        Set<String> out = new HashSet<>(a);
-        out.addAll(b);
-        return Set.copyOf(out);
+        Set<String> u = new HashSet<>(a);
+        u.addAll(b);
+        return Set.copyOf(u);
     }
 
     private static void known(JsonNode n, Set<String> keys, String prefix) {

@@ -10,6 +10,9 @@ import io.backstop.server.guard.GuardService;
 import io.backstop.server.guard.InputGuard;
 import io.backstop.server.guard.rules.RuleLoader;
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.observe.Observability;
+import io.backstop.server.observe.Observation;
+import io.backstop.server.observe.web.ObserveEndpoints;
 import io.backstop.server.openai.ApiException;
 import io.backstop.server.openai.ChatCompletionsHandler;
 import io.backstop.server.openai.CompletionsHandler;
@@ -41,6 +44,7 @@ public final class BackstopServer implements AutoCloseable {
     private final ServerConfig config;
     private final ModelRegistry models;
     private final RouteTable routes;
+    private final Observability observability;
     private final RequestLog requestLog = new RequestLog(1000);
     private final InFlight inFlight = new InFlight();
     private final KnownPaths paths = new KnownPaths();
@@ -54,9 +58,15 @@ public final class BackstopServer implements AutoCloseable {
     }
 
     public BackstopServer(ServerConfig config, ModelRegistry models, RouteTable routes) {
+        this(config, models, routes, Observability.create(config, models, routes, System.getenv()));
+    }
+
+    /** With its observability built by the caller (tests give it an in-memory trace exporter); closed with the server. */
+    public BackstopServer(ServerConfig config, ModelRegistry models, RouteTable routes, Observability observability) {
         this.config = config;
         this.models = models;
         this.routes = routes;
+        this.observability = observability;
     }
 
     /** The clock business rules keep time by (a daily token budget's day); tests set one they move by hand. Before {@link #start}. */
@@ -70,8 +80,9 @@ public final class BackstopServer implements AutoCloseable {
         ModelAliases aliases = new ModelAliases(config.http().modelAliases());
         ModelsHandler modelsHandler = new ModelsHandler(models, routes, aliases);
         TokenizeHandler tokenize = new TokenizeHandler(models, aliases);
+        ObserveEndpoints observe = new ObserveEndpoints(observability);
         RequestGate gate = new RequestGate(paths, new Cors(config.http().corsOrigins()), new ApiKeyAuth(config.apiKeys()), inFlight,
-                new BodyReader(config.maxBodyBytes(), Duration.ofSeconds(config.http().bodyTimeoutSeconds())));
+                new BodyReader(config.maxBodyBytes(), Duration.ofSeconds(config.http().bodyTimeoutSeconds())), observability, observe.openPaths(config.host()));
         app = Javalin.create(cfg -> {
             cfg.showJavalinBanner = false;
             cfg.http.maxRequestSize = config.maxBodyBytes();
@@ -86,6 +97,12 @@ public final class BackstopServer implements AutoCloseable {
         get("/v1/models/{id}", modelsHandler::get);
         get("/v1/providers", new io.backstop.server.openai.ProvidersHandler(routes)::list);
         post("/v1/embeddings", new EmbeddingsHandler(models, aliases, config.http().maxEmbeddingInputs(), config.http().maxEmbeddingTokens(), guards));
+        if (config.observe().metrics().enabled()) get("/metrics", observe::metrics);
+        get("/stats", observe::stats);
+        if (config.observe().dashboard()) {
+            get("/", observe::index);
+            get("/ui/{file}", observe::asset);
+        }
         post("/tokenize", tokenize::tokenize);
         post("/detokenize", tokenize::detokenize);
         app.exception(ApiException.class, (e, ctx) -> error(ctx, e));
@@ -159,6 +176,7 @@ public final class BackstopServer implements AutoCloseable {
     }
 
     private static void error(Context ctx, ApiException e) {
+        Observation.of(ctx).error(e.code() != null ? e.code() : Integer.toString(e.status()));
         ctx.status(e.status());
         e.headers().forEach(ctx::header);
         ctx.contentType("application/json").result(Json.write(Json.error(e)));
@@ -187,8 +205,13 @@ public final class BackstopServer implements AutoCloseable {
         };
     }
 
+    public Observability observability() {
+        return observability;
+    }
+
     @Override
     public void close() {
         if (app != null) app.stop();
+        observability.close();
     }
 }

@@ -1,6 +1,9 @@
 package io.backstop.server.http;
 
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.observe.Observability;
+import io.backstop.server.observe.Observation;
+import io.opentelemetry.context.Scope;
 import io.backstop.server.openai.ApiException;
 import io.backstop.server.openai.RequestIdOf;
 import jakarta.servlet.Filter;
@@ -32,13 +35,26 @@ final class RequestGate implements Filter {
     private final ApiKeyAuth auth;
     private final InFlight inFlight;
     private final BodyReader bodies;
+    private final Observability observability;
+    private final Set<String> keyless;
 
-    RequestGate(KnownPaths paths, Cors cors, ApiKeyAuth auth, InFlight inFlight, BodyReader bodies) {
+    /**
+     * @param keyless paths served without the API key besides /health and /ready (the dashboard's files,
+     *                and /metrics and /stats when {@code metrics.auth} opens them)
+     */
+    RequestGate(KnownPaths paths, Cors cors, ApiKeyAuth auth, InFlight inFlight, BodyReader bodies, Observability observability, Set<String> keyless) {
         this.paths = paths;
         this.cors = cors;
         this.auth = auth;
         this.inFlight = inFlight;
         this.bodies = bodies;
+        this.observability = observability;
+        this.keyless = Set.copyOf(keyless);
+    }
+
+    /** API requests are observed (metrics, access log, trace); health checks, scrapes and the dashboard's files are not. */
+    private static boolean observed(String path) {
+        return path.startsWith("/v1/") || path.equals("/tokenize") || path.equals("/detokenize");
     }
 
     @Override
@@ -49,6 +65,16 @@ final class RequestGate implements Filter {
         req.setAttribute(RequestIdOf.ATTRIBUTE, id);
         res.setHeader("X-Request-Id", id);
         String path = req.getRequestURI();
+        Observation observation = observed(path) ? observability.start(req, id) : Observation.of(req);
+        try (Scope ignored = observation.makeCurrent()) {
+            filter(req, res, chain, id, path, observation);
+        } finally {
+            observability.finish(observation, res.getStatus());
+        }
+    }
+
+    private void filter(HttpServletRequest req, HttpServletResponse res, FilterChain chain, String id, String path, Observation observation)
+            throws IOException, ServletException {
         try {
             if ("OPTIONS".equals(req.getMethod())) {
                 options(req, res, path);
@@ -59,7 +85,7 @@ final class RequestGate implements Filter {
                 throw new ApiException(503, "server_error", null, "server_shutting_down", "the server is shutting down; retry on another instance",
                         Map.of("Retry-After", "5"));
             }
-            if (!OPEN_PATHS.contains(path)) auth.check(req.getHeader("Authorization"));
+            if (!OPEN_PATHS.contains(path) && !keyless.contains(path)) auth.check(req.getHeader("Authorization"));
             if (!"POST".equals(req.getMethod())) {
                 chain.doFilter(req, res);
                 return;
@@ -69,9 +95,11 @@ final class RequestGate implements Filter {
             if (type.equals(FORM) && !looksLikeJson(body)) throw unsupported(type);
             chain.doFilter(new BufferedRequest(req, body), res);
         } catch (ApiException e) {
+            observation.error(e.code() != null ? e.code() : Integer.toString(e.status()));
             // after a refused body the rest of it is never read: the connection must close
             HttpErrors.write(res, e, "POST".equals(req.getMethod()));
         } catch (BodyReader.ClientGone e) {
+            observation.error("client_disconnected");
             LOG.debug("request {}: {}", id, e.getMessage());
         }
     }

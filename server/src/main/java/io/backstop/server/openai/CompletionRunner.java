@@ -16,6 +16,7 @@ import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.guard.RequestGuard;
 import io.backstop.server.guard.output.OutputChunk;
 import io.backstop.server.guard.output.StreamingOutputCheck;
+import io.backstop.server.observe.Attempt;
 import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
 import java.io.IOException;
@@ -101,6 +102,7 @@ final class CompletionRunner {
         } else {
             ObjectNode body = format.response(meta, checked.results(), usage);
             checked.patch(body);
+            Attempt.current().costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(body));
         }
         guard.answered(GuardedAnswers.texts(checked.results()), usage.promptTokens(), usage.completionTokens());
@@ -149,7 +151,7 @@ final class CompletionRunner {
             }
             if (!sse.isBroken()) {
                 Usage usage = total(results, common.n());
-                if (common.includeUsage()) sse.event(format.usageChunk(meta, usage));
+                if (common.includeUsage()) sse.event(Attempt.current().withCost(format.usageChunk(meta, usage), results));
                 sse.done();
                 guard.answered(String.join("\n\n", choices.stream().map(ChoiceStream::sent).toList()), usage.promptTokens(), usage.completionTokens());
             }
@@ -170,6 +172,7 @@ final class CompletionRunner {
 
     /** Ends a stream with an error event, then [DONE]: a client never sees an unterminated stream. */
     private static void end(SseWriter sse, ApiException e) {
+        Attempt.current().brokeOff(e.code());
         if (sse.isBroken()) return;
         sse.event(Json.error(e));
         sse.done();
@@ -241,6 +244,7 @@ final class CompletionRunner {
     }
 
     private void record(Context ctx, Model model, List<GenerationResult> results) {
+        Attempt.current().generated(model.name(), results);
         for (GenerationResult r : results) {
             log.add(new RequestLog.Entry(RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings()));
             LOG.debug("request {}: model {} finish {} usage {} | {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings().summary());

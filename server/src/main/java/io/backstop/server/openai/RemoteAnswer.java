@@ -3,6 +3,8 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
+import io.backstop.server.observe.Attempt;
+import io.backstop.server.observe.StreamTap;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.guard.RequestGuard;
 import io.backstop.server.route.Gate;
@@ -59,11 +61,18 @@ final class RemoteAnswer {
         gate.onCancel(self::interrupt);
         ObjectNode body = upstreamBody(f, stream);
         RequestGuard guard = RequestGuard.of(ctx);
+        Attempt attempt = Attempt.current();
+        boolean clientWantsUsage = f.root().path("stream_options").path("include_usage").asBoolean(false);
+        if (stream && attempt != Attempt.NONE && !clientWantsUsage) { // the server wants the stream's tokens and cost
+            ObjectNode options = body.get("stream_options") instanceof ObjectNode o ? o : body.putObject("stream_options");
+            options.put("include_usage", true);
+        }
         if (stream) {
-            Started s = provider.guard().call(deadline, maxRetryWait, () -> {
+            Started s = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
                 attempts.incrementAndGet();
                 return start(provider.client().stream(endpoint.path(), body, deadline), endpoint.chat());
-            });
+            }));
+            attempt.firstContent();
             // a stream that must be valid JSON is read to its end and checked before the gate: it may still fall back
             GuardedRemote.Held held = guard.validatesJson() ? hold(s, guard) : null;
             if (!gate.enter()) {
@@ -71,18 +80,21 @@ final class RemoteAnswer {
                 return;
             }
             if (held == null) {
-                relay(ctx, s, guard.checksOutput() ? new GuardedRemote.Relay(guard, endpoint.chat()) : null);
+                relay(ctx, s, guard.checksOutput() ? new GuardedRemote.Relay(guard, endpoint.chat()) : null, attempt.tap(), clientWantsUsage);
             } else {
-                relay(ctx, new Started(s.stream(), held.events(), s.first(), true), null);
+                relay(ctx, new Started(s.stream(), held.events(), s.first(), true), null, attempt.tap(), clientWantsUsage);
                 GuardedRemote.answered(guard, held.text(), held.usage());
             }
         } else {
-            JsonNode answer = GuardedRemote.whole(guard, provider.guard().call(deadline, maxRetryWait, () -> {
+            JsonNode raw = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
                 attempts.incrementAndGet();
                 return provider.client().complete(endpoint.path(), body, deadline);
-            }), endpoint.chat(), target.label()); // before the gate: an answer that is not the JSON asked for falls back
+            }));
+            attempt.answered(raw); // tokens and cost count even when the answer is then refused
+            JsonNode answer = GuardedRemote.whole(guard, raw, endpoint.chat(), target.label()); // before the gate: an answer that is not the JSON asked for falls back
             if (!gate.enter()) return;
             headers(ctx);
+            attempt.costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(answer));
             GuardedRemote.answered(guard, answer, endpoint.chat());
         }
@@ -160,7 +172,7 @@ final class RemoteAnswer {
      *
      * @param checks the output checks each event goes through, or null to pass events as they are
      */
-    private void relay(Context ctx, Started s, GuardedRemote.Relay checks) {
+    private void relay(Context ctx, Started s, GuardedRemote.Relay checks, StreamTap tap, boolean clientWantsUsage) {
         headers(ctx);
         ctx.status(200);
         ctx.res().setContentType("text/event-stream; charset=utf-8");
@@ -169,16 +181,17 @@ final class RemoteAnswer {
         long started = System.nanoTime();
         try (UpstreamStream stream = s.stream()) {
             SseWriter sse = new SseWriter(ctx.res().getOutputStream());
-            for (String data : s.held()) send(sse, checks, data);
+            for (String data : s.held()) pass(sse, checks, data, tap, clientWantsUsage);
             boolean complete = true;
             if (!s.ended()) {
                 try {
                     String data;
                     // a stream whose every choice a check has ended is closed: nothing more of it may be sent
-                    while ((checks == null || !checks.allStopped()) && (data = stream.nextData()) != null) send(sse, checks, data);
+                    while ((checks == null || !checks.allStopped()) && (data = stream.nextData()) != null) pass(sse, checks, data, tap, clientWantsUsage);
                 } catch (UpstreamFailure mid) {
                     complete = false;
                     if (mid.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, mid); // not when the server stops
+                    Attempt.current().brokeOff("upstream_stream_interrupted");
                     LOG.warn("request {}: {} failed mid-stream, ending the stream with an error event: {}", requestId, target.label(), mid.getMessage());
                     sse.event(Json.error(new ApiException(502, "upstream_error", null, "upstream_stream_interrupted",
                             mid.getMessage() + "; the text above is complete up to this point", Map.of())));
@@ -189,10 +202,24 @@ final class RemoteAnswer {
             sse.done();
         } catch (IOException | UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected from a {} stream", requestId, target.label());
+        } finally {
+            tap.end();
         }
     }
 
-    private static void send(SseWriter sse, GuardedRemote.Relay checks, String data) {
+    /**
+     * One event to the client, through the output checks when there are any. The usage-only event (asked
+     * for by the server for tokens and cost) goes on only when the client asked for it too, then with
+     * {@code usage.cost_usd}.
+     */
+    private static void pass(SseWriter sse, GuardedRemote.Relay checks, String data, StreamTap tap, boolean clientWantsUsage) {
+        if (StreamTap.isUsageOnly(data)) {
+            String withCost = tap.usage(data);
+            List<String> out = checks == null ? List.of(withCost) : checks.event(withCost); // the checks hear of the usage either way
+            if (clientWantsUsage) for (String e : out) sse.data(e);
+            return;
+        }
+        tap.event(data);
         if (checks == null) sse.data(data);
         else for (String e : checks.event(data)) sse.data(e);
     }

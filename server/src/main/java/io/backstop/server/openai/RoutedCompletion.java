@@ -7,6 +7,8 @@ import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.guard.AnswerRejected;
 import io.backstop.server.guard.GuardService;
+import io.backstop.server.observe.Attempt;
+import io.backstop.server.observe.Observation;
 import io.backstop.server.route.Deadline;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.ModelRegistry;
@@ -66,18 +68,31 @@ final class RoutedCompletion {
      * JSON the request asked for from every target gets the name's fallback answer (or a 502).
      */
     void serve(Context ctx, String name, Fields f, Endpoint endpoint) {
+        RouteConfig route = routes.route(name);
+        boolean local = route == null && models.names().contains(name);
         RequestMapper.Common common = RequestMapper.common(f, endpoint.chat());
         int choices = endpoint.prompts().apply(f).size() * common.n();
-        f = input.completion(ctx, name, f, endpoint, common, choices);
-        if (f == null) return; // blocked, and answered with the fallback answer
+        Fields checked = input.completion(ctx, name, f, endpoint, common, choices);
+        // observed as the models see it (redacted by the guardrails)
+        Observation.of(ctx).request(name, route != null || local, route != null, endpoint.chat(), f.root().path("stream").asBoolean(false),
+                (checked != null ? checked : f).root());
+        if (checked == null) return; // blocked, and answered with the fallback answer
+        f = checked;
         try {
-            RouteConfig route = routes.route(name);
             if (route != null) {
                 run(ctx, route, f, endpoint);
                 return;
             }
             List<Prompt> prompts = endpoint.prompts().apply(f);
-            serveLocally(ctx, new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null), f, prompts, common, endpoint);
+            RouteConfig.Target target = new RouteConfig.Target(RouteConfig.Target.LOCAL, name, null, null);
+            try (Attempt attempt = local ? Observation.of(ctx).attempt(target) : Attempt.NONE) { // an unknown name is a 404, not a target
+                try {
+                    serveLocally(ctx, target, f, prompts, common, endpoint, attempt.watch(Gate.OPEN));
+                } catch (RuntimeException e) {
+                    attempt.failed(e);
+                    throw e;
+                }
+            }
         } catch (AnswerRejected rejected) {
             String fallback = input.guards().policy(name).fallbackAnswer();
             if (fallback == null) {
@@ -96,13 +111,21 @@ final class RoutedCompletion {
         RequestMapper.requests(f, prompts, common, endpoint.rules(), RequestDefaults.none(), 0)
                 .forEach(r -> r.validate(Integer.MAX_VALUE));
         String id = RequestIdOf.get(ctx);
+        Observation observation = Observation.of(ctx);
         List<TargetRace.Failure> failures = new TargetRace(route, id, (target, gate) -> {
-            if (target.isLocal()) {
-                serveLocally(ctx, target, f, prompts, common, endpoint, gate);
-            } else {
-                RemoteProvider p = routes.provider(target.provider());
-                Fields fitted = endpoint.chat() ? fitting.remote(ctx, f, target) : f;
-                new RemoteAnswer(p, target, endpoint, id).answer(ctx, fitted, common.stream(), deadline(p), route.maxRetryWait(), gate);
+            try (Attempt attempt = observation.attempt(target)) { // on this target's own thread
+                try {
+                    if (target.isLocal()) {
+                        serveLocally(ctx, target, f, prompts, common, endpoint, attempt.watch(gate));
+                    } else {
+                        RemoteProvider p = routes.provider(target.provider());
+                        Fields fitted = endpoint.chat() ? fitting.remote(ctx, f, target) : f;
+                        new RemoteAnswer(p, target, endpoint, id).answer(ctx, fitted, common.stream(), deadline(p), route.maxRetryWait(), attempt.watch(gate));
+                    }
+                } catch (Throwable t) {
+                    attempt.failed(t);
+                    throw t;
+                }
             }
         }).serve();
         if (failures.isEmpty()) return;
@@ -113,10 +136,6 @@ final class RoutedCompletion {
         }
         throw allFailed(route, failures.stream().map(TargetRace.Failure::error)
                 .filter(UpstreamFailure.class::isInstance).map(UpstreamFailure.class::cast).toList());
-    }
-
-    private void serveLocally(Context ctx, RouteConfig.Target target, Fields f, List<Prompt> prompts, RequestMapper.Common common, Endpoint endpoint) {
-        serveLocally(ctx, target, f, prompts, common, endpoint, Gate.OPEN);
     }
 
     /** The headers say who answers, so they are set only once this target has the gate. */

@@ -62,6 +62,16 @@ public final class ModelRegistry implements AutoCloseable {
         return List.copyOf(configs.keySet());
     }
 
+    /** The model if it is loaded, else null (for metrics: never throws). */
+    public Model loaded(String name) {
+        return loaded.get(name);
+    }
+
+    /** Compute threads per forward pass as configured (0 = the engine's default, physical cores). */
+    public int threads() {
+        return threads;
+    }
+
     public boolean isLoaded(String name) {
         return loaded.containsKey(name);
     }

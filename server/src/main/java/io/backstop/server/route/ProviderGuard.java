@@ -4,9 +4,11 @@ import io.backstop.server.config.ProviderConfig;
 import io.backstop.server.route.UpstreamFailure.Kind;
 import io.github.resilience4j.circuitbreaker.CircuitBreaker;
 import io.github.resilience4j.circuitbreaker.CircuitBreakerConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
@@ -32,8 +34,16 @@ public final class ProviderGuard {
     private final int consecutiveLimit;
     private final AtomicInteger consecutiveFailures = new AtomicInteger();
     private final DoubleSupplier jitter;
+    private final LongAdder retries = new LongAdder();
+    private final LongAdder cooldowns = new LongAdder();
+    private final LongAdder rateLimited = new LongAdder();
 
     public ProviderGuard(ProviderConfig config, DoubleSupplier jitter, RouteClock clock) {
+        this(config, jitter, clock, CircuitBreakerRegistry.ofDefaults());
+    }
+
+    /** With the breaker built in {@code breakers}, where the metrics binder finds it by the provider's name. */
+    public ProviderGuard(ProviderConfig config, DoubleSupplier jitter, RouteClock clock, CircuitBreakerRegistry breakers) {
         this.provider = config.name();
         this.policy = config.retry();
         this.jitter = jitter;
@@ -41,7 +51,7 @@ public final class ProviderGuard {
         this.cooldown = new Cooldown(clock);
         ProviderConfig.BreakerPolicy b = config.breaker();
         this.consecutiveLimit = b.consecutiveFailures();
-        this.breaker = CircuitBreaker.of(provider, CircuitBreakerConfig.custom()
+        this.breaker = breakers.circuitBreaker(provider, CircuitBreakerConfig.custom()
                 .slidingWindowType(CircuitBreakerConfig.SlidingWindowType.COUNT_BASED)
                 .slidingWindowSize(b.window())
                 .minimumNumberOfCalls(Math.min(b.minimumCalls(), b.window()))
@@ -68,6 +78,7 @@ public final class ProviderGuard {
                 f = e;
             }
             if (n >= policy.maxAttempts() || !f.retryable() || !hasTimeFor(f)) throw f;
+            retries.increment();
             try {
                 clock.sleep(backoff(n, f));
             } catch (InterruptedException e) {
@@ -93,10 +104,12 @@ public final class ProviderGuard {
             consecutiveFailures.set(0);
             return result;
         } catch (UpstreamFailure f) {
+            if (f.status() == 429) rateLimited.increment();
             if (f.retryable() && f.retryAfter() != null && f.retryAfter().compareTo(maxRetryWait) > 0) {
                 // the provider said when to come back: that is a pause, not ill health, so the breaker is not charged
                 breaker.releasePermission();
                 Duration left = cooldown.start(f.retryAfter());
+                cooldowns.increment();
                 throw new UpstreamFailure(provider, Kind.COOLING_DOWN, f.status(), left, deadline,
                         f.getMessage() + " with Retry-After " + seconds(f.retryAfter()) + "; not retried, cooling down for " + seconds(left));
             }
@@ -141,6 +154,21 @@ public final class ProviderGuard {
 
     public CircuitBreaker breaker() {
         return breaker;
+    }
+
+    /** Attempts made again after a retryable failure, since start. */
+    public long retries() {
+        return retries.sum();
+    }
+
+    /** Cool-downs started (a Retry-After longer than the route waits), since start. */
+    public long cooldowns() {
+        return cooldowns.sum();
+    }
+
+    /** 429 answers from this provider, since start. */
+    public long rateLimited() {
+        return rateLimited.sum();
     }
 
     /** What {@code GET /v1/providers} shows. */

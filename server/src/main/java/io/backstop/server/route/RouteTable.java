@@ -3,6 +3,7 @@ package io.backstop.server.route;
 import io.backstop.server.config.ConfigException;
 import io.backstop.server.config.ProviderConfig;
 import io.backstop.server.config.RouteConfig;
+import io.github.resilience4j.circuitbreaker.CircuitBreakerRegistry;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -13,6 +14,7 @@ import java.util.function.DoubleSupplier;
 public final class RouteTable {
     private final Map<String, RouteConfig> routes = new LinkedHashMap<>();
     private final Map<String, RemoteProvider> providers = new LinkedHashMap<>();
+    private final CircuitBreakerRegistry breakers = CircuitBreakerRegistry.ofDefaults();
 
     public RouteTable(List<ProviderConfig> providerConfigs, List<RouteConfig> routeConfigs, Map<String, String> env) {
         this(providerConfigs, routeConfigs, env, () -> ThreadLocalRandom.current().nextDouble(), RouteClock.SYSTEM);
@@ -32,7 +34,7 @@ public final class RouteTable {
                     throw new ConfigException("provider '" + p.name() + "': environment variable " + p.apiKeyEnv() + " (its api_key_env) is not set");
                 }
             }
-            providers.put(p.name(), new RemoteProvider(p, new UpstreamClient(p, key), new ProviderGuard(p, jitter, clock)));
+            providers.put(p.name(), new RemoteProvider(p, new UpstreamClient(p, key), new ProviderGuard(p, jitter, clock, breakers)));
         }
         for (RouteConfig r : routeConfigs) routes.put(r.name(), r);
     }
@@ -52,6 +54,21 @@ public final class RouteTable {
     /** Every provider's breaker and cool-down, in configuration order. */
     public List<ProviderStatus> providerStatus() {
         return providers.values().stream().map(p -> p.guard().status()).toList();
+    }
+
+    /** Every provider's circuit breaker, by provider name (what the metrics binder reads). */
+    public CircuitBreakerRegistry breakers() {
+        return breakers;
+    }
+
+    /** The configured providers, in configuration order. */
+    public List<RemoteProvider> providers() {
+        return List.copyOf(providers.values());
+    }
+
+    /** Every route, in configuration order. */
+    public List<RouteConfig> routes() {
+        return List.copyOf(routes.values());
     }
 
     public List<String> routeNames() {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.ProviderConfig;
+import io.backstop.server.observe.trace.Tracing;
 import io.backstop.server.route.UpstreamFailure.Kind;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -145,6 +146,7 @@ public final class UpstreamClient {
                 .header("Accept", accept)
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString()));
         if (apiKey != null) b.header("Authorization", "Bearer " + apiKey);
+        Tracing.inject(b::header); // W3C traceparent: the provider's spans join the client's trace
         return b.build();
     }
 

@@ -63,9 +63,10 @@ public final class FaultyUpstream implements AutoCloseable {
         }
     }
 
-    public record Call(long nanos, String path, JsonNode body, String authorization) {}
+    /** @param traceparent the W3C trace context the caller sent, or null */
+    public record Call(long nanos, String path, JsonNode body, String authorization, String traceparent) {}
 
-    static final String CONTENT = "Hello from the remote model";
+    public static final String CONTENT = "Hello from the remote model";
     static final String SECRET_BODY = "upstream-internal-detail-7731";
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -174,22 +175,25 @@ public final class FaultyUpstream implements AutoCloseable {
             String path = lines[0].split(" ")[1];
             int length = 0;
             String auth = null;
+            String traceparent = null;
             for (String l : lines) {
                 String lower = l.toLowerCase(Locale.ROOT);
                 if (lower.startsWith("content-length:")) length = Integer.parseInt(l.substring(15).trim());
                 if (lower.startsWith("authorization:")) auth = l.substring(14).trim();
+                if (lower.startsWith("traceparent:")) traceparent = l.substring(12).trim();
             }
             byte[] body = in.readNBytes(length);
             JsonNode json = JSON.readTree(body);
-            calls.add(new Call(System.nanoTime(), path, json, auth));
+            calls.add(new Call(System.nanoTime(), path, json, auth, traceparent));
             received.release();
-            respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false));
+            respond(s, s.getOutputStream(), next(), path.endsWith("/chat/completions"), json.path("stream").asBoolean(false),
+                    json.path("stream_options").path("include_usage").asBoolean(false));
         } catch (IOException ignored) {
             // the client went away, or the test closed us
         }
     }
 
-    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream) throws IOException {
+    private void respond(Socket s, OutputStream out, Fault f, boolean chat, boolean stream, boolean usage) throws IOException {
         switch (f.mode()) {
             case STATUS -> {
                 String body = "{\"error\":{\"message\":\"" + SECRET_BODY + "\",\"type\":\"x\"}}";
@@ -198,7 +202,7 @@ public final class FaultyUpstream implements AutoCloseable {
             case HANG_BEFORE_FIRST_BYTE -> holdUntilClientCloses(s, false);
             case MALFORMED_JSON -> write(out, 200, "application/json", null, "{\"choices\": [ {not json");
             case WRONG_CONTENT_TYPE -> write(out, 200, "text/html", null, "<html>" + SECRET_BODY + "</html>");
-            case OK -> answer(out, chat, stream);
+            case OK -> answer(out, chat, stream, usage);
             case HOLD -> {
                 if (stream) {
                     startStream(out);
@@ -256,11 +260,16 @@ public final class FaultyUpstream implements AutoCloseable {
         }
     }
 
-    private void answer(OutputStream out, boolean chat, boolean stream) throws IOException {
+    private void answer(OutputStream out, boolean chat, boolean stream, boolean usage) throws IOException {
         if (stream) {
             startStream(out);
             for (String piece : pieces) event(out, chunk(chat, piece, null));
             event(out, chunk(chat, "", "stop"));
+            if (usage) { // as OpenAI does with stream_options.include_usage: a last event with no choices
+                event(out, "{\"id\":\"up-1\",\"object\":\"" + (chat ? "chat.completion.chunk" : "text_completion")
+                        + "\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":" + pieces.size()
+                        + ",\"total_tokens\":" + (3 + pieces.size()) + "}}");
+            }
             done(out);
         } else {
             write(out, 200, "application/json", null, whole(chat));

@@ -87,7 +87,7 @@ public final class ForwardPass {
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][64];
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
-        this.rows = new float[pool.size()][widest];
+        this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];

@@ -76,8 +76,9 @@ public abstract sealed class WeightTensor
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
-     * {@code scratch} (at least {@code cols} floats) and multiplied with the tokens from there, four at a
-     * time, so a row costs one decode instead of n, and each load of it serves four multiply-adds.
+     * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
+     * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
+     * register tile), else one row against four tokens. Both give the same bits.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
@@ -86,7 +87,23 @@ public abstract sealed class WeightTensor
             for (int r = from; r < to; r++) out[outOff + r] = add ? out[outOff + r] + dot(r, x, 0) : dot(r, x, 0);
             return;
         }
-        for (int r = from; r < to; r++) {
+        int r = from;
+        if (n >= 4 && scratch.length >= scratchFloats(cols)) {
+            int sums = 4 * cols;
+            for (; r + 4 <= to; r += 4) {
+                for (int k = 0; k < 4; k++) decodeRow(r + k, scratch, k * cols);
+                int t = 0;
+                for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add, scratch, sums);
+                for (; t < n; t++) {
+                    for (int k = 0; k < 4; k++) {
+                        float v = Dot.dot(scratch, k * cols, x, t * cols, cols);
+                        int o = outOff + t * outStride + r + k;
+                        out[o] = add ? out[o] + v : v;
+                    }
+                }
+            }
+        }
+        for (; r < to; r++) {
             decodeRow(r, scratch, 0);
             int t = 0;
             for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
@@ -96,6 +113,11 @@ public abstract sealed class WeightTensor
                 out[o] = add ? out[o] + v : v;
             }
         }
+    }
+
+    /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
+    public static int scratchFloats(int cols) {
+        return 4 * cols + Dot.TILE_SUMS;
     }
 
     /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */

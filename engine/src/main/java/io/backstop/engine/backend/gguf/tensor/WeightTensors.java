@@ -3,6 +3,7 @@ package io.backstop.engine.backend.gguf.tensor;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import io.backstop.engine.backend.gguf.file.GgufFile;
 import io.backstop.engine.backend.gguf.file.GgufTensorInfo;
+import java.lang.foreign.MemorySegment;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -20,21 +21,25 @@ public final class WeightTensors {
         if (t.rowLength() > Integer.MAX_VALUE / 4 || t.rows() > Integer.MAX_VALUE) {
             throw file.problem("tensor '" + t.name() + "' " + t.shape() + " is too large for the native engine");
         }
-        int rows = (int) t.rows();
-        int cols = (int) t.rowLength();
-        return switch (t.type()) {
-            case F32 -> new F32Tensor(t.name(), t.data(), rows, cols);
-            case F16 -> new F16Tensor(t.name(), t.data(), rows, cols);
-            case BF16 -> new Bf16Tensor(t.name(), t.data(), rows, cols);
-            case Q8_0 -> new Q8_0Tensor(t.name(), t.data(), rows, cols);
-            case Q4_0 -> new Q4_0Tensor(t.name(), t.data(), rows, cols);
-            case Q4_1 -> new Q4_1Tensor(t.name(), t.data(), rows, cols);
-            case Q5_0 -> new Q5_0Tensor(t.name(), t.data(), rows, cols);
-            case Q5_1 -> new Q5_1Tensor(t.name(), t.data(), rows, cols);
-            case Q4_K -> new Q4_KTensor(t.name(), t.data(), rows, cols);
-            case Q5_K -> new Q5_KTensor(t.name(), t.data(), rows, cols);
-            case Q6_K -> new Q6_KTensor(t.name(), t.data(), rows, cols);
-            default -> throw unsupported(file, t);
+        if (!SUPPORTED.contains(t.type())) throw unsupported(file, t);
+        return of(t.type(), t.name(), t.data(), (int) t.rows(), (int) t.rowLength());
+    }
+
+    /** A matrix of {@code rows} rows of {@code cols} values of a supported type, in {@code data} (e.g. a kernel benchmark's). */
+    public static WeightTensor of(GgmlType type, String name, MemorySegment data, int rows, int cols) {
+        return switch (type) {
+            case F32 -> new F32Tensor(name, data, rows, cols);
+            case F16 -> new F16Tensor(name, data, rows, cols);
+            case BF16 -> new Bf16Tensor(name, data, rows, cols);
+            case Q8_0 -> new Q8_0Tensor(name, data, rows, cols);
+            case Q4_0 -> new Q4_0Tensor(name, data, rows, cols);
+            case Q4_1 -> new Q4_1Tensor(name, data, rows, cols);
+            case Q5_0 -> new Q5_0Tensor(name, data, rows, cols);
+            case Q5_1 -> new Q5_1Tensor(name, data, rows, cols);
+            case Q4_K -> new Q4_KTensor(name, data, rows, cols);
+            case Q5_K -> new Q5_KTensor(name, data, rows, cols);
+            case Q6_K -> new Q6_KTensor(name, data, rows, cols);
+            default -> throw new IllegalArgumentException("no kernel for " + type);
         };
     }
 

@@ -102,6 +102,22 @@ class WeightTensorKernelTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void theFourByFourPrefillTileGivesTheBitsOfOneRowAtATime(GgmlType type) {
+        int rows = 11, n = 7, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
+        float[] x = RandomBlocks.activations(n * cols, 6);
+        for (boolean add : new boolean[] {false, true}) {
+            float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
+            java.util.Arrays.fill(rowByRow, 0.25f);
+            java.util.Arrays.fill(tiled, 0.25f);
+            w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
+            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+            assertThat(tiled).as("%s add=%s", type, add).containsExactly(rowByRow);
+        }
+    }
+
     static Stream<GgmlType> types() {
         return WeightTensors.SUPPORTED.stream();
     }

@@ -1,0 +1,21 @@
+package io.backstop.bench.nativekernels;
+
+/**
+ * One row of the native kernel table.
+ *
+ * @param nanosPerOp    JMH average time of one product
+ * @param allocPerOp    bytes allocated per product (JMH's gc profiler, {@code gc.alloc.rate.norm}); NaN when not measured
+ * @param tile          prefill through the 4×4 register tile (else one row against four tokens)
+ * @param relativeError largest error against the scalar reference, relative to Σ|w·x| of the row
+ */
+public record NativeKernelResult(String type, int rows, int cols, int batch, int threads, double nanosPerOp, double nanosError,
+                                 long weightBytes, double allocPerOp, double relativeError, int copies, boolean tile) {
+    /** Weights streamed per second (GB = 10^9 bytes). */
+    public double gbps() {
+        return weightBytes / nanosPerOp;
+    }
+
+    public double gflops() {
+        return 2.0 * rows * cols * batch / nanosPerOp;
+    }
+}
