@@ -5,6 +5,10 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.backstop.engine.LoadOptions;
 import io.backstop.engine.cli.LogLevelOption;
+import io.backstop.server.guard.GuardProfile;
+import io.backstop.server.guard.config.AttachmentReader;
+import io.backstop.server.guard.config.GuardConfig;
+import io.backstop.server.guard.config.GuardrailsConfigParser;
 import io.backstop.server.observe.ObserveConfig;
 import io.backstop.server.observe.ObserveConfigParser;
 import java.io.IOException;
@@ -14,6 +18,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,19 +35,19 @@ public final class ConfigLoader {
     public static final int MAX_PREFILL_TOKENS = 1024;
     public static final int MAX_QUEUE_SIZE = 100_000;
     private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
-    private static final Set<String> TOP = union(Set.of("server", "engine", "models", "providers", "routes", "logging"), ObserveConfigParser.SECTIONS);
+    private static final Set<String> TOP = union(Set.of("server", "engine", "models", "providers", "routes", "logging", "guardrails"), ObserveConfigParser.SECTIONS);
     private static final Set<String> LOGGING = union(Set.of("level"), ObserveConfigParser.LOGGING_KEYS);
     private static final Set<String> SERVER = Set.of("host", "port", "api_keys", "max_body_bytes", "request_timeout_seconds",
             "header_timeout_seconds", "body_timeout_seconds", "max_connections_per_client", "drain_timeout_seconds",
             "max_embedding_inputs", "max_embedding_tokens", "cors_origins", "model_aliases");
     private static final Set<String> ENGINE = Set.of("threads");
-    private static final Set<String> MODEL = Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend",
-            "kv_cache_mb", "prefill_tokens");
+    private static final Set<String> MODEL = union(Set.of("name", "path", "repo", "chat_template", "max_in_flight", "queue_size", "embeddings", "defaults", "backend",
+            "kv_cache_mb", "prefill_tokens"), AttachmentReader.MODEL_KEYS);
     private static final Set<String> PROVIDER = Set.of("name", "base_url", "api_key_env", "connect_timeout_ms", "first_byte_timeout_ms",
             "idle_timeout_ms", "deadline_ms", "retry", "breaker", "pass_extras");
     private static final Set<String> RETRY = Set.of("max_attempts", "initial_backoff_ms", "max_backoff_ms");
     private static final Set<String> BREAKER = Set.of("failure_rate_percent", "window", "minimum_calls", "consecutive_failures", "open_ms", "half_open_calls");
-    private static final Set<String> ROUTE = Set.of("name", "targets", "fallback_after_ms", "max_retry_wait_ms");
+    private static final Set<String> ROUTE = union(Set.of("name", "targets", "fallback_after_ms", "max_retry_wait_ms"), AttachmentReader.ROUTE_KEYS);
     private static final Set<String> TARGET = Set.of("target", "max_tokens", "temperature");
     private static final Set<String> DEFAULTS = Set.of("max_tokens", "temperature", "top_p", "top_k", "min_p", "repetition_penalty");
 
@@ -74,6 +79,9 @@ public final class ConfigLoader {
         if (logLevel != null && LogLevelOption.parse(logLevel) == null) {
             throw new ConfigException("logging.level must be one of " + String.join(", ", LogLevelOption.LEVELS) + ", got '" + logLevel + "'");
         }
+        Map<String, GuardProfile> profiles = GuardrailsConfigParser.parse(root.path("guardrails"));
+        Map<String, GuardConfig.Attachment> attachments = new LinkedHashMap<>();
+        Map<String, String> attachmentKeys = new LinkedHashMap<>();
         List<ModelConfig> models = new ArrayList<>();
         JsonNode list = list(root, "models");
         Set<String> names = new HashSet<>();
@@ -81,6 +89,7 @@ public final class ConfigLoader {
             ModelConfig m = model(list.get(i), "models[" + i + "]", base);
             if (!names.add(m.name())) throw new ConfigException("models[" + i + "].name: '" + m.name() + "' is used twice");
             models.add(m);
+            attach(list.get(i), "models[" + i + "]", m.name(), attachments, attachmentKeys);
         }
         List<ProviderConfig> providers = new ArrayList<>();
         JsonNode plist = list(root, "providers");
@@ -100,7 +109,11 @@ public final class ConfigLoader {
             RouteConfig r = route(rlist.get(i), "routes[" + i + "]", localNames, providerNames);
             if (!names.add(r.name())) throw new ConfigException("routes[" + i + "].name: '" + r.name() + "' is already used by a model, provider or route");
             routes.add(r);
+            attach(rlist.get(i), "routes[" + i + "]", r.name(), attachments, attachmentKeys);
         }
+        Set<String> served = new HashSet<>(localNames);
+        routes.forEach(r -> served.add(r.name()));
+        AttachmentReader.check(profiles, attachments, attachmentKeys, served);
         ServerConfig c = new ServerConfig(
                 text(server, "host", "server.host", ServerConfig.DEFAULT_HOST),
                 integer(server, "port", "server.port", ServerConfig.DEFAULT_PORT, 0, 65535),
@@ -108,7 +121,8 @@ public final class ConfigLoader {
                 integer(server, "max_body_bytes", "server.max_body_bytes", (int) ServerConfig.DEFAULT_MAX_BODY_BYTES, 1024, Integer.MAX_VALUE),
                 integer(engine, "threads", "engine.threads", 0, 0, MAX_THREADS),
                 integer(server, "request_timeout_seconds", "server.request_timeout_seconds", ServerConfig.DEFAULT_TIMEOUT_SECONDS, 0, 86400),
-                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null, observe(root, models, routes));
+                models, providers, routes, HttpOptionsReader.read(server, names, models, routes), null, observe(root, models, routes),
+                new GuardConfig(profiles, attachments));
         if (logLevel != null) c = c.withLogLevel(LogLevelOption.parse(logLevel));
         return applyEnvironment(c);
     }
@@ -128,7 +142,8 @@ public final class ConfigLoader {
                 : c.apiKeys();
         long body = envInt("BACKSTOP_MAX_BODY_BYTES", (int) Math.min(Integer.MAX_VALUE, c.maxBodyBytes()), 1024, Integer.MAX_VALUE);
         int threads = envInt("BACKSTOP_THREADS", c.threads(), 0, MAX_THREADS);
-        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel(), c.observe());
+        return new ServerConfig(host, port, keys, body, threads, c.requestTimeoutSeconds(), c.models(), c.providers(), c.routes(), c.http(), c.logLevel(),
+                c.observe(), c.guardrails());
     }
 
     private int envInt(String name, int fallback, int min, int max) {
@@ -278,6 +293,13 @@ public final class ConfigLoader {
         java.time.Duration fallbackAfter = hedge == null ? RouteConfig.defaultFallbackAfter(targets) : java.time.Duration.ofMillis(hedge);
         Integer wait = optionalInt(n, "max_retry_wait_ms", key + ".max_retry_wait_ms", 0, 24 * 3600 * 1000);
         return new RouteConfig(name, targets, fallbackAfter, wait == null ? RouteConfig.DEFAULT_MAX_RETRY_WAIT : java.time.Duration.ofMillis(wait));
+    }
+
+    private static void attach(JsonNode n, String key, String name, Map<String, GuardConfig.Attachment> into, Map<String, String> keys) {
+        GuardConfig.Attachment a = AttachmentReader.read(n, key);
+        if (a == null) return;
+        into.put(name, a);
+        keys.put(name, key);
     }
 
     /** The observability sections, checked against the routes' targets and the names that can answer. */

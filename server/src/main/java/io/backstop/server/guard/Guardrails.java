@@ -6,6 +6,7 @@ import io.backstop.server.guard.output.OutputGuard;
 import io.backstop.server.guard.rules.BusinessRule;
 import io.backstop.server.guard.rules.RuleLoader;
 import io.backstop.server.guard.rules.RuleVerdict;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.ToIntFunction;
@@ -34,17 +35,29 @@ public final class Guardrails {
      * @param extra rules an embedding application registers in code (run after the configured ones)
      */
     public static Guardrails load(GuardProfile profile, List<BusinessRule> extra, ClassLoader loader, ToIntFunction<String> tokens) {
+        List<BusinessRule> rules = new ArrayList<>(loadRules(profile, loader, Clock.systemUTC()));
+        rules.addAll(extra);
+        return new Guardrails(profile, InjectionDetector.shipped(), rules, tokens);
+    }
+
+    /**
+     * The profile's business rules, created once (a rule's state, such as a token budget, is shared by
+     * every name the profile is attached to); {@link ConfigException} naming the rule when one cannot be
+     * loaded.
+     *
+     * @param clock given to rules with a {@code (Map, Clock)} constructor
+     */
+    public static List<BusinessRule> loadRules(GuardProfile profile, ClassLoader loader, Clock clock) {
         List<BusinessRule> rules = new ArrayList<>();
         for (int i = 0; i < profile.rules().size(); i++) {
             GuardProfile.RuleSpec s = profile.rules().get(i);
             try {
-                rules.add(RuleLoader.load(s.className(), s.config(), loader));
+                rules.add(RuleLoader.load(s.className(), s.config(), loader, clock));
             } catch (IllegalArgumentException e) {
                 throw new ConfigException("guardrails.profiles." + profile.name() + ".rules[" + i + "]: " + e.getMessage());
             }
         }
-        rules.addAll(extra);
-        return new Guardrails(profile, InjectionDetector.shipped(), rules, tokens);
+        return rules;
     }
 
     public GuardProfile profile() {

@@ -5,6 +5,10 @@ import io.backstop.engine.EngineException;
 import io.backstop.engine.InvalidRequestException;
 import io.backstop.engine.QueueFullException;
 import io.backstop.server.config.ServerConfig;
+import io.backstop.server.guard.GuardLog;
+import io.backstop.server.guard.GuardService;
+import io.backstop.server.guard.InputGuard;
+import io.backstop.server.guard.rules.RuleLoader;
 import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.observe.Observability;
 import io.backstop.server.observe.Observation;
@@ -24,9 +28,11 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
 import io.javalin.http.HttpResponseException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.ToIntFunction;
 import org.eclipse.jetty.server.ServerConnector;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,6 +48,8 @@ public final class BackstopServer implements AutoCloseable {
     private final RequestLog requestLog = new RequestLog(1000);
     private final InFlight inFlight = new InFlight();
     private final KnownPaths paths = new KnownPaths();
+    private Clock guardClock = Clock.systemUTC();
+    private GuardService guards;
     private Javalin app;
     private ServerConnector[] connector;
 
@@ -61,7 +69,14 @@ public final class BackstopServer implements AutoCloseable {
         this.observability = observability;
     }
 
+    /** The clock business rules keep time by (a daily token budget's day); tests set one they move by hand. Before {@link #start}. */
+    public BackstopServer guardClock(Clock clock) {
+        this.guardClock = clock;
+        return this;
+    }
+
     public BackstopServer start() {
+        guards = new GuardService(config.guardrails(), RuleLoader.defaultLoader(), guardClock, this::tokenCounter);
         ModelAliases aliases = new ModelAliases(config.http().modelAliases());
         ModelsHandler modelsHandler = new ModelsHandler(models, routes, aliases);
         TokenizeHandler tokenize = new TokenizeHandler(models, aliases);
@@ -76,12 +91,12 @@ public final class BackstopServer implements AutoCloseable {
         });
         get("/health", ctx -> ctx.json(Map.of("status", "ok")));
         get("/ready", this::ready);
-        post("/v1/chat/completions", new ChatCompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds()));
-        post("/v1/completions", new CompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds()));
+        post("/v1/chat/completions", new ChatCompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds(), guards));
+        post("/v1/completions", new CompletionsHandler(models, routes, requestLog, inFlight, aliases, config.requestTimeoutSeconds(), guards));
         get("/v1/models", modelsHandler::list);
         get("/v1/models/{id}", modelsHandler::get);
         get("/v1/providers", new io.backstop.server.openai.ProvidersHandler(routes)::list);
-        post("/v1/embeddings", new EmbeddingsHandler(models, aliases, config.http().maxEmbeddingInputs(), config.http().maxEmbeddingTokens()));
+        post("/v1/embeddings", new EmbeddingsHandler(models, aliases, config.http().maxEmbeddingInputs(), config.http().maxEmbeddingTokens(), guards));
         if (config.observe().metrics().enabled()) get("/metrics", observe::metrics);
         get("/stats", observe::stats);
         if (config.observe().dashboard()) {
@@ -124,6 +139,22 @@ public final class BackstopServer implements AutoCloseable {
 
     public RequestLog requestLog() {
         return requestLog;
+    }
+
+    /** The last guardrail decisions (check, action, score; never matched text). */
+    public GuardLog guardLog() {
+        return guards.log();
+    }
+
+    /**
+     * How the token limits of a public name count: with its local model's tokenizer (a route's first local
+     * target), once loaded; else about four characters per token.
+     */
+    private ToIntFunction<String> tokenCounter(String name) {
+        String local = models.names().contains(name) ? name : routes.route(name) == null ? null
+                : routes.route(name).targets().stream().filter(t -> t.isLocal()).map(t -> t.model()).findFirst().orElse(null);
+        if (local == null) return InputGuard::estimateTokens;
+        return text -> models.isLoaded(local) ? models.get(local).tokenize(text, false).length : InputGuard.estimateTokens(text);
     }
 
     /** The generations requests are waiting on (what a graceful shutdown drains). */

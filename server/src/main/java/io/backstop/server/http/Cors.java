@@ -13,7 +13,7 @@ import java.util.Set;
  */
 final class Cors {
     /** What a browser script may read besides the simple headers. */
-    private static final String EXPOSED = "X-Request-Id, X-Backstop-Provider, X-Backstop-Model, Retry-After";
+    private static final String EXPOSED = "X-Request-Id, X-Backstop-Provider, X-Backstop-Model, X-Backstop-Guardrails, Retry-After";
     private static final String DEFAULT_ALLOWED_HEADERS = "Authorization, Content-Type, X-Request-Id";
 
     private final List<String> origins;

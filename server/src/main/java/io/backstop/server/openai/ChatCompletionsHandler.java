@@ -1,7 +1,7 @@
 package io.backstop.server.openai;
 
-import io.backstop.engine.ChatMessage;
 import io.backstop.engine.Prompt;
+import io.backstop.server.guard.GuardService;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.route.ModelRegistry;
@@ -17,7 +17,12 @@ public final class ChatCompletionsHandler implements Handler {
 
     public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
                                   int timeoutSeconds) {
-        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds);
+        this(models, routes, log, inFlight, aliases, timeoutSeconds, GuardService.none());
+    }
+
+    public ChatCompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
+                                  int timeoutSeconds, GuardService guards) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds, guards);
         this.aliases = aliases;
     }
 
@@ -25,10 +30,11 @@ public final class ChatCompletionsHandler implements Handler {
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String model = aliases.resolve(f.requiredString("model"));
-        List<ChatMessage> messages = ChatMessages.parse(f.node("messages"));
+        ChatMessages.parse(f.node("messages")); // checked here; routed as the guardrails leave them (redacted, fitted)
         StructuredOutput structured = StructuredOutput.parse(f, true);
-        completions.serve(ctx, model, f, new RoutedCompletion.Endpoint("/chat/completions", true, fields -> List.of(Prompt.chat(messages)),
-                (common, m, local) -> new ChatFormat(common.logprobs() != null, common.includeUsage(), local.tools(), m::tokenTexts), RequestMapper.Rules.CHAT,
-                structured));
+        completions.serve(ctx, model, f, new RoutedCompletion.Endpoint("/chat/completions", true,
+                fields -> List.of(Prompt.chat(ChatMessages.parse(fields.node("messages")))),
+                (common, m, prompts, local) -> new ChatFormat(common.logprobs() != null, common.includeUsage(), local.tools(), m::tokenTexts),
+                RequestMapper.Rules.CHAT, structured));
     }
 }

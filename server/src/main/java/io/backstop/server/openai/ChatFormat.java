@@ -88,6 +88,11 @@ final class ChatFormat implements ResponseFormat {
     }
 
     @Override
+    public boolean callsTools(GenerationResult r) {
+        return tools != null && ToolAnswer.of(tools, r, tokenTexts).called();
+    }
+
+    @Override
     public ToolStream toolStream(Meta meta, int index, SseWriter sse) {
         return tools == null ? null : new ToolStream(tools, sse, this, meta, index, contentTemplate(meta, index));
     }

@@ -9,9 +9,13 @@ import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
 import io.backstop.engine.TokenLogprob;
 import io.backstop.engine.Usage;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.http.ClientConnection;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
+import io.backstop.server.guard.RequestGuard;
+import io.backstop.server.guard.output.OutputChunk;
+import io.backstop.server.guard.output.StreamingOutputCheck;
 import io.backstop.server.observe.Attempt;
 import io.backstop.server.route.Gate;
 import io.javalin.http.Context;
@@ -58,12 +62,15 @@ final class CompletionRunner {
     void run(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common, Gate gate) {
         ResponseFormat.Meta meta = new ResponseFormat.Meta(format.idPrefix() + UUID.randomUUID().toString().replace("-", ""),
                 System.currentTimeMillis() / 1000, model.name(), FINGERPRINT);
-        if (common.stream()) stream(ctx, model, requests, format, common, meta, gate);
-        else whole(ctx, model, requests, format, common, meta, gate);
+        RequestGuard guard = RequestGuard.of(ctx);
+        // an unconstrained stream that must be valid JSON is held until it is complete and validated
+        boolean hold = guard.validatesJson() && requests.stream().anyMatch(r -> r.constraint() == null);
+        if (common.stream() && !hold) stream(ctx, model, requests, format, common, meta, gate, guard);
+        else whole(ctx, model, requests, format, common, meta, gate, guard);
     }
 
     private void whole(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format, RequestMapper.Common common,
-                       ResponseFormat.Meta meta, Gate gate) {
+                       ResponseFormat.Meta meta, Gate gate, RequestGuard guard) {
         List<GenerationHandle> handles = submitAll(model, requests, i -> GenerationListener.NONE);
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results;
@@ -79,26 +86,46 @@ final class CompletionRunner {
             LOG.debug("request {}: client disconnected; its generation was cancelled", RequestIdOf.get(ctx));
             return;
         }
+        boolean cancelled = results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED);
+        // output checks before the gate: an answer that is not the JSON asked for lets the next target answer
+        GuardedAnswers.Checked checked = shutdown || cancelled ? null : GuardedAnswers.check(guard, results, format, "local:" + model.name());
         if (!gate.enter()) return; // another target answers
         if (shutdown) throw shuttingDown();
-        if (results.stream().anyMatch(r -> r.finishReason() == FinishReason.CANCELLED)) throw timedOut();
-        Attempt.current().costHeader(ctx::header);
-        ctx.contentType("application/json").result(Json.write(format.response(meta, results, total(results, common.n()))));
+        if (cancelled) throw timedOut();
+        Usage usage = total(results, common.n());
+        if (common.stream()) {
+            try {
+                GuardedAnswers.replay(new SseWriter(() -> openStream(ctx)), format, meta, checked, usage, common.includeUsage());
+            } catch (UncheckedIOException hungUp) {
+                LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
+            }
+        } else {
+            ObjectNode body = format.response(meta, checked.results(), usage);
+            checked.patch(body);
+            Attempt.current().costHeader(ctx::header);
+            ctx.contentType("application/json").result(Json.write(body));
+        }
+        guard.answered(GuardedAnswers.texts(checked.results()), usage.promptTokens(), usage.completionTokens());
+    }
+
+    private static java.io.OutputStream openStream(Context ctx) throws IOException {
+        ctx.status(200);
+        ctx.res().setContentType("text/event-stream; charset=utf-8");
+        ctx.res().setHeader("Cache-Control", "no-cache");
+        ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
+        return ctx.res().getOutputStream();
     }
 
     private void stream(Context ctx, Model model, List<GenerationRequest> requests, ResponseFormat format,
-                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate) {
+                        RequestMapper.Common common, ResponseFormat.Meta meta, Gate gate, RequestGuard guard) {
         SseWriter sse = new SseWriter(() -> { // the response opens with the first event, if this target answers
             if (!gate.enter()) throw new IOException("another target answers this request");
-            ctx.status(200);
-            ctx.res().setContentType("text/event-stream; charset=utf-8");
-            ctx.res().setHeader("Cache-Control", "no-cache");
-            ctx.res().setHeader("X-Accel-Buffering", "no"); // keep proxies from buffering tokens
-            return ctx.res().getOutputStream();
+            return openStream(ctx);
         });
         List<ChoiceStream> choices = new ArrayList<>();
-        for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta));
+        for (int i = 0; i < requests.size(); i++) choices.add(new ChoiceStream(i, sse, format, meta, guard));
         List<GenerationHandle> handles = submitAll(model, requests, choices::get);
+        for (int i = 0; i < handles.size(); i++) choices.get(i).handle(handles.get(i));
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
         try (InFlight.Entry entry = inFlight.enter(handles)) {
@@ -116,15 +143,17 @@ final class CompletionRunner {
                 }
                 results.add(r);
                 if (sse.isBroken()) break;
-                if (r.finishReason() == FinishReason.CANCELLED) {
+                if (r.finishReason() == FinishReason.CANCELLED && !choices.get(i).stoppedByGuard()) {
                     end(sse, entry.endedByShutdown() ? shuttingDown() : timedOut());
                     return;
                 }
                 choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
             }
             if (!sse.isBroken()) {
-                if (common.includeUsage()) sse.event(Attempt.current().withCost(format.usageChunk(meta, total(results, common.n())), results));
+                Usage usage = total(results, common.n());
+                if (common.includeUsage()) sse.event(Attempt.current().withCost(format.usageChunk(meta, usage), results));
                 sse.done();
+                guard.answered(String.join("\n\n", choices.stream().map(ChoiceStream::sent).toList()), usage.promptTokens(), usage.completionTokens());
             }
         } catch (UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
@@ -222,7 +251,11 @@ final class CompletionRunner {
         }
     }
 
-    /** One choice's stream: opens lazily, sends deltas with the log-probabilities gathered since the last one. */
+    /**
+     * One choice's stream: opens lazily, sends deltas with the log-probabilities gathered since the last one.
+     * With output checks, each delta goes through them first: they may hold text back, redact it, or stop
+     * the choice (its generation is cancelled and it ends with their finish reason).
+     */
     private static final class ChoiceStream implements GenerationListener {
         private final int index;
         private final SseWriter sse;
@@ -231,17 +264,38 @@ final class CompletionRunner {
         private final ResponseFormat.ContentTemplate template;
         private final ToolStream tools;
         private final List<TokenLogprob> pending = new ArrayList<>();
+        private final RequestGuard guard;
+        private final StreamingOutputCheck check; // null: no output checks, the plain hot path
+        private final StringBuilder sent = new StringBuilder();
+        private volatile GenerationHandle handle;
+        private volatile String stopped; // the finish reason of a check that stopped this choice
         private int[] promptIds = new int[0];
         private List<TokenLogprob> promptLogprobs = List.of();
         private boolean opened;
 
-        ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta) {
+        ChoiceStream(int index, SseWriter sse, ResponseFormat format, ResponseFormat.Meta meta, RequestGuard guard) {
             this.index = index;
             this.sse = sse;
             this.format = format;
             this.meta = meta;
             this.template = format.contentTemplate(meta, index);
             this.tools = format.toolStream(meta, index, sse);
+            this.guard = guard;
+            this.check = guard.openStream();
+        }
+
+        void handle(GenerationHandle h) {
+            handle = h;
+            if (stopped != null) h.cancel();
+        }
+
+        boolean stoppedByGuard() {
+            return stopped != null;
+        }
+
+        /** What this choice sent (for the business rules; kept only with output checks, else empty). */
+        String sent() {
+            return sent.toString();
         }
 
         @Override
@@ -252,10 +306,25 @@ final class CompletionRunner {
 
         @Override
         public void onText(String delta) {
+            if (check != null) {
+                if (stopped != null) return;
+                OutputChunk c = check.accept(delta);
+                if (!c.results().isEmpty()) guard.recordOutput(c.results());
+                if (c.stopped()) stop(c.finishReason());
+                delta = c.text();
+                sent.append(delta);
+                if (delta.isEmpty()) return;
+            }
             open();
             if (tools != null) tools.text(delta); // log-probabilities are not streamed beside tool calls
             else if (pending.isEmpty()) sse.content(template, delta); // the per-token hot path
             else sse.event(format.chunk(meta, index, delta, drain(), null));
+        }
+
+        private void stop(String finishReason) {
+            stopped = finishReason;
+            GenerationHandle h = handle;
+            if (h != null) h.cancel();
         }
 
         @Override
@@ -267,6 +336,17 @@ final class CompletionRunner {
         void finish(String finishReason, GenerationResult r) {
             if (!opened && !r.promptLogprobs().isEmpty()) onPromptScored(r.promptTokenIds(), r.promptLogprobs());
             open();
+            if (check != null && stopped == null) { // release what the checks still hold
+                OutputChunk c = check.finish();
+                if (!c.results().isEmpty()) guard.recordOutput(c.results());
+                if (c.stopped()) stopped = c.finishReason();
+                sent.append(c.text());
+                if (!c.text().isEmpty()) {
+                    if (tools != null) tools.text(c.text());
+                    else sse.event(format.chunk(meta, index, c.text(), drain(), null));
+                }
+            }
+            if (stopped != null) finishReason = stopped;
             if (tools != null) finishReason = tools.finish(finishReason);
             sse.event(format.chunk(meta, index, "", drain(), finishReason));
         }

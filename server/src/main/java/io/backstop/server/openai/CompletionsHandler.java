@@ -3,6 +3,7 @@ package io.backstop.server.openai;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
+import io.backstop.server.guard.GuardService;
 import io.backstop.server.http.RequestLog;
 import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.route.ModelRegistry;
@@ -24,7 +25,12 @@ public final class CompletionsHandler implements Handler {
 
     public CompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
                               int timeoutSeconds) {
-        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds);
+        this(models, routes, log, inFlight, aliases, timeoutSeconds, GuardService.none());
+    }
+
+    public CompletionsHandler(ModelRegistry models, RouteTable routes, RequestLog log, InFlight inFlight, ModelAliases aliases,
+                              int timeoutSeconds, GuardService guards) {
+        this.completions = new RoutedCompletion(models, routes, new CompletionRunner(log, inFlight), timeoutSeconds, guards);
         this.aliases = aliases;
     }
 
@@ -32,7 +38,7 @@ public final class CompletionsHandler implements Handler {
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String name = aliases.resolve(f.requiredString("model"));
-        List<Prompt> prompts = prompts(f.node("prompt"));
+        prompts(f.node("prompt")); // checked here; routed as the guardrails leave them
         if (f.has("suffix")) throw ApiException.unsupported("suffix", "suffix (insertion) is not supported yet");
         Integer bestOf = f.integer("best_of");
         if (bestOf != null && bestOf != 1) throw ApiException.unsupported("best_of", "best_of other than 1 is not supported yet");
@@ -43,8 +49,9 @@ public final class CompletionsHandler implements Handler {
         boolean scorePrompt = echo && (logprobs != null || maxTokens != null && maxTokens == 0);
         Integer scoring = scorePrompt ? (logprobs == null ? 0 : logprobs) : null;
         RequestMapper.Rules rules = new RequestMapper.Rules(DEFAULT_MAX_TOKENS, scoring);
-        completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompts,
-                (common, model, local) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
+        // echo returns the prompts as the model saw them (redacted by the guardrails), matching their scored tokens
+        completions.serve(ctx, name, f, new RoutedCompletion.Endpoint("/completions", false, fields -> prompts(fields.node("prompt")),
+                (common, model, prompts, local) -> new TextFormat(common.logprobs() != null, echo ? echoes(prompts, model) : null, common.n(),
                         model::tokenTexts, common.includeUsage()), rules, StructuredOutput.parse(f, false)));
     }
 

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.engine.Embeddings;
 import io.backstop.engine.Model;
 import io.backstop.engine.Prompt;
+import io.backstop.server.guard.GuardService;
 import io.backstop.server.route.ModelRegistry;
 import io.javalin.http.Context;
 import io.javalin.http.Handler;
@@ -26,17 +27,26 @@ public final class EmbeddingsHandler implements Handler {
     private final int maxInputs;
     private final int maxTokens;
 
+    private final GuardedInput guards;
+
     public EmbeddingsHandler(ModelRegistry models, ModelAliases aliases, int maxInputs, int maxTokens) {
+        this(models, aliases, maxInputs, maxTokens, GuardService.none());
+    }
+
+    public EmbeddingsHandler(ModelRegistry models, ModelAliases aliases, int maxInputs, int maxTokens, GuardService guards) {
         this.models = models;
         this.aliases = aliases;
         this.maxInputs = maxInputs;
         this.maxTokens = maxTokens;
+        this.guards = new GuardedInput(guards, models, io.backstop.server.route.RouteTable.empty());
     }
 
     @Override
     public void handle(Context ctx) {
         Fields f = new Fields(Json.parseBody(ctx.bodyAsBytes()));
         String name = aliases.resolve(f.requiredString("model"));
+        inputs(f.node("input")); // checked before the guardrails read them
+        f = guards.embedding(ctx, name, f); // the model's input guardrails, before any model work
         List<Prompt> inputs = inputs(f.node("input"));
         String encoding = f.string("encoding_format");
         if (encoding != null && !encoding.equals("float") && !encoding.equals("base64")) {

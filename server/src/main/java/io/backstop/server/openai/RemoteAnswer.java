@@ -5,10 +5,11 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.observe.Attempt;
 import io.backstop.server.observe.StreamTap;
-import io.backstop.server.openai.structured.AnswerCheck;
 import io.backstop.server.route.Deadline;
+import io.backstop.server.guard.RequestGuard;
 import io.backstop.server.route.Gate;
 import io.backstop.server.route.RemoteProvider;
+import io.backstop.server.route.UpstreamClient;
 import io.backstop.server.route.UpstreamFailure;
 import io.backstop.server.route.UpstreamStream;
 import io.javalin.http.Context;
@@ -28,8 +29,9 @@ import org.slf4j.LoggerFactory;
  * a stream's held events first, then the rest as it arrives. Once content has reached the client, a
  * failure (reset, stall, deadline, an error or malformed event, an overlong line) ends the stream with the
  * documented {@code upstream_stream_interrupted} event, a final chunk and {@code [DONE]}: continuing on
- * another model would duplicate text, and the upstream's own words never reach the client. A whole answer
- * outside the JSON schema the request asked for counts as a failure ({@link AnswerCheck}).
+ * another model would duplicate text, and the upstream's own words never reach the client. An answer
+ * outside the JSON the request asked for (whole, or a stream read to its end before the gate) counts as a
+ * failed target ({@link GuardedRemote}).
  */
 final class RemoteAnswer {
     private static final Logger LOG = LoggerFactory.getLogger(RemoteAnswer.class);
@@ -58,6 +60,7 @@ final class RemoteAnswer {
         Thread self = Thread.currentThread();
         gate.onCancel(self::interrupt);
         ObjectNode body = upstreamBody(f, stream);
+        RequestGuard guard = RequestGuard.of(ctx);
         Attempt attempt = Attempt.current();
         boolean clientWantsUsage = f.root().path("stream_options").path("include_usage").asBoolean(false);
         if (stream && attempt != Attempt.NONE && !clientWantsUsage) { // the server wants the stream's tokens and cost
@@ -70,28 +73,30 @@ final class RemoteAnswer {
                 return start(provider.client().stream(endpoint.path(), body, deadline), endpoint.chat());
             }));
             attempt.firstContent();
+            // a stream that must be valid JSON is read to its end and checked before the gate: it may still fall back
+            GuardedRemote.Held held = guard.validatesJson() ? hold(s, guard) : null;
             if (!gate.enter()) {
                 s.stream().close();
                 return;
             }
-            relay(ctx, s, attempt.tap(), clientWantsUsage);
+            if (held == null) {
+                relay(ctx, s, guard.checksOutput() ? new GuardedRemote.Relay(guard, endpoint.chat()) : null, attempt.tap(), clientWantsUsage);
+            } else {
+                relay(ctx, new Started(s.stream(), held.events(), s.first(), true), null, attempt.tap(), clientWantsUsage);
+                GuardedRemote.answered(guard, held.text(), held.usage());
+            }
         } else {
-            JsonNode answer = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
+            JsonNode raw = provider.guard().call(deadline, maxRetryWait, () -> attempt.call(() -> {
                 attempts.incrementAndGet();
                 return provider.client().complete(endpoint.path(), body, deadline);
             }));
-            attempt.answered(answer); // tokens and cost count even when the answer is then refused
-            AnswerCheck check = AnswerCheck.of(f);
-            String violation = check == null ? null : check.violation(answer, endpoint.chat());
-            if (violation != null) { // the detail quotes the provider's words: logged, never sent to the client
-                LOG.warn("request {}: {} answered outside the requested JSON schema: {}", requestId, target.label(), violation);
-                throw new UpstreamFailure(provider.name(), UpstreamFailure.Kind.INVALID_RESPONSE, 200, null, deadline,
-                        target.label() + " answered outside the requested JSON schema");
-            }
+            attempt.answered(raw); // tokens and cost count even when the answer is then refused
+            JsonNode answer = GuardedRemote.whole(guard, raw, endpoint.chat(), target.label()); // before the gate: an answer that is not the JSON asked for falls back
             if (!gate.enter()) return;
             headers(ctx);
             attempt.costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(answer));
+            GuardedRemote.answered(guard, answer, endpoint.chat());
         }
         LOG.debug("request {}: {} answered after {} attempt(s)", requestId, target.label(), attempts.get());
     }
@@ -137,8 +142,37 @@ final class RemoteAnswer {
         }
     }
 
-    /** Passes the stream to the client; the provider's content reaches it from here on: no more fallback. */
-    private void relay(Context ctx, Started s, StreamTap tap, boolean clientWantsUsage) {
+    /** Reads the rest of a stream without passing it on, and checks it whole; a failure here may still fall back. */
+    private GuardedRemote.Held hold(Started s, RequestGuard guard) {
+        List<String> all = new ArrayList<>(s.held());
+        long bytes = 0;
+        long started = System.nanoTime();
+        try {
+            String data;
+            while (!s.ended() && (data = s.stream().nextData()) != null) {
+                all.add(data);
+                bytes += data.length();
+                if (bytes > UpstreamClient.MAX_ANSWER_BYTES) throw s.stream().failure(UpstreamFailure.Kind.INVALID_RESPONSE, "sent a stream longer than " + UpstreamClient.MAX_ANSWER_BYTES + " bytes");
+            }
+        } catch (UpstreamFailure e) {
+            s.stream().close();
+            if (e.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, e);
+            throw e;
+        }
+        try {
+            return GuardedRemote.held(guard, all, endpoint.chat(), target.label());
+        } catch (RuntimeException e) {
+            s.stream().close();
+            throw e;
+        }
+    }
+
+    /**
+     * Passes the stream to the client; the provider's content reaches it from here on: no more fallback.
+     *
+     * @param checks the output checks each event goes through, or null to pass events as they are
+     */
+    private void relay(Context ctx, Started s, GuardedRemote.Relay checks, StreamTap tap, boolean clientWantsUsage) {
         headers(ctx);
         ctx.status(200);
         ctx.res().setContentType("text/event-stream; charset=utf-8");
@@ -147,12 +181,15 @@ final class RemoteAnswer {
         long started = System.nanoTime();
         try (UpstreamStream stream = s.stream()) {
             SseWriter sse = new SseWriter(ctx.res().getOutputStream());
-            for (String data : s.held()) pass(sse, data, tap, clientWantsUsage);
+            for (String data : s.held()) pass(sse, checks, data, tap, clientWantsUsage);
+            boolean complete = true;
             if (!s.ended()) {
                 try {
                     String data;
-                    while ((data = stream.nextData()) != null) pass(sse, data, tap, clientWantsUsage);
+                    // a stream whose every choice a check has ended is closed: nothing more of it may be sent
+                    while ((checks == null || !checks.allStopped()) && (data = stream.nextData()) != null) pass(sse, checks, data, tap, clientWantsUsage);
                 } catch (UpstreamFailure mid) {
+                    complete = false;
                     if (mid.kind() != UpstreamFailure.Kind.CANCELLED) provider.guard().recordFailure(System.nanoTime() - started, mid); // not when the server stops
                     Attempt.current().brokeOff("upstream_stream_interrupted");
                     LOG.warn("request {}: {} failed mid-stream, ending the stream with an error event: {}", requestId, target.label(), mid.getMessage());
@@ -161,6 +198,7 @@ final class RemoteAnswer {
                     sse.event(finalChunk(s.first(), endpoint.chat()));
                 }
             }
+            if (complete && checks != null) for (String rest : checks.end()) sse.data(rest);
             sse.done();
         } catch (IOException | UncheckedIOException clientGone) {
             LOG.debug("request {}: client disconnected from a {} stream", requestId, target.label());
@@ -170,17 +208,20 @@ final class RemoteAnswer {
     }
 
     /**
-     * One event to the client. The usage-only event (asked for by the server for tokens and cost) goes
-     * on only when the client asked for it too, then with {@code usage.cost_usd}.
+     * One event to the client, through the output checks when there are any. The usage-only event (asked
+     * for by the server for tokens and cost) goes on only when the client asked for it too, then with
+     * {@code usage.cost_usd}.
      */
-    private static void pass(SseWriter sse, String data, StreamTap tap, boolean clientWantsUsage) {
+    private static void pass(SseWriter sse, GuardedRemote.Relay checks, String data, StreamTap tap, boolean clientWantsUsage) {
         if (StreamTap.isUsageOnly(data)) {
             String withCost = tap.usage(data);
-            if (clientWantsUsage) sse.data(withCost);
+            List<String> out = checks == null ? List.of(withCost) : checks.event(withCost); // the checks hear of the usage either way
+            if (clientWantsUsage) for (String e : out) sse.data(e);
             return;
         }
         tap.event(data);
-        sse.data(data);
+        if (checks == null) sse.data(data);
+        else for (String e : checks.event(data)) sse.data(e);
     }
 
     private static boolean hasContent(JsonNode event, boolean chat) {

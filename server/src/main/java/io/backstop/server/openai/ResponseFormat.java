@@ -37,6 +37,11 @@ interface ResponseFormat {
         return null;
     }
 
+    /** Whether a whole choice's output holds tool calls (then it is not held to a requested JSON format). */
+    default boolean callsTools(GenerationResult r) {
+        return false;
+    }
+
     /** Splits a chunk rendered with a marker text into the bytes before and after the marker. */
     static ContentTemplate template(com.fasterxml.jackson.databind.JsonNode chunk, String marker) {
         String json = Json.write(chunk);

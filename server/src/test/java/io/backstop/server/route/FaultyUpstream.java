@@ -71,7 +71,7 @@ public final class FaultyUpstream implements AutoCloseable {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final ServerSocket server;
-    private final List<String> pieces;
+    private volatile List<String> pieces;
     private final CountDownLatch release = new CountDownLatch(1);
     private final Semaphore received = new Semaphore(0);
     private final Semaphore clientClosed = new Semaphore(0);
@@ -98,6 +98,12 @@ public final class FaultyUpstream implements AutoCloseable {
         return "http://127.0.0.1:" + server.getLocalPort() + "/v1";
     }
 
+    /** From now on, streams these pieces (and answers their concatenation when not streaming). */
+    public FaultyUpstream answering(String... pieces) {
+        this.pieces = List.of(pieces);
+        return this;
+    }
+
     public synchronized FaultyUpstream then(Fault... faults) {
         script.addAll(List.of(faults));
         return this;
@@ -108,7 +114,7 @@ public final class FaultyUpstream implements AutoCloseable {
         return this;
     }
 
-    synchronized void reset() {
+    public synchronized void reset() {
         script.clear();
         fallback = Fault.ok();
         calls.clear();
@@ -134,7 +140,7 @@ public final class FaultyUpstream implements AutoCloseable {
     }
 
     /** Waits until the client has closed {@code n} connections that this upstream was holding open. */
-    boolean awaitClientClosed(int n) throws InterruptedException {
+    public boolean awaitClientClosed(int n) throws InterruptedException {
         return clientClosed.tryAcquire(n, 30, TimeUnit.SECONDS);
     }
 
@@ -313,14 +319,22 @@ public final class FaultyUpstream implements AutoCloseable {
     private static String chunk(boolean chat, String text, String finish) {
         String fr = finish == null ? "null" : "\"" + finish + "\"";
         return chat
-                ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":\"" + text + "\"},\"finish_reason\":" + fr + "}]}"
-                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + text + "\",\"finish_reason\":" + fr + "}]}";
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"delta\":{\"content\":" + quote(text) + "},\"finish_reason\":" + fr + "}]}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":" + quote(text) + ",\"finish_reason\":" + fr + "}]}";
     }
 
     private String whole(boolean chat) {
         return chat
-                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":\"" + content() + "\"},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
-                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":\"" + content() + "\",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+                ? "{\"id\":\"up-1\",\"object\":\"chat.completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":" + quote(content()) + "},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}"
+                : "{\"id\":\"up-1\",\"object\":\"text_completion\",\"created\":1,\"model\":\"gpt-x\",\"choices\":[{\"index\":0,\"text\":" + quote(content()) + ",\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":5,\"total_tokens\":8}}";
+    }
+
+    private static String quote(String text) {
+        try {
+            return JSON.writeValueAsString(text);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     private static void write(OutputStream out, int status, String type, String retryAfter, String body) throws IOException {

@@ -8,6 +8,8 @@ import java.net.URI;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Response formats and tools on a route: a remote target gets them exactly as the client sent them (even
@@ -28,11 +30,14 @@ class StructuredRoutingTest extends RoutedServerFixture {
         return "{\"model\":\"" + model + "\",\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}],\"max_tokens\":12,\"temperature\":0" + fields + "}";
     }
 
-    @Test
-    void aRemoteTargetGetsTheFieldsUnchanged() throws Exception {
-        String fields = FIELDS + ",\"stream\":true"; // streamed: relayed as it comes (a whole answer is also checked, below)
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void aRemoteTargetGetsTheFieldsUnchanged(boolean stream) throws Exception {
+        upstream.answering("{\"a\":", "\"c\"}"); // inside the schema (the keyword 'not' is the provider's to enforce; the answer is still checked)
+        String fields = FIELDS + ",\"stream\":" + stream;
         Reply r = post(chat("remote-only", fields));
         assertThat(r.status()).as(r.body()).isEqualTo(200);
+        assertThat(r.header("X-Backstop-Provider")).isEqualTo("up");
         JsonNode sent = upstream.calls().get(0).body();
         JsonNode asked = JSON.readTree(chat("remote-only", fields));
         for (String field : new String[] {"response_format", "tools", "tool_choice", "parallel_tool_calls"}) {
@@ -49,18 +54,22 @@ class StructuredRoutingTest extends RoutedServerFixture {
         assertThat(upstream.calls().get(0).body().get("guided_choice")).hasSize(2);
     }
 
-    /** The upstream answers prose ("Hello from the remote model"): outside a requested JSON object, so the route moves on. */
-    @Test
-    void aWholeAnswerOutsideTheSchemaIsAFailedTarget() throws Exception {
-        String json = ",\"max_tokens\":60,\"response_format\":{\"type\":\"json_object\"}";
+    /**
+     * The upstream answers prose ("Hello from the remote model"): outside a requested JSON object, so the
+     * route moves on; a stream is read to its end and checked before anything of it reaches the client.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {false, true})
+    void anAnswerOutsideTheSchemaIsAFailedTarget(boolean stream) throws Exception {
+        String json = ",\"max_tokens\":60,\"response_format\":{\"type\":\"json_object\"},\"stream\":" + stream;
         Reply fallback = post(chat("smart", json));
         assertThat(fallback.status()).isEqualTo(200);
         assertThat(fallback.header("X-Backstop-Provider")).isEqualTo("local");
-        assertThat(JSON.readTree(fallback.json().at("/choices/0/message/content").asText()).isObject()).isTrue();
+        assertThat(JSON.readTree(content(fallback, stream)).isObject()).isTrue();
         Reply none = post(chat("remote-only", json));
         assertThat(none.status()).isEqualTo(502);
         assertThat(none.json().at("/error/message").asText()).contains("outside the requested JSON schema").doesNotContain(FaultyUpstream.CONTENT);
-        Reply free = post(chat("remote-only", ""));
+        Reply free = post(chat("remote-only", ",\"stream\":" + stream));
         assertThat(free.status()).as("without a schema the same answer is fine").isEqualTo(200);
     }
 }

@@ -34,10 +34,13 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threshold", paramLabel = "P", description = "Injection score threshold in [0,1] (default: the shipped model's).")
     Double threshold;
 
+    @Option(names = "--model", paramLabel = "FILE", description = "An injection model written by guard train --out (default: the shipped one).")
+    Path model;
+
     @Override
     public Integer call() throws Exception {
         if (threshold != null && (threshold < 0 || threshold > 1)) throw new CommandLine.ParameterException(spec.commandLine(), "--threshold must be between 0 and 1");
-        InjectionDetector detector = InjectionDetector.shipped();
+        InjectionDetector detector = GuardPaths.detector(model, spec.commandLine());
         GuardEvaluator e = new GuardEvaluator(detector, PiiScanner.all(), threshold != null ? threshold : detector.defaultThreshold());
         for (Path p : data) {
             List<GuardRow> rows;

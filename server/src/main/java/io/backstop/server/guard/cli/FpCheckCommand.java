@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -20,6 +21,9 @@ import picocli.CommandLine.Option;
                 "sees), ordinary chat turns shipped for this check, and this checkout's README.md.",
                 "Nothing is stored; the corpus is rebuilt the same way each run."})
 public final class FpCheckCommand implements Callable<Integer> {
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
     @Option(names = "--docs", paramLabel = "DIR", defaultValue = "/usr/share/doc", description = "Documentation folder with README files (default: ${DEFAULT-VALUE}).")
     Path docs;
 
@@ -35,9 +39,12 @@ public final class FpCheckCommand implements Callable<Integer> {
     @Option(names = "--show", description = "Print where each flagged chunk came from (no text).")
     boolean show;
 
+    @Option(names = "--model", paramLabel = "FILE", description = "An injection model written by guard train --out (default: the shipped one).")
+    Path model;
+
     @Override
     public Integer call() throws Exception {
-        InjectionDetector d = InjectionDetector.shipped();
+        InjectionDetector d = GuardPaths.detector(model, spec.commandLine());
         double th = threshold != null ? threshold : d.defaultThreshold();
         Path zip = srcZip != null ? srcZip : Path.of(System.getProperty("java.home"), "lib", "src.zip");
         Map<String, List<OrdinaryText.Chunk>> sources = new LinkedHashMap<>();

@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         description = {"Train the prompt-injection classifier, reproducibly.",
                 "Hashed word and char n-grams, logistic regression,",
                 "on the training side of our held-out split of --data, and write the model file the server ships.",
-                "Same data, seed and options: the same bytes."})
+                "Needs only the data file and this checkout: same data, checkout, seed and options give the same bytes."})
 public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -44,15 +44,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--all-rows", description = "Train on every row instead of only the training side of the split.")
     boolean allRows;
 
-    @Option(names = "--ordinary-src-zip", paramLabel = "FILE",
-            description = "A JDK's lib/src.zip whose java.desktop, java.sql, java.xml and jdk.* sources (code and Javadoc) are added as benign examples of ordinary text (default: the running JDK's; 'none' to train on the data only).")
-    String ordinarySrcZip;
+    @Option(names = "--ordinary", paramLabel = "DIR", split = ",",
+            description = {"Folders of this checkout whose .java files (code and Javadoc) are added as benign examples of ordinary text",
+                    "(default: engine/src/main/java, bench/src/main/java, server/src/main/java; the guard package, which quotes attacks, is skipped);",
+                    "'none' to train on the data only."})
+    List<String> ordinaryFolders;
 
     @Option(names = "--ordinary-max", paramLabel = "N", defaultValue = "1500", description = "At most N ordinary-text chunks (default: ${DEFAULT-VALUE}).")
     int ordinaryMax;
 
-    /** Modules the ordinary-text negatives come from: disjoint from java.base, which {@code guard fp-check} measures on. */
-    static final List<String> ORDINARY_TRAINING_MODULES = List.of("java.desktop/", "java.sql/", "java.xml/", "jdk.compiler/", "jdk.httpserver/", "java.logging/");
+    /** Where the ordinary-text negatives come from: this checkout's own sources, so training needs nothing outside the repository and ../shared. */
+    static final List<String> ORDINARY_FOLDERS = List.of("engine/src/main/java", "bench/src/main/java", "server/src/main/java");
+    /** The guard package quotes injection phrases (its rules and tests): never a benign example. */
+    static final List<String> ORDINARY_EXCLUDED = List.of("/guard/");
 
     @Override
     public Integer call() throws Exception {
@@ -66,10 +70,15 @@ public final class TrainCommand implements Callable<Integer> {
         List<InjectionTrainer.Example> examples = new java.util.ArrayList<>(train.stream()
                 .map(r -> new InjectionTrainer.Example(TextNormalizer.normalize(r.text()).text(), r.injection())).toList());
         int ordinary = 0;
-        if (!"none".equals(ordinarySrcZip)) {
-            Path zip = ordinarySrcZip != null ? Path.of(ordinarySrcZip) : Path.of(System.getProperty("java.home"), "lib", "src.zip");
-            if (!Files.isRegularFile(zip)) throw new CommandLine.ParameterException(spec.commandLine(), "no JDK sources at " + zip + " (give --ordinary-src-zip FILE, or none)");
-            for (OrdinaryText.Chunk c : OrdinaryText.javaSources(zip, ORDINARY_TRAINING_MODULES, ordinaryMax)) {
+        List<String> folders = ordinaryFolders == null ? ORDINARY_FOLDERS : ordinaryFolders;
+        if (!folders.equals(List.of("none"))) {
+            List<OrdinaryText.Chunk> chunks;
+            try {
+                chunks = OrdinaryText.javaSourceTrees(GuardPaths.home(), folders, ORDINARY_EXCLUDED, ordinaryMax);
+            } catch (java.io.IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--ordinary: " + e.getMessage() + " (give folders of this checkout, or none)");
+            }
+            for (OrdinaryText.Chunk c : chunks) {
                 examples.add(new InjectionTrainer.Example(TextNormalizer.normalize(c.text()).text(), false, true));
                 ordinary++;
             }

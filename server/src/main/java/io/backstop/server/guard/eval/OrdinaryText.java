@@ -90,32 +90,64 @@ public final class OrdinaryText {
             entries.sort(Comparator.comparing(ZipEntry::getName));
             for (ZipEntry z : entries) {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(zip.getInputStream(z), StandardCharsets.UTF_8))) {
-                    StringBuilder b = new StringBuilder();
-                    int lines = 0;
-                    StringBuilder doc = null;
-                    String line;
-                    while ((line = r.readLine()) != null) {
-                        String l = line.strip();
-                        if (l.startsWith("/**")) doc = new StringBuilder();
-                        if (doc != null) {
-                            doc.append(l.replaceFirst("^/?\\*+/?\\s?", "")).append('\n');
-                            if (l.endsWith("*/")) {
-                                add(all, z.getName() + "#doc", doc.toString());
-                                doc = null;
-                            }
-                        }
-                        b.append(line).append('\n');
-                        if (++lines == 30) {
-                            add(all, z.getName(), b.toString());
-                            b.setLength(0);
-                            lines = 0;
-                        }
-                    }
-                    add(all, z.getName(), b.toString());
+                    chunkJava(r, z.getName(), all);
                 }
             }
         }
         return every(all, max);
+    }
+
+    /**
+     * The same chunks from the {@code .java} files under folders of a checkout (sorted by their path
+     * relative to {@code base}, so the corpus is the same wherever the checkout lives), skipping any path
+     * that contains one of {@code exclude}.
+     */
+    public static List<Chunk> javaSourceTrees(Path base, List<String> folders, List<String> exclude, int max) throws IOException {
+        List<Chunk> all = new ArrayList<>();
+        List<String> files = new ArrayList<>();
+        for (String folder : folders) {
+            Path root = base.resolve(folder);
+            if (!Files.isDirectory(root)) throw new IOException("no such folder: " + root);
+            try (Stream<Path> s = Files.walk(root)) {
+                s.filter(p -> p.toString().endsWith(".java") && Files.isRegularFile(p))
+                        .map(p -> base.relativize(p).toString().replace('\\', '/'))
+                        .filter(p -> exclude.stream().noneMatch(p::contains))
+                        .forEach(files::add);
+            }
+        }
+        files.sort(Comparator.naturalOrder());
+        for (String f : files) {
+            try (BufferedReader r = Files.newBufferedReader(base.resolve(f), StandardCharsets.UTF_8)) {
+                chunkJava(r, f, all);
+            }
+        }
+        return every(all, max);
+    }
+
+    /** Chunks of 30 lines of one Java file, plus each Javadoc comment (markers stripped) as prose. */
+    private static void chunkJava(BufferedReader r, String name, List<Chunk> all) throws IOException {
+        StringBuilder b = new StringBuilder();
+        int lines = 0;
+        StringBuilder doc = null;
+        String line;
+        while ((line = r.readLine()) != null) {
+            String l = line.strip();
+            if (l.startsWith("/**")) doc = new StringBuilder();
+            if (doc != null) {
+                doc.append(l.replaceFirst("^/?\\*+/?\\s?", "")).append('\n');
+                if (l.endsWith("*/")) {
+                    add(all, name + "#doc", doc.toString());
+                    doc = null;
+                }
+            }
+            b.append(line).append('\n');
+            if (++lines == 30) {
+                add(all, name, b.toString());
+                b.setLength(0);
+                lines = 0;
+            }
+        }
+        add(all, name, b.toString());
     }
 
     private static void add(List<Chunk> all, String source, String text) {

@@ -5,8 +5,9 @@ import java.util.List;
 import java.util.regex.Pattern;
 
 /**
- * Phrase rules for prompt injection and jailbreaks, in English and German, on normalised lower-case
- * text. A {@link Strength#STRONG} rule is an attack phrase on its own ("ignore all previous
+ * Phrase rules for prompt injection and jailbreaks, in English and German (and the commonest "forget
+ * all instructions" in French, Spanish, Russian and Croatian), on normalised lower-case text; word
+ * classes are Unicode-aware so "Ausführungen" is one word. A {@link Strength#STRONG} rule is an attack phrase on its own ("ignore all previous
  * instructions", "do anything now", "developer mode enabled"); a {@link Strength#WEAK} rule
  * ("pretend you are", "no restrictions") is common in harmless role-play too, so it only nudges the
  * classifier's score.
@@ -41,8 +42,12 @@ public final class InjectionRules {
             java.util.Map.entry("forget-what-was-said", List.of("forget", "ignore", "disregard", "despite")),
             java.util.Map.entry("ignore-sources", List.of("ignor", "disregard", "forget", "articles")),
             java.util.Map.entry("forget-all-other-languages", List.of("забуд", "игнорир", "zaboravi", "oublie", "ignore", "olvida", "ignora")),
+            java.util.Map.entry("leave-behind", List.of("behind")),
+            java.util.Map.entry("evil-ai", List.of("evil", "böse")),
+            java.util.Map.entry("abandon-thoughts", List.of("abandon", "repeat after me")),
+            java.util.Map.entry("stop-write", List.of("stop")),
             java.util.Map.entry("de-obiges-ignorieren", List.of("ignorieren", "vergessen", "missachten")),
-            java.util.Map.entry("you-are-now", List.of("you are now", "from now on", "ab jetzt", "ab sofort", "du bist")),
+            java.util.Map.entry("you-are-now", List.of("you are now", "now you are", "from now on", "ab jetzt", "ab sofort", "du bist")),
             java.util.Map.entry("act-as", List.of("as a", "as an", "as if", "imagine", "handle als")),
             java.util.Map.entry("pretend", List.of("pretend", "stell dir vor", "tu so")),
             java.util.Map.entry("no-restrictions", List.of("restrictions", "filters", "limitations", "censorship", "rules", "boundaries")),
@@ -65,9 +70,13 @@ public final class InjectionRules {
             strong("forget-what-was-said", "\\b(?:forget|ignore|disregard)\\s+(?:about\\s+)?(?:(?:everything|all(?:\\s+that)?)\\s+(?:i|you)(?:'ve|\\s+have)?\\s+(?:said|told|been\\s+told|were\\s+told|wrote|know)"
                     + "|what\\s+(?:i|you)(?:'ve|\\s+have)?\\s+(?:said|told\\s+you|wrote|been\\s+told)\\s+(?:before|earlier|previously|so\\s+far|until\\s+now|above))|\\bdespite\\s+what\\s+you(?:'ve|\\s+have)?\\s+been\\s+told"),
             strong("ignore-sources", "\\b(?:ignore|ignoring|disregard(?:ing)?|forget)\\s+(?:all\\s+|the\\s+|any\\s+)?(?:provided\\s+)?(?:articles|documents|sources|context)\\b|\\bnot\\s+by\\s+the\\s+articles\\b"),
-            strong("forget-all-other-languages", "\\b(?:забуд\\w*|игнориру\\w*)\\s+(?:все|всё)|\\b(?:zaboravi|zaboravite)\\s+sve\\b|\\b(?:oublie[zr]?|ignore[zr]?)\\s+(?:toutes?\\s+)?(?:les\\s+)?instructions\\s+(?:précédentes|ci-dessus)|\\b(?:olvida|ignora)\\s+(?:todas?\\s+)?(?:las\\s+)?instrucciones"),
+            strong("forget-all-other-languages", "\\b(?:забуд\\w*|игнориру\\w*)\\s+(?:все|всё)|\\b(?:zaboravi|zaboravite)\\s+sve\\b|\\b(?:oublie[zr]?|ignore[zr]?)\\s+(?:toutes?\\s+les|les)\\s+instructions\\b|\\b(?:olvida|ignora)\\s+(?:todas?\\s+)?(?:las\\s+)?instrucciones|\\b(?:olvidar?|olvide)\\s+todo\\b"),
+            strong("leave-behind", "\\b(?:leave|put)\\s+(?:all\\s+)?(?:the\\s+|your\\s+)?(?:previous|prior|above|earlier)\\s+(?:\\w+\\s+)?behind\\b"),
             strong("de-obiges-ignorieren", "\\b(?:obigen?|vorherigen?|bisherigen?|vorangegangenen?)\\s+(?:\\w+\\s+){1,2}(?:ignorieren|vergessen|missachten)\\b"),
-            weak("you-are-now", "\\byou\\s+are\\s+now\\b|\\bfrom\\s+now\\s+on\\b|\\bab\\s+(?:jetzt|sofort)\\s+(?:bist|sind)\\b|\\bdu\\s+bist\\s+(?:jetzt|nun)\\b"),
+            weak("evil-ai", "\\b(?:evil|böse|bösartige)\\s+(?:ai|ki)\\b"),
+            weak("abandon-thoughts", "\\babandon\\s+(?:all\\s+)?(?:your\\s+)?(?:thoughts|principles|values|beliefs)\\b|\\brepeat\\s+after\\s+me\\b"),
+            weak("stop-write", "\\bstopp?\\b\\s*[-:–!,.]*\\s*(?:now\\s+)?(?:write|say|print|schreib\\w*|sag\\w*)\\b"),
+            weak("you-are-now", "\\byou\\s+are\\s+now\\b|\\bnow\\s+you\\s+are\\b|\\bfrom\\s+now\\s+on\\b|\\bab\\s+(?:jetzt|sofort)\\s+(?:bist|sind)\\b|\\bdu\\s+bist\\s+(?:jetzt|nun)\\b"),
             weak("act-as", "\\b(?:act|acting)\\s+as\\s+(?:a|an|if)\\b|\\bimagine\\s+(?:that\\s+)?you\\s+are\\b|\\bhandle\\s+als\\b"),
             weak("pretend", "\\bpretend\\s+(?:that\\s+)?(?:you\\s+are|to\\s+be|you're)\\b|\\bstell\\s+dir\\s+vor,?\\s+du\\s+bist|\\btu\\s+so,?\\s+als"),
             weak("no-restrictions", "\\b(?:no|without|free\\s+(?:of|from))\\s+(?:any\\s+)?(?:restrictions|filters|limitations|censorship|rules|boundaries)\\b"),
@@ -77,11 +86,11 @@ public final class InjectionRules {
     private InjectionRules() {}
 
     private static Rule strong(String name, String regex) {
-        return new Rule(name, Strength.STRONG, Pattern.compile(regex), ANCHORS.get(name));
+        return new Rule(name, Strength.STRONG, Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), ANCHORS.get(name));
     }
 
     private static Rule weak(String name, String regex) {
-        return new Rule(name, Strength.WEAK, Pattern.compile(regex), ANCHORS.get(name));
+        return new Rule(name, Strength.WEAK, Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), ANCHORS.get(name));
     }
 
     public static List<Rule> all() {

@@ -113,6 +113,15 @@ final class SecretRules {
             SecretRule.of("discord-webhook", "https://(?:ptb\\.|canary\\.)?discord(?:app)?\\.com/api/webhooks/\\d+/[A-Za-z0-9_-]{60,}", 0, 0),
             SecretRule.of("kubernetes-secret", "(?s)kind:\\s*Secret\\b.{0,400}?\\bdata:\\s*\\n\\s+[\\w.-]+:\\s*([A-Za-z0-9+/]{16,}={0,2})", 1, 3.0),
             SecretRule.of("twitch-or-generic-oauth", "(?i)oauth:[a-z0-9]{30}" + E, 0, 3.0),
+            SecretRule.of("openrouter-or-generic-sk-key", B + "sk-(?:or-v1-[a-f0-9]{64}|[A-Za-z0-9]{32,64})" + E, 0, 3.5),
+            SecretRule.of("dropbox-token", B + "sl\\.[A-Za-z0-9_=-]{130,160}" + E, 0, 3.5),
+            SecretRule.of("yandex-key", B + "(?:AQVN[A-Za-z0-9_-]{35,38}|y[0-3]_[A-Za-z0-9_-]{55})" + E, 0, 3.0),
+            SecretRule.of("twitter-bearer-token", "(?<![A-Za-z0-9%])A{22}[A-Za-z0-9%]{80,120}(?![A-Za-z0-9%])", 0, 3.0),
+            SecretRule.of("docker-hub-token", B + "dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40}" + E, 0, 0),
+            SecretRule.of("google-oauth-token", B + "(?:ya29\\.[0-9A-Za-z_-]{30,}|1//0[0-9A-Za-z_-]{40,})" + E, 0, 3.0),
+            SecretRule.of("tencent-secret-id", "(?<![\\w])AKID[A-Za-z0-9]{13,40}(?![\\w])", 0, 3.0),
+            SecretRule.of("launchdarkly-key", B + "(?:api|sdk|mob)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}" + E, 0, 0),
+            SecretRule.of("okta-token", "(?i)okta[\\w.-]{0,20}" + ASSIGN + "(00[A-Za-z0-9_-]{40})(?![\\w-])", 1, 3.0),
             SecretRule.of("jdbc-password", "(?i)jdbc:[a-z:]+//[^\\s]*[?&;]password=([^&;\\s\"']{6,})", 1, 2.5));
 
     /** Header and command-line credentials. */

@@ -35,9 +35,9 @@ class InjectionTrainerTest {
     void trainingTwiceWithTheSameSeedWritesTheSameBytes() throws Exception {
         Path data = smallData();
         Path a = dir.resolve("a.bin.gz"), b = dir.resolve("b.bin.gz"), c = dir.resolve("c.bin.gz");
-        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", a.toString(), "--ordinary-src-zip", "none")).isZero();
-        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", b.toString(), "--ordinary-src-zip", "none")).isZero();
-        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", c.toString(), "--ordinary-src-zip", "none", "--seed", "7")).isZero();
+        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", a.toString(), "--ordinary", "none")).isZero();
+        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", b.toString(), "--ordinary", "none")).isZero();
+        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", c.toString(), "--ordinary", "none", "--seed", "7")).isZero();
         assertThat(Files.readAllBytes(a)).isEqualTo(Files.readAllBytes(b));
         assertThat(Files.readAllBytes(a)).isNotEqualTo(Files.readAllBytes(c));
     }
@@ -46,7 +46,7 @@ class InjectionTrainerTest {
     void aTrainedModelRoundTripsThroughItsFileAndSeparatesItsRows() throws Exception {
         Path data = smallData();
         Path out = dir.resolve("m.bin.gz");
-        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", out.toString(), "--ordinary-src-zip", "none", "--all-rows")).isZero();
+        assertThat(Main.run("guard", "train", "--data", data.toString(), "--out", out.toString(), "--ordinary", "none", "--all-rows")).isZero();
         LinearModel m;
         try (var in = Files.newInputStream(out)) {
             m = LinearModel.read(in);

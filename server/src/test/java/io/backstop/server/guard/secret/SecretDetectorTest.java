@@ -35,6 +35,18 @@ class SecretDetectorTest {
     }
 
     @Test
+    void moreTokenFamiliesAreFoundByShape() {
+        assertThat(rules("OPENROUTER_API_KEY=sk-or-v1-" + random(20, HEX, 64))).containsExactly("openrouter-or-generic-sk-key");
+        assertThat(rules("docker login -p dckr_pat_" + random(21, ALNUM, 27))).containsExactly("docker-hub-token");
+        assertThat(rules("token sl." + random(22, ALNUM, 138))).containsExactly("dropbox-token");
+        assertThat(rules("key " + "AQVN" + random(23, ALNUM, 36))).containsExactly("yandex-key");
+        assertThat(rules("bearer ya29." + random(24, ALNUM, 60))).containsExactly("google-oauth-token");
+        assertThat(rules("sdk key sdk-" + random(25, HEX, 8) + "-" + random(26, HEX, 4) + "-" + random(27, HEX, 4) + "-" + random(28, HEX, 4) + "-" + random(29, HEX, 12)))
+                .containsExactly("launchdarkly-key");
+        assertThat(rules("sk-learn and sk-" + "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")).as("no entropy, no key").isEmpty();
+    }
+
+    @Test
     void privateKeysJwtsAndCredentialUrlsAreFound() {
         String key = "-----BEGIN RSA " + "PRIVATE KEY-----\n" + random(13, ALNUM, 64) + "\n-----END RSA " + "PRIVATE KEY-----";
         assertThat(rules(key)).containsExactly("private-key");
