@@ -37,8 +37,9 @@ final class Dot {
         int i = 0;
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         if (Lanes.VECTOR && n >= L) {
+            int end = n & -L;
             FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
-            for (; i + L <= n; i += L) {
+            for (; i < end; i += L) {
                 FloatVector r = FloatVector.fromArray(F, w, i);
                 a0 = r.fma(FloatVector.fromArray(F, x, x0 + i), a0);
                 a1 = r.fma(FloatVector.fromArray(F, x, x1 + i), a1);
@@ -85,8 +86,9 @@ final class Dot {
         int x0 = t0 * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
         int i = 0;
         if (Lanes.VECTOR && n >= L) {
+            int end = n & -L; // a loop to a plain bound: C2 hoists the range checks of the eight loads out of it
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
-            for (; i + L <= n; i += L) {
+            for (; i < end; i += L) {
                 FloatVector r0 = FloatVector.fromArray(F, w, i);
                 FloatVector r1 = FloatVector.fromArray(F, w, n + i);
                 FloatVector r2 = FloatVector.fromArray(F, w, 2 * n + i);
