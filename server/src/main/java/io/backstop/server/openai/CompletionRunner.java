@@ -102,7 +102,7 @@ final class CompletionRunner {
         } else {
             ObjectNode body = format.response(meta, checked.results(), usage);
             checked.patch(body);
-            FinishReasons.detail(body, checked.results());
+            FinishReasons.choiceDetails(body, checked.results());
             Attempt.current().costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(body));
         }
@@ -355,7 +355,7 @@ final class CompletionRunner {
             }
             if (stopped != null) finishReason = stopped;
             if (tools != null) finishReason = tools.finish(finishReason);
-            sse.event(FinishReasons.detail(format.chunk(meta, index, "", drain(), finishReason), r.finishDetail()));
+            sse.event(FinishReasons.chunkDetail(format.chunk(meta, index, "", drain(), finishReason), r.finishDetail()));
         }
 
         private void open() {

@@ -21,7 +21,7 @@ final class FinishReasons {
     }
 
     /** Adds each result's finish detail to its choice of a whole response. */
-    static void detail(ObjectNode response, List<GenerationResult> results) {
+    static void choiceDetails(ObjectNode response, List<GenerationResult> results) {
         JsonNode choices = response.get("choices");
         if (choices == null) return;
         for (int i = 0; i < results.size() && i < choices.size(); i++) {
@@ -31,7 +31,7 @@ final class FinishReasons {
     }
 
     /** Adds the finish detail to the one choice of a stream's last chunk for it; returns the chunk. */
-    static ObjectNode detail(ObjectNode chunk, String detail) {
+    static ObjectNode chunkDetail(ObjectNode chunk, String detail) {
         if (detail != null && chunk.get("choices") instanceof com.fasterxml.jackson.databind.node.ArrayNode a && a.get(0) instanceof ObjectNode c) {
             c.put(DETAIL, detail);
         }
