@@ -170,7 +170,7 @@ public final class Observability implements AutoCloseable {
                 winner == null || winner.firstContentNanos == 0 ? null : winner.firstContentNanos - o.startNanos,
                 winner == null || winner.tpotNanos < 0 ? null : winner.tpotNanos, now - o.startNanos,
                 winner == null ? null : winner.cost, chain, o.guardEvents(),
-                content ? prompt(o.body, o.chat) : null, content && winner != null ? winner.text : null);
+                content ? prompt(o.body, o.chat) : null, content && winner != null ? (o.delivered != null ? o.delivered : winner.text) : null);
     }
 
     /** The request's input as text: its messages ("role: content" lines) or its prompt. */

@@ -63,6 +63,10 @@ public final class ServerMetrics implements AutoCloseable {
     public void request(RequestSummary s) {
         Counter.builder("backstop.http.responses").description("HTTP responses by status code")
                 .tag("status", Integer.toString(s.status())).register(registry).increment();
+        for (var g : s.guard()) {
+            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by stage, check and action (block, redact, flag)")
+                    .tags("stage", g.stage(), "check", g.check(), "action", g.action()).register(registry).increment();
+        }
         if (s.route() == null) return;
         String target = s.target() == null ? "none" : s.target();
         Counter.builder("backstop.requests").description("Model requests by route, the target that answered, and outcome (ok, fallback, blocked or the error type)")
@@ -70,10 +74,6 @@ public final class ServerMetrics implements AutoCloseable {
         for (int i = 1; i < s.chain().size(); i++) {
             Counter.builder("backstop.fallbacks").description("A route moved on from one target to the next (failure or hedge)")
                     .tags("route", s.route(), "from", s.chain().get(i - 1).target(), "to", s.chain().get(i).target()).register(registry).increment();
-        }
-        for (var g : s.guard()) {
-            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by stage, check and action (block, redact, flag)")
-                    .tags("stage", g.stage(), "check", g.check(), "action", g.action()).register(registry).increment();
         }
         if (s.cost() != null && s.cost() > 0) {
             Counter.builder("backstop.cost.usd").description("Cost of answers in USD (price table and local CPU-hour price)")
