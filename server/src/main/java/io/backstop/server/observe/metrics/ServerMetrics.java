@@ -27,6 +27,10 @@ import java.util.Arrays;
  * metrics. Recorded once per request or attempt, never per token.
  */
 public final class ServerMetrics implements AutoCloseable {
+    // the conventions' boundaries as Micrometer takes them, made once (meters are looked up per request)
+    private static final Duration[] DURATION_SLOS = durations(GenAi.DURATION_BUCKETS);
+    private static final Duration[] TTFT_SLOS = durations(GenAi.TTFT_BUCKETS);
+    private static final Duration[] TPOT_SLOS = durations(GenAi.TPOT_BUCKETS);
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
 
@@ -82,17 +86,17 @@ public final class ServerMetrics implements AutoCloseable {
         Tags gen = Tags.of(GenAi.OPERATION, s.operation(), GenAi.PROVIDER, s.provider() == null ? "none" : s.provider(),
                 GenAi.REQUEST_MODEL, s.route(), GenAi.RESPONSE_MODEL, s.responseModel() == null ? "" : s.responseModel(),
                 GenAi.ERROR_TYPE, s.answered() ? "" : s.outcome());
-        seconds("gen_ai.server.request.duration", "Generative AI server request duration (time to the last byte)", GenAi.DURATION_BUCKETS, gen)
+        seconds("gen_ai.server.request.duration", "Generative AI server request duration (time to the last byte)", DURATION_SLOS, gen)
                 .record(s.durationNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         if (!s.answered()) return;
         Tags ok = Tags.of(GenAi.OPERATION, s.operation(), GenAi.PROVIDER, s.provider(), GenAi.REQUEST_MODEL, s.route(),
                 GenAi.RESPONSE_MODEL, s.responseModel() == null ? "" : s.responseModel());
         if (s.ttftNanos() != null) {
-            seconds("gen_ai.server.time_to_first_token", "Time to generate the first token", GenAi.TTFT_BUCKETS, ok)
+            seconds("gen_ai.server.time_to_first_token", "Time to generate the first token", TTFT_SLOS, ok)
                     .record(s.ttftNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
         if (s.tpotNanos() != null) {
-            seconds("gen_ai.server.time_per_output_token", "Time per output token after the first", GenAi.TPOT_BUCKETS, ok)
+            seconds("gen_ai.server.time_per_output_token", "Time per output token after the first", TPOT_SLOS, ok)
                     .record(s.tpotNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
@@ -105,7 +109,7 @@ public final class ServerMetrics implements AutoCloseable {
                         Integer inputTokens, Integer outputTokens, long localBusyNanos) {
         Tags t = Tags.of(GenAi.OPERATION, operation, GenAi.PROVIDER, provider, GenAi.REQUEST_MODEL, model,
                 GenAi.RESPONSE_MODEL, responseModel == null ? "" : responseModel);
-        seconds("gen_ai.client.operation.duration", "GenAI operation duration per target attempt", GenAi.DURATION_BUCKETS,
+        seconds("gen_ai.client.operation.duration", "GenAI operation duration per target attempt", DURATION_SLOS,
                 t.and(GenAi.ERROR_TYPE, errorType == null ? "" : errorType)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
         if (errorType != null) return;
         if (inputTokens != null) tokens(t, "input").record(inputTokens);
@@ -122,10 +126,12 @@ public final class ServerMetrics implements AutoCloseable {
                 .tags(t.and(GenAi.TOKEN_TYPE, type)).serviceLevelObjectives(GenAi.TOKEN_BUCKETS).register(registry);
     }
 
-    private Timer seconds(String name, String description, double[] buckets, Tags tags) {
-        return Timer.builder(name).description(description).tags(tags)
-                .serviceLevelObjectives(Arrays.stream(buckets).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new))
-                .register(registry);
+    private Timer seconds(String name, String description, Duration[] buckets, Tags tags) {
+        return Timer.builder(name).description(description).tags(tags).serviceLevelObjectives(buckets).register(registry);
+    }
+
+    private static Duration[] durations(double[] seconds) {
+        return Arrays.stream(seconds).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
     }
 
     @Override
