@@ -256,6 +256,7 @@ public final class Attempt implements AutoCloseable {
         if (outputTokens != null) span.setAttribute(GenAi.A_OUTPUT_TOKENS, (long) outputTokens);
         if (responseModel != null) span.setAttribute(GenAi.A_RESPONSE_MODEL, responseModel);
         if (finishReason != null) span.setAttribute(GenAi.A_FINISH_REASONS, List.of(finishReason));
+        if (cost != null) span.setAttribute(GenAi.A_COST, cost);
         span.setAttribute("backstop.attempt.won", won);
         if (errorType != null) span.setAttribute(GenAi.A_ERROR_TYPE, errorType);
         span.end();

@@ -115,6 +115,7 @@ public final class Observability implements AutoCloseable {
         o.span.setAttribute("http.response.status_code", status);
         if (s.target() != null) o.span.setAttribute("backstop.target", s.target());
         if (s.cost() != null) o.span.setAttribute("backstop.cost_usd", s.cost());
+        if (tracing.enabled() && logContent()) ContentAttributes.set(o.span, o.body, o.chat, s);
         o.span.end();
         if (metrics != null) metrics.request(s);
         stats.request(s);

@@ -114,6 +114,7 @@ public final class Observation {
         span.setAttribute(GenAi.A_OPERATION, operation);
         span.setAttribute(GenAi.A_REQUEST_MODEL, name);
         if (this.body == null) return;
+        if (body.path("user").isTextual()) span.setAttribute(GenAi.A_USER_ID, body.path("user").asText());
         JsonNode max = body.path("max_tokens");
         if (max.isIntegralNumber()) span.setAttribute(GenAi.A_MAX_TOKENS, max.asLong());
         if (body.path("temperature").isNumber()) span.setAttribute(GenAi.A_TEMPERATURE, body.path("temperature").asDouble());

@@ -134,7 +134,7 @@ class GuardrailObservationTest {
     /** Sends a chat and waits for its access-log line (written once the metrics and the span are done). */
     static Observed chat(String model, boolean stream, String user, int maxTokens) throws Exception {
         Map<String, Double> before = decisions();
-        String body = "{\"model\":" + JSON.writeValueAsString(model) + ",\"stream\":" + stream + ",\"temperature\":0,\"max_tokens\":" + maxTokens
+        String body = "{\"model\":" + JSON.writeValueAsString(model) + ",\"stream\":" + stream + ",\"user\":\"tester-7\",\"temperature\":0,\"max_tokens\":" + maxTokens
                 + ",\"messages\":[{\"role\":\"user\",\"content\":" + JSON.writeValueAsString(user) + "}]}";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
@@ -161,24 +161,32 @@ class GuardrailObservationTest {
         }
     }
 
-    /** {@code backstop_guardrail_decisions_total} per stage/check/action of {@link #DECISIONS} (0 when absent). */
+    /** {@code backstop_guardrail_decisions_total} per stage/check/action of {@link #DECISIONS}, summed over routes (0 when absent). */
     private static Map<String, Double> decisions() throws Exception {
         String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
         Map<String, Double> out = new java.util.HashMap<>();
-        for (String d : DECISIONS) {
-            String[] p = d.split("/");
-            Double v = ObservedServerFixture.sample(text, "backstop_guardrail_decisions_total",
-                    "stage=\"" + p[0] + "\"", "check=\"" + p[1] + "\"", "action=\"" + p[2] + "\"");
-            out.put(d, v == null ? 0 : v);
+        for (String d : DECISIONS) out.put(d, 0.0);
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("backstop_guardrail_decisions_total{")) continue;
+            for (String d : DECISIONS) {
+                String[] p = d.split("/");
+                if (line.contains("stage=\"" + p[0] + "\"") && line.contains("check=\"" + p[1] + "\"") && line.contains("action=\"" + p[2] + "\"")) {
+                    out.merge(d, Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)), Double::sum);
+                }
+            }
         }
         return out;
     }
 
     private static double requests(String route, String outcome) throws Exception {
+        return metric("backstop_requests_total", "route=\"" + route + "\"", "outcome=\"" + outcome + "\"");
+    }
+
+    private static double metric(String name, String... labels) throws Exception {
         String text = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/metrics")).build(),
                 HttpResponse.BodyHandlers.ofString()).body();
-        Double v = ObservedServerFixture.sample(text, "backstop_requests_total", "route=\"" + route + "\"", "outcome=\"" + outcome + "\"");
+        Double v = ObservedServerFixture.sample(text, name, labels);
         return v == null ? 0 : v;
     }
 
@@ -193,6 +201,11 @@ class GuardrailObservationTest {
         assertThat(o.line().get("outcome").asText()).isEqualTo("ok");
         assertThat(o.line().get("prompt").asText()).as("logged as the model saw it").contains("[EMAIL_1]").doesNotContain("lily@example.com");
         assertThat(o.line().toString()).doesNotContain("lily@example.com");
+        // content logging is on: the span carries the content as trace tools show it, redacted as well
+        assertThat(o.span().getAttributes().get(GenAi.A_INPUT_MESSAGES))
+                .isEqualTo("[{\"role\":\"user\",\"parts\":[{\"type\":\"text\",\"content\":\"Lily went to the park with [EMAIL_1]\"}]}]");
+        assertThat(o.span().getAttributes().get(GenAi.A_USER_ID)).isEqualTo("tester-7");
+        assertThat(metric("backstop_guardrail_decisions_total", "route=\"guarded\"", "check=\"pii\"", "action=\"redact\"")).isPositive();
     }
 
     @ParameterizedTest
@@ -251,8 +264,9 @@ class GuardrailObservationTest {
         assertThat(o.events()).isNotEmpty().allMatch(e -> e.equals("output/deny/redact"));
         assertThat(o.guardrails()).hasSize(o.events().size());
         assertThat(o.line().get("outcome").asText()).isEqualTo("ok");
-        assertThat(o.line().get("answer").asText()).as("logged as the client got it")
-                .isEqualTo(TestServer.continuation(REF).replaceAll("\\bbox\\b", "[DENIED_1]"));
+        String delivered = TestServer.continuation(REF).replaceAll("\\bbox\\b", "[DENIED_1]");
+        assertThat(o.line().get("answer").asText()).as("logged as the client got it").isEqualTo(delivered);
+        assertThat(JSON.readTree(o.span().getAttributes().get(GenAi.A_OUTPUT_MESSAGES)).at("/0/parts/0/content").asText()).isEqualTo(delivered);
     }
 
     @ParameterizedTest

@@ -68,8 +68,9 @@ public final class ServerMetrics implements AutoCloseable {
         Counter.builder("backstop.http.responses").description("HTTP responses by status code")
                 .tag("status", Integer.toString(s.status())).register(registry).increment();
         for (var g : s.guard()) {
-            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by stage, check and action (block, redact, flag)")
-                    .tags("stage", g.stage(), "check", g.check(), "action", g.action()).register(registry).increment();
+            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by route, stage, check and action (block, redact, flag)")
+                    .tags("route", s.route() == null ? "none" : s.route(), "stage", g.stage(), "check", g.check(), "action", g.action())
+                    .register(registry).increment();
         }
         if (s.route() == null) return;
         String target = s.target() == null ? "none" : s.target();
