@@ -45,6 +45,7 @@ public final class Attempt implements AutoCloseable {
     long firstContentNanos;
     long tpotNanos = -1;
     long busyNanos;
+    long queuedNanos = -1;
     long endNanos;
     String responseModel;
     String finishReason;
@@ -205,6 +206,7 @@ public final class Attempt implements AutoCloseable {
             out += r.usage().completionTokens();
             Timings t = r.timings();
             busy += busyNanos(t);
+            queuedNanos = Math.max(queuedNanos, t.queuedNanos());
             decode += t.decodeNanos();
             decoded += t.decodedTokens();
             if (t.timeToFirstTokenNanos() > 0) firstToken = Math.min(firstToken, t.queuedNanos() + t.timeToFirstTokenNanos());

@@ -104,12 +104,14 @@ public final class Observability implements AutoCloseable {
         if (!active()) return Observation.NONE;
         Observation o = new Observation(this, requestId, req.getMethod(), req.getRequestURI(), Tracing.extract(req));
         req.setAttribute(Observation.ATTRIBUTE, o);
+        if (metrics != null) metrics.started();
         return o;
     }
 
     /** The response is complete: metrics, access log, span, dashboard, and maybe a sample for the judge. */
     public void finish(Observation o, int status) {
         if (!o.active()) return;
+        if (metrics != null) metrics.ended();
         RequestSummary s = summarize(o, status);
         if (status >= 500) o.span.setStatus(StatusCode.ERROR);
         o.span.setAttribute("http.response.status_code", status);
@@ -128,7 +130,7 @@ public final class Observability implements AutoCloseable {
         if (metrics == null) return;
         String error = a.errorType != null ? a.errorType : a.won || a.outputTokens != null ? null : "cancelled";
         metrics.attempt(o.operation, a.target.provider(), a.target.model(), a.responseModel, error, a.endNanos - a.startNanos,
-                a.inputTokens, a.outputTokens, a.busyNanos);
+                a.inputTokens, a.outputTokens, a.busyNanos, a.queuedNanos);
     }
 
     boolean sample(String name) {

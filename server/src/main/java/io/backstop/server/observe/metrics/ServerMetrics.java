@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -20,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The server's meters in one Micrometer registry, exposed as Prometheus text: the OpenTelemetry GenAI
@@ -33,6 +35,7 @@ public final class ServerMetrics implements AutoCloseable {
     private static final Duration[] TPOT_SLOS = durations(GenAi.TPOT_BUCKETS);
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final AtomicInteger active = new AtomicInteger();
 
     public ServerMetrics() {
         // two of Micrometer's process meters break Prometheus' naming rules (promtool check metrics): the CPU time in
@@ -52,6 +55,16 @@ public final class ServerMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        Gauge.builder("backstop.requests.active", active, AtomicInteger::get).description("API requests being served now").register(registry);
+    }
+
+    /** An API request started (see {@link #ended()}). */
+    public void started() {
+        active.incrementAndGet();
+    }
+
+    public void ended() {
+        active.decrementAndGet();
     }
 
     public PrometheusMeterRegistry registry() {
@@ -107,11 +120,15 @@ public final class ServerMetrics implements AutoCloseable {
      * {@code gen_ai.client.operation.duration} and {@code gen_ai.client.token.usage}.
      */
     public void attempt(String operation, String provider, String model, String responseModel, String errorType, long nanos,
-                        Integer inputTokens, Integer outputTokens, long localBusyNanos) {
+                        Integer inputTokens, Integer outputTokens, long localBusyNanos, long localQueuedNanos) {
         Tags t = Tags.of(GenAi.OPERATION, operation, GenAi.PROVIDER, provider, GenAi.REQUEST_MODEL, model,
                 GenAi.RESPONSE_MODEL, responseModel == null ? "" : responseModel);
         seconds("gen_ai.client.operation.duration", "GenAI operation duration per target attempt", DURATION_SLOS,
                 t.and(GenAi.ERROR_TYPE, errorType == null ? "" : errorType)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (localQueuedNanos >= 0) {
+            seconds("backstop.generation.queue", "Time a local generation waited for a slot before its prefill", TTFT_SLOS, Tags.of("model", model))
+                    .record(localQueuedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         if (errorType != null) return;
         if (inputTokens != null) tokens(t, "input").record(inputTokens);
         if (outputTokens != null) tokens(t, "output").record(outputTokens);
