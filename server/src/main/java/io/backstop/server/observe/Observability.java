@@ -29,6 +29,8 @@ import java.util.function.DoubleSupplier;
  * API request and finishes it when the response is complete; everything else reads that.
  */
 public final class Observability implements AutoCloseable {
+    /** A client's conversation id: {@code session.id} on the trace (Langfuse's sessions) and {@code session_id} in the access log. */
+    public static final String SESSION_HEADER = "X-Session-Id";
     final ObserveConfig config;
     final Tracing tracing;
     final ServerMetrics metrics;
@@ -102,7 +104,8 @@ public final class Observability implements AutoCloseable {
     /** Opens the observation of an API request (stored in its attributes), continuing the client's trace. */
     public Observation start(HttpServletRequest req, String requestId) {
         if (!active()) return Observation.NONE;
-        Observation o = new Observation(this, requestId, req.getMethod(), req.getRequestURI(), Tracing.extract(req));
+        Observation o = new Observation(this, requestId, req.getMethod(), req.getRequestURI(), Tracing.extract(req),
+                Observation.identifier(req.getHeader(SESSION_HEADER)));
         req.setAttribute(Observation.ATTRIBUTE, o);
         if (metrics != null) metrics.started();
         return o;
@@ -173,7 +176,8 @@ public final class Observability implements AutoCloseable {
                 winner == null || winner.firstContentNanos == 0 ? null : winner.firstContentNanos - o.startNanos,
                 winner == null || winner.tpotNanos < 0 ? null : winner.tpotNanos, now - o.startNanos,
                 winner == null ? null : winner.cost, chain, o.guardEvents(),
-                content ? prompt(o.body, o.chat) : null, content && winner != null ? (o.delivered != null ? o.delivered : winner.text) : null);
+                content ? prompt(o.body, o.chat) : null, content && winner != null ? (o.delivered != null ? o.delivered : winner.text) : null,
+                o.user, o.session);
     }
 
     /** The request's input as text: its messages ("role: content" lines) or its prompt. */

@@ -28,6 +28,8 @@ public final class Observation {
     static final AttributeKey<String> GUARD_CHECK = AttributeKey.stringKey("backstop.guardrail.check");
     static final AttributeKey<String> GUARD_ACTION = AttributeKey.stringKey("backstop.guardrail.action");
     private static final String JSON_SCHEMA = "json_schema";
+    private static final AttributeKey<String> SESSION_ID = AttributeKey.stringKey("session.id");
+    private static final int MAX_ID = 256;
 
     /** One guardrail decision: where (input, output), which check, what it did. Never the matched text. */
     public record GuardEvent(String stage, String check, String action) {}
@@ -54,16 +56,18 @@ public final class Observation {
     volatile String blockedBy;
     volatile boolean sampled;
     volatile String delivered;
+    volatile String user;
+    final String session;
 
     private Observation() {
         owner = null;
-        requestId = method = path = null;
+        requestId = method = path = session = null;
         startNanos = startEpochNanos = 0;
         span = Span.getInvalid();
         context = Context.root();
     }
 
-    Observation(Observability owner, String requestId, String method, String path, Context parent) {
+    Observation(Observability owner, String requestId, String method, String path, Context parent, String session) {
         this.owner = owner;
         this.requestId = requestId;
         this.method = method;
@@ -74,6 +78,15 @@ public final class Observation {
                 .setAttribute("http.request.method", method).setAttribute("url.path", path)
                 .setAttribute("backstop.request_id", requestId).startSpan();
         this.context = parent.with(span);
+        this.session = session;
+        if (session != null) span.setAttribute(SESSION_ID, session);
+    }
+
+    /** A client-given id (user, session) as a log and span value: null when absent, empty or too long, or with control characters. */
+    static String identifier(String s) {
+        if (s == null || s.isEmpty() || s.length() > MAX_ID) return null;
+        for (int i = 0; i < s.length(); i++) if (Character.isISOControl(s.charAt(i))) return null;
+        return s;
     }
 
     /** The request's observation ({@link #NONE} when nothing observes it). */
@@ -97,8 +110,8 @@ public final class Observation {
     /**
      * What the request asks for: a public model name (a route or a local model; {@code known} when it is
      * one, so unknown names never become metric labels), the operation, streaming, and its body (read
-     * only for content logging and the judge; null, or dropped once an input guardrail blocked it, so a
-     * refused text is never kept).
+     * only for content logging and the judge; dropped once an input guardrail blocked it, so a refused
+     * text is never kept) with its {@code user}.
      */
     public void request(String name, boolean known, boolean routed, boolean chat, boolean stream, JsonNode body) {
         if (!active()) return;
@@ -108,13 +121,14 @@ public final class Observation {
         this.chat = chat;
         this.operation = chat ? "chat" : "text_completion";
         this.stream = stream;
+        this.user = body == null ? null : identifier(body.path("user").asText(null));
         this.body = blockedBy == null ? body : null;
         this.sampled = known && this.body != null && owner.sample(name);
         span.updateName(operation + " " + name);
         span.setAttribute(GenAi.A_OPERATION, operation);
         span.setAttribute(GenAi.A_REQUEST_MODEL, name);
+        if (user != null) span.setAttribute(GenAi.A_USER_ID, user);
         if (this.body == null) return;
-        if (body.path("user").isTextual()) span.setAttribute(GenAi.A_USER_ID, body.path("user").asText());
         JsonNode max = body.path("max_tokens");
         if (max.isIntegralNumber()) span.setAttribute(GenAi.A_MAX_TOKENS, max.asLong());
         if (body.path("temperature").isNumber()) span.setAttribute(GenAi.A_TEMPERATURE, body.path("temperature").asDouble());

@@ -56,9 +56,9 @@ final class GuardedInput {
         Fields out;
         try {
             out = check(ctx, name, f, endpoint.chat() ? GuardRequest.Kind.CHAT : GuardRequest.Kind.COMPLETION, json);
-        } catch (ApiException refused) { // observed as a request for the name (the text it was refused for is not kept)
+        } catch (ApiException refused) { // observed as a request for the name (a text a guardrail blocked is not kept)
             boolean routed = routes.route(name) != null;
-            Observation.of(ctx).request(name, routed || models.names().contains(name), routed, endpoint.chat(), common.stream(), null);
+            Observation.of(ctx).request(name, routed || models.names().contains(name), routed, endpoint.chat(), common.stream(), f.root());
             throw refused;
         }
         if (out == null) FallbackAnswer.write(ctx, endpoint, common, name, guards.policy(name).fallbackAnswer(), choices);

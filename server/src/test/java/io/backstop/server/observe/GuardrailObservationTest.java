@@ -137,7 +137,7 @@ class GuardrailObservationTest {
         String body = "{\"model\":" + JSON.writeValueAsString(model) + ",\"stream\":" + stream + ",\"user\":\"tester-7\",\"temperature\":0,\"max_tokens\":" + maxTokens
                 + ",\"messages\":[{\"role\":\"user\",\"content\":" + JSON.writeValueAsString(user) + "}]}";
         HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + "/v1/chat/completions"))
-                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Content-Type", "application/json").header("X-Session-Id", "conversation-42").POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
         String id = r.headers().firstValue("X-Request-Id").orElseThrow();
         TestServer.awaitState(() -> line(id) != null, "the access-log line of " + id);
         SpanData span = spans.getFinishedSpanItems().stream().filter(s -> s.getKind() == SpanKind.SERVER)
@@ -222,6 +222,10 @@ class GuardrailObservationTest {
         assertThat(o.line().get("error_type").asText()).isEqualTo("guardrail:injection");
         assertThat(o.line().has("prompt")).isFalse();
         assertThat(o.line().toString()).doesNotContain("hidden system prompt");
+        assertThat(o.line().get("user").asText()).as("who tried").isEqualTo("tester-7");
+        assertThat(o.line().get("session_id").asText()).isEqualTo("conversation-42");
+        assertThat(o.span().getAttributes().get(GenAi.A_USER_ID)).isEqualTo("tester-7");
+        assertThat(o.span().getAttributes().get(AttributeKey.stringKey("session.id"))).isEqualTo("conversation-42");
         assertThat(requests("guarded", "blocked")).isEqualTo(blocked + 1);
         assertThat(o.span().getName()).isEqualTo("chat guarded");
         assertThat(spans.getFinishedSpanItems()).anySatisfy(s -> {

@@ -114,6 +114,8 @@ public final class AccessLog implements AutoCloseable {
             g.writeStringField("method", s.method());
             g.writeStringField("path", s.path());
             g.writeNumberField("status", s.status());
+            string(g, "user", s.user());
+            string(g, "session_id", s.session());
             string(g, "route", s.route());
             if (s.route() != null) g.writeBooleanField("stream", s.stream());
             string(g, "target", s.target());
