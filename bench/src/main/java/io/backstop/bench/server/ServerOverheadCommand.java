@@ -110,14 +110,18 @@ public final class ServerOverheadCommand implements Callable<Integer> {
                     ttft.add(all.get(i).ttftMillis() - off.get(i).ttftMillis());
                     whole.add(all.get(i).totalMillis() - off.get(i).totalMillis());
                 }
+                double[] ttftCi = medianInterval(ttft), wholeCi = medianInterval(whole);
                 json.put("observability_ttft_overhead_ms_p50", Stats.median(ttft));
+                json.put("observability_ttft_overhead_ms_p50_ci95", ttftCi);
                 json.put("observability_request_overhead_ms_p50", Stats.median(whole));
+                json.put("observability_request_overhead_ms_p50_ci95", wholeCi);
                 json.put("observability_ttft_differences_ms", ttft);
                 json.put("observability_request_differences_ms", whole);
                 table.append(String.format(Locale.ROOT, "%nObservability (metrics, tracing, access log), all − off paired per repetition: "
-                                + "TTFT p50 %+.3f ms (p5 %+.3f, p95 %+.3f), whole request p50 %+.3f ms (p5 %+.3f, p95 %+.3f).%n",
-                        Stats.median(ttft), Stats.percentile(ttft, 5), Stats.percentile(ttft, 95),
-                        Stats.median(whole), Stats.percentile(whole, 5), Stats.percentile(whole, 95)));
+                                + "TTFT p50 %+.3f ms (95%% CI of the median %+.3f … %+.3f; p5 %+.3f, p95 %+.3f), "
+                                + "whole request p50 %+.3f ms (95%% CI %+.3f … %+.3f; p5 %+.3f, p95 %+.3f).%n",
+                        Stats.median(ttft), ttftCi[0], ttftCi[1], Stats.percentile(ttft, 5), Stats.percentile(ttft, 95),
+                        Stats.median(whole), wholeCi[0], wholeCi[1], Stats.percentile(whole, 5), Stats.percentile(whole, 95)));
             }
         }
         json.put("model", modelName);
@@ -132,6 +136,27 @@ public final class ServerOverheadCommand implements Callable<Integer> {
             System.err.println("bench: wrote " + results.resolve(base + ".json") + " and .md");
         }
         return 0;
+    }
+
+    /**
+     * A distribution-free 95% confidence interval of the median: the order statistics k and n+1−k with k
+     * the largest rank whose binomial(n, ½) tail is at most 2.5% (for n = 20: the 6th and 15th values).
+     * Whether "within 1 ms" holds is read from its upper end, not from the p50 alone.
+     */
+    static double[] medianInterval(List<Double> values) {
+        double[] v = values.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+        int n = v.length;
+        if (n == 0) return new double[] {Double.NaN, Double.NaN};
+        double tail = 0, p = Math.pow(0.5, n); // P(X = 0)
+        int k = 0;
+        for (int i = 0; i < n; i++) { // P(X <= i) <= 0.025 → rank i + 1 is a safe lower bound
+            tail += p;
+            if (tail > 0.025) break;
+            k = i + 1;
+            p = p * (n - i) / (i + 1);
+        }
+        if (k == 0) return new double[] {v[0], v[n - 1]}; // too few values for 95%: the whole range
+        return new double[] {v[k - 1], v[n - k]};
     }
 
     private static List<Double> values(List<ServerOverhead.Sample> samples, java.util.function.ToDoubleFunction<ServerOverhead.Sample> f) {
