@@ -54,7 +54,7 @@ final class EvalServer implements AutoCloseable {
             throw new ConfigException("--model: " + e.getMessage());
         }
         ModelConfig m = new ModelConfig(name != null ? name : ModelNames.of(dir), dir, null, template,
-                io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT, io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none());
+                0, io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none()); // 0: the backend's default, as with serve
         return new EvalServer(onLoopback(new ConfigLoader(env).defaults(List.of(m))), env);
     }
 
