@@ -121,7 +121,7 @@ final class SecretRules {
             SecretRule.of("google-oauth-token", B + "(?:ya29\\.[0-9A-Za-z_-]{30,}|1//0[0-9A-Za-z_-]{40,})" + E, 0, 3.0),
             SecretRule.of("tencent-secret-id", "(?<![\\w])AKID[A-Za-z0-9]{13,40}(?![\\w])", 0, 3.0),
             SecretRule.of("launchdarkly-key", B + "(?:api|sdk|mob)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}" + E, 0, 0),
-            SecretRule.of("okta-token", "(?i)okta[\\w.-]{0,20}" + ASSIGN + "(00[A-Za-z0-9_-]{40})(?![\\w-])", 1, 3.0),
+            SecretRule.of("okta-token", "(?i)(?-i:[Oo]kta|OKTA)[\\w.-]{0,20}" + ASSIGN + "(00[A-Za-z0-9_-]{40})(?![\\w-])", 1, 3.0),
             SecretRule.of("jdbc-password", "(?i)jdbc:[a-z:]+//[^\\s]*[?&;]password=([^&;\\s\"']{6,})", 1, 2.5));
 
     /** Header and command-line credentials. */
