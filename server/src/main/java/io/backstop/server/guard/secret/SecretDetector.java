@@ -20,7 +20,7 @@ public final class SecretDetector implements Recognizer {
     public static final String TYPE = "SECRET";
     /** Entropy floor (bits per char) of a value in a {@code name = value} assignment. */
     public static final double ASSIGNMENT_ENTROPY = 3.0;
-    private static final Pattern CURL_USER = Pattern.compile("(?:-u|--user)\\s+[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
+    private static final Pattern CURL_USER = Pattern.compile("(?<![\\w-])(?:-u|--user)(?:=|\\s*)[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
     /** What follows a URL's "://" when it carries credentials (the scheme before it is checked by hand). */
     private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
     /**
@@ -83,12 +83,14 @@ public final class SecretDetector implements Recognizer {
         }
     }
 
-    /** A JWT's first part must decode to a JSON header ({"alg":…} or {"typ":…}), not random base64. */
+    private static final Pattern JSON_OBJECT = Pattern.compile("(?s)\\{\\s*\"[^\"]{1,40}\"\\s*:.*\\}");
+
+    /** A JWT's first part must decode to a JSON object ({"alg":…}, {"typ":…}, { "kid": …}), not random base64. */
     static boolean jwtHeader(String token) {
         String head = token.substring(0, token.indexOf('.'));
         try {
             String json = new String(Base64.getUrlDecoder().decode(head), StandardCharsets.ISO_8859_1).strip();
-            return json.startsWith("{") && json.endsWith("}") && (json.contains("\"alg\"") || json.contains("\"typ\"") || json.contains("\"kid\""));
+            return JSON_OBJECT.matcher(json).matches();
         } catch (IllegalArgumentException e) {
             return false;
         }

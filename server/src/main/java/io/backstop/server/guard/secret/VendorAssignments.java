@@ -18,12 +18,12 @@ import java.util.regex.Pattern;
 final class VendorAssignments {
     /** Services after gitleaks' semi-generic rules (lower case; matched anywhere in a name). */
     static final List<String> SERVICES = List.of(
-            "adafruit", "adobe", "airtable", "algolia", "alibaba", "asana", "beamer", "bitbucket", "bittrex", "clickhouse",
+            "adafruit", "adobe", "airtable", "algolia", "alibaba", "asana", "beamer", "bitbucket", "bittrex", "clickhouse", "cloudflare",
             "codecov", "cohere", "co_api_key", "coinbase", "confluent", "contentful", "datadog", "discord", "droneci",
             "dropbox", "etsy", "facebook", "fastly", "finicity", "finnhub", "flickr", "freshbooks", "gitter", "gocardless",
             "heroku", "hubspot", "intercom", "kraken", "kucoin", "launchdarkly", "linkedin", "linked_in", "looker",
             "mailchimp", "mailgun", "mapbox", "mattermost", "meraki", "messagebird", "message_bird", "message-bird",
-            "netlify", "newrelic", "new_relic", "nuget", "okta", "plaid", "privateai", "private_ai", "pulumi", "rapidapi",
+            "netlify", "newrelic", "new_relic", "nuget", "nytimes", "okta", "plaid", "privateai", "private_ai", "pulumi", "rapidapi",
             "sendbird", "sendgrid", "sentry", "snyk", "sonar", "squarespace", "sumo", "telegram", "travis", "trello",
             "twilio", "twitch", "twitter", "typeform", "yandex", "zendesk");
 

@@ -15,12 +15,14 @@ class FeatureHasherTest {
         return Arrays.stream(v.index(), 0, v.size()).boxed().collect(Collectors.toSet());
     }
 
-    /** Ids of the lone word feature: what a one-word text has beyond its char n-grams and position features. */
+    /**
+     * Whether the obfuscated word and the plain one share a feature, in different surroundings (so no
+     * context n-gram is shared) and beyond what any text of that length shares (the length bucket).
+     */
     private boolean shareWord(String obfuscated, String plain) {
-        Set<Integer> a = ids("zz " + obfuscated + " zz"), b = ids("zz " + plain + " zz"), alone = ids("zz zz");
-        a.retainAll(b);
-        a.removeAll(alone);
-        a.removeAll(ids("zz " + obfuscated.replaceAll(" ", "") + "x zz")); // not a shared prefix n-gram
+        Set<Integer> a = ids("xq " + obfuscated + " wv");
+        a.retainAll(ids("jk " + plain + " yp"));
+        a.removeAll(ids("xq abcdef wv"));
         return !a.isEmpty();
     }
 
