@@ -38,12 +38,24 @@ final class VendorAssignments {
 
     private VendorAssignments() {}
 
+    /** The services by first letter: a text is read once, trying only the names that start with the letter at a word start. */
+    private static final String[][] BY_LETTER = new String[26][];
+
+    static {
+        for (char c = 'a'; c <= 'z'; c++) {
+            char first = c;
+            BY_LETTER[c - 'a'] = SERVICES.stream().filter(w -> w.charAt(0) == first).toArray(String[]::new);
+        }
+    }
+
     static void find(NormalizedText t, String s, String lower, List<Finding> out) {
         if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0 && s.indexOf('|') < 0) return;
         Matcher m = null;
-        for (String service : SERVICES) {
-            for (int k = lower.indexOf(service); k >= 0; k = lower.indexOf(service, k + 1)) {
-                if (!nameWord(s, k, service.length())) continue;
+        for (int k = 0; k < s.length(); k++) {
+            char c = lower.charAt(k);
+            if (c < 'a' || c > 'z' || BY_LETTER[c - 'a'].length == 0 || !wordStart(s, k)) continue;
+            for (String service : BY_LETTER[c - 'a']) {
+                if (!lower.startsWith(service, k) || !nameWord(s, k, service.length())) continue;
                 if (m == null) m = ASSIGNMENT.matcher(s);
                 m.region(k + service.length(), Math.min(s.length(), k + service.length() + 200));
                 if (!m.lookingAt()) continue;
@@ -53,6 +65,13 @@ final class VendorAssignments {
         }
     }
 
+    /** A word starts at {@code k}: after a non-letter, or a capital after a lower-case letter ("mySumoKey"). */
+    private static boolean wordStart(String s, int k) {
+        if (k == 0) return true;
+        char before = s.charAt(k - 1);
+        return !Character.isLetter(before) || Character.isLowerCase(before) && Character.isUpperCase(s.charAt(k));
+    }
+
     /**
      * Whether the keyword at {@code k} starts a word of a name ("sumo_key", "mySumoKey", not "CameraKit");
      * the keywords that are also common word parts ({@link #CASE_SENSITIVE}) must be written in lower case,
@@ -60,11 +79,7 @@ final class VendorAssignments {
      */
     static boolean nameWord(String s, int k, int n) {
         char first = s.charAt(k);
-        if (k > 0) {
-            char before = s.charAt(k - 1);
-            boolean camelStart = Character.isLowerCase(before) && Character.isUpperCase(first);
-            if (Character.isLetter(before) && !camelStart) return false;
-        }
+        if (!wordStart(s, k)) return false;
         if (!CASE_SENSITIVE.contains(s.substring(k, k + n).toLowerCase(java.util.Locale.ROOT))) return true;
         boolean lower = true, upper = true;
         for (int i = k + 1; i < k + n; i++) {
