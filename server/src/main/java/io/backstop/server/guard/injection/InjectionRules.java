@@ -1,8 +1,8 @@
 package io.backstop.server.guard.injection;
 
+import io.backstop.server.guard.normalize.TextNormalizer;
 import java.util.ArrayList;
 import java.util.List;
-import io.backstop.server.guard.normalize.TextNormalizer;
 import java.util.regex.Pattern;
 
 /**

@@ -145,7 +145,7 @@ public final class SecretDetector implements Recognizer {
         }
     }
 
-    static boolean isNameChar(char c) {
+    private static boolean isNameChar(char c) {
         return Character.isLetterOrDigit(c) || c == '_' || c == '.' || c == '-';
     }
 

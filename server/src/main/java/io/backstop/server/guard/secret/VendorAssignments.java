@@ -16,7 +16,7 @@ import java.util.regex.Pattern;
  * identifier or repeated pattern.
  */
 final class VendorAssignments {
-    /** Services after gitleaks' semi-generic rules (lower case; matched anywhere in a name). */
+    /** Services after gitleaks' semi-generic rules (lower case; matched where a word of a name starts). */
     static final List<String> SERVICES = List.of(
             "adafruit", "adobe", "airtable", "algolia", "alibaba", "asana", "beamer", "bitbucket", "bittrex", "clickhouse", "cloudflare",
             "codecov", "cohere", "co_api_key", "coinbase", "confluent", "contentful", "datadog", "discord", "droneci",
