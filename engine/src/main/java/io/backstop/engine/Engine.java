@@ -38,7 +38,8 @@ public final class Engine {
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());
             if (options.chatTemplate() != null) templates.resolve(options.chatTemplate()); // fail at load, not at the first request
-            return new Model(name, model, new Scheduler(name, options.maxInFlight(), options.queueSize()), templates, batching(name, model, options));
+            int turns = options.maxInFlight() > 0 ? options.maxInFlight() : LoadOptions.DEFAULT_MAX_IN_FLIGHT;
+            return new Model(name, model, new Scheduler(name, turns, options.queueSize()), templates, batching(name, model, options));
         } catch (RuntimeException e) {
             model.close();
             throw e;
@@ -48,8 +49,9 @@ public final class Engine {
     /** Continuous batching when the backend offers it (the native one), else null: one session per request. */
     private static BatchScheduler batching(String name, BackendModel model, LoadOptions options) {
         int prefill = options.prefillTokensPerStep();
-        BatchRunner runner = model.batchRunner(options.maxInFlight(), prefill, options.kvBudgetBytes());
-        return runner == null ? null : new BatchScheduler(name, runner, options.maxInFlight(), options.queueSize(), prefill, STREAM_BUFFER);
+        int sequences = options.maxInFlight() > 0 ? options.maxInFlight() : LoadOptions.DEFAULT_BATCH_IN_FLIGHT;
+        BatchRunner runner = model.batchRunner(sequences, prefill, options.kvBudgetBytes());
+        return runner == null ? null : new BatchScheduler(name, runner, sequences, options.queueSize(), prefill, STREAM_BUFFER);
     }
 
     /** Events a stream may have waiting for a slow client before it is cancelled (a few seconds of tokens at any speed). */

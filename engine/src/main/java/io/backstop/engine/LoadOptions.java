@@ -7,7 +7,8 @@ import java.nio.file.Path;
  *
  * @param name         public name; null uses the folder name (or the GGUF file's name)
  * @param threads      compute threads per forward pass; 0 = physical cores (process-wide in Jlama: the first load decides)
- * @param maxInFlight  generations running at once (their forward passes interleave)
+ * @param maxInFlight  generations running at once; 0 = the backend's default: {@link #DEFAULT_BATCH_IN_FLIGHT} with
+ *                     continuous batching (native), {@link #DEFAULT_MAX_IN_FLIGHT} where generations take turns (Jlama)
  * @param queueSize    generations allowed to wait for a slot; more are rejected with {@link QueueFullException}
  * @param chatTemplate template used when a chat request names none (e.g. "raw" for base models); null = the model's own
  * @param workDir      base folder for the model's working files (the KV cache pages Jlama writes); null =
@@ -20,7 +21,10 @@ import java.nio.file.Path;
  */
 public record LoadOptions(String name, int threads, int maxInFlight, int queueSize, String chatTemplate, Path workDir, String backend,
                           long kvCacheBytes, int prefillTokens) {
+    /** Generations at once where they take turns token by token (Jlama): more only lengthens each one. */
     public static final int DEFAULT_MAX_IN_FLIGHT = 2;
+    /** Sequences at once with continuous batching (native): a decode step reads the weights once for all of them. */
+    public static final int DEFAULT_BATCH_IN_FLIGHT = 8;
     public static final int DEFAULT_QUEUE_SIZE = 32;
     public static final int DEFAULT_PREFILL_TOKENS = 64;
 
@@ -37,7 +41,7 @@ public record LoadOptions(String name, int threads, int maxInFlight, int queueSi
     }
 
     public static LoadOptions defaults() {
-        return new LoadOptions(null, 0, DEFAULT_MAX_IN_FLIGHT, DEFAULT_QUEUE_SIZE, null, null, null, 0, 0);
+        return new LoadOptions(null, 0, 0, DEFAULT_QUEUE_SIZE, null, null, null, 0, 0);
     }
 
     public LoadOptions withName(String n) {

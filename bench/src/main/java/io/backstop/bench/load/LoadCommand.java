@@ -109,9 +109,24 @@ public final class LoadCommand implements Callable<Integer> {
 
     private static List<LoadBench.Level> levels(LoadBench bench, List<Integer> clients, int requests, int tokens) throws Exception {
         List<LoadBench.Level> levels = new ArrayList<>();
-        bench.run(1, 1, Math.min(tokens, 8)); // warm-up
-        for (int c : clients) levels.add(bench.run(c, requests, tokens));
+        // warm-up at one and at the most clients, so the JIT has compiled the batched paths (several rows per
+        // step) before a level is timed, and both servers hold the prompt in their cache
+        int most = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
+        long start = System.nanoTime();
+        bench.run(1, 1, Math.min(tokens, 8));
+        if (most > 1) bench.run(most, 1, Math.min(tokens, 16));
+        progress("warm-up", start);
+        for (int c : clients) {
+            start = System.nanoTime();
+            levels.add(bench.run(c, requests, tokens));
+            progress(c + (c == 1 ? " client" : " clients"), start);
+        }
         return levels;
+    }
+
+    /** A line per level on stderr: a long run shows where it is. */
+    private static void progress(String what, long startNanos) {
+        System.err.printf(Locale.ROOT, "load: %s done in %.1f s%n", what, (System.nanoTime() - startNanos) / 1e9);
     }
 
     /** TTFT of a long prompt, then of one that shares all of it but the last word (the second can start from cached KV). */

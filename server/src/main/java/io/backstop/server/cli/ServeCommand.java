@@ -93,7 +93,7 @@ public final class ServeCommand implements Callable<Integer> {
         port = inRange("--port", n, 0, 65535);
     }
 
-    @Option(names = "--max-in-flight", paramLabel = "N", description = "Generations running at once for --model (default 2).")
+    @Option(names = "--max-in-flight", paramLabel = "N", description = "Generations running at once for --model (default: 8 on the native engine, which batches them; 2 on Jlama).")
     void maxInFlight(int n) {
         maxInFlight = inRange("--max-in-flight", n, 1, ConfigLoader.MAX_IN_FLIGHT);
     }
@@ -187,7 +187,7 @@ public final class ServeCommand implements Callable<Integer> {
             String template = chatTemplate != null ? chatTemplate : (shipsChatTemplate(dir) ? null : "raw");
             String shown = ModelSources.displayName(model.toString());
             ModelConfig m = new ModelConfig(name != null ? name : shown != null ? shown : ModelNames.of(dir), dir, null, template,
-                    maxInFlight != null ? maxInFlight : io.backstop.engine.LoadOptions.DEFAULT_MAX_IN_FLIGHT,
+                    maxInFlight != null ? maxInFlight : 0, // the backend's default
                     queueSize != null ? queueSize : io.backstop.engine.LoadOptions.DEFAULT_QUEUE_SIZE, true, RequestDefaults.none(), backend);
             c = loader.defaults(List.of(m));
         } else {

@@ -186,7 +186,7 @@ public final class ConfigLoader {
         JsonNode emb = n.path("embeddings");
         if (!emb.isMissingNode() && !emb.isBoolean()) throw new ConfigException(key + ".embeddings must be true or false");
         return new ModelConfig(name, path, repo, text(n, "chat_template", key + ".chat_template", null),
-                integer(n, "max_in_flight", key + ".max_in_flight", LoadOptions.DEFAULT_MAX_IN_FLIGHT, 1, MAX_IN_FLIGHT),
+                integer(n, "max_in_flight", key + ".max_in_flight", 0, 1, MAX_IN_FLIGHT), // 0: the backend's default
                 integer(n, "queue_size", key + ".queue_size", LoadOptions.DEFAULT_QUEUE_SIZE, 0, MAX_QUEUE_SIZE),
                 emb.isMissingNode() || emb.asBoolean(), defaults, backend,
                 integer(n, "kv_cache_mb", key + ".kv_cache_mb", 0, 0, MAX_KV_CACHE_MB),

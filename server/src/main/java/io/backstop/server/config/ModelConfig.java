@@ -9,7 +9,7 @@ import java.nio.file.Path;
  * @param path         model directory or GGUF file
  * @param repo         Hugging Face repo to download into {@code path} when it is absent (optional)
  * @param chatTemplate template for chat requests: the model's own when null; "raw" for base models
- * @param maxInFlight  generations running at once on this model
+ * @param maxInFlight  generations running at once on this model; 0 = the backend's default (8 native, 2 Jlama)
  * @param queueSize    generations allowed to wait; more get 429
  * @param embeddings   whether /v1/embeddings may use this model
  * @param defaults     request defaults for fields a client leaves out

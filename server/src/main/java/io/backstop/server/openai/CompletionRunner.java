@@ -102,6 +102,7 @@ final class CompletionRunner {
         } else {
             ObjectNode body = format.response(meta, checked.results(), usage);
             checked.patch(body);
+            FinishReasons.choiceDetails(body, checked.results());
             Attempt.current().costHeader(ctx::header);
             ctx.contentType("application/json").result(Json.write(body));
         }
@@ -144,7 +145,7 @@ final class CompletionRunner {
                 results.add(r);
                 if (sse.isBroken()) break;
                 if (r.finishReason() == FinishReason.CANCELLED && !choices.get(i).stoppedByGuard()) {
-                    end(sse, entry.endedByShutdown() ? shuttingDown() : timedOut());
+                    end(sse, entry.endedByShutdown() ? shuttingDown() : r.finishDetail() != null ? cancelled(r.finishDetail()) : timedOut());
                     return;
                 }
                 choices.get(i).finish(FinishReasons.of(r.finishReason()), r);
@@ -180,6 +181,11 @@ final class CompletionRunner {
 
     private static ApiException timedOut() {
         return new ApiException(504, "server_error", null, "timeout", "generation exceeded the server's request timeout", Map.of());
+    }
+
+    /** The engine ended the stream and says why (e.g. the client did not keep up with it). */
+    private static ApiException cancelled(String detail) {
+        return new ApiException(503, "server_error", null, "generation_cancelled", detail, Map.of());
     }
 
     private static ApiException shuttingDown() {
@@ -248,6 +254,7 @@ final class CompletionRunner {
         for (GenerationResult r : results) {
             log.add(new RequestLog.Entry(RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings()));
             LOG.debug("request {}: model {} finish {} usage {} | {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.usage(), r.timings().summary());
+            if (r.finishDetail() != null) LOG.info("request {}: model {} finished with {}: {}", RequestIdOf.get(ctx), model.name(), r.finishReason(), r.finishDetail());
         }
     }
 
@@ -348,7 +355,7 @@ final class CompletionRunner {
             }
             if (stopped != null) finishReason = stopped;
             if (tools != null) finishReason = tools.finish(finishReason);
-            sse.event(format.chunk(meta, index, "", drain(), finishReason));
+            sse.event(FinishReasons.chunkDetail(format.chunk(meta, index, "", drain(), finishReason), r.finishDetail()));
         }
 
         private void open() {

@@ -57,7 +57,7 @@ final class GuardedAnswers {
             if (opening != null) sse.event(opening);
             List<TokenLogprob> lps = r.logprobs();
             if (!r.text().isEmpty() || !lps.isEmpty()) sse.event(format.chunk(meta, i, r.text(), lps, null));
-            sse.event(format.chunk(meta, i, "", List.of(), checked.finishReason(i, FinishReasons.of(r.finishReason()))));
+            sse.event(FinishReasons.chunkDetail(format.chunk(meta, i, "", List.of(), checked.finishReason(i, FinishReasons.of(r.finishReason()))), r.finishDetail()));
         }
         if (includeUsage) sse.event(format.usageChunk(meta, usage));
         sse.done();

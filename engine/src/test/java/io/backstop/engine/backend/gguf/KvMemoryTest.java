@@ -18,7 +18,7 @@ import io.backstop.engine.schedule.SchedulerStats;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
-/** KV memory in blocks: the budget bounds admission and growth; full blocks are reused by prompts with the same start. */
+/** KV memory in blocks: the budget bounds admission and growth; cached positions are reused by prompts with the same start, to the token. */
 class KvMemoryTest {
     static final Reference LONG = TestModels.references().stream().filter(r -> r.name().equals("once-upon-a-time-512")).findFirst().orElseThrow();
     /** 200 tokens of a real story: 12 full blocks and 8 positions. */
@@ -36,16 +36,33 @@ class KvMemoryTest {
             GenerationResult again = m.generate(greedy(STORY, 30));
             SchedulerStats s = m.schedulerStats();
             assertThat(s.prefixHits()).isEqualTo(1);
-            assertThat(s.prefixTokensSaved()).isEqualTo(12 * 16); // every full block of the prompt
+            assertThat(s.prefixTokensSaved()).isEqualTo(199); // 12 full blocks and 7 positions copied from the 13th: all but the last token
             assertThat(again.tokenIds()).containsExactly(first.tokenIds());
 
-            // a prompt that shares the first 100 tokens reuses the 6 blocks they fill, and answers as a model without a cache
+            // a prompt that shares the first 100 tokens reuses the 6 blocks they fill and copies 4 positions of the 7th,
+            // and answers as a model without a cache
             int[] branch = Arrays.copyOf(STORY, 140);
             Arrays.fill(branch, 100, 140, 300);
             GenerationResult cached = m.generate(greedy(branch, 30));
-            assertThat(m.schedulerStats().prefixTokensSaved()).isEqualTo(12 * 16 + 6 * 16);
+            assertThat(m.schedulerStats().prefixTokensSaved()).isEqualTo(199 + 100);
             try (Model fresh = load("stories260K-f32.gguf", 2, 0, 0)) {
                 assertThat(cached.tokenIds()).containsExactly(fresh.generate(greedy(branch, 30)).tokenIds());
+            }
+        }
+    }
+
+    @Test
+    void aPromptThatContinuesAnEarlierConversationReusesItToTheToken() {
+        try (Model m = load("stories260K-f32.gguf", 2, 0, 0)) {
+            int[] turn = Arrays.copyOf(STORY, 24);
+            GenerationResult answer = m.generate(greedy(turn, 5)); // runs 24 + 4 positions: a full block and 12 in a second
+            // the next turn: the earlier prompt, its answer, and more; the answer's last token never ran, so it is not cached
+            int[] next = ContinuousBatchingTest.concat(ContinuousBatchingTest.concat(turn, answer.tokenIds()), new int[] {300, 301});
+            GenerationResult cached = m.generate(greedy(next, 20));
+            assertThat(m.schedulerStats().prefixHits()).isEqualTo(1);
+            assertThat(m.schedulerStats().prefixTokensSaved()).isEqualTo(16 + 12);
+            try (Model fresh = load("stories260K-f32.gguf", 2, 0, 0)) {
+                assertThat(cached.tokenIds()).containsExactly(fresh.generate(greedy(next, 20)).tokenIds());
             }
         }
     }
@@ -67,13 +84,13 @@ class KvMemoryTest {
         // 20 blocks: one 200-token sequence (13 blocks + growth) fits, two do not
         try (Model m = load("stories260K-f32.gguf", 2, 20 * BLOCK_BYTES, 0)) {
             m.generate(greedy(STORY, 10));
-            assertThat(m.schedulerStats().kvBlocksCached()).isEqualTo(13); // 200 prompt + 9 run = 209 positions: 13 full blocks
+            assertThat(m.schedulerStats().kvBlocksCached()).isEqualTo(14); // 200 prompt + 9 run = 209 positions: 13 full blocks and one position
             int[] other = STORY.clone();
             other[0] = 5; // shares nothing (the hash chains from the first block)
             m.generate(greedy(other, 10));
             SchedulerStats s = m.schedulerStats();
             assertThat(s.prefixHits()).isZero();
-            assertThat(s.kvBlocksCached()).isEqualTo(19); // 13 of the second and the 6 of the first not evicted for it
+            assertThat(s.kvBlocksCached()).isEqualTo(20); // 14 of the second and the 6 of the first not evicted for it
             m.generate(greedy(STORY, 10));
             assertThat(m.schedulerStats().prefixHits()).as("the first story's blocks were evicted for the second").isZero();
         }

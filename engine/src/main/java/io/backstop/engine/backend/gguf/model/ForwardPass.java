@@ -178,10 +178,10 @@ public final class ForwardPass {
                 VectorMath.rmsnorm(xb, t * dim, x, t * dim, w.outputNorm(), dim, c.rmsEps());
                 VectorMath.add(hiddenSum, 0, xb, t * dim, dim);
             }
-        } else {
-            for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, outRows[i] * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
         }
         if (outs > 0) {
+            // the rows that want logits, normalized and packed at the front of xb: one batched product for all of them
+            for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
             pool.run(logitsTask, chunks(c.vocab() / GRAIN));
             this.logits = null;
@@ -301,13 +301,12 @@ public final class ForwardPass {
         layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
-    /** Logits of the rows in outRows: their normalized hidden states are in xb. */
+    /**
+     * Logits of the rows in outRows, whose normalized hidden states are packed in xb[0 .. outs): the output
+     * matrix (the largest of the model) is read once for all of them, as every other product is.
+     */
     private void logits(int chunk, int chunks, int worker) {
-        int vocab = c.vocab(), dim = c.dim();
-        int from = start(vocab, chunk, chunks, GRAIN), to = end(vocab, chunk, chunks, GRAIN);
-        WeightTensor out = w.output();
-        for (int r = from; r < to; r++) {
-            for (int i = 0; i < outs; i++) logits[i * vocab + r] = out.dot(r, xb, outRows[i] * dim);
-        }
+        int vocab = c.vocab();
+        w.output().matmul(xb, outs, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
     }
 }

@@ -25,8 +25,9 @@ public final class KvCache implements AutoCloseable {
     }
 
     /**
-     * Takes the cached blocks that hold a prefix of {@code prompt}, leaving at least its last token to run
-     * (its logits are needed); returns the positions now computed.
+     * Takes the cached blocks that hold a prefix of {@code prompt}, and a copy of the positions it shares
+     * with a cached block beyond them, leaving at least its last token to run (its logits are needed);
+     * returns the positions now computed.
      */
     public int reusePrefix(int[] prompt) {
         if (position != 0) throw new IllegalStateException("prefix reuse on a sequence that has started");
@@ -38,7 +39,14 @@ public final class KvCache implements AutoCloseable {
             lastHash = block.hash;
         }
         publishedBlocks = blocks.size();
-        position = reused = blocks.size() * KvBlocks.BLOCK;
+        position = blocks.size() * KvBlocks.BLOCK;
+        int limit = Math.min(KvBlocks.BLOCK, prompt.length - 1 - position);
+        KvBlock part = limit > 0 ? pool.copyPrefix(lastHash, prompt, position, limit) : null;
+        if (part != null) {
+            blocks.add(part);
+            position += part.filled;
+        }
+        reused = position;
         if (reused > 0) {
             ensureTokens(position);
             System.arraycopy(prompt, 0, tokens, 0, position);
@@ -98,8 +106,13 @@ public final class KvCache implements AutoCloseable {
         return blocks.size() * KvBlocks.blockBytes(c);
     }
 
+    /** Gives the blocks back; a part-filled last block stays cached for prompts that continue these tokens. */
     @Override
     public void close() {
+        int filled = position % KvBlocks.BLOCK;
+        if (filled > 0 && publishedBlocks == position / KvBlocks.BLOCK && publishedBlocks < blocks.size()) {
+            pool.publishPart(blocks.get(publishedBlocks), lastHash, tokens, publishedBlocks * KvBlocks.BLOCK, filled);
+        }
         for (KvBlock b : blocks) pool.release(b);
         blocks.clear();
     }
