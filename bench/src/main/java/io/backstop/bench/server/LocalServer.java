@@ -20,13 +20,16 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 
-/** The real server on a free loopback port serving one local model as "bench" (and optional routes). */
+/**
+ * The real server on a free loopback port serving one local model as "bench" (and optional routes); for
+ * comparisons, several servers with different observability on the same loaded model, side by side.
+ */
 public final class LocalServer implements AutoCloseable {
     public static final String MODEL = "bench";
 
     private final ModelRegistry registry;
     private final RouteTable routes;
-    private final BackstopServer server;
+    private final List<BackstopServer> servers = new java.util.ArrayList<>();
 
     /** How much the server observes itself while measured. */
     public enum Observe {
@@ -38,20 +41,18 @@ public final class LocalServer implements AutoCloseable {
         ALL
     }
 
-    private LocalServer(Path modelDir, int maxInFlight, int queueSize, List<ProviderConfig> providers, List<RouteConfig> routeConfigs) {
-        this(modelDir, maxInFlight, queueSize, providers, routeConfigs, Observe.DEFAULT);
-    }
-
-    private LocalServer(Path modelDir, int maxInFlight, int queueSize, List<ProviderConfig> providers, List<RouteConfig> routeConfigs, Observe observe) {
+    private LocalServer(Path modelDir, int maxInFlight, int queueSize, List<ProviderConfig> providers, List<RouteConfig> routeConfigs, List<Observe> observe) {
         ModelConfig mc = new ModelConfig(MODEL, modelDir.toAbsolutePath().normalize(), null, "raw", maxInFlight, queueSize, true, RequestDefaults.none());
-        ServerConfig config = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc), providers, routeConfigs)
-                .withObserve(observeConfig(observe));
-        this.registry = new ModelRegistry(config.models(), 0);
+        ServerConfig base = new ServerConfig("127.0.0.1", 0, List.of(), 1 << 20, 0, 3600, List.of(mc), providers, routeConfigs);
+        this.registry = new ModelRegistry(base.models(), 0);
         this.routes = new RouteTable(providers, routeConfigs, Map.of());
-        Tracing tracing = observe == Observe.ALL ? Tracing.of(OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
-                .addSpanProcessor(BatchSpanProcessor.builder(SpanExporter.composite()).build()).build()).build()) : Tracing.off();
-        this.server = new BackstopServer(config, registry, routes, Observability.create(config, registry, routes, tracing, Math::random)).start();
         try {
+            for (Observe o : observe) {
+                ServerConfig config = base.withObserve(observeConfig(o));
+                Tracing tracing = o == Observe.ALL ? Tracing.of(OpenTelemetrySdk.builder().setTracerProvider(SdkTracerProvider.builder()
+                        .addSpanProcessor(BatchSpanProcessor.builder(SpanExporter.composite()).build()).build()).build()) : Tracing.off();
+                servers.add(new BackstopServer(config, registry, routes, Observability.create(config, registry, routes, tracing, Math::random)).start());
+            }
             registry.loadAll();
         } catch (RuntimeException e) {
             close();
@@ -77,19 +78,29 @@ public final class LocalServer implements AutoCloseable {
 
     /** With the given observability (the server-overhead bench compares OFF with ALL). */
     public static LocalServer start(Path modelDir, int maxInFlight, int queueSize, Observe observe) {
-        return new LocalServer(modelDir, maxInFlight, queueSize, List.of(), List.of(), observe);
+        return new LocalServer(modelDir, maxInFlight, queueSize, List.of(), List.of(), List.of(observe));
+    }
+
+    /** One server per mode, all on the same loaded model (so a comparison measures the servers, not two model copies). */
+    public static LocalServer start(Path modelDir, int maxInFlight, int queueSize, List<Observe> modes) {
+        return new LocalServer(modelDir, maxInFlight, queueSize, List.of(), List.of(), modes);
     }
 
     public static LocalServer start(Path modelDir, int maxInFlight, int queueSize) {
-        return new LocalServer(modelDir, maxInFlight, queueSize, List.of(), List.of());
+        return start(modelDir, maxInFlight, queueSize, Observe.DEFAULT);
     }
 
     public static LocalServer start(Path modelDir, List<ProviderConfig> providers, List<RouteConfig> routes) {
-        return new LocalServer(modelDir, 1, 8, providers, routes);
+        return new LocalServer(modelDir, 1, 8, providers, routes, List.of(Observe.DEFAULT));
     }
 
     public String baseUrl() {
-        return "http://127.0.0.1:" + server.port();
+        return baseUrl(0);
+    }
+
+    /** The base URL of the server started for the {@code i}-th mode. */
+    public String baseUrl(int i) {
+        return "http://127.0.0.1:" + servers.get(i).port();
     }
 
     public Model model() {
@@ -102,7 +113,7 @@ public final class LocalServer implements AutoCloseable {
 
     @Override
     public void close() {
-        server.close();
+        servers.forEach(BackstopServer::close);
         registry.close();
     }
 }

@@ -1,6 +1,7 @@
 package io.backstop.server.cli;
 
 import io.backstop.engine.cli.CliErrors;
+import io.backstop.server.config.ConfigException;
 import io.backstop.server.observe.eval.EvalCase;
 import io.backstop.server.observe.eval.EvalClient;
 import io.backstop.server.observe.eval.EvalReport;
@@ -16,9 +17,13 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code backstop eval}: a JSON Lines suite of cases against a route of a running server; gates CI by pass rate. */
+/**
+ * {@code backstop eval}: a JSON Lines suite of cases against a route of a running server, or of the
+ * server it starts itself ({@code --model}, {@code --config}); gates CI by pass rate.
+ */
 @Command(name = "eval", mixinStandardHelpOptions = true,
-        description = {"Evaluate a route of a running server on a JSON Lines file of cases.",
+        description = {"Evaluate a route of a running server (--url), or of a server started in this process on a free loopback port",
+                "(--model PATH or --config FILE), on a JSON Lines file of cases.",
                 "Each case: an input (input, messages or prompt) and assertions (contains, not_contains, regex, equals,",
                 "json_schema, max_latency_ms, max_cost_usd, judge with a rubric and threshold, pairwise against another route).",
                 "Prints a line per case and a summary; writes PREFIX.md and PREFIX.json.",
@@ -30,8 +35,19 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--data", required = true, paramLabel = "FILE", description = "The cases, one JSON object per line.")
     Path data;
 
-    @Option(names = "--route", required = true, paramLabel = "NAME", description = "The route or model that answers the cases.")
+    @Option(names = "--route", paramLabel = "NAME", description = "The route or model that answers the cases (default with --model: the model).")
     String route;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "PATH",
+            description = "Start the server here with this one model (a directory or GGUF file) and evaluate it; instead of --url.")
+    Path model;
+
+    @Option(names = "--name", paramLabel = "NAME", description = "Public name of --model (default: as serve names it).")
+    String name;
+
+    @Option(names = {"-c", "--config"}, paramLabel = "FILE",
+            description = "Start the server here with this configuration (models, routes, guardrails, judges) and evaluate it; instead of --url.")
+    Path config;
 
     @Option(names = "--judge", paramLabel = "ROUTE", description = "The route or model that judges (needed by judge and pairwise checks).")
     String judge;
@@ -64,6 +80,14 @@ public final class EvalCommand implements Callable<Integer> {
         if (url.getScheme() == null || !url.getScheme().startsWith("http") || url.getHost() == null) {
             throw CliErrors.usage(spec, "--url must be an http(s) URL such as http://127.0.0.1:8080, got '" + url + "'");
         }
+        boolean inProcess = model != null || config != null;
+        if (model != null && config != null) throw CliErrors.usage(spec, "give either --model or --config, not both");
+        if (inProcess && spec.commandLine().getParseResult().hasMatchedOption("--url")) {
+            throw CliErrors.usage(spec, "--url names a running server; --model and --config start one here: give one of them");
+        }
+        if (name != null && model == null) throw CliErrors.usage(spec, "--name applies to --model only");
+        if (name != null && name.isBlank()) throw CliErrors.usage(spec, "--name must not be empty");
+        if (route == null && model == null) throw CliErrors.usage(spec, "--route is required (it defaults to the model only with --model)");
         List<EvalCase> cases;
         try {
             cases = EvalCase.read(data);
@@ -74,7 +98,21 @@ public final class EvalCommand implements Callable<Integer> {
             throw CliErrors.usage(spec, "--judge is required: case '" + cases.stream().filter(EvalCase::judged).findFirst().orElseThrow().id()
                     + "' has a judge or pairwise check");
         }
-        EvalClient client = new EvalClient(url, System.getenv(apiKeyEnv), Duration.ofSeconds(timeoutSeconds));
+        if (!inProcess) return evaluate(cases, url, System.getenv(apiKeyEnv), route);
+        EvalServer server;
+        try {
+            server = model != null ? EvalServer.model(model, name, System.getenv()) : EvalServer.config(config, System.getenv());
+        } catch (ConfigException e) {
+            throw CliErrors.usage(spec, e.getMessage());
+        }
+        try (server) {
+            String key = System.getenv(apiKeyEnv) != null ? System.getenv(apiKeyEnv) : server.apiKey();
+            return evaluate(cases, server.url(), key, route != null ? route : server.modelName());
+        }
+    }
+
+    private int evaluate(List<EvalCase> cases, URI at, String apiKey, String route) throws IOException {
+        EvalClient client = new EvalClient(at, apiKey, Duration.ofSeconds(timeoutSeconds));
         EvalReport report = new EvalReport(route, judge, new EvalRunner(client, route, judge).run(cases));
         Path md = Path.of(out + ".md");
         Path js = Path.of(out + ".json");

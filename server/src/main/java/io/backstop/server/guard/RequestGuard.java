@@ -16,7 +16,7 @@ import java.util.List;
  */
 public final class RequestGuard {
     public static final String ATTRIBUTE = "backstop.guard";
-    private static final RequestGuard NONE = new RequestGuard("-", null, null, Vault.empty(), null, null);
+    private static final RequestGuard NONE = new RequestGuard("-", null, null, Vault.empty(), null, null, DecisionListener.NONE);
 
     /** A whole answer after the output checks: its text, the finish reason they impose (null: keep) and JSON violations. */
     public record Checked(String text, String finishReason, List<JsonAnswerValidator.Violation> violations) {
@@ -31,18 +31,22 @@ public final class RequestGuard {
     private final Vault vault;
     private final JsonAnswerValidator json;
     private final GuardLog log;
+    private final DecisionListener listener;
 
     /**
-     * @param request the request as the model sees it (null when the name has no profile)
-     * @param json    validates answers when the request asked for JSON, else null
+     * @param request  the request as the model sees it (null when the name has no profile)
+     * @param json     validates answers when the request asked for JSON, else null
+     * @param listener hears each decision that is logged (the request's observation)
      */
-    public RequestGuard(String requestId, GuardService.Policy policy, GuardRequest request, Vault vault, JsonAnswerValidator json, GuardLog log) {
+    public RequestGuard(String requestId, GuardService.Policy policy, GuardRequest request, Vault vault, JsonAnswerValidator json, GuardLog log,
+                        DecisionListener listener) {
         this.requestId = requestId;
         this.policy = policy;
         this.request = request;
         this.vault = vault;
         this.json = json;
         this.log = log;
+        this.listener = listener;
     }
 
     /** The guard of the request {@code ctx} serves; one that lets everything through when none was attached. */
@@ -109,14 +113,20 @@ public final class RequestGuard {
 
     /** Logs the decisions of output checks (a stream reports them as they happen). */
     public void recordOutput(List<CheckResult> results) {
-        if (log != null) for (CheckResult r : results) log.record(requestId, policy.name(), "output", r);
+        for (CheckResult r : results) decided("output", r);
     }
 
     /** Tells the business rules about a finished answer and its token usage (a token budget counts it here). */
     public void answered(String answer, int promptTokens, int completionTokens) {
         if (guardrails() == null || request == null) return;
+        listener.delivered(answer);
         CheckResult r = guardrails().afterAnswer(request, answer, promptTokens, completionTokens);
-        if (r != null && log != null) log.record(requestId, policy.name(), "answer", r);
+        if (r != null) decided("answer", r);
+    }
+
+    private void decided(String stage, CheckResult r) {
+        if (log != null) log.record(requestId, policy.name(), stage, r);
+        listener.decided(stage, r);
     }
 
     /** About how many tokens the request's texts take, for a provider that reports no usage. */

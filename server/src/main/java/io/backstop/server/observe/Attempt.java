@@ -45,6 +45,7 @@ public final class Attempt implements AutoCloseable {
     long firstContentNanos;
     long tpotNanos = -1;
     long busyNanos;
+    long queuedNanos = -1;
     long endNanos;
     String responseModel;
     String finishReason;
@@ -205,6 +206,7 @@ public final class Attempt implements AutoCloseable {
             out += r.usage().completionTokens();
             Timings t = r.timings();
             busy += busyNanos(t);
+            queuedNanos = Math.max(queuedNanos, t.queuedNanos());
             decode += t.decodeNanos();
             decoded += t.decodedTokens();
             if (t.timeToFirstTokenNanos() > 0) firstToken = Math.min(firstToken, t.queuedNanos() + t.timeToFirstTokenNanos());
@@ -256,6 +258,7 @@ public final class Attempt implements AutoCloseable {
         if (outputTokens != null) span.setAttribute(GenAi.A_OUTPUT_TOKENS, (long) outputTokens);
         if (responseModel != null) span.setAttribute(GenAi.A_RESPONSE_MODEL, responseModel);
         if (finishReason != null) span.setAttribute(GenAi.A_FINISH_REASONS, List.of(finishReason));
+        if (cost != null) span.setAttribute(GenAi.A_COST, cost);
         span.setAttribute("backstop.attempt.won", won);
         if (errorType != null) span.setAttribute(GenAi.A_ERROR_TYPE, errorType);
         span.end();

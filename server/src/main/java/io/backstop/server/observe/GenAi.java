@@ -28,6 +28,13 @@ public final class GenAi {
     public static final AttributeKey<String> A_RESPONSE_ID = AttributeKey.stringKey("gen_ai.response.id");
     public static final AttributeKey<Long> A_MAX_TOKENS = AttributeKey.longKey("gen_ai.request.max_tokens");
     public static final AttributeKey<Double> A_TEMPERATURE = AttributeKey.doubleKey("gen_ai.request.temperature");
+    /** Not (yet) in the conventions; what Langfuse reads as an observation's cost in USD. */
+    public static final AttributeKey<Double> A_COST = AttributeKey.doubleKey("gen_ai.usage.cost");
+    /** The request's {@code user} field (OpenTelemetry's general attribute; Langfuse's user id). */
+    public static final AttributeKey<String> A_USER_ID = AttributeKey.stringKey("user.id");
+    /** Content, only with content logging on: the messages as JSON in the conventions' shape ({@code role}, {@code parts}). */
+    public static final AttributeKey<String> A_INPUT_MESSAGES = AttributeKey.stringKey("gen_ai.input.messages");
+    public static final AttributeKey<String> A_OUTPUT_MESSAGES = AttributeKey.stringKey("gen_ai.output.messages");
     public static final AttributeKey<String> A_SERVER_ADDRESS = AttributeKey.stringKey("server.address");
     public static final AttributeKey<Long> A_SERVER_PORT = AttributeKey.longKey("server.port");
 

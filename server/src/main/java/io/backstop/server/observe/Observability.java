@@ -29,6 +29,8 @@ import java.util.function.DoubleSupplier;
  * API request and finishes it when the response is complete; everything else reads that.
  */
 public final class Observability implements AutoCloseable {
+    /** A client's conversation id: {@code session.id} on the trace (Langfuse's sessions) and {@code session_id} in the access log. */
+    public static final String SESSION_HEADER = "X-Session-Id";
     final ObserveConfig config;
     final Tracing tracing;
     final ServerMetrics metrics;
@@ -102,19 +104,23 @@ public final class Observability implements AutoCloseable {
     /** Opens the observation of an API request (stored in its attributes), continuing the client's trace. */
     public Observation start(HttpServletRequest req, String requestId) {
         if (!active()) return Observation.NONE;
-        Observation o = new Observation(this, requestId, req.getMethod(), req.getRequestURI(), Tracing.extract(req));
+        Observation o = new Observation(this, requestId, req.getMethod(), req.getRequestURI(), Tracing.extract(req),
+                Observation.identifier(req.getHeader(SESSION_HEADER)));
         req.setAttribute(Observation.ATTRIBUTE, o);
+        if (metrics != null) metrics.started();
         return o;
     }
 
     /** The response is complete: metrics, access log, span, dashboard, and maybe a sample for the judge. */
     public void finish(Observation o, int status) {
         if (!o.active()) return;
+        if (metrics != null) metrics.ended();
         RequestSummary s = summarize(o, status);
         if (status >= 500) o.span.setStatus(StatusCode.ERROR);
         o.span.setAttribute("http.response.status_code", status);
         if (s.target() != null) o.span.setAttribute("backstop.target", s.target());
         if (s.cost() != null) o.span.setAttribute("backstop.cost_usd", s.cost());
+        if (tracing.enabled() && logContent()) ContentAttributes.set(o.span, o.body, o.chat, s);
         o.span.end();
         if (metrics != null) metrics.request(s);
         stats.request(s);
@@ -127,7 +133,7 @@ public final class Observability implements AutoCloseable {
         if (metrics == null) return;
         String error = a.errorType != null ? a.errorType : a.won || a.outputTokens != null ? null : "cancelled";
         metrics.attempt(o.operation, a.target.provider(), a.target.model(), a.responseModel, error, a.endNanos - a.startNanos,
-                a.inputTokens, a.outputTokens, a.busyNanos);
+                a.inputTokens, a.outputTokens, a.busyNanos, a.queuedNanos);
     }
 
     boolean sample(String name) {
@@ -170,7 +176,8 @@ public final class Observability implements AutoCloseable {
                 winner == null || winner.firstContentNanos == 0 ? null : winner.firstContentNanos - o.startNanos,
                 winner == null || winner.tpotNanos < 0 ? null : winner.tpotNanos, now - o.startNanos,
                 winner == null ? null : winner.cost, chain, o.guardEvents(),
-                content ? prompt(o.body, o.chat) : null, content && winner != null ? winner.text : null);
+                content ? prompt(o.body, o.chat) : null, content && winner != null ? (o.delivered != null ? o.delivered : winner.text) : null,
+                o.user, o.session);
     }
 
     /** The request's input as text: its messages ("role: content" lines) or its prompt. */

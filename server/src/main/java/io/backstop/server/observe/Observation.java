@@ -2,6 +2,8 @@ package io.backstop.server.observe;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.server.config.RouteConfig;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.SpanKind;
 import io.opentelemetry.api.trace.StatusCode;
@@ -21,6 +23,13 @@ import java.util.List;
 public final class Observation {
     public static final String ATTRIBUTE = "backstop.observation";
     static final Observation NONE = new Observation();
+
+    static final AttributeKey<String> GUARD_STAGE = AttributeKey.stringKey("backstop.guardrail.stage");
+    static final AttributeKey<String> GUARD_CHECK = AttributeKey.stringKey("backstop.guardrail.check");
+    static final AttributeKey<String> GUARD_ACTION = AttributeKey.stringKey("backstop.guardrail.action");
+    private static final String JSON_SCHEMA = "json_schema";
+    private static final AttributeKey<String> SESSION_ID = AttributeKey.stringKey("session.id");
+    private static final int MAX_ID = 256;
 
     /** One guardrail decision: where (input, output), which check, what it did. Never the matched text. */
     public record GuardEvent(String stage, String check, String action) {}
@@ -46,16 +55,19 @@ public final class Observation {
     volatile String errorType;
     volatile String blockedBy;
     volatile boolean sampled;
+    volatile String delivered;
+    volatile String user;
+    final String session;
 
     private Observation() {
         owner = null;
-        requestId = method = path = null;
+        requestId = method = path = session = null;
         startNanos = startEpochNanos = 0;
         span = Span.getInvalid();
         context = Context.root();
     }
 
-    Observation(Observability owner, String requestId, String method, String path, Context parent) {
+    Observation(Observability owner, String requestId, String method, String path, Context parent, String session) {
         this.owner = owner;
         this.requestId = requestId;
         this.method = method;
@@ -66,6 +78,15 @@ public final class Observation {
                 .setAttribute("http.request.method", method).setAttribute("url.path", path)
                 .setAttribute("backstop.request_id", requestId).startSpan();
         this.context = parent.with(span);
+        this.session = session;
+        if (session != null) span.setAttribute(SESSION_ID, session);
+    }
+
+    /** A client-given id (user, session) as a log and span value: null when absent, empty or too long, or with control characters. */
+    static String identifier(String s) {
+        if (s == null || s.isEmpty() || s.length() > MAX_ID) return null;
+        for (int i = 0; i < s.length(); i++) if (Character.isISOControl(s.charAt(i))) return null;
+        return s;
     }
 
     /** The request's observation ({@link #NONE} when nothing observes it). */
@@ -89,7 +110,8 @@ public final class Observation {
     /**
      * What the request asks for: a public model name (a route or a local model; {@code known} when it is
      * one, so unknown names never become metric labels), the operation, streaming, and its body (read
-     * only for content logging and the judge).
+     * only for content logging and the judge; dropped once an input guardrail blocked it, so a refused
+     * text is never kept) with its {@code user}.
      */
     public void request(String name, boolean known, boolean routed, boolean chat, boolean stream, JsonNode body) {
         if (!active()) return;
@@ -99,11 +121,14 @@ public final class Observation {
         this.chat = chat;
         this.operation = chat ? "chat" : "text_completion";
         this.stream = stream;
-        this.body = body;
-        this.sampled = known && owner.sample(name);
+        this.user = body == null ? null : identifier(body.path("user").asText(null));
+        this.body = blockedBy == null ? body : null;
+        this.sampled = known && this.body != null && owner.sample(name);
         span.updateName(operation + " " + name);
         span.setAttribute(GenAi.A_OPERATION, operation);
         span.setAttribute(GenAi.A_REQUEST_MODEL, name);
+        if (user != null) span.setAttribute(GenAi.A_USER_ID, user);
+        if (this.body == null) return;
         JsonNode max = body.path("max_tokens");
         if (max.isIntegralNumber()) span.setAttribute(GenAi.A_MAX_TOKENS, max.asLong());
         if (body.path("temperature").isNumber()) span.setAttribute(GenAi.A_TEMPERATURE, body.path("temperature").asDouble());
@@ -117,13 +142,22 @@ public final class Observation {
         return a;
     }
 
-    /** A guardrail check fired ({@code action}: block, redact or flag); a block also ends the request as blocked. */
+    /**
+     * A guardrail check fired at {@code stage} (input, output, answer) with {@code action} (block, redact,
+     * flag): a span event, a metric and an access-log entry. A block on the input or output ends the
+     * request as blocked; a JSON-schema block only rejects one target's answer (the route moves on), and
+     * a business rule after the answer comes too late to block it.
+     */
     public void guardrail(String stage, String check, String action) {
         if (!active()) return;
         guard.add(new GuardEvent(stage, check, action));
-        span.addEvent("guardrail", io.opentelemetry.api.common.Attributes.builder().put("backstop.guardrail.stage", stage)
-                .put("backstop.guardrail.check", check).put("backstop.guardrail.action", action).build());
-        if ("block".equals(action) && blockedBy == null) blockedBy = check;
+        span.addEvent("guardrail", Attributes.of(GUARD_STAGE, stage, GUARD_CHECK, check, GUARD_ACTION, action));
+        if ("block".equals(action) && blockedBy == null && !"answer".equals(stage) && !JSON_SCHEMA.equals(check)) blockedBy = check;
+    }
+
+    /** The answer as the output guardrails let it through (kept only when its text is logged or judged, instead of the model's). */
+    public void delivered(String answer) {
+        if (wantsText()) delivered = answer;
     }
 
     /** A span for the guardrails of one stage (input or output); close it when the checks are done. */

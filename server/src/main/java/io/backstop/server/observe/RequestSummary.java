@@ -11,11 +11,14 @@ import java.util.List;
  * @param chain       every target that started, in order
  * @param prompt      the request's messages or prompt, only when content is logged or judged
  * @param answer      the answer's text, only when content is logged or judged
+ * @param user        the request's {@code user} field (the client's id of its end user), or null
+ * @param session     the {@code X-Session-Id} header (a conversation the client groups requests by), or null
  */
 public record RequestSummary(String requestId, String traceId, String method, String path, int status, String route, boolean stream,
                              String operation, String target, String provider, String responseModel, String outcome, String errorType,
                              Integer tokensIn, Integer tokensOut, Long ttftNanos, Long tpotNanos, long durationNanos, Double cost,
-                             List<Link> chain, List<Observation.GuardEvent> guard, String prompt, String answer) {
+                             List<Link> chain, List<Observation.GuardEvent> guard, String prompt, String answer,
+                             String user, String session) {
     public static final String OK = "ok";
     public static final String FALLBACK = "fallback";
     public static final String BLOCKED = "blocked";

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.backstop.server.config.RouteConfig;
 import io.backstop.server.guard.CheckResult;
+import io.backstop.server.guard.DecisionListener;
 import io.backstop.server.guard.GuardAction;
 import io.backstop.server.guard.GuardDecision;
 import io.backstop.server.guard.GuardMessage;
@@ -13,9 +14,11 @@ import io.backstop.server.guard.GuardService;
 import io.backstop.server.guard.RequestGuard;
 import io.backstop.server.guard.Vault;
 import io.backstop.server.guard.json.JsonAnswerValidator;
+import io.backstop.server.observe.Observation;
 import io.backstop.server.route.ModelRegistry;
 import io.backstop.server.route.RouteTable;
 import io.javalin.http.Context;
+import io.opentelemetry.context.Scope;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,7 +53,14 @@ final class GuardedInput {
      */
     Fields completion(Context ctx, String name, Fields f, RoutedCompletion.Endpoint endpoint, RequestMapper.Common common, int choices) {
         JsonAnswerValidator json = JsonFormats.validator(f);
-        Fields out = check(ctx, name, f, endpoint.chat() ? GuardRequest.Kind.CHAT : GuardRequest.Kind.COMPLETION, json);
+        Fields out;
+        try {
+            out = check(ctx, name, f, endpoint.chat() ? GuardRequest.Kind.CHAT : GuardRequest.Kind.COMPLETION, json);
+        } catch (ApiException refused) { // observed as a request for the name (a text a guardrail blocked is not kept)
+            boolean routed = routes.route(name) != null;
+            Observation.of(ctx).request(name, routed || models.names().contains(name), routed, endpoint.chat(), common.stream(), f.root());
+            throw refused;
+        }
         if (out == null) FallbackAnswer.write(ctx, endpoint, common, name, guards.policy(name).fallbackAnswer(), choices);
         return out;
     }
@@ -64,22 +74,45 @@ final class GuardedInput {
     private Fields check(Context ctx, String name, Fields f, GuardRequest.Kind kind, JsonAnswerValidator json) {
         String id = RequestIdOf.get(ctx);
         GuardService.Policy policy = guards.policy(name);
+        Observation observation = Observation.of(ctx);
+        DecisionListener observed = observed(observation);
         if (policy.guardrails() == null) {
-            new RequestGuard(id, policy, null, Vault.empty(), json, guards.log()).attachTo(ctx);
+            new RequestGuard(id, policy, null, Vault.empty(), json, guards.log(), observed).attachTo(ctx);
             return f;
         }
         Texts texts = kind == GuardRequest.Kind.CHAT ? chatTexts(f) : promptTexts(f, kind == GuardRequest.Kind.EMBEDDING ? "input" : "prompt", name);
         GuardRequest request = new GuardRequest(id, kind, name, f.string("user"), texts.messages());
-        GuardDecision d = policy.guardrails().checkInput(request);
-        for (CheckResult r : d.results()) guards.log().record(id, name, "input", r);
+        GuardDecision d;
+        try (Scope ignored = observation.guardrails("input")) {
+            d = policy.guardrails().checkInput(request);
+        }
+        for (CheckResult r : d.results()) {
+            guards.log().record(id, name, "input", r);
+            observed.decided("input", r);
+        }
         List<String> fired = d.results().stream().filter(r -> r.action() != GuardAction.BLOCK).map(r -> r.check() + "=" + r.action().lower()).toList();
         if (!fired.isEmpty()) ctx.header(HEADER, String.join(", ", fired));
         if (d.blocked()) {
             if (policy.fallbackAnswer() == null || kind == GuardRequest.Kind.EMBEDDING) throw refused(d.message());
             return null;
         }
-        new RequestGuard(id, policy, request.withMessages(d.messages()), d.vault(), json, guards.log()).attachTo(ctx);
+        new RequestGuard(id, policy, request.withMessages(d.messages()), d.vault(), json, guards.log(), observed).attachTo(ctx);
         return d.redacted() ? texts.rewrite(f, d.messages()) : f;
+    }
+
+    /** The request's observation hears the guardrails' decisions and the answer they let through. */
+    private static DecisionListener observed(Observation observation) {
+        return new DecisionListener() {
+            @Override
+            public void decided(String stage, CheckResult r) {
+                observation.guardrail(stage, r.check(), r.action().lower());
+            }
+
+            @Override
+            public void delivered(String answer) {
+                observation.delivered(answer);
+            }
+        };
     }
 
     /** 400 naming the check, in the words of {@link GuardDecision#message()} (never the matched text). */

@@ -67,8 +67,38 @@ class MetricsEndpointTest extends ObservedServerFixture {
         assertThat(sample(text, "backstop_generation_tokens_per_second_count", "model=\"stories\"")).isEqualTo(1.0);
         assertThat(sample(text, "backstop_queue_depth", "model=\"stories\"")).isEqualTo(0.0);
         assertThat(sample(text, "backstop_generations_max_running", "model=\"stories\"")).isEqualTo(2.0);
+        assertThat(sample(text, "backstop_generation_queue_seconds_count", "model=\"stories\"")).isEqualTo(1.0);
         assertThat(sample(text, "jvm_memory_used_bytes")).isNotNull();
         assertThat(sample(text, "process_cpu_usage")).isNotNull();
+    }
+
+    @Test
+    void aRequestWaitingForTheLocalModelIsActiveAndItsQueueTimeIsRecordedOnceServed() throws Exception {
+        var model = server.registry().get("stories");
+        java.util.concurrent.CompletableFuture<Reply> waiting;
+        try (AutoCloseable first = TestServer.holdASlot(model); AutoCloseable second = TestServer.holdASlot(model)) {
+            waiting = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return chat("stories", false);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            TestServer.awaitState(() -> active() == 1.0 && model.stats().waiting() == 1, "the request queued behind two held generations");
+        }
+        assertThat(waiting.get(120, TimeUnit.SECONDS).status()).isEqualTo(200);
+        String text = metricsAfter(1);
+        assertThat(sample(text, "backstop_requests_active")).isEqualTo(0.0);
+        assertThat(sample(text, "backstop_generation_queue_seconds_count", "model=\"stories\"")).isEqualTo(1.0);
+        assertThat(sample(text, "backstop_generation_queue_seconds_sum", "model=\"stories\"")).isPositive();
+    }
+
+    private double active() {
+        try {
+            return sample(get("/metrics").body(), "backstop_requests_active");
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
     }
 
     @Test

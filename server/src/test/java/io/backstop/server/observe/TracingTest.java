@@ -58,6 +58,8 @@ class TracingTest extends ObservedServerFixture {
         assertThat(attempt.getAttributes().get(GenAi.A_OUTPUT_TOKENS)).isEqualTo(5L);
         assertThat(attempt.getAttributes().get(GenAi.A_RESPONSE_MODEL)).isEqualTo("gpt-x");
         assertThat(attempt.getAttributes().get(GenAi.A_FINISH_REASONS)).containsExactly("stop");
+        assertThat(attempt.getAttributes().get(GenAi.A_COST)).isCloseTo(0.000056, org.assertj.core.data.Offset.offset(1e-12)); // Langfuse's cost
+        assertThat(request.getAttributes().get(GenAi.A_INPUT_MESSAGES)).as("no content unless it is logged").isNull();
 
         SpanData call = named(all, "chat gpt-x");
         assertThat(call.getKind()).isEqualTo(SpanKind.CLIENT);

@@ -1,5 +1,6 @@
 package io.backstop.server.guard.injection;
 
+import io.backstop.server.guard.normalize.TextNormalizer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Pattern;
@@ -41,7 +42,7 @@ public final class InjectionRules {
             java.util.Map.entry("de-prompt-leak", List.of("prompt", "anweisungen")),
             java.util.Map.entry("forget-what-was-said", List.of("forget", "ignore", "disregard", "despite")),
             java.util.Map.entry("ignore-sources", List.of("ignor", "disregard", "forget", "articles")),
-            java.util.Map.entry("forget-all-other-languages", List.of("забуд", "игнорир", "zaboravi", "oublie", "ignore", "olvida", "ignora")),
+            java.util.Map.entry("forget-all-other-languages", List.of("забуд", "игнорир", "zaboravi", "oublie", "ignore", "olvid", "ignora")),
             java.util.Map.entry("leave-behind", List.of("behind")),
             java.util.Map.entry("evil-ai", List.of("evil", "böse")),
             java.util.Map.entry("abandon-thoughts", List.of("abandon", "repeat after me")),
@@ -86,11 +87,24 @@ public final class InjectionRules {
     private InjectionRules() {}
 
     private static Rule strong(String name, String regex) {
-        return new Rule(name, Strength.STRONG, Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), ANCHORS.get(name));
+        return rule(name, Strength.STRONG, regex);
     }
 
     private static Rule weak(String name, String regex) {
-        return new Rule(name, Strength.WEAK, Pattern.compile(regex, Pattern.UNICODE_CHARACTER_CLASS), ANCHORS.get(name));
+        return rule(name, Strength.WEAK, regex);
+    }
+
+    /**
+     * Rules see normalised text, where Cyrillic and Greek look-alikes are already folded to Latin
+     * ("забудьте" reads "зaбудьтe"), so the pattern and anchors are folded the same way.
+     */
+    private static Rule rule(String name, Strength strength, String regex) {
+        List<String> anchors = ANCHORS.get(name).stream().map(InjectionRules::fold).toList();
+        return new Rule(name, strength, Pattern.compile(fold(regex), Pattern.UNICODE_CHARACTER_CLASS), anchors);
+    }
+
+    private static String fold(String s) {
+        return TextNormalizer.normalize(s).text();
     }
 
     public static List<Rule> all() {

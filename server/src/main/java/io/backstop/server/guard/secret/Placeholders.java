@@ -18,10 +18,18 @@ public final class Placeholders {
 
     public static boolean isPlaceholder(String value) {
         if (value.isEmpty()) return true;
-        if (REFERENCE.matcher(value).find()) return true;
+        if (REFERENCE.matcher(value).find() && !bracedKey(value)) return true;
         String lower = value.toLowerCase(Locale.ROOT);
         if (WORDS.matcher(lower).find()) return true;
         return masked(value);
+    }
+
+    /** "{ZqL5kVrX1n8tA2}": a key in braces (curl -u "{id}":"{key}"), not a "{name}" template field: 12+ chars mixing cases and digits. */
+    static boolean bracedKey(String v) {
+        if (v.length() < 14 || v.charAt(0) != '{' || v.charAt(v.length() - 1) != '}') return false;
+        String inner = v.substring(1, v.length() - 1);
+        return inner.chars().allMatch(Character::isLetterOrDigit) && inner.chars().anyMatch(Character::isDigit)
+                && inner.chars().anyMatch(Character::isUpperCase) && inner.chars().anyMatch(Character::isLowerCase);
     }
 
     /** Masked ("ghp_xxxxxxxx", "AKCpXXXXXXXX", "****") or one char repeated at length ("aaaaaaaaaaaaaaaaaaaa"). */

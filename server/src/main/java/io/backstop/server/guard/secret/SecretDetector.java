@@ -20,7 +20,7 @@ public final class SecretDetector implements Recognizer {
     public static final String TYPE = "SECRET";
     /** Entropy floor (bits per char) of a value in a {@code name = value} assignment. */
     public static final double ASSIGNMENT_ENTROPY = 3.0;
-    private static final Pattern CURL_USER = Pattern.compile("(?:-u|--user)\\s+[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
+    private static final Pattern CURL_USER = Pattern.compile("(?<![\\w-])(?:-u|--user)(?:=|\\s*)[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
     /** What follows a URL's "://" when it carries credentials (the scheme before it is checked by hand). */
     private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
     /**
@@ -55,6 +55,7 @@ public final class SecretDetector implements Recognizer {
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);
+        VendorAssignments.find(t, s, lower, out);
     }
 
     /** Longest run of chars that tokens are made of (letters, digits, _ and -). */
@@ -82,12 +83,14 @@ public final class SecretDetector implements Recognizer {
         }
     }
 
-    /** A JWT's first part must decode to a JSON header ({"alg":…} or {"typ":…}), not random base64. */
+    private static final Pattern JSON_OBJECT = Pattern.compile("(?s)\\{\\s*\"[^\"]{1,40}\"\\s*:.*\\}");
+
+    /** A JWT's first part must decode to a JSON object ({"alg":…}, {"typ":…}, { "kid": …}), not random base64. */
     static boolean jwtHeader(String token) {
         String head = token.substring(0, token.indexOf('.'));
         try {
             String json = new String(Base64.getUrlDecoder().decode(head), StandardCharsets.ISO_8859_1).strip();
-            return json.startsWith("{") && json.endsWith("}") && (json.contains("\"alg\"") || json.contains("\"typ\"") || json.contains("\"kid\""));
+            return JSON_OBJECT.matcher(json).matches();
         } catch (IllegalArgumentException e) {
             return false;
         }
@@ -146,7 +149,7 @@ public final class SecretDetector implements Recognizer {
         return Character.isLetterOrDigit(c) || c == '_' || c == '.' || c == '-';
     }
 
-    private static String stripQuotes(String v) {
+    static String stripQuotes(String v) {
         int end = v.length();
         while (end > 0 && "\"'`\\".indexOf(v.charAt(end - 1)) >= 0) end--;
         return v.substring(0, end);
@@ -169,12 +172,23 @@ public final class SecretDetector implements Recognizer {
         return Entropy.shannon(v) >= (password ? 2.5 : ASSIGNMENT_ENTROPY);
     }
 
+    static boolean dottedIdentifier(String v) {
+        return DOTTED_IDENTIFIER.matcher(v).matches();
+    }
+
     /** "DOC_Vector_5_32", "shorter-version": words and small numbers joined by _ - or . are names, not keys. */
     static boolean identifierWords(String v) {
         String[] parts = v.split("[_.\\-]+");
         if (parts.length < 2) return false;
         for (String p : parts) if (!p.isEmpty() && !WORD_PART.matcher(p).matches()) return false;
         return true;
+    }
+
+    /** "ABCDEFGHIJ…0123456789", "abdefghjk0123…": mostly runs of consecutive chars is an alphabet, not a key. */
+    static boolean sequential(String v) {
+        int steps = 0;
+        for (int i = 0; i + 1 < v.length(); i++) if (v.charAt(i + 1) == v.charAt(i) + 1) steps++;
+        return steps >= 0.4 * (v.length() - 1);
     }
 
     /** "abcd1234abcd1234…": a chunk of up to 16 chars repeated (case ignored) is a test pattern, not a key. */
@@ -188,7 +202,7 @@ public final class SecretDetector implements Recognizer {
         return false;
     }
 
-    private static void add(NormalizedText t, List<Finding> out, int start, int end, double score, String rule) {
+    static void add(NormalizedText t, List<Finding> out, int start, int end, double score, String rule) {
         int os = t.originalStart(start), oe = t.originalEnd(end);
         for (Finding f : out) if (f.start() <= os && oe <= f.end()) return; // already covered by a finding
         out.add(new Finding(TYPE, os, oe, score, rule));

@@ -53,7 +53,7 @@ final class SecretRules {
             SecretRule.of("gcp-service-account", "\"type\"\\s*:\\s*\"service_account\"", 0, 0),
             SecretRule.of("huggingface-token", "(?<![\\w])(?:hf_|api_org_)[a-zA-Z]{34}(?![\\w])", 0, 0),
             SecretRule.of("discord-token", B + "[MNO][A-Za-z\\d_-]{23,25}\\.[A-Za-z\\d_-]{6}\\.[A-Za-z\\d_-]{27,38}" + E, 0, 0),
-            SecretRule.of("jwt", B + "eyJ[A-Za-z0-9_-]{8,}\\.eyJ[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?", 0, 0),
+            SecretRule.of("jwt", B + "(?:eyJ|eyA|ewo)[A-Za-z0-9_-]{8,}\\.ey[A-Za-z0-9_-]{8,}(?:\\.[A-Za-z0-9_-]*)?", 0, 0),
             SecretRule.of("onepassword-secret-key", B + "A3-[A-Z0-9]{6}-(?:[A-Z0-9]{11}|[A-Z0-9]{6}-[A-Z0-9]{5})-[A-Z0-9]{5}-[A-Z0-9]{5}-[A-Z0-9]{5}" + E, 0, 0),
             SecretRule.of("onepassword-service-token", B + "ops_eyJ[A-Za-z0-9+/=_-]{250,}", 0, 0),
             SecretRule.of("terraform-token", "(?i)[a-z0-9]{14}\\.atlasv1\\.[a-z0-9_=-]{60,70}", 0, 0),
@@ -120,8 +120,12 @@ final class SecretRules {
             SecretRule.of("docker-hub-token", B + "dckr_(?:pat|oat)_[A-Za-z0-9_-]{27,40}" + E, 0, 0),
             SecretRule.of("google-oauth-token", B + "(?:ya29\\.[0-9A-Za-z_-]{30,}|1//0[0-9A-Za-z_-]{40,})" + E, 0, 3.0),
             SecretRule.of("tencent-secret-id", "(?<![\\w])AKID[A-Za-z0-9]{13,40}(?![\\w])", 0, 3.0),
+            SecretRule.of("maxmind-key", B + "[A-Za-z0-9]{6}_[A-Za-z0-9]{29}_mmk" + E, 0, 3.0),
+            SecretRule.of("settlemint-token", B + "sm_(?:pat|aat|sat)_[A-Za-z0-9]{16}" + E, 0, 3.0),
+            SecretRule.of("authress-key", B + "(?:sc|ext|scauth|authress)_[A-Za-z0-9]{5,30}\\.[A-Za-z0-9]{4,6}\\.acc[_-][a-z0-9-]{10,32}\\.[A-Za-z0-9+/_=-]{30,120}", 0, 0),
+            SecretRule.of("defined-networking-key", B + "dnkey-[a-z0-9=_-]{26}-[a-z0-9=_-]{52}" + E, 0, 0),
             SecretRule.of("launchdarkly-key", B + "(?:api|sdk|mob)-[a-f0-9]{8}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{4}-[a-f0-9]{12}" + E, 0, 0),
-            SecretRule.of("okta-token", "(?i)okta[\\w.-]{0,20}" + ASSIGN + "(00[A-Za-z0-9_-]{40})(?![\\w-])", 1, 3.0),
+            SecretRule.of("okta-token", "(?i)(?-i:[Oo]kta|OKTA)[\\w.-]{0,20}" + ASSIGN + "(00[A-Za-z0-9_-]{40})(?![\\w-])", 1, 3.0),
             SecretRule.of("jdbc-password", "(?i)jdbc:[a-z:]+//[^\\s]*[?&;]password=([^&;\\s\"']{6,})", 1, 2.5));
 
     /** Header and command-line credentials. */

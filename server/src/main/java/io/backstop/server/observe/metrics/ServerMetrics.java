@@ -6,6 +6,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
@@ -20,6 +21,7 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.Arrays;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The server's meters in one Micrometer registry, exposed as Prometheus text: the OpenTelemetry GenAI
@@ -27,8 +29,13 @@ import java.util.Arrays;
  * metrics. Recorded once per request or attempt, never per token.
  */
 public final class ServerMetrics implements AutoCloseable {
+    // the conventions' boundaries as Micrometer takes them, made once (meters are looked up per request)
+    private static final Duration[] DURATION_SLOS = durations(GenAi.DURATION_BUCKETS);
+    private static final Duration[] TTFT_SLOS = durations(GenAi.TTFT_BUCKETS);
+    private static final Duration[] TPOT_SLOS = durations(GenAi.TPOT_BUCKETS);
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gc = new JvmGcMetrics();
+    private final AtomicInteger active = new AtomicInteger();
 
     public ServerMetrics() {
         // two of Micrometer's process meters break Prometheus' naming rules (promtool check metrics): the CPU time in
@@ -48,6 +55,16 @@ public final class ServerMetrics implements AutoCloseable {
         new ProcessorMetrics().bindTo(registry);
         new UptimeMetrics().bindTo(registry);
         new FileDescriptorMetrics().bindTo(registry);
+        Gauge.builder("backstop.requests.active", active, AtomicInteger::get).description("API requests being served now").register(registry);
+    }
+
+    /** An API request started (see {@link #ended()}). */
+    public void started() {
+        active.incrementAndGet();
+    }
+
+    public void ended() {
+        active.decrementAndGet();
     }
 
     public PrometheusMeterRegistry registry() {
@@ -63,6 +80,11 @@ public final class ServerMetrics implements AutoCloseable {
     public void request(RequestSummary s) {
         Counter.builder("backstop.http.responses").description("HTTP responses by status code")
                 .tag("status", Integer.toString(s.status())).register(registry).increment();
+        for (var g : s.guard()) {
+            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by route, stage, check and action (block, redact, flag)")
+                    .tags("route", s.route() == null ? "none" : s.route(), "stage", g.stage(), "check", g.check(), "action", g.action())
+                    .register(registry).increment();
+        }
         if (s.route() == null) return;
         String target = s.target() == null ? "none" : s.target();
         Counter.builder("backstop.requests").description("Model requests by route, the target that answered, and outcome (ok, fallback, blocked or the error type)")
@@ -71,10 +93,6 @@ public final class ServerMetrics implements AutoCloseable {
             Counter.builder("backstop.fallbacks").description("A route moved on from one target to the next (failure or hedge)")
                     .tags("route", s.route(), "from", s.chain().get(i - 1).target(), "to", s.chain().get(i).target()).register(registry).increment();
         }
-        for (var g : s.guard()) {
-            Counter.builder("backstop.guardrail.decisions").description("Guardrail checks that fired, by stage, check and action (block, redact, flag)")
-                    .tags("stage", g.stage(), "check", g.check(), "action", g.action()).register(registry).increment();
-        }
         if (s.cost() != null && s.cost() > 0) {
             Counter.builder("backstop.cost.usd").description("Cost of answers in USD (price table and local CPU-hour price)")
                     .tags("route", s.route(), "target", target).register(registry).increment(s.cost());
@@ -82,17 +100,17 @@ public final class ServerMetrics implements AutoCloseable {
         Tags gen = Tags.of(GenAi.OPERATION, s.operation(), GenAi.PROVIDER, s.provider() == null ? "none" : s.provider(),
                 GenAi.REQUEST_MODEL, s.route(), GenAi.RESPONSE_MODEL, s.responseModel() == null ? "" : s.responseModel(),
                 GenAi.ERROR_TYPE, s.answered() ? "" : s.outcome());
-        seconds("gen_ai.server.request.duration", "Generative AI server request duration (time to the last byte)", GenAi.DURATION_BUCKETS, gen)
+        seconds("gen_ai.server.request.duration", "Generative AI server request duration (time to the last byte)", DURATION_SLOS, gen)
                 .record(s.durationNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         if (!s.answered()) return;
         Tags ok = Tags.of(GenAi.OPERATION, s.operation(), GenAi.PROVIDER, s.provider(), GenAi.REQUEST_MODEL, s.route(),
                 GenAi.RESPONSE_MODEL, s.responseModel() == null ? "" : s.responseModel());
         if (s.ttftNanos() != null) {
-            seconds("gen_ai.server.time_to_first_token", "Time to generate the first token", GenAi.TTFT_BUCKETS, ok)
+            seconds("gen_ai.server.time_to_first_token", "Time to generate the first token", TTFT_SLOS, ok)
                     .record(s.ttftNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
         if (s.tpotNanos() != null) {
-            seconds("gen_ai.server.time_per_output_token", "Time per output token after the first", GenAi.TPOT_BUCKETS, ok)
+            seconds("gen_ai.server.time_per_output_token", "Time per output token after the first", TPOT_SLOS, ok)
                     .record(s.tpotNanos(), java.util.concurrent.TimeUnit.NANOSECONDS);
         }
     }
@@ -102,11 +120,15 @@ public final class ServerMetrics implements AutoCloseable {
      * {@code gen_ai.client.operation.duration} and {@code gen_ai.client.token.usage}.
      */
     public void attempt(String operation, String provider, String model, String responseModel, String errorType, long nanos,
-                        Integer inputTokens, Integer outputTokens, long localBusyNanos) {
+                        Integer inputTokens, Integer outputTokens, long localBusyNanos, long localQueuedNanos) {
         Tags t = Tags.of(GenAi.OPERATION, operation, GenAi.PROVIDER, provider, GenAi.REQUEST_MODEL, model,
                 GenAi.RESPONSE_MODEL, responseModel == null ? "" : responseModel);
-        seconds("gen_ai.client.operation.duration", "GenAI operation duration per target attempt", GenAi.DURATION_BUCKETS,
+        seconds("gen_ai.client.operation.duration", "GenAI operation duration per target attempt", DURATION_SLOS,
                 t.and(GenAi.ERROR_TYPE, errorType == null ? "" : errorType)).record(nanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        if (localQueuedNanos >= 0) {
+            seconds("backstop.generation.queue", "Time a local generation waited for a slot before its prefill", TTFT_SLOS, Tags.of("model", model))
+                    .record(localQueuedNanos, java.util.concurrent.TimeUnit.NANOSECONDS);
+        }
         if (errorType != null) return;
         if (inputTokens != null) tokens(t, "input").record(inputTokens);
         if (outputTokens != null) tokens(t, "output").record(outputTokens);
@@ -122,10 +144,12 @@ public final class ServerMetrics implements AutoCloseable {
                 .tags(t.and(GenAi.TOKEN_TYPE, type)).serviceLevelObjectives(GenAi.TOKEN_BUCKETS).register(registry);
     }
 
-    private Timer seconds(String name, String description, double[] buckets, Tags tags) {
-        return Timer.builder(name).description(description).tags(tags)
-                .serviceLevelObjectives(Arrays.stream(buckets).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new))
-                .register(registry);
+    private Timer seconds(String name, String description, Duration[] buckets, Tags tags) {
+        return Timer.builder(name).description(description).tags(tags).serviceLevelObjectives(buckets).register(registry);
+    }
+
+    private static Duration[] durations(double[] seconds) {
+        return Arrays.stream(seconds).mapToObj(s -> Duration.ofNanos((long) (s * 1e9))).toArray(Duration[]::new);
     }
 
     @Override

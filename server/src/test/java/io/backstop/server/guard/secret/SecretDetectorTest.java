@@ -82,6 +82,41 @@ class SecretDetectorTest {
     }
 
     @Test
+    void aServiceNameInTheVariableMakesAKeyShapedValueASecret() {
+        String uuid = random(20, HEX, 8) + "-" + random(21, HEX, 4) + "-" + random(22, HEX, 4) + "-" + random(23, HEX, 4) + "-" + random(24, HEX, 12);
+        assertThat(rules("const MessageBirdClientID = \"" + uuid + "\"")).containsExactly("service-assignment");
+        assertThat(rules("SumoCollector: " + random(25, ALNUM, 64))).containsExactly("service-assignment");
+        assertThat(rules("\"zendeskSettings\" => '" + random(26, ALNUM, 40) + "'")).containsExactly("service-assignment");
+        assertThat(rules("sumObj = " + random(27, ALNUM, 14))).as("sumo written as another word's part").isEmpty();
+        assertThat(rules("ReactNativeCameraKit: " + random(28, HEX, 40))).as("meraki inside another word").isEmpty();
+        assertThat(rules("meraki: abdefghjk0123456789mnopqrstuvwx12345678")).as("an alphabet, not a key").isEmpty();
+        assertThat(rules("twitter_handle = jane_doe_official")).as("words, not a key").isEmpty();
+        assertThat(rules("sentry_dsn = https://example.org/project/settings")).as("a URL").isEmpty();
+    }
+
+    @Test
+    void curlCredentialsWithAnEqualsSignOrNoSpace() {
+        assertThat(rules("curl --user=deploy:" + random(31, ALNUM, 16) + " https://api.example.org")).containsExactly("curl-credentials");
+        assertThat(rules("curl -udeploy:" + random(32, ALNUM, 16) + " https://api.example.org")).containsExactly("curl-credentials");
+        assertThat(rules("curl --url https://api.example.org/a:b")).isEmpty();
+    }
+
+    @Test
+    void aJwtWhoseHeaderIsAnyJsonObject() {
+        String header = b64("{ \"kid\": \"k1\", \"alg\": \"RS256\" }"), other = b64("{\"cty\":\"JWT\",\"zip\":\"DEF\"}");
+        String payload = b64("{\"sub\":\"" + random(33, ALNUM, 12) + "\",\"iat\":1700000000}");
+        assertThat(rules("token " + header + "." + payload + "." + random(34, ALNUM, 43))).containsExactly("jwt");
+        assertThat(rules("token " + other + "." + payload + "." + random(35, ALNUM, 43))).containsExactly("jwt");
+        assertThat(rules("eyJ" + random(36, ALNUM, 20) + ".eyJ" + random(37, ALNUM, 20))).as("random base64, no JSON header").isEmpty();
+    }
+
+    @Test
+    void aKeyInBracesIsNotATemplateField() {
+        assertThat(rules("curl -u \"{user_name}\":\"{api_key}\" https://api.example.org")).isEmpty();
+        assertThat(rules("curl --user \"{" + random(29, HEX, 8) + "}\":\"{Zq" + random(30, ALNUM, 10) + "7a}\" https://api.example.org")).containsExactly("curl-credentials");
+    }
+
+    @Test
     void onTheTrainingSideOfTheDataSecretsAreFoundPrecisely() {
         var rows = io.backstop.server.guard.GuardTestData.trainSide("pii.jsonl");
         int tp = 0, fp = 0, fn = 0;
