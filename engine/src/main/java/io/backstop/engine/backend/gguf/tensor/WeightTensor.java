@@ -75,7 +75,8 @@ public abstract sealed class WeightTensor
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
-     * One token: the fused kernel ({@link #dot}). Several (a prompt chunk): each row is decoded once into
+     * Fewer than {@link #FUSED_BELOW} tokens: the fused kernel ({@link #dot}) per token, so a sequence gets
+     * the same bits in a small batch as alone. More (a prompt chunk, a large batch): each row is decoded once into
      * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
      * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
      * register tile), else one row against four tokens. Both give the same bits.
@@ -83,27 +84,43 @@ public abstract sealed class WeightTensor
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n == 1) {
-            for (int r = from; r < to; r++) out[outOff + r] = add ? out[outOff + r] + dot(r, x, 0) : dot(r, x, 0);
+        if (n < FUSED_BELOW) {
+            // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
+            // second token, and decoding into registers beats a round trip through scratch at this width
+            // (2 tokens through scratch cost more than 2 single-token steps).
+            fusedPerToken(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         int r = from;
-        if (n >= 4 && scratch.length >= scratchFloats(cols)) {
-            int sums = 4 * cols;
-            for (; r + 4 <= to; r += 4) {
-                for (int k = 0; k < 4; k++) decodeRow(r + k, scratch, k * cols);
-                int t = 0;
-                for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add, scratch, sums);
-                for (; t < n; t++) {
-                    for (int k = 0; k < 4; k++) {
-                        float v = Dot.dot(scratch, k * cols, x, t * cols, cols);
-                        int o = outOff + t * outStride + r + k;
-                        out[o] = add ? out[o] + v : v;
-                    }
+        if (scratch.length >= scratchFloats(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
+        oneRowAtATime(x, n, out, outOff, outStride, r, to, add, scratch);
+    }
+
+    // The three loops of matmul are separate methods, each its own small compilation unit for C2's inlining
+    // budgets: with the fused loop written inside matmul, one load run's batched steps ran 6× slower. Fresh
+    // JVMs still vary ±25 % in batched throughput from run to run (JIT history), so compare within a run.
+
+    /** Rows from {@code from} in groups of four through the 4×4 tile; returns the first row not done. */
+    private int fourRowsAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int sums = 4 * cols;
+        int r = from;
+        for (; r + 4 <= to; r += 4) {
+            for (int k = 0; k < 4; k++) decodeRow(r + k, scratch, k * cols);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add, scratch, sums);
+            for (; t < n; t++) {
+                for (int k = 0; k < 4; k++) {
+                    float v = Dot.dot(scratch, k * cols, x, t * cols, cols);
+                    int o = outOff + t * outStride + r + k;
+                    out[o] = add ? out[o] + v : v;
                 }
             }
         }
-        for (; r < to; r++) {
+        return r;
+    }
+
+    private void oneRowAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        for (int r = from; r < to; r++) {
             decodeRow(r, scratch, 0);
             int t = 0;
             for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
@@ -114,6 +131,19 @@ public abstract sealed class WeightTensor
             }
         }
     }
+
+    private void fusedPerToken(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+        for (int r = from; r < to; r++) {
+            for (int t = 0; t < n; t++) {
+                int o = outOff + t * outStride + r;
+                float v = dot(r, x, t * cols);
+                out[o] = add ? out[o] + v : v;
+            }
+        }
+    }
+
+    /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
+    static final int FUSED_BELOW = 4;
 
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {

@@ -118,6 +118,29 @@ class WeightTensorKernelTest {
         }
     }
 
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void aSmallBatchGivesEachTokenTheBitsItGetsAlone(GgmlType type) {
+        int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
+        for (int n = 2; n < WeightTensor.FUSED_BELOW; n++) {
+            float[] x = RandomBlocks.activations(n * cols, 6 + n);
+            for (boolean add : new boolean[] {false, true}) {
+                float[] batched = new float[n * rows];
+                java.util.Arrays.fill(batched, 0.5f);
+                w.matmul(x, n, batched, 0, rows, 0, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+                for (int t = 0; t < n; t++) {
+                    float[] alone = new float[rows];
+                    java.util.Arrays.fill(alone, 0.5f);
+                    float[] token = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                    w.matmul(token, 1, alone, 0, rows, 0, rows, add, new float[cols]);
+                    assertThat(java.util.Arrays.copyOfRange(batched, t * rows, (t + 1) * rows))
+                            .as("%s n=%d token %d add=%s", type, n, t, add).containsExactly(alone);
+                }
+            }
+        }
+    }
+
     static Stream<GgmlType> types() {
         return WeightTensors.SUPPORTED.stream();
     }
