@@ -32,21 +32,7 @@ final class RandomBlocks {
     }
 
     static WeightTensor of(GgmlType type, MemorySegment data, int rows, int cols) {
-        String name = "random-" + type;
-        return switch (type) {
-            case F32 -> new F32Tensor(name, data, rows, cols);
-            case F16 -> new F16Tensor(name, data, rows, cols);
-            case BF16 -> new Bf16Tensor(name, data, rows, cols);
-            case Q8_0 -> new Q8_0Tensor(name, data, rows, cols);
-            case Q4_0 -> new Q4_0Tensor(name, data, rows, cols);
-            case Q4_1 -> new Q4_1Tensor(name, data, rows, cols);
-            case Q5_0 -> new Q5_0Tensor(name, data, rows, cols);
-            case Q5_1 -> new Q5_1Tensor(name, data, rows, cols);
-            case Q4_K -> new Q4_KTensor(name, data, rows, cols);
-            case Q5_K -> new Q5_KTensor(name, data, rows, cols);
-            case Q6_K -> new Q6_KTensor(name, data, rows, cols);
-            default -> throw new IllegalArgumentException(type.name());
-        };
+        return WeightTensors.of(type, "random-" + type, data, rows, cols);
     }
 
     static float[] activations(int n, long seed) {
