@@ -23,7 +23,7 @@ import picocli.CommandLine.Option;
         description = {"Train the prompt-injection classifier, reproducibly.",
                 "Hashed word and char n-grams, logistic regression,",
                 "on the training side of our held-out split of --data, and write the model file the server ships.",
-                "Needs only the data file and this checkout: same data, checkout, seed and options give the same bytes."})
+                "Needs only the data file: the same data, seed and options give the same bytes at any commit, on any machine."})
 public final class TrainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -45,16 +45,14 @@ public final class TrainCommand implements Callable<Integer> {
     boolean allRows;
 
     @Option(names = "--ordinary", paramLabel = "DIR", split = ",",
-            description = {"Folders of this checkout whose .java files (code and Javadoc) are added as benign examples of ordinary text",
-                    "(default: engine/src/main/java, bench/src/main/java, server/src/main/java; the guard package, which quotes attacks, is skipped);",
-                    "'none' to train on the data only."})
+            description = {"Ordinary text added as benign examples: 'pinned' (default: the corpus committed with the server,",
+                    "chunks of Backstop's own sources, so any commit retrains the same model), 'none', or folders of this checkout",
+                    "whose .java files (code and Javadoc) are chunked instead (the guard package, which quotes attacks, is skipped)."})
     List<String> ordinaryFolders;
 
-    @Option(names = "--ordinary-max", paramLabel = "N", defaultValue = "1500", description = "At most N ordinary-text chunks (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ordinary-max", paramLabel = "N", defaultValue = "1500", description = "At most N ordinary-text chunks from folders (default: ${DEFAULT-VALUE}).")
     int ordinaryMax;
 
-    /** Where the ordinary-text negatives come from: this checkout's own sources, so training needs nothing outside the repository and ../shared. */
-    static final List<String> ORDINARY_FOLDERS = List.of("engine/src/main/java", "bench/src/main/java", "server/src/main/java");
     /** The guard package quotes injection phrases (its rules and tests): never a benign example. */
     static final List<String> ORDINARY_EXCLUDED = List.of("/guard/");
 
@@ -64,24 +62,14 @@ public final class TrainCommand implements Callable<Integer> {
         List<GuardRow> rows = read(file);
         if (!rows.getFirst().isInjectionRow()) throw new CommandLine.ParameterException(spec.commandLine(), file + " holds PII rows, not injection labels");
         List<GuardRow> train = allRows ? rows : HoldoutSplit.split(rows).train();
-        InjectionTrainer.Options o = InjectionTrainer.Options.defaults();
-        o = new InjectionTrainer.Options(o.bits(), o.epochs(), o.learningRate(), o.l2(), seed, o.folds(), maxFpr);
+        InjectionTrainer.Options o = InjectionTrainer.Options.defaults().withSeed(seed, maxFpr);
         InjectionTrainer trainer = new InjectionTrainer(o);
         List<InjectionTrainer.Example> examples = new java.util.ArrayList<>(train.stream()
                 .map(r -> new InjectionTrainer.Example(TextNormalizer.normalize(r.text()).text(), r.injection())).toList());
         int ordinary = 0;
-        List<String> folders = ordinaryFolders == null ? ORDINARY_FOLDERS : ordinaryFolders;
-        if (!folders.equals(List.of("none"))) {
-            List<OrdinaryText.Chunk> chunks;
-            try {
-                chunks = OrdinaryText.javaSourceTrees(GuardPaths.home(), folders, ORDINARY_EXCLUDED, ordinaryMax);
-            } catch (java.io.IOException e) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "--ordinary: " + e.getMessage() + " (give folders of this checkout, or none)");
-            }
-            for (OrdinaryText.Chunk c : chunks) {
-                examples.add(new InjectionTrainer.Example(TextNormalizer.normalize(c.text()).text(), false, true));
-                ordinary++;
-            }
+        for (OrdinaryText.Chunk c : ordinaryChunks()) {
+            examples.add(new InjectionTrainer.Example(TextNormalizer.normalize(c.text()).text(), false, true));
+            ordinary++;
         }
         LinearModel model = trainer.train(examples);
         double[] cv = trainer.lastCrossValidation();
@@ -101,6 +89,17 @@ public final class TrainCommand implements Callable<Integer> {
                 train.size(), allRows ? "all" : "training side of the split", o.folds(), model.threshold(), m.precision(), m.recall(), m.f1(), m.falsePositiveRate());
         System.err.printf(Locale.ROOT, "guard train: wrote %s (%d bytes)%n", target, bytes.size());
         return 0;
+    }
+
+    private List<OrdinaryText.Chunk> ordinaryChunks() {
+        List<String> folders = ordinaryFolders == null ? List.of("pinned") : ordinaryFolders;
+        try {
+            if (folders.equals(List.of("none"))) return List.of();
+            if (folders.equals(List.of("pinned"))) return OrdinaryText.trainingCorpus();
+            return OrdinaryText.javaSourceTrees(GuardPaths.home(), folders, ORDINARY_EXCLUDED, ordinaryMax);
+        } catch (java.io.IOException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--ordinary: " + e.getMessage() + " (give pinned, none or folders of this checkout)");
+        }
     }
 
     private List<GuardRow> read(Path file) throws java.io.IOException {

@@ -21,17 +21,23 @@ public final class DenyList {
     public static final String TYPE = "DENIED";
     private static final int FLAGS = Pattern.CASE_INSENSITIVE | Pattern.UNICODE_CASE;
     private final Pattern terms;
+    private final List<String> termHeads;
     private final Map<String, Pattern> topics;
+    private final Map<String, List<String>> topicHeads = new LinkedHashMap<>();
     private final List<Pattern> regexes;
     private final int longestLiteral;
     private final List<String> literals;
 
     public DenyList(List<String> terms, Map<String, List<String>> topics, List<String> regexes) {
         this.terms = words(terms);
+        this.termHeads = heads(terms);
         this.topics = new LinkedHashMap<>();
         topics.forEach((name, words) -> {
             Pattern p = words(words);
-            if (p != null) this.topics.put(name, p);
+            if (p != null) {
+                this.topics.put(name, p);
+                topicHeads.put(name, heads(words));
+            }
         });
         this.regexes = new ArrayList<>();
         for (int i = 0; i < regexes.size(); i++) {
@@ -88,13 +94,44 @@ public final class DenyList {
         return Pattern.compile("(?<![\\p{L}\\p{N}])(?:" + alternation + ")(?![\\p{L}\\p{N}])", FLAGS);
     }
 
+    /**
+     * The lower-case first word of each literal, or null when one is not plain ASCII: on an ASCII text, a
+     * list none of whose first words occurs cannot match, and its regex (a look-behind tried at every
+     * char) is skipped.
+     */
+    private static List<String> heads(List<String> words) {
+        List<String> out = new ArrayList<>();
+        for (String w : words) {
+            String head = w.strip().split("\\s+")[0].toLowerCase(java.util.Locale.ROOT);
+            if (head.isEmpty()) continue;
+            if (!head.chars().allMatch(c -> c < 128)) return null;
+            out.add(head);
+        }
+        return out;
+    }
+
+    private static boolean mayMatch(List<String> heads, String lowerAscii) {
+        if (heads == null || lowerAscii == null) return true;
+        for (String h : heads) if (lowerAscii.contains(h)) return true;
+        return false;
+    }
+
     public List<Finding> find(NormalizedText t) {
         List<Finding> out = new ArrayList<>();
         String s = t.text();
-        if (terms != null) add(t, terms.matcher(s), "term", out);
-        topics.forEach((name, p) -> add(t, p.matcher(s), "topic:" + name, out));
+        // Case-insensitive matching of a non-ASCII char can differ from lower-casing it ("ı" matches "I"): prefilter ASCII texts only.
+        String lowerAscii = isAscii(s) ? s.toLowerCase(java.util.Locale.ROOT) : null;
+        if (terms != null && mayMatch(termHeads, lowerAscii)) add(t, terms.matcher(s), "term", out);
+        topics.forEach((name, p) -> {
+            if (mayMatch(topicHeads.get(name), lowerAscii)) add(t, p.matcher(s), "topic:" + name, out);
+        });
         for (int i = 0; i < regexes.size(); i++) add(t, regexes.get(i).matcher(s), "regex:" + i, out);
         return out;
+    }
+
+    private static boolean isAscii(String s) {
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) >= 128) return false;
+        return true;
     }
 
     private static void add(NormalizedText t, Matcher m, String rule, List<Finding> out) {

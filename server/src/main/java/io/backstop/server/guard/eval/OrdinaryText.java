@@ -72,6 +72,30 @@ public final class OrdinaryText {
         return out;
     }
 
+    /** Resource of the pinned ordinary-text corpus that {@code guard train} learns from (chunks separated by a form-feed line). */
+    public static final String TRAINING_CORPUS = "training-ordinary-text.txt.gz";
+    /** Separates two chunks in {@link #TRAINING_CORPUS}. */
+    static final String CHUNK_SEPARATOR = "\n\f\n";
+
+    /**
+     * The ordinary text {@code guard train} adds as benign examples: a committed, gzip'd snapshot of
+     * chunks of Backstop's own Java sources and Javadoc (engine, bench, server without the guard package,
+     * which quotes attacks; {@link #javaSourceTrees} at commit 5eefc09, where the shipped model was trained; 1500 chunks). Pinned, so that
+     * retraining at any later commit gives the shipped model's bytes; none of it is in {@code fp-check}.
+     */
+    public static List<Chunk> trainingCorpus() throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        try (InputStream in = OrdinaryText.class.getResourceAsStream(TRAINING_CORPUS)) {
+            if (in == null) throw new IOException(TRAINING_CORPUS + " is missing from the jar");
+            String all = new String(new GZIPInputStream(in).readAllBytes(), StandardCharsets.UTF_8);
+            int i = 0;
+            for (String c : all.split(CHUNK_SEPARATOR)) {
+                if (!c.isBlank()) out.add(new Chunk(TRAINING_CORPUS + "#" + i++, c));
+            }
+        }
+        return out;
+    }
+
     /** Chunks of about 30 lines of Java sources under {@code prefix} (e.g. "java.base/java/util/") in a JDK's src.zip. */
     public static List<Chunk> javaSources(Path srcZip, String prefix, int max) throws IOException {
         return javaSources(srcZip, List.of(prefix), max);

@@ -38,9 +38,25 @@ public final class FeatureHasher {
         return 1 << bits;
     }
 
+    /**
+     * Per-thread work arrays, reused across calls: a 4 KB prompt needs ~60 KB of ids and a ~0.5 MB
+     * counting table, which allocated (and zeroed) per call cost more than the hashing itself and made
+     * the latency tail the garbage collector's.
+     */
+    private static final class Scratch {
+        char[] chars = new char[4096];
+        int[] ids = new int[16384];
+        int[] keys = new int[1 << 15];
+        int[] counts = new int[1 << 15];
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
     public SparseVector features(String normalized) {
+        Scratch scratch = Thread.currentThread().isVirtual() ? new Scratch() : SCRATCH.get(); // no per-virtual-thread caches
         int n = Math.min(normalized.length(), MAX_CHARS);
-        char[] c = new char[n];
+        if (scratch.chars.length < n) scratch.chars = new char[n];
+        char[] c = scratch.chars;
         int len = 0;
         boolean space = true; // collapse runs of white space, drop leading ones
         for (int i = 0; i < n; i++) {
@@ -53,7 +69,8 @@ public final class FeatureHasher {
                 space = false;
             }
         }
-        int[] ids = new int[Math.max(16, len * 4)];
+        if (scratch.ids.length < Math.max(16, len * 4)) scratch.ids = new int[Math.max(16, len * 4)];
+        int[] ids = scratch.ids;
         int count = 0;
         // char n-grams
         for (int i = 0; i + 3 <= len; i++) {
@@ -75,7 +92,7 @@ public final class FeatureHasher {
             int start = i;
             int h = 0x811c9dc5;
             while (i < len && Character.isLetterOrDigit(c[i])) h = (h ^ c[i++]) * FNV;
-            if (count + 4 > ids.length) ids = Arrays.copyOf(ids, ids.length * 2);
+            if (count + 4 > ids.length) ids = scratch.ids = Arrays.copyOf(ids, ids.length * 2);
             ids[count++] = bucket(h, WORD);
             if (hasPrev) ids[count++] = bucket(prev * 31 + h, WORD_PAIR);
             prev = h;
@@ -94,13 +111,13 @@ public final class FeatureHasher {
                 spacedRun = 0;
             }
         }
-        if (count + 40 > ids.length) ids = Arrays.copyOf(ids, count + 40);
+        if (count + 40 > ids.length) ids = scratch.ids = Arrays.copyOf(ids, count + 40);
         ids[count++] = bucket(len < 40 ? 0 : len < 100 ? 1 : len < 250 ? 2 : len < 1000 ? 3 : 4, LENGTH);
         count = words(c, 0, Math.min(len, 60), ids, count, OPENING, 4);
         int lastSentence = 0;
         for (int k = 0; k + 2 < len; k++) if ((c[k] == '.' || c[k] == '?' || c[k] == '!' || c[k] == ':') && c[k + 1] == ' ') lastSentence = k + 2;
         if (lastSentence > 0) count = words(c, lastSentence, len, ids, count, LAST_SENTENCE, 12);
-        return toVector(ids, count);
+        return toVector(ids, count, scratch);
     }
 
     private static final int WORD = 10, WORD_PAIR = 11, LENGTH = 20, OPENING = 21, LAST_SENTENCE = 22, POSITIONED_PAIR = 10;
@@ -160,10 +177,14 @@ public final class FeatureHasher {
     }
 
     /** Distinct ids with 1 + log(count), L2-normalised; counted in an open-addressing table (no sort). */
-    private static SparseVector toVector(int[] ids, int count) {
+    private static SparseVector toVector(int[] ids, int count, Scratch scratch) {
         int cap = Integer.highestOneBit(Math.max(16, count * 2)) << 1;
-        int[] keys = new int[cap];
-        int[] counts = new int[cap];
+        if (scratch.keys.length < cap) {
+            scratch.keys = new int[cap];
+            scratch.counts = new int[cap];
+        }
+        int[] keys = scratch.keys;
+        int[] counts = scratch.counts;
         int mask = cap - 1, size = 0;
         for (int i = 0; i < count; i++) {
             int id = ids[i] + 1; // 0 marks an empty slot
@@ -181,8 +202,10 @@ public final class FeatureHasher {
         int k = 0;
         for (int h = 0; h < cap; h++) {
             if (keys[h] == 0) continue;
-            float v = counts[h] == 1 ? 1f : (float) (1 + Math.log(counts[h]));
+            float v = counts[h] == 1 ? 1f : (float) (1 + StrictMath.log(counts[h]));
             index[k] = keys[h] - 1;
+            keys[h] = 0; // leave the table empty for the next call
+            counts[h] = 0;
             value[k++] = v;
             norm += v * v;
         }

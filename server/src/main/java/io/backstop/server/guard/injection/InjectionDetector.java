@@ -83,8 +83,8 @@ public final class InjectionDetector {
             else weak++;
         }
         if (weak > 0) {
-            double z = Math.log(Math.max(p, 1e-9) / Math.max(1 - p, 1e-9)) + weak * WEAK_RULE_LOGIT;
-            p = 1 / (1 + Math.exp(-z));
+            double z = StrictMath.log(Math.max(p, 1e-9) / Math.max(1 - p, 1e-9)) + weak * WEAK_RULE_LOGIT;
+            p = 1 / (1 + StrictMath.exp(-z));
         }
         return strong ? Math.max(p, STRONG_RULE_SCORE) : p;
     }

@@ -9,12 +9,18 @@ import java.util.SplittableRandom;
  * order drawn from the seed, so the same rows and options give the same weights (and model bytes) on
  * any machine. The threshold is picked by k-fold cross-validation on the same training rows: the
  * highest-F1 threshold whose false-positive rate stays under {@link Options#maxFalsePositiveRate()}.
+ * Training and scoring use {@code StrictMath}'s exp and log: {@code Math}'s may be CPU intrinsics whose
+ * last bits differ between machines, and one bit is enough to change the model file.
  */
 public final class InjectionTrainer {
     /** Training options; {@link #defaults()} are what {@code backstop guard train} uses. */
     public record Options(int bits, int epochs, double learningRate, double l2, long seed, int folds, double maxFalsePositiveRate) {
         public static Options defaults() {
             return new Options(18, 12, 0.2, 1e-5, 20261201L, 5, 0.02);
+        }
+
+        public Options withSeed(long seed, double maxFalsePositiveRate) {
+            return new Options(bits, epochs, learningRate, l2, seed, folds, maxFalsePositiveRate);
         }
     }
 
@@ -123,7 +129,7 @@ public final class InjectionTrainer {
                 SparseVector v = x.get(rows[k]);
                 double z = b;
                 for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * v.value()[i];
-                double p = 1 / (1 + Math.exp(-z));
+                double p = 1 / (1 + StrictMath.exp(-z));
                 double err = p - (y[rows[k]] ? 1 : 0);
                 for (int i = 0; i < v.size(); i++) {
                     int j = v.index()[i];

@@ -44,7 +44,7 @@ public final class LinearModel {
     public double score(SparseVector x) {
         double z = bias;
         for (int i = 0; i < x.size(); i++) z += weights[x.index()[i]] * x.value()[i];
-        return 1 / (1 + Math.exp(-z));
+        return 1 / (1 + StrictMath.exp(-z));
     }
 
     public void write(OutputStream out) throws IOException {

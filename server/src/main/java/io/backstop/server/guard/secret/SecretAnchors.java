@@ -11,11 +11,12 @@ import java.util.Map;
 final class SecretAnchors {
     private static final Map<String, List<String>> ANCHORS = Map.ofEntries(
             Map.entry("private-key", List.of("-----BEGIN")),
+            Map.entry("private-key-header", List.of("PRIVATE KEY", "PuTTY-User-Key-File")),
             Map.entry("aws-access-key-id", List.of("AKIA", "ASIA", "ABIA", "ACCA", "A3T")),
             Map.entry("aws-secret-access-key", List.of("aws")),
             Map.entry("github-token", List.of("ghp_", "gho_", "ghu_", "ghs_", "ghr_")),
             Map.entry("github-fine-grained-pat", List.of("github_pat_")),
-            Map.entry("gitlab-token", List.of("glpat-", "gldt-", "glft-", "glsoat-", "glrt-")),
+            Map.entry("gitlab-token", List.of("glpat-", "gldt-", "glft-", "glffct-", "glsoat-", "glrt-")),
             Map.entry("gitlab-trigger-token", List.of("glptt-")),
             Map.entry("gitlab-agent-token", List.of("glagent-")),
             Map.entry("gitlab-cicd-token", List.of("glcbt-")),
@@ -33,7 +34,7 @@ final class SecretAnchors {
             Map.entry("pypi-token", List.of("pypi-")),
             Map.entry("sendgrid-key", List.of("SG.")),
             Map.entry("mailchimp-key", List.of("-us")),
-            Map.entry("telegram-bot-token", List.of(":AA")),
+            Map.entry("telegram-bot-token", List.of(":")),
             Map.entry("twilio-key", List.of("AC", "SK")),
             Map.entry("square-token", List.of("sq0atp-", "sq0csp-", "EAAA")),
             Map.entry("azure-storage-key", List.of("AccountKey=")),
@@ -97,6 +98,10 @@ final class SecretAnchors {
             Map.entry("pulumi-token", List.of("pul-")),
             Map.entry("readme-key", List.of("rdme_")),
             Map.entry("rubygems-key", List.of("rubygems_")),
+            Map.entry("clickhouse-secret-key", List.of("4b1d")),
+            Map.entry("airtable-pat", List.of("pat")),
+            Map.entry("artifactory-reference-token", List.of("cmVmd")),
+            Map.entry("nuget-config-password", List.of("<add")),
             Map.entry("sendinblue-key", List.of("xkeysib-")),
             Map.entry("shippo-token", List.of("shippo_")),
             Map.entry("shopify-token", List.of("shpat_", "shpca_", "shppa_", "shpss_")),
@@ -123,7 +128,19 @@ final class SecretAnchors {
             Map.entry("authorization-header", List.of("authorization")),
             Map.entry("api-key-header", List.of("api-key", "apikey", "api-token", "apitoken", "auth-token")));
 
+    /**
+     * The shortest run of token chars ({@code [A-Za-z0-9_-]}) in any match, for rules whose anchors are
+     * common in prose: a Discord token's first part, a Vault token after "s.", a Telegram token after ":".
+     */
+    private static final Map<String, Integer> MIN_RUN = Map.of(
+            "discord-token", 24, "vault-token", 24, "telegram-bot-token", 35, "mailchimp-key", 35, "twilio-key", 34,
+            "airtable-pat", 17, "clickhouse-secret-key", 42, "twitch-or-generic-oauth", 30, "openrouter-or-generic-sk-key", 23);
+
     private SecretAnchors() {}
+
+    static int minRun(String rule) {
+        return MIN_RUN.getOrDefault(rule, 0);
+    }
 
     static List<String> of(String rule) {
         return ANCHORS.getOrDefault(rule, List.of());

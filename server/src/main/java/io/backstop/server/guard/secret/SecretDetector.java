@@ -47,11 +47,12 @@ public final class SecretDetector implements Recognizer {
         String s = t.text();
         String lower = s.toLowerCase(Locale.ROOT);
         // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
-        if (longestTokenRun(s) >= 12 || s.contains("-----BEGIN")) {
-            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
-            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
+        int run = longestTokenRun(s);
+        if (run >= 12 || s.contains("-----BEGIN")) {
+            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
+            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
         }
-        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower)) applyRule(t, s, r, out);
+        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);

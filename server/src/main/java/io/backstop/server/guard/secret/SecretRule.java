@@ -5,18 +5,21 @@ import java.util.regex.Pattern;
 /**
  * One secret pattern: {@code group} is the secret part of a match (0 = all of it); it must not be a
  * placeholder and must reach {@code minEntropy} bits per char (0 = no floor, for formats whose shape
- * alone proves them, like a GitHub token's prefix and length).
+ * alone proves them, like a GitHub token's prefix and length). {@code minRun} is the longest run of
+ * token chars every match holds: a rule whose anchor is common in prose ("." or "s.") runs only on texts
+ * that have such a run at all.
  */
-public record SecretRule(String name, Pattern pattern, int group, double minEntropy, java.util.List<String> anchors, boolean ignoreCase) {
+public record SecretRule(String name, Pattern pattern, int group, double minEntropy, java.util.List<String> anchors, boolean ignoreCase, int minRun) {
     static SecretRule of(String name, String regex, int group, double minEntropy) {
         java.util.List<String> anchors = SecretAnchors.of(name);
         boolean ignoreCase = regex.startsWith("(?i)");
         if (ignoreCase) anchors = anchors.stream().map(a -> a.toLowerCase(java.util.Locale.ROOT)).toList();
-        return new SecretRule(name, Pattern.compile(regex), group, minEntropy, anchors, ignoreCase);
+        return new SecretRule(name, Pattern.compile(regex), group, minEntropy, anchors, ignoreCase, SecretAnchors.minRun(name));
     }
 
-    /** Whether the rule can match at all: one of its anchors occurs (in {@code lower} for case-insensitive rules). */
-    boolean mayMatch(String text, String lower) {
+    /** Whether the rule can match at all: the text's longest token run is long enough and one of its anchors occurs (in {@code lower} for case-insensitive rules). */
+    boolean mayMatch(String text, String lower, int longestRun) {
+        if (longestRun < minRun) return false;
         if (anchors.isEmpty()) return true;
         String t = ignoreCase ? lower : text;
         for (String a : anchors) if (t.contains(a)) return true;

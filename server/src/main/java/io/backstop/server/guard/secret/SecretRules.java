@@ -14,15 +14,17 @@ final class SecretRules {
     private static final String ASSIGN = "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>)[ \\t]*[\"'`]?";
 
     static final List<SecretRule> VENDOR = List.of(
-            SecretRule.of("private-key", "-----BEGIN[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----(?:\\s*\\S[\\s\\S]{7,}?-----END[ A-Z0-9]*PRIVATE KEY(?: BLOCK)?-----|[\\s\\\\n]*[A-Za-z0-9+/=\\s]{64,})", 0, 0),
+            SecretRule.of("private-key", "-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----(?:\\s*\\S[\\s\\S]{7,}?-----END[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----|[\\s\\\\n]*[A-Za-z0-9+/=\\s]{64,})", 0, 0),
+            // A header alone is flagged too (as detect-secrets does): it only ever stands at the top of a pasted key.
+            SecretRule.of("private-key-header", "-----BEGIN (?:(?:RSA|DSA|EC|OPENSSH|PGP|SSH2 ENCRYPTED|ENCRYPTED) )?PRIVATE KEY(?: BLOCK)?-----|PuTTY-User-Key-File-[23]:", 0, 0),
             SecretRule.of("aws-access-key-id", "(?<![A-Z0-9])(?:AKIA|ASIA|ABIA|ACCA|A3T[A-Z0-9])[A-Z2-7]{16}(?![A-Z0-9])", 0, 2.5),
-            SecretRule.of("aws-secret-access-key", "(?i)aws[\\w.-]{0,20}(?:secret|access)[\\w.-]{0,20}" + ASSIGN + "([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])", 1, 3.0),
-            SecretRule.of("github-token", B + "(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9]{36}" + E, 0, 0),
+            SecretRule.of("aws-secret-access-key", "(?i)aws[\\w.-]{0,20}(?:secret|access|key|pwd|pw|password|pass|token)[\\w.-]{0,20}" + ASSIGN + "([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])", 1, 3.0),
+            SecretRule.of("github-token", B + "(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}" + E, 0, 0),
             SecretRule.of("github-fine-grained-pat", B + "github_pat_[A-Za-z0-9_]{82}" + E, 0, 0),
-            SecretRule.of("gitlab-token", B + "(?:glpat|gldt|glft|glsoat|glrt)-[A-Za-z0-9_-]{20,50}(?<!_)" + E, 0, 0),
+            SecretRule.of("gitlab-token", B + "(?:glpat|gldt|glft|glffct|glsoat|glrt)-[A-Za-z0-9_-]{20,50}(?<!_)" + E, 0, 0),
             SecretRule.of("gitlab-trigger-token", B + "glptt-[A-Za-z0-9_-]{40}" + E, 0, 0),
             SecretRule.of("gitlab-agent-token", B + "glagent-[A-Za-z0-9_-]{50,1024}" + E, 0, 0),
-            SecretRule.of("gitlab-cicd-token", B + "glcbt-(?:[0-9a-fA-F]{2}_)?[A-Za-z0-9_-]{20}" + E, 0, 0),
+            SecretRule.of("gitlab-cicd-token", B + "glcbt-(?:[0-9a-zA-Z]{1,5}_)?[A-Za-z0-9_-]{20}" + E, 0, 0),
             SecretRule.of("gitlab-mail-token", B + "glimt-[A-Za-z0-9_-]{25}" + E, 0, 0),
             SecretRule.of("gitlab-oauth-secret", B + "gloas-[A-Za-z0-9_-]{64}" + E, 0, 0),
             SecretRule.of("gitlab-runner-registration", B + "GR1348941[A-Za-z0-9_-]{20,}" + E, 0, 0),
@@ -36,10 +38,10 @@ final class SecretRules {
             SecretRule.of("npm-auth-token", "//[^\\s]+/:_(?:authToken|password)=([^\\s\"']+)", 1, 0),
             SecretRule.of("pypi-token", B + "pypi-(?:AgEIcHlwaS5vcmc|AgENdGVzdC5weXBpLm9yZw)[A-Za-z0-9_-]{70,}", 0, 0),
             SecretRule.of("sendgrid-key", B + "SG\\.[\\w-]{22}\\.[\\w-]{43}" + E, 0, 0),
-            SecretRule.of("mailchimp-key", B + "[0-9a-f]{32}-us\\d{1,2}" + E, 0, 0),
-            SecretRule.of("telegram-bot-token", "(?<![\\w:])\\d{8,10}:AA[\\w-]{33}" + E, 0, 0),
-            SecretRule.of("twilio-key", "(?<!\\w)(?:AC|SK)[0-9a-f]{32}(?!\\w)", 0, 0),
-            SecretRule.of("square-token", B + "(?:sq0atp-[\\w-]{22}|sq0csp-[\\w-]{43}|EAAA[\\w-]{60})" + E, 0, 0),
+            SecretRule.of("mailchimp-key", B + "[0-9a-z]{32}-us\\d{1,2}" + E, 0, 3.0),
+            SecretRule.of("telegram-bot-token", "(?<![\\w:])\\d{8,10}:(?=[\\w-]*[A-Za-z])[\\w-]{35}" + E, 0, 3.0),
+            SecretRule.of("twilio-key", "(?<!\\w)(?:AC|SK)(?=[A-Za-z]*\\d)(?:[0-9a-z]{32}|[0-9A-F]{32})(?!\\w)", 0, 3.0),
+            SecretRule.of("square-token", B + "(?:sq0atp-[\\w-]{22,60}|EAAA[\\w-]{22,60})" + E + "|" + B + "sq0csp-[\\w\\\\-]{43}", 0, 0),
             SecretRule.of("azure-storage-key", "AccountKey=([A-Za-z0-9+/]{86,88}={0,2})", 1, 0),
             SecretRule.of("azure-ad-client-secret", "(?<![\\w~.-])[A-Za-z0-9_~.-]{3}\\dQ~[A-Za-z0-9_~.-]{31,34}(?![\\w~.-])", 0, 3.0),
             SecretRule.of("artifactory-token", "(?<![\\w])(?:AKC[a-zA-Z0-9]{10,}|AP[\\dABCDEF][a-zA-Z0-9]{8,})(?![\\w])", 0, 3.0),
@@ -76,6 +78,10 @@ final class SecretRules {
 
     /** More vendor token formats with distinctive prefixes (public formats, as listed by the scanners' rule sets). */
     static final List<SecretRule> MORE_VENDORS = List.of(
+            SecretRule.of("clickhouse-secret-key", B + "4b1d[A-Za-z0-9]{38}" + E, 0, 3.0),
+            SecretRule.of("airtable-pat", B + "pat[A-Za-z0-9]{14}\\.[a-f0-9]{64}" + E, 0, 0),
+            SecretRule.of("artifactory-reference-token", B + "cmVmd[A-Za-z0-9]{59}" + E, 0, 3.0),
+            SecretRule.of("nuget-config-password", "(?i)<add\\s+key=\"(?:ClearText)?Password\"\\s+value=\"([^\"]{8,})\"", 1, 0),
             SecretRule.of("age-secret-key", "AGE-SECRET-KEY-1[QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L]{58}", 0, 0),
             SecretRule.of("adobe-secret", B + "p8e-[A-Za-z0-9]{32}" + E, 0, 3.0),
             SecretRule.of("alibaba-access-key", "(?<![\\w])LTAI[A-Za-z0-9]{20}(?![\\w])", 0, 3.0),

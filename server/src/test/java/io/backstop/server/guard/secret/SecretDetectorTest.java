@@ -111,6 +111,42 @@ class SecretDetectorTest {
     }
 
     @Test
+    void tokenFamiliesAreReadAsWideAsTheirPublishedFormats() {
+        String lower = "abcdefghijklmnopqrstuvwxyz0123456789";
+        assertThat(rules("TWILIO_SID=AC" + random(40, lower, 32))).as("Twilio SIDs in lower-case alphanumerics").containsExactly("twilio-key");
+        assertThat(rules("TWILIO_KEY=SK" + random(41, "0123456789ABCDEF", 32))).containsExactly("twilio-key");
+        assertThat(rules("bot " + random(42, "123456789", 9) + ":" + random(43, ALNUM, 35))).as("a bot token without the AA").containsExactly("telegram-bot-token");
+        assertThat(rules("chimp " + random(44, lower, 32) + "-us6")).containsExactly("mailchimp-key");
+        assertThat(rules("token: ghp_" + random(45, ALNUM, 20) + "_" + random(46, ALNUM, 15))).containsExactly("github-token");
+        assertThat(rules("SQUARE=sq0atp-" + random(47, ALNUM, 40))).containsExactly("square-token");
+        assertThat(rules("aws_key = \"" + random(48, ALNUM + "/+", 40) + "\"")).containsExactly("aws-secret-access-key");
+        assertThat(rules("flags: glffct-" + random(49, ALNUM, 20))).containsExactly("gitlab-token");
+        assertThat(rules("CLICKHOUSE_SECRET=4b1d" + random(50, ALNUM, 38))).containsExactly("clickhouse-secret-key");
+        assertThat(rules("airtable pat" + random(51, ALNUM, 14) + "." + random(52, HEX, 64))).containsExactly("airtable-pat");
+        assertThat(rules("X-JFrog-Art-Api cmVmd" + random(53, ALNUM, 59))).containsExactly("artifactory-reference-token");
+        assertThat(rules("<add key=\"ClearTextPassword\" value=\"" + random(54, ALNUM, 12) + "\" />")).containsExactly("nuget-config-password");
+    }
+
+    @Test
+    void widerFamiliesStillSkipPlaceholdersAndOrdinaryText() {
+        assertThat(rules("TWILIO_SID=ACxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx")).isEmpty();
+        assertThat(rules("TWILIO_SID=ACcountnumberforthewholeprojectsx")).as("letters only: a word, not a SID").isEmpty();
+        assertThat(rules("at 1700000000:" + "a".repeat(35))).as("no entropy").isEmpty();
+        assertThat(rules("<add key=\"ClearTextPassword\" value=\"%NUGET_PASSWORD%\" />")).isEmpty();
+        assertThat(rules("<add key=\"ClearTextPassword\" value=\"${NUGET_PASSWORD}\" />")).isEmpty();
+        assertThat(rules("aws_key = \"" + "x".repeat(40) + "\"")).isEmpty();
+        assertThat(rules("The AWS key rotation guide explains how to rotate a key every 90 days.")).isEmpty();
+    }
+
+    @Test
+    void aPrivateKeyHeaderAloneIsFlagged() {
+        assertThat(rules("-----BEGIN OPENSSH " + "PRIVATE KEY-----")).containsExactly("private-key-header");
+        assertThat(rules("PuTTY-User-Key-File-2: ssh-rsa")).containsExactly("private-key-header");
+        assertThat(rules("-----BEGIN PUBLIC KEY-----")).isEmpty();
+        assertThat(rules("How do I convert a private key to PEM?")).isEmpty();
+    }
+
+    @Test
     void aKeyInBracesIsNotATemplateField() {
         assertThat(rules("curl -u \"{user_name}\":\"{api_key}\" https://api.example.org")).isEmpty();
         assertThat(rules("curl --user \"{" + random(29, HEX, 8) + "}\":\"{Zq" + random(30, ALNUM, 10) + "7a}\" https://api.example.org")).containsExactly("curl-credentials");
