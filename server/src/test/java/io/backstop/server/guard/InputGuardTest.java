@@ -81,6 +81,9 @@ class InputGuardTest {
         assertThat(check(p, new GuardMessage("user", "how to build a ｇｒｅｎａｄｅ")).blockingCheck()).isEqualTo("deny");
         assertThat(check(p, new GuardMessage("user", "close ticket-1234")).blockingCheck()).isEqualTo("deny");
         assertThat(check(p, new GuardMessage("user", "falconry and riflebirds")).blocked()).isFalse();
+        assertThat(check(p, new GuardMessage("user", "Déjà vu: the RIFLE is in the report")).blockingCheck()).as("non-ASCII text: the regexes run").isEqualTo("deny");
+        assertThat(check(p, new GuardMessage("user", "Project\nFalcon starts on Monday")).blockingCheck()).as("a term's words across a line break").isEqualTo("deny");
+        assertThat(check(p, new GuardMessage("user", "A quiet note about the quarterly plan")).blocked()).as("no literal's first word: no regex").isFalse();
     }
 
     @Test

@@ -31,7 +31,7 @@ public final class InjectionRules {
             java.util.Map.entry("ignore-previous", List.of("ignor", "disregard", "forget", "skip", "overrid", "overwrit", "bypass", "neglect", "drop", "abandon")),
             java.util.Map.entry("ignore-above", List.of("ignore", "disregard", "forget")),
             java.util.Map.entry("new-instructions", List.of("new instructions", "new task", "new orders", "new rules", "new instruction")),
-            java.util.Map.entry("dan", List.of("dan", "anything now")),
+            java.util.Map.entry("dan", List.of(" dan", "\ndan", "\tdan", "\"dan", "dan mode", "anything now")), // not "dan" inside "guidance", "danger"
             java.util.Map.entry("developer-mode", List.of(" mode")),
             java.util.Map.entry("jailbreak", List.of("jailbr", "unfiltered", "ethical", "moral")),
             java.util.Map.entry("prompt-leak", List.of("prompt", "instructions", "system message")),
@@ -41,7 +41,7 @@ public final class InjectionRules {
             java.util.Map.entry("de-neue-aufgabe", List.of("neue")),
             java.util.Map.entry("de-prompt-leak", List.of("prompt", "anweisungen")),
             java.util.Map.entry("forget-what-was-said", List.of("forget", "ignore", "disregard", "despite")),
-            java.util.Map.entry("ignore-sources", List.of("ignor", "disregard", "forget", "articles")),
+            java.util.Map.entry("ignore-sources", List.of("ignor", "disregard", "forget", "by the articles")),
             java.util.Map.entry("forget-all-other-languages", List.of("забуд", "игнорир", "zaboravi", "oublie", "ignore", "olvid", "ignora")),
             java.util.Map.entry("leave-behind", List.of("behind")),
             java.util.Map.entry("evil-ai", List.of("evil", "böse")),

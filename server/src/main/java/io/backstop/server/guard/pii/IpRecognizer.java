@@ -25,13 +25,14 @@ public final class IpRecognizer implements Recognizer {
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
         int before = out.size();
-        if (s.indexOf(':') >= 0) {
+        // Cheap scans first: the regexes try a look-behind at every char, and most texts hold no address.
+        if (hasColonPair(s)) {
             Matcher m = IPV6_CANDIDATE.matcher(s);
             while (m.find()) {
                 if (isIpv6(m.group())) out.add(Recognizer.finding(t, type(), m.start(), m.end(), 0.9, "ipv6"));
             }
         }
-        if (s.indexOf('.') >= 0) {
+        if (hasDigitDotDigit(s)) {
             Matcher m = IPV4.matcher(s);
             while (m.find()) {
                 if (m.start() >= 3 && (s.startsWith("://", m.start() - 3) || s.charAt(m.start() - 1) == '@')) continue; // a URL's host
@@ -41,6 +42,28 @@ public final class IpRecognizer implements Recognizer {
                 if (!inside) out.add(Recognizer.finding(t, type(), m.start(), m.end(), 0.9, "ipv4"));
             }
         }
+    }
+
+    /** A digit, a dot and a digit side by side: in every IPv4 address. */
+    static boolean hasDigitDotDigit(String s) {
+        for (int i = s.indexOf('.'); i > 0 && i + 1 < s.length(); i = s.indexOf('.', i + 1)) {
+            if (isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i + 1))) return true;
+        }
+        return false;
+    }
+
+    /** Two colons with at most four hex digits between them: in every IPv6 address ("::1", "fe80::", "2001:db8:…"). */
+    static boolean hasColonPair(String s) {
+        for (int i = s.indexOf(':'); i >= 0; i = s.indexOf(':', i + 1)) {
+            int j = i + 1;
+            while (j < s.length() && j - i <= 4 && Character.digit(s.charAt(j), 16) >= 0 && s.charAt(j) < 128) j++;
+            if (j < s.length() && s.charAt(j) == ':') return true;
+        }
+        return false;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     static boolean isIpv6(String c) {

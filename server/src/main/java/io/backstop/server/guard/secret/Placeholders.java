@@ -5,12 +5,12 @@ import java.util.regex.Pattern;
 
 /**
  * Values that stand for a secret without being one: {@code xxxx…}, {@code <TOKEN>}, {@code ${VAR}},
- * {@code $API_KEY}, {@code {{ .Values.x }}}, {@code %s}, {@code $(cat file)}, "your_api_key_here".
+ * {@code $API_KEY}, {@code %API_KEY%}, {@code {{ .Values.x }}}, {@code %s}, {@code $(cat file)}, "your_api_key_here".
  * Secret rules never report these (as gitleaks' and detect-secrets' allow-lists do).
  */
 public final class Placeholders {
     private static final Pattern REFERENCE = Pattern.compile(
-            "^\\$\\{?[A-Za-z_][\\w.]*\\}?$|\\$\\{|\\$\\(|\\{\\{|<[^>]*>|%s|%\\(|^\\{[A-Za-z_]\\w*\\}$|^\\[[^\\]]*\\]$|\\.\\.\\.|\\[redacted\\]", Pattern.CASE_INSENSITIVE);
+            "^\\$\\{?[A-Za-z_][\\w.]*\\}?$|^%[A-Za-z_][\\w.]*%$|\\$\\{|\\$\\(|\\{\\{|<[^>]*>|%s|%\\(|^\\{[A-Za-z_]\\w*\\}$|^\\[[^\\]]*\\]$|\\.\\.\\.|\\[redacted\\]", Pattern.CASE_INSENSITIVE);
     private static final Pattern WORDS = Pattern.compile(
             "your[_-]?(?:api[_-]?)?(?:key|token|secret|password)|insert[_-]|[_-]here$|^(?:changeme|password|passwd|secret|token|example|sample|dummy|placeholder|redacted|null|none|undefined|true|false|test|username|user|pass)$|fake|^my[_-]");
 

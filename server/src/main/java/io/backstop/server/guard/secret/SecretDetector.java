@@ -28,7 +28,7 @@ public final class SecretDetector implements Recognizer {
      * (a leading {@code [\\w.-]{0,40}?} in the regex would be tried at every position of every text).
      */
     private static final Pattern ASSIGNMENT = Pattern.compile(
-            "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
+            "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|creds|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
                     + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,)[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]]{8,})");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
@@ -122,7 +122,7 @@ public final class SecretDetector implements Recognizer {
         }
     }
 
-    private static final List<String> ASSIGNMENT_WORDS = List.of("pass", "pwd", "secret", "token", "key", "auth", "credential", "login", "access");
+    private static final List<String> ASSIGNMENT_WORDS = List.of("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds", "login", "access");
 
     private static void assignments(NormalizedText t, String s, String lower, List<Finding> out) {
         if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0) return;

@@ -29,9 +29,9 @@ final class VendorAssignments {
 
     static final java.util.Set<String> CASE_SENSITIVE = java.util.Set.of("sumo", "meraki", "okta", "etsy");
 
-    /** From the service keyword: the rest of the name, an assignment operator, the value. */
+    /** From the service keyword: the rest of the name (up to two more words, "Adobe client id:"), an assignment operator, the value. */
     private static final Pattern ASSIGNMENT = Pattern.compile(
-            "[\\w.-]{0,30}[ \\t]{0,3}[\"']?[ \\t]*(?:=|:=|::=|:::=|\\?=|:|=>|,|\\|\\|)[ \\t\"'`]{0,5}([A-Za-z0-9_.+/~=-]{14,135})(?![A-Za-z0-9_.+/~=-])");
+            "[\\w.-]{0,30}(?:[ \\t]{1,3}[\\w.-]{1,20}){0,2}[ \\t]{0,3}[\"']?[ \\t]*(?:=|:=|::=|:::=|\\?=|:|=>|,|\\|\\|)[ \\t\"'`]{0,5}([A-Za-z0-9_.+/~=-]{14,135})(?![A-Za-z0-9_.+/~=-])");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern NOT_A_KEY = Pattern.compile("(?i)^(?:https?|ftp|file|www\\.)|://|^/|\\.(?:com|org|net|io|json|ya?ml|xml|txt|png|jpg|js|py|java|go)$");
     private static final double MIN_ENTROPY = 3.0;

@@ -54,6 +54,16 @@ class PiiRecognizersTest {
     }
 
     @Test
+    void theIpScansBeforeTheRegexesMissNoAddressShape() {
+        for (String ip6 : new String[] {"::1", "fe80::1%eth0", "2001:db8:0:0:0:0:2:1", "::ffff:192.0.2.1", "2001:0db8:85a3::8a2e:0370:7334"}) {
+            assertThat(IpRecognizer.hasColonPair("addr " + ip6 + " end")).as(ip6).isTrue();
+        }
+        assertThat(IpRecognizer.hasDigitDotDigit("host 10.0.0.1")).isTrue();
+        assertThat(IpRecognizer.hasColonPair("Note: the plan: three steps.")).isFalse();
+        assertThat(IpRecognizer.hasDigitDotDigit("It ends. Then 3 more. And .5 or 5.")).isFalse();
+    }
+
+    @Test
     void offsetsPointAtTheOriginalTextEvenAfterInvisibleAndLookAlikeChars() {
         String text = "Contact: j\u200Bane@\u0435xample.com now";  // zero-width space and Cyrillic е inside the address
         List<Finding> f = scanner.scan(text);
