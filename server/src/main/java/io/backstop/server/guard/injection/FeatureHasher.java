@@ -176,6 +176,13 @@ public final class FeatureHasher {
         return h & mask;
     }
 
+    /** 1 + log(count) for the common counts, computed once (StrictMath's log is exact everywhere but slower than Math's). */
+    private static final float[] COUNT_VALUE = new float[4096];
+
+    static {
+        for (int n = 1; n < COUNT_VALUE.length; n++) COUNT_VALUE[n] = n == 1 ? 1f : (float) (1 + StrictMath.log(n));
+    }
+
     /** Distinct ids with 1 + log(count), L2-normalised; counted in an open-addressing table (no sort). */
     private static SparseVector toVector(int[] ids, int count, Scratch scratch) {
         int cap = Integer.highestOneBit(Math.max(16, count * 2)) << 1;
@@ -202,7 +209,7 @@ public final class FeatureHasher {
         int k = 0;
         for (int h = 0; h < cap; h++) {
             if (keys[h] == 0) continue;
-            float v = counts[h] == 1 ? 1f : (float) (1 + StrictMath.log(counts[h]));
+            float v = counts[h] < COUNT_VALUE.length ? COUNT_VALUE[counts[h]] : (float) (1 + StrictMath.log(counts[h]));
             index[k] = keys[h] - 1;
             keys[h] = 0; // leave the table empty for the next call
             counts[h] = 0;
