@@ -80,8 +80,9 @@ public final class OrdinaryText {
     /**
      * The ordinary text {@code guard train} adds as benign examples: a committed, gzip'd snapshot of
      * chunks of Backstop's own Java sources and Javadoc (engine, bench, server without the guard package,
-     * which quotes attacks; {@link #javaSourceTrees} at commit 5eefc09, where the shipped model was trained; 1500 chunks). Pinned, so that
-     * retraining at any later commit gives the shipped model's bytes; none of it is in {@code fp-check}.
+     * which quotes attacks), as {@link #javaSourceTrees} read them at commit 5eefc09, where the shipped
+     * model was trained (1500 chunks). Pinned, so that retraining at any later commit gives the shipped
+     * model's bytes; none of it is in {@code fp-check}.
      */
     public static List<Chunk> trainingCorpus() throws IOException {
         List<Chunk> out = new ArrayList<>();

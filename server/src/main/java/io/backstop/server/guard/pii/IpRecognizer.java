@@ -46,8 +46,8 @@ public final class IpRecognizer implements Recognizer {
 
     /** A digit, a dot and a digit side by side: in every IPv4 address. */
     static boolean hasDigitDotDigit(String s) {
-        for (int i = s.indexOf('.'); i > 0 && i + 1 < s.length(); i = s.indexOf('.', i + 1)) {
-            if (isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i + 1))) return true;
+        for (int i = s.indexOf('.'); i >= 0 && i + 1 < s.length(); i = s.indexOf('.', i + 1)) {
+            if (i > 0 && isDigit(s.charAt(i - 1)) && isDigit(s.charAt(i + 1))) return true;
         }
         return false;
     }

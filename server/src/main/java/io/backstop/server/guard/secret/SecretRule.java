@@ -5,8 +5,8 @@ import java.util.regex.Pattern;
 /**
  * One secret pattern: {@code group} is the secret part of a match (0 = all of it); it must not be a
  * placeholder and must reach {@code minEntropy} bits per char (0 = no floor, for formats whose shape
- * alone proves them, like a GitHub token's prefix and length). {@code minRun} is the longest run of
- * token chars every match holds: a rule whose anchor is common in prose ("." or "s.") runs only on texts
+ * alone proves them, like a GitHub token's prefix and length). Every match holds a run of at least
+ * {@code minRun} token chars: a rule whose anchor is common in prose ("." or "s.") runs only on texts
  * that have such a run at all.
  */
 public record SecretRule(String name, Pattern pattern, int group, double minEntropy, java.util.List<String> anchors, boolean ignoreCase, int minRun) {

@@ -59,6 +59,7 @@ class PiiRecognizersTest {
             assertThat(IpRecognizer.hasColonPair("addr " + ip6 + " end")).as(ip6).isTrue();
         }
         assertThat(IpRecognizer.hasDigitDotDigit("host 10.0.0.1")).isTrue();
+        assertThat(IpRecognizer.hasDigitDotDigit(".5 and then 10.0.0.1")).as("a dot first in the text").isTrue();
         assertThat(IpRecognizer.hasColonPair("Note: the plan: three steps.")).isFalse();
         assertThat(IpRecognizer.hasDigitDotDigit("It ends. Then 3 more. And .5 or 5.")).isFalse();
     }
