@@ -88,6 +88,9 @@ class BatchSchedulerTest {
             GenerationResult done = other.result().get(); // finished while the stuck listener still blocks
             assertThat(done.finishReason()).isEqualTo(FinishReason.LENGTH);
             assertThat(done.tokenIds()).hasSize(3);
+            // the other job may finish before the stuck one's buffer fills: release the client only once
+            // the scheduler has cut it off (a state, not a time), else it could catch up and run to LENGTH
+            while (s.stats().slowClientsCancelled() == 0) Thread.sleep(1);
             release.countDown();
             GenerationResult r = stuck.result().get();
             assertThat(r.finishReason()).isEqualTo(FinishReason.CANCELLED);
