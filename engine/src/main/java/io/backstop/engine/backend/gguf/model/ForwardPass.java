@@ -2,9 +2,11 @@ package io.backstop.engine.backend.gguf.model;
 
 import static io.backstop.engine.backend.gguf.kernel.ComputePool.end;
 import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
+import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 
 /**
@@ -39,6 +41,8 @@ public final class ForwardPass {
     /** A decoded weight row per compute thread (batched matrix products). */
     private final float[][] rows;
     private final float attnScale;
+    /** Scores of 16 keys at once ({@link VectorMath#dots16}): 16 lanes and a head width they divide. */
+    private final boolean scores16;
 
     // the pass in progress, read by the tasks
     private int n;
@@ -89,6 +93,7 @@ public final class ForwardPass {
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
+        this.scores16 = VectorMath.DOTS16 && c.headDimK() % 16 == 0;
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
@@ -268,16 +273,25 @@ public final class ForwardPass {
             int qo = t * c.qDim() + h * hd;
             for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
                 float[] keys = seq.block(j0).keys[l];
-                int m = Math.min(KvBlocks.BLOCK, span - j0);
-                for (int i = 0; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
+                int m = Math.min(KvBlocks.BLOCK, span - j0), i = 0;
+                if (scores16) for (; i + 16 <= m; i += 16) VectorMath.dots16(q, qo, keys, i * kvDim + kvh * hd, kvDim, hd, attnScale, s, j0 + i);
+                for (; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
             }
             VectorMath.softmax(s, 0, span);
             int ao = t * heads * hdv + h * hdv;
             java.util.Arrays.fill(att, ao, ao + hdv, 0f);
-            for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+            int d = 0;
+            if (Lanes.VECTOR) { // 4L dimensions at a time, accumulated in registers over a block's positions
+                for (; d + 4 * L <= hdv; d += 4 * L) {
+                    for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                        VectorMath.axpy4(s, j0, seq.block(j0).values[l], kvh * hdv + d, vDim, Math.min(KvBlocks.BLOCK, span - j0), att, ao + d);
+                    }
+                }
+            }
+            for (int j0 = 0; d < hdv && j0 < span; j0 += KvBlocks.BLOCK) {
                 float[] values = seq.block(j0).values[l];
                 int m = Math.min(KvBlocks.BLOCK, span - j0);
-                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv, att, ao, hdv);
+                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv + d, att, ao + d, hdv - d);
             }
         }
     }
