@@ -6,9 +6,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 
 /** The forward pass's elementwise and small-vector operations on float arrays, vectorized. */
 public final class VectorMath {
@@ -39,79 +37,6 @@ public final class VectorMath {
             }
         }
         for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
-    }
-
-    /** Whether {@link #dots16} runs: 16 float lanes (AVX-512). */
-    public static final boolean DOTS16 = V && L == 16;
-    private static final VectorMask<Float> HALF_8 = DOTS16 ? halfMask(8) : null, HALF_4 = DOTS16 ? halfMask(4) : null,
-            HALF_2 = DOTS16 ? halfMask(2) : null, HALF_1 = DOTS16 ? halfMask(1) : null;
-    private static final VectorShuffle<Float> SWAP_8 = DOTS16 ? swap(8) : null, SWAP_4 = DOTS16 ? swap(4) : null,
-            SWAP_2 = DOTS16 ? swap(2) : null, SWAP_1 = DOTS16 ? swap(1) : null;
-    /** Brings the sum of the i-th of {@link #dots16}'s 16 products to lane i. */
-    private static final VectorShuffle<Float> KEY_ORDER = DOTS16 ? keyOrder() : null;
-
-    /**
-     * out[o + j] = scale · Σ_d q[qOff + d]·k[kOff + j·kStride + d] for the 16 rows j &lt; 16, over n values (a
-     * multiple of 16): attention's scores against a block of 16 keys. Each row's accumulator is the one
-     * {@link #dot} builds, and the 16 are reduced together by a transposing tree (15 blends, swaps and adds
-     * instead of 16 separate lane sums) whose every addition is one of {@link Lanes#sum}'s with its operands
-     * at most swapped, so each score has the bits {@code dot(...) * scale} gives.
-     */
-    public static void dots16(float[] q, int qOff, float[] k, int kOff, int kStride, int n, float scale, float[] out, int o) {
-        FloatVector c0 = fold(dot16(q, qOff, k, kOff, n), dot16(q, qOff, k, kOff + kStride, n), HALF_8, SWAP_8);
-        FloatVector c1 = fold(dot16(q, qOff, k, kOff + 2 * kStride, n), dot16(q, qOff, k, kOff + 3 * kStride, n), HALF_8, SWAP_8);
-        FloatVector c2 = fold(dot16(q, qOff, k, kOff + 4 * kStride, n), dot16(q, qOff, k, kOff + 5 * kStride, n), HALF_8, SWAP_8);
-        FloatVector c3 = fold(dot16(q, qOff, k, kOff + 6 * kStride, n), dot16(q, qOff, k, kOff + 7 * kStride, n), HALF_8, SWAP_8);
-        FloatVector d0 = fold(fold(c0, c1, HALF_4, SWAP_4), fold(c2, c3, HALF_4, SWAP_4), HALF_2, SWAP_2);
-        c0 = fold(dot16(q, qOff, k, kOff + 8 * kStride, n), dot16(q, qOff, k, kOff + 9 * kStride, n), HALF_8, SWAP_8);
-        c1 = fold(dot16(q, qOff, k, kOff + 10 * kStride, n), dot16(q, qOff, k, kOff + 11 * kStride, n), HALF_8, SWAP_8);
-        c2 = fold(dot16(q, qOff, k, kOff + 12 * kStride, n), dot16(q, qOff, k, kOff + 13 * kStride, n), HALF_8, SWAP_8);
-        c3 = fold(dot16(q, qOff, k, kOff + 14 * kStride, n), dot16(q, qOff, k, kOff + 15 * kStride, n), HALF_8, SWAP_8);
-        FloatVector d1 = fold(fold(c0, c1, HALF_4, SWAP_4), fold(c2, c3, HALF_4, SWAP_4), HALF_2, SWAP_2);
-        fold(d0, d1, HALF_1, SWAP_1).rearrange(KEY_ORDER).mul(scale).intoArray(out, o);
-    }
-
-    /** The unreduced accumulator of {@link #dot} (n a multiple of L). */
-    private static FloatVector dot16(float[] a, int aOff, float[] b, int bOff, int n) {
-        FloatVector acc = FloatVector.zero(F);
-        for (int i = 0; i < n; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
-        return acc;
-    }
-
-    /**
-     * One level of the tree: lanes whose bit w is clear take a_i + a_(i^w), the others b_(i^w) + b_i: the
-     * fold by w of {@link Lanes#sum} for a in the one half and for b in the other.
-     */
-    private static FloatVector fold(FloatVector a, FloatVector b, VectorMask<Float> half, VectorShuffle<Float> swap) {
-        return a.blend(b, half).add(b.blend(a, half).rearrange(swap));
-    }
-
-    private static VectorMask<Float> halfMask(int w) {
-        boolean[] bits = new boolean[L];
-        for (int i = 0; i < L; i++) bits[i] = (i & w) != 0;
-        return VectorMask.fromArray(F, bits, 0);
-    }
-
-    private static VectorShuffle<Float> swap(int w) {
-        return VectorShuffle.fromOp(F, i -> i ^ w);
-    }
-
-    /** Follows which row's sum each lane holds through {@link #dots16}'s tree (the same blends on row numbers). */
-    private static VectorShuffle<Float> keyOrder() {
-        int[][] rows = new int[16][L];
-        for (int j = 0; j < 16; j++) java.util.Arrays.fill(rows[j], j);
-        int count = 16;
-        for (int w = 8; w >= 1; w /= 2) {
-            for (int p = 0; p < count / 2; p++) {
-                int[] a = rows[2 * p], b = rows[2 * p + 1], c = new int[L];
-                for (int i = 0; i < L; i++) c[i] = (i & w) != 0 ? b[i] : a[i];
-                rows[p] = c;
-            }
-            count /= 2;
-        }
-        int[] lane = new int[L];
-        for (int i = 0; i < L; i++) lane[rows[0][i]] = i;
-        return VectorShuffle.fromArray(F, lane, 0);
     }
 
     /**

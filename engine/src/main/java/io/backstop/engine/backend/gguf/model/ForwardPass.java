@@ -41,8 +41,6 @@ public final class ForwardPass {
     /** A decoded weight row per compute thread (batched matrix products). */
     private final float[][] rows;
     private final float attnScale;
-    /** Scores of 16 keys at once ({@link VectorMath#dots16}): 16 lanes and a head width they divide. */
-    private final boolean scores16;
 
     // the pass in progress, read by the tasks
     private int n;
@@ -93,7 +91,6 @@ public final class ForwardPass {
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
-        this.scores16 = VectorMath.DOTS16 && c.headDimK() % 16 == 0;
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
@@ -273,9 +270,8 @@ public final class ForwardPass {
             int qo = t * c.qDim() + h * hd;
             for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
                 float[] keys = seq.block(j0).keys[l];
-                int m = Math.min(KvBlocks.BLOCK, span - j0), i = 0;
-                if (scores16) for (; i + 16 <= m; i += 16) VectorMath.dots16(q, qo, keys, i * kvDim + kvh * hd, kvDim, hd, attnScale, s, j0 + i);
-                for (; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
+                int m = Math.min(KvBlocks.BLOCK, span - j0);
+                for (int i = 0; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
             }
             VectorMath.softmax(s, 0, span);
             int ao = t * heads * hdv + h * hdv;

@@ -64,23 +64,6 @@ class VectorMathTest {
     }
 
     @Test
-    void sixteenScoresAtOnceHaveTheBitsOfSixteenDots() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(VectorMath.DOTS16, "16 float lanes");
-        SplittableRandom r = new SplittableRandom(6);
-        for (int n : new int[] {16, 64, 128}) {
-            int stride = n + 48;
-            float[] q = new float[5 + n], k = new float[9 + 16 * stride];
-            for (int i = 0; i < q.length; i++) q[i] = (float) r.nextDouble(-4, 4);
-            for (int i = 0; i < k.length; i++) k[i] = (float) r.nextDouble(-4, 4);
-            float[] scores = new float[3 + 16];
-            VectorMath.dots16(q, 5, k, 9, stride, n, 0.125f, scores, 3);
-            for (int j = 0; j < 16; j++) {
-                assertThat(scores[3 + j]).as("n=%d key %d", n, j).isEqualTo(VectorMath.dot(q, 5, k, 9 + j * stride, n) * 0.125f);
-            }
-        }
-    }
-
-    @Test
     void laneSumsAreExactPairwiseSums() {
         float[] v = new float[Lanes.L];
         for (int i = 0; i < v.length; i++) v[i] = (float) Math.scalb(1.0, i % 24) + 0.1f * i;
