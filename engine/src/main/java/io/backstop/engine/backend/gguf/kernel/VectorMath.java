@@ -39,6 +39,28 @@ public final class VectorMath {
         for (; i < n; i++) y[yOff + i] += a * x[xOff + i];
     }
 
+    /**
+     * y[yOff .. yOff + 4L) += Σ_i a[aOff + i]·x[xOff + i·xStride ..] over i &lt; m: {@link #axpy} of 4L values for
+     * m rows at once, its four accumulators kept in registers instead of loaded and stored per row (the
+     * same fused multiply-adds in the same order, so the same bits). Attention's weighted sum of values.
+     */
+    public static void axpy4(float[] a, int aOff, float[] x, int xOff, int xStride, int m, float[] y, int yOff) {
+        FloatVector y0 = FloatVector.fromArray(F, y, yOff), y1 = FloatVector.fromArray(F, y, yOff + L);
+        FloatVector y2 = FloatVector.fromArray(F, y, yOff + 2 * L), y3 = FloatVector.fromArray(F, y, yOff + 3 * L);
+        for (int i = 0; i < m; i++) {
+            FloatVector va = FloatVector.broadcast(F, a[aOff + i]);
+            int o = xOff + i * xStride;
+            y0 = FloatVector.fromArray(F, x, o).fma(va, y0);
+            y1 = FloatVector.fromArray(F, x, o + L).fma(va, y1);
+            y2 = FloatVector.fromArray(F, x, o + 2 * L).fma(va, y2);
+            y3 = FloatVector.fromArray(F, x, o + 3 * L).fma(va, y3);
+        }
+        y0.intoArray(y, yOff);
+        y1.intoArray(y, yOff + L);
+        y2.intoArray(y, yOff + 2 * L);
+        y3.intoArray(y, yOff + 3 * L);
+    }
+
     /** out = x / √(mean(x²) + eps) ⊙ w, over n values. */
     public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
         float ss = dot(x, xOff, x, xOff, n);

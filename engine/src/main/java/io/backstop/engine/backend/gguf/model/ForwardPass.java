@@ -2,9 +2,11 @@ package io.backstop.engine.backend.gguf.model;
 
 import static io.backstop.engine.backend.gguf.kernel.ComputePool.end;
 import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
+import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 
 /**
@@ -274,10 +276,18 @@ public final class ForwardPass {
             VectorMath.softmax(s, 0, span);
             int ao = t * heads * hdv + h * hdv;
             java.util.Arrays.fill(att, ao, ao + hdv, 0f);
-            for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+            int d = 0;
+            if (Lanes.VECTOR) { // 4L dimensions at a time, accumulated in registers over a block's positions
+                for (; d + 4 * L <= hdv; d += 4 * L) {
+                    for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                        VectorMath.axpy4(s, j0, seq.block(j0).values[l], kvh * hdv + d, vDim, Math.min(KvBlocks.BLOCK, span - j0), att, ao + d);
+                    }
+                }
+            }
+            for (int j0 = 0; d < hdv && j0 < span; j0 += KvBlocks.BLOCK) {
                 float[] values = seq.block(j0).values[l];
                 int m = Math.min(KvBlocks.BLOCK, span - j0);
-                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv, att, ao, hdv);
+                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv + d, att, ao + d, hdv - d);
             }
         }
     }

@@ -12,17 +12,20 @@ import jdk.incubator.vector.FloatVector;
 final class Dot {
     private Dot() {}
 
+    /**
+     * Σ a[aOff + i]·b[bOff + i] with one accumulator: the order of each (row, token) sum of {@link #dot4}
+     * and {@link #dot4x4}, so a token left over from the groups of four gets the bits it would get in one,
+     * and a prompt token the same bits in any chunk of {@link WeightTensor#FUSED_BELOW} or more tokens (the
+     * prefix cache's KV equals a fresh prefill's whatever the chunk boundaries).
+     */
     static float dot(float[] a, int aOff, float[] b, int bOff, int n) {
         int i = 0;
         float s = 0;
         if (Lanes.VECTOR && n >= L) {
-            FloatVector a0 = FloatVector.zero(F), a1 = a0;
-            for (; i + 2 * L <= n; i += 2 * L) {
-                a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-                a1 = FloatVector.fromArray(F, a, aOff + i + L).fma(FloatVector.fromArray(F, b, bOff + i + L), a1);
-            }
-            for (; i + L <= n; i += L) a0 = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), a0);
-            s = Lanes.sum(a0.add(a1));
+            int end = n & -L;
+            FloatVector acc = FloatVector.zero(F);
+            for (; i < end; i += L) acc = FloatVector.fromArray(F, a, aOff + i).fma(FloatVector.fromArray(F, b, bOff + i), acc);
+            s = Lanes.sum(acc);
         }
         for (; i < n; i++) s += a[aOff + i] * b[bOff + i];
         return s;

@@ -98,7 +98,8 @@ public abstract sealed class WeightTensor
 
     // The three loops of matmul are separate methods, each its own small compilation unit for C2's inlining
     // budgets: with the fused loop written inside matmul, one load run's batched steps ran 6× slower. Fresh
-    // JVMs still vary ±25 % in batched throughput from run to run (JIT history), so compare within a run.
+    // JVMs still vary in batched throughput from run to run (the README's batching section says what the JIT
+    // does there), so compare within a run.
 
     /** Rows from {@code from} in groups of four through the 4×4 tile; returns the first row not done. */
     private int fourRowsAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {

@@ -50,6 +50,20 @@ class VectorMathTest {
     }
 
     @Test
+    void axpy4GivesTheBitsOfOneAxpyPerRow() {
+        SplittableRandom r = new SplittableRandom(5);
+        int width = 4 * Lanes.L, stride = width + 7, m = 13;
+        float[] a = new float[m + 2], x = new float[3 + m * stride], y = new float[width + 4];
+        for (int i = 0; i < a.length; i++) a[i] = (float) r.nextDouble(0, 1);
+        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextDouble(-3, 3);
+        for (int i = 0; i < y.length; i++) y[i] = (float) r.nextDouble(-1, 1);
+        float[] oneByOne = y.clone(), fused = y.clone();
+        for (int i = 0; i < m; i++) VectorMath.axpy(a[2 + i], x, 3 + i * stride, oneByOne, 4, width);
+        VectorMath.axpy4(a, 2, x, 3, stride, m, fused, 4);
+        assertThat(fused).containsExactly(oneByOne);
+    }
+
+    @Test
     void laneSumsAreExactPairwiseSums() {
         float[] v = new float[Lanes.L];
         for (int i = 0; i < v.length; i++) v[i] = (float) Math.scalb(1.0, i % 24) + 0.1f * i;

@@ -120,6 +120,23 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
+    void aTokenGetsTheSameBitsInEveryBatchFromFourTokensOn(GgmlType type) {
+        int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
+        float[] x = RandomBlocks.activations(9 * cols, 9);
+        float[] nine = new float[9 * rows];
+        w.matmul(x, 9, nine, 0, rows, 0, rows, false, new float[WeightTensor.scratchFloats(cols)]);
+        for (int n = WeightTensor.FUSED_BELOW; n < 9; n++) { // token t is in a 4×4 tile in one batch and left over in another
+            for (float[] scratch : new float[][] {new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
+                float[] batch = new float[n * rows];
+                w.matmul(x, n, batch, 0, rows, 0, rows, false, scratch);
+                assertThat(batch).as("%s batch of %d, scratch %d", type, n, scratch.length).containsExactly(java.util.Arrays.copyOf(nine, n * rows));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
     void aSmallBatchGivesEachTokenTheBitsItGetsAlone(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
