@@ -88,7 +88,7 @@ public abstract sealed class WeightTensor
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
             // (2 tokens through scratch cost more than 2 single-token steps).
-            fusedPerToken(x, n, out, outOff, outStride, from, to, add);
+            fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         int r = from;
@@ -132,14 +132,19 @@ public abstract sealed class WeightTensor
         }
     }
 
-    private void fusedPerToken(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    /**
+     * Rows {@code [from, to)} times a batch of fewer than {@link #FUSED_BELOW} tokens through the fused kernel:
+     * {@link #dot} per row and token. A type may override it to share loads between rows or tokens, as long as
+     * every output has the bits {@link #dot} gives it.
+     */
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         for (int r = from; r < to; r++) {
-            for (int t = 0; t < n; t++) {
-                int o = outOff + t * outStride + r;
-                float v = dot(r, x, t * cols);
-                out[o] = add ? out[o] + v : v;
-            }
+            for (int t = 0; t < n; t++) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
         }
+    }
+
+    static void put(float[] out, int o, float v, boolean add) {
+        out[o] = add ? out[o] + v : v;
     }
 
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */

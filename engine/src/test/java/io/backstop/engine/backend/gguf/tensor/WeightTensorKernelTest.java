@@ -120,6 +120,19 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
+    void oneTokenGetsTheBitsOfDotWhateverRowsAChunkStartsAndEndsAt(GgmlType type) {
+        int rows = 13, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // kernels taking rows in groups of four
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
+        float[] x = RandomBlocks.activations(cols, 9);
+        for (int[] range : new int[][] {{0, rows}, {1, 12}, {2, 7}, {5, 6}}) {
+            float[] out = new float[rows];
+            w.matmul(x, 1, out, 0, rows, range[0], range[1], false, new float[cols]);
+            for (int r = range[0]; r < range[1]; r++) assertThat(out[r]).as("%s row %d of %s", type, r, java.util.Arrays.toString(range)).isEqualTo(w.dot(r, x, 0));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
     void aSmallBatchGivesEachTokenTheBitsItGetsAlone(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
