@@ -94,14 +94,56 @@ public final class Q4_KTensor extends WeightTensor {
     /** One token: four rows per pass where a whole group is asked for, each row with {@link #dot}'s operations in its order. */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR || n != 1) {
+        if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
-        int r = from;
-        for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
-        for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
-        for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
+        if (n == 1) {
+            int r = from;
+            for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
+            for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
+            for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            int t = 0;
+            for (; t + 2 <= n; t += 2) twoTokens(r, x, t * cols, out, outOff + t * outStride + r, outStride, add);
+            if (t < n) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
+        }
+    }
+
+    /** Row {@code r} against the tokens at {@code x[xa ..]} and the next: each nibble unpacked once, each token with {@link #dot}'s operations. */
+    private void twoTokens(int r, float[] x, int xa, float[] out, int o, int outStride, boolean add) {
+        MemorySegment m = packed;
+        long q = pair(r, 0) + 32L * (r & 3), s = pair(r, 0) + 128 + 16L * (r & 3);
+        int xb = xa + cols;
+        FloatVector accA = FloatVector.zero(F), minA = accA, accB = accA, minB = accA;
+        for (int c = 0; c < pairs; c++) {
+            long p = q + (long) c * UNIT, ps = s + (long) c * UNIT;
+            FloatVector z = FloatVector.zero(F), loA = z, hiA = z, xlA = z, xhA = z, loB = z, hiB = z, xlB = z, xhB = z;
+            for (int k = 0; k < 32; k += L) {
+                int i = 64 * c + k;
+                FloatVector a = FloatVector.fromArray(F, x, xa + i), h = FloatVector.fromArray(F, x, xa + i + 32);
+                FloatVector b = FloatVector.fromArray(F, x, xb + i), g = FloatVector.fromArray(F, x, xb + i + 32);
+                xlA = xlA.add(a);
+                xhA = xhA.add(h);
+                xlB = xlB.add(b);
+                xhB = xhB.add(g);
+                IntVector w = Widen.u8(m, p + k);
+                FloatVector lo = lo(w), hi = hi(w);
+                loA = lo.fma(a, loA);
+                hiA = hi.fma(h, hiA);
+                loB = lo.fma(b, loB);
+                hiB = hi.fma(g, hiB);
+            }
+            FloatVector d1 = bc(m, ps), d2 = bc(m, ps + 4), m1 = bc(m, ps + 8), m2 = bc(m, ps + 12);
+            accA = hiA.fma(d2, loA.fma(d1, accA));
+            minA = xhA.fma(m2, xlA.fma(m1, minA));
+            accB = hiB.fma(d2, loB.fma(d1, accB));
+            minB = xhB.fma(m2, xlB.fma(m1, minB));
+        }
+        put(out, o, Lanes.sum(accA.sub(minA)), add);
+        put(out, o + outStride, Lanes.sum(accB.sub(minB)), add);
     }
 
     private void fourRows(int r, float[] x, float[] out, int o, boolean add) {

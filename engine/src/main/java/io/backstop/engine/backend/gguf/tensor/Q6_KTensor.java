@@ -99,14 +99,44 @@ public final class Q6_KTensor extends WeightTensor {
     /** One token: four rows per pass where a whole group is asked for, each row with {@link #dot}'s operations in its order. */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR || n != 1) {
+        if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
-        int r = from;
-        for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
-        for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
-        for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
+        if (n == 1) {
+            int r = from;
+            for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
+            for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
+            for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
+            return;
+        }
+        for (int r = from; r < to; r++) {
+            int t = 0;
+            for (; t + 2 <= n; t += 2) twoTokens(r, x, t * cols, out, outOff + t * outStride + r, outStride, add);
+            if (t < n) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
+        }
+    }
+
+    /** Row {@code r} against the tokens at {@code x[xa ..]} and the next: each value converted once, each token with {@link #dot}'s operations. */
+    private void twoTokens(int r, float[] x, int xa, float[] out, int o, int outStride, boolean add) {
+        MemorySegment m = packed;
+        long q = unit(r, 0) + 32L * (r & 3), s = unit(r, 0) + 128 + 8L * (r & 3);
+        int xb = xa + cols;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
+        for (int u = 0; u < units; u++) {
+            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
+            FloatVector s0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), s1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
+            for (int k = 0; k < 16; k += L) {
+                int i = 32 * u + k;
+                FloatVector w0 = Widen.s8(m, p + k), w1 = Widen.s8(m, p + 16 + k);
+                a0 = w0.mul(FloatVector.fromArray(F, x, xa + i)).fma(s0, a0);
+                a1 = w1.mul(FloatVector.fromArray(F, x, xa + i + 16)).fma(s1, a1);
+                b0 = w0.mul(FloatVector.fromArray(F, x, xb + i)).fma(s0, b0);
+                b1 = w1.mul(FloatVector.fromArray(F, x, xb + i + 16)).fma(s1, b1);
+            }
+        }
+        put(out, o, Lanes.sum(a0.add(a1)), add);
+        put(out, o + outStride, Lanes.sum(b0.add(b1)), add);
     }
 
     private void fourRows(int r, float[] x, float[] out, int o, boolean add) {
