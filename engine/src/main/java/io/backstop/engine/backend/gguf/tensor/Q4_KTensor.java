@@ -80,8 +80,8 @@ public final class Q4_KTensor extends WeightTensor {
                 xl = xl.add(a);
                 xh = xh.add(h);
                 IntVector w = Widen.u8(m, p + k);
-                lo = lo(w).fma(a, lo);
-                hi = hi(w).fma(h, hi);
+                lo = Widen.toFloat(w.and(15)).fma(a, lo);
+                hi = Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4)).fma(h, hi);
             }
             acc = lo.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), acc);
             acc = hi.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), acc);
@@ -89,112 +89,6 @@ public final class Q4_KTensor extends WeightTensor {
             mins = xh.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 12)), mins);
         }
         return Lanes.sum(acc.sub(mins));
-    }
-
-    /** One token: four rows per pass where a whole group is asked for, each row with {@link #dot}'s operations in its order. */
-    @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR) {
-            super.fusedRows(x, n, out, outOff, outStride, from, to, add);
-            return;
-        }
-        if (n == 1) {
-            int r = from;
-            for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
-            for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
-            for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
-            return;
-        }
-        for (int r = from; r < to; r++) {
-            int t = 0;
-            for (; t + 2 <= n; t += 2) twoTokens(r, x, t * cols, out, outOff + t * outStride + r, outStride, add);
-            if (t < n) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
-        }
-    }
-
-    /** Row {@code r} against the tokens at {@code x[xa ..]} and the next: each nibble unpacked once, each token with {@link #dot}'s operations. */
-    private void twoTokens(int r, float[] x, int xa, float[] out, int o, int outStride, boolean add) {
-        MemorySegment m = packed;
-        long q = pair(r, 0) + 32L * (r & 3), s = pair(r, 0) + 128 + 16L * (r & 3);
-        int xb = xa + cols;
-        FloatVector accA = FloatVector.zero(F), minA = accA, accB = accA, minB = accA;
-        for (int c = 0; c < pairs; c++) {
-            long p = q + (long) c * UNIT, ps = s + (long) c * UNIT;
-            FloatVector z = FloatVector.zero(F), loA = z, hiA = z, xlA = z, xhA = z, loB = z, hiB = z, xlB = z, xhB = z;
-            for (int k = 0; k < 32; k += L) {
-                int i = 64 * c + k;
-                FloatVector a = FloatVector.fromArray(F, x, xa + i), h = FloatVector.fromArray(F, x, xa + i + 32);
-                FloatVector b = FloatVector.fromArray(F, x, xb + i), g = FloatVector.fromArray(F, x, xb + i + 32);
-                xlA = xlA.add(a);
-                xhA = xhA.add(h);
-                xlB = xlB.add(b);
-                xhB = xhB.add(g);
-                IntVector w = Widen.u8(m, p + k);
-                FloatVector lo = lo(w), hi = hi(w);
-                loA = lo.fma(a, loA);
-                hiA = hi.fma(h, hiA);
-                loB = lo.fma(b, loB);
-                hiB = hi.fma(g, hiB);
-            }
-            FloatVector d1 = bc(m, ps), d2 = bc(m, ps + 4), m1 = bc(m, ps + 8), m2 = bc(m, ps + 12);
-            accA = hiA.fma(d2, loA.fma(d1, accA));
-            minA = xhA.fma(m2, xlA.fma(m1, minA));
-            accB = hiB.fma(d2, loB.fma(d1, accB));
-            minB = xhB.fma(m2, xlB.fma(m1, minB));
-        }
-        put(out, o, Lanes.sum(accA.sub(minA)), add);
-        put(out, o + outStride, Lanes.sum(accB.sub(minB)), add);
-    }
-
-    private void fourRows(int r, float[] x, float[] out, int o, boolean add) {
-        MemorySegment m = packed;
-        long q = pair(r, 0);
-        FloatVector acc0 = FloatVector.zero(F), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-        FloatVector min0 = acc0, min1 = acc0, min2 = acc0, min3 = acc0;
-        for (int c = 0; c < pairs; c++) {
-            long p = q + (long) c * UNIT, ps = p + 128;
-            int x0 = 64 * c;
-            FloatVector z = FloatVector.zero(F), xl = z, xh = z;
-            FloatVector lo0 = z, hi0 = z, lo1 = z, hi1 = z, lo2 = z, hi2 = z, lo3 = z, hi3 = z;
-            for (int k = 0; k < 32; k += L) {
-                FloatVector a = FloatVector.fromArray(F, x, x0 + k), h = FloatVector.fromArray(F, x, x0 + 32 + k);
-                xl = xl.add(a);
-                xh = xh.add(h);
-                IntVector w0 = Widen.u8(m, p + k), w1 = Widen.u8(m, p + 32 + k), w2 = Widen.u8(m, p + 64 + k), w3 = Widen.u8(m, p + 96 + k);
-                lo0 = lo(w0).fma(a, lo0);
-                hi0 = hi(w0).fma(h, hi0);
-                lo1 = lo(w1).fma(a, lo1);
-                hi1 = hi(w1).fma(h, hi1);
-                lo2 = lo(w2).fma(a, lo2);
-                hi2 = hi(w2).fma(h, hi2);
-                lo3 = lo(w3).fma(a, lo3);
-                hi3 = hi(w3).fma(h, hi3);
-            }
-            acc0 = hi0.fma(bc(m, ps + 4), lo0.fma(bc(m, ps), acc0));
-            min0 = xh.fma(bc(m, ps + 12), xl.fma(bc(m, ps + 8), min0));
-            acc1 = hi1.fma(bc(m, ps + 20), lo1.fma(bc(m, ps + 16), acc1));
-            min1 = xh.fma(bc(m, ps + 28), xl.fma(bc(m, ps + 24), min1));
-            acc2 = hi2.fma(bc(m, ps + 36), lo2.fma(bc(m, ps + 32), acc2));
-            min2 = xh.fma(bc(m, ps + 44), xl.fma(bc(m, ps + 40), min2));
-            acc3 = hi3.fma(bc(m, ps + 52), lo3.fma(bc(m, ps + 48), acc3));
-            min3 = xh.fma(bc(m, ps + 60), xl.fma(bc(m, ps + 56), min3));
-        }
-        put(out, o, Lanes.sum(acc0.sub(min0)), add);
-        put(out, o + 1, Lanes.sum(acc1.sub(min1)), add);
-        put(out, o + 2, Lanes.sum(acc2.sub(min2)), add);
-        put(out, o + 3, Lanes.sum(acc3.sub(min3)), add);
-    }
-
-    private static FloatVector bc(MemorySegment m, long offset) {
-        return FloatVector.broadcast(F, m.get(FLOAT_LE, offset));
-    }
-
-    private static FloatVector lo(IntVector w) {
-        return Widen.toFloat(w.and(15));
-    }
-
-    private static FloatVector hi(IntVector w) {
-        return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }
 
     @Override
@@ -211,8 +105,8 @@ public final class Q4_KTensor extends WeightTensor {
             float d1 = m.get(FLOAT_LE, ps), d2 = m.get(FLOAT_LE, ps + 4), m1 = m.get(FLOAT_LE, ps + 8), m2 = m.get(FLOAT_LE, ps + 12);
             for (int k = 0; k < 32; k += L) {
                 IntVector w = Widen.u8(m, p + k);
-                lo(w).mul(d1).sub(m1).intoArray(out, o + k);
-                hi(w).mul(d2).sub(m2).intoArray(out, o + 32 + k);
+                Widen.toFloat(w.and(15)).mul(d1).sub(m1).intoArray(out, o + k);
+                Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(out, o + 32 + k);
             }
         }
     }

@@ -96,7 +96,7 @@ public final class Q6_KTensor extends WeightTensor {
         return Lanes.sum(a0.add(a1));
     }
 
-    /** One token: four rows per pass where a whole group is asked for, each row with {@link #dot}'s operations in its order. */
+    /** One token: two rows per pass, each row with {@link #dot}'s operations in its order. */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         if (!Lanes.VECTOR) {
@@ -105,9 +105,9 @@ public final class Q6_KTensor extends WeightTensor {
         }
         if (n == 1) {
             int r = from;
-            for (; r < to && (r & 3) != 0; r++) put(out, outOff + r, dot(r, x, 0), add);
-            for (; r + 4 <= to; r += 4) fourRows(r, x, out, outOff + r, add);
-            for (; r < to; r++) put(out, outOff + r, dot(r, x, 0), add);
+            if ((r & 1) != 0 && r < to) put(out, outOff + r, dot(r++, x, 0), add);
+            for (; r + 2 <= to; r += 2) twoRows(r, x, out, outOff + r, add);
+            if (r < to) put(out, outOff + r, dot(r, x, 0), add);
             return;
         }
         for (int r = from; r < to; r++) {
@@ -139,12 +139,13 @@ public final class Q6_KTensor extends WeightTensor {
         put(out, o + outStride, Lanes.sum(b0.add(b1)), add);
     }
 
-    private void fourRows(int r, float[] x, float[] out, int o, boolean add) {
+    /** Rows r and r + 1 (r even: one group) against one token, sharing each load of the activations (four rows overflow C2's inlining budget: it boxes vectors). */
+    private void twoRows(int r, float[] x, float[] out, int o, boolean add) {
         MemorySegment m = packed;
-        long q = unit(r, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0, c0 = a0, c1 = a0, d0 = a0, d1 = a0;
+        long q = unit(r, 0) + 32L * (r & 3), s = unit(r, 0) + 128 + 8L * (r & 3);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
         for (int u = 0; u < units; u++) {
-            long p = q + (long) u * UNIT, ps = p + 128;
+            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
             int x0 = 32 * u;
             for (int k = 0; k < 16; k += L) {
                 FloatVector xl = FloatVector.fromArray(F, x, x0 + k), xh = FloatVector.fromArray(F, x, x0 + 16 + k);
@@ -152,16 +153,10 @@ public final class Q6_KTensor extends WeightTensor {
                 a1 = Widen.s8(m, p + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), a1);
                 b0 = Widen.s8(m, p + 32 + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 8)), b0);
                 b1 = Widen.s8(m, p + 48 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 12)), b1);
-                c0 = Widen.s8(m, p + 64 + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 16)), c0);
-                c1 = Widen.s8(m, p + 80 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 20)), c1);
-                d0 = Widen.s8(m, p + 96 + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 24)), d0);
-                d1 = Widen.s8(m, p + 112 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 28)), d1);
             }
         }
         put(out, o, Lanes.sum(a0.add(a1)), add);
         put(out, o + 1, Lanes.sum(b0.add(b1)), add);
-        put(out, o + 2, Lanes.sum(c0.add(c1)), add);
-        put(out, o + 3, Lanes.sum(d0.add(d1)), add);
     }
 
     @Override
