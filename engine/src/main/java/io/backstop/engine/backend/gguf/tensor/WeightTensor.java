@@ -88,7 +88,7 @@ public abstract sealed class WeightTensor
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
             // (2 tokens through scratch cost more than 2 single-token steps).
-            fusedPerToken(x, n, out, outOff, outStride, from, to, add);
+            fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         int r = from;
@@ -132,7 +132,14 @@ public abstract sealed class WeightTensor
         }
     }
 
-    private void fusedPerToken(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    /**
+     * Rows {@code [from, to)} times tokens {@code [0, n)} with the fused kernel, {@code n < FUSED_BELOW}:
+     * {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}. This default runs {@link #dot} per row and
+     * token; a type overrides it to decode each block once for all n tokens (and/or several rows per pass).
+     * An override must give every token exactly the bits {@link #dot} gives it alone (the same float
+     * operations in the same order per token), so a sequence decodes the same tokens alone and in a batch.
+     */
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         for (int r = from; r < to; r++) {
             for (int t = 0; t < n; t++) {
                 int o = outOff + t * outStride + r;
