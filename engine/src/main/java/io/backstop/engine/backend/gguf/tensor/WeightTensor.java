@@ -84,7 +84,7 @@ public abstract sealed class WeightTensor
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n < FUSED_BELOW) {
+        if (n < fusedBelow()) {
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
             // (2 tokens through scratch cost more than 2 single-token steps).
@@ -151,6 +151,15 @@ public abstract sealed class WeightTensor
 
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
     static final int FUSED_BELOW = 4;
+
+    /**
+     * Batches below this many tokens go to {@link #fusedRows}, larger ones through scratch and the tiles. A type
+     * whose {@link #fusedRows} decodes each block once for several tokens moves it up to where its JMH A/B
+     * (batch 1, 2, 4, 8) shows the tiles winning.
+     */
+    int fusedBelow() {
+        return FUSED_BELOW;
+    }
 
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {
