@@ -6,12 +6,13 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * A Q8_0/Q4_0 matrix repacked at load time for the kernels: rows in groups of four, and for each group and
- * block the four rows' quantized bytes side by side followed by their four scales as F32. A kernel doing
- * four rows reads one stream and shares each load of the activations between them, and no kernel converts
+ * A Q8_0/Q4_0 matrix repacked at load time for the kernels: rows in pairs, and for each pair and block the two
+ * rows' quantized bytes side by side followed by their two scales as F32. A kernel doing two rows reads
+ * one stream and shares each load of the activations between them, and no kernel converts
  * an F16 per block. Off-heap (freed with the tensor); the file's pages are dropped from memory after the
- * copy, so the weights are held once: {@code 4·quants + 16} bytes per four blocks instead of
- * {@code 4·(quants + 2)} (Q4_0 +11 %, Q8_0 +6 %), plus zero rows padding the last group.
+ * copy, so the weights are held once: {@code 2·quants + 8} bytes per two blocks instead of
+ * {@code 2·(quants + 2)} (Q4_0 +11 %, Q8_0 +6 %), plus a zero row padding an odd count. (Pairs, not
+ * fours: a kernel of four rows exceeds C2's inlining budget.)
  */
 final class RowGroups {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -23,14 +24,14 @@ final class RowGroups {
     final int blocks;
     /** Quantized bytes per block and row. */
     final int quantBytes;
-    /** Bytes per group and block: the next block of a row is this far on. */
+    /** Bytes per pair and block: the next block of a row is this far on. */
     final long stride;
 
     private RowGroups(MemorySegment packed, int blocks, int quantBytes) {
         this.packed = packed;
         this.blocks = blocks;
         this.quantBytes = quantBytes;
-        this.stride = 4L * quantBytes + 16;
+        this.stride = 2L * quantBytes + 8;
     }
 
     /**
@@ -38,7 +39,7 @@ final class RowGroups {
      * {@code quantBytes} quantized bytes (the layout of Q8_0 and Q4_0).
      */
     static RowGroups repack(MemorySegment src, int rows, int blocks, int blockBytes, int quantBytes) {
-        RowGroups g = new RowGroups(Arena.ofAuto().allocate((rows + 3L) / 4 * blocks * (4L * quantBytes + 16), 64), blocks, quantBytes);
+        RowGroups g = new RowGroups(Arena.ofAuto().allocate((rows + 1L) / 2 * blocks * (2L * quantBytes + 8), 64), blocks, quantBytes);
         for (int r = 0; r < rows; r++) {
             for (int b = 0; b < blocks; b++) {
                 long s = ((long) r * blocks + b) * blockBytes, q = g.quants(r, b);
@@ -52,11 +53,11 @@ final class RowGroups {
 
     /** Offset of row {@code r}'s quantized bytes of block {@code b}. */
     long quants(int r, int b) {
-        return ((long) (r >> 2) * blocks + b) * stride + (long) (r & 3) * quantBytes;
+        return ((long) (r >> 1) * blocks + b) * stride + (long) (r & 1) * quantBytes;
     }
 
     /** Offset of row {@code r}'s F32 scale of block {@code b}. */
     long scale(int r, int b) {
-        return ((long) (r >> 2) * blocks + b) * stride + 4L * quantBytes + 4L * (r & 3);
+        return ((long) (r >> 1) * blocks + b) * stride + 2L * quantBytes + 4L * (r & 1);
     }
 }
