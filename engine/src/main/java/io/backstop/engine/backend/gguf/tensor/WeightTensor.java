@@ -84,7 +84,7 @@ public abstract sealed class WeightTensor
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n < FUSED_BELOW) {
+        if (n < fusedBelow()) {
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
             // (2 tokens through scratch cost more than 2 single-token steps).
@@ -133,9 +133,11 @@ public abstract sealed class WeightTensor
     }
 
     /**
-     * Rows {@code [from, to)} times a batch of fewer than {@link #FUSED_BELOW} tokens through the fused kernel:
-     * {@link #dot} per row and token. A type may override it to share loads between rows or tokens, as long as
-     * every output has the bits {@link #dot} gives it.
+     * Rows {@code [from, to)} times tokens {@code [0, n)} with the fused kernel, {@code n < FUSED_BELOW}:
+     * {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}. This default runs {@link #dot} per row and
+     * token; a type overrides it to decode each block once for all n tokens (and/or several rows per pass).
+     * An override must give every token exactly the bits {@link #dot} gives it alone (the same float
+     * operations in the same order per token), so a sequence decodes the same tokens alone and in a batch.
      */
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         for (int r = from; r < to; r++) {
@@ -149,6 +151,15 @@ public abstract sealed class WeightTensor
 
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
     static final int FUSED_BELOW = 4;
+
+    /**
+     * Batches below this many tokens go to {@link #fusedRows}, larger ones through scratch and the tiles. A type
+     * whose {@link #fusedRows} decodes each block once for several tokens moves it up to where its JMH A/B
+     * (batch 1, 2, 4, 8) shows the tiles winning.
+     */
+    int fusedBelow() {
+        return FUSED_BELOW;
+    }
 
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {

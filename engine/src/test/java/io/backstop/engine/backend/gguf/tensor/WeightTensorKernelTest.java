@@ -136,7 +136,7 @@ class WeightTensorKernelTest {
     void aSmallBatchGivesEachTokenTheBitsItGetsAlone(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
-        for (int n = 2; n < WeightTensor.FUSED_BELOW; n++) {
+        for (int n = 2; n < w.fusedBelow(); n++) {
             float[] x = RandomBlocks.activations(n * cols, 6 + n);
             for (boolean add : new boolean[] {false, true}) {
                 float[] batched = new float[n * rows];
@@ -149,6 +149,27 @@ class WeightTensorKernelTest {
                     w.matmul(token, 1, alone, 0, rows, 0, rows, add, new float[cols]);
                     assertThat(java.util.Arrays.copyOfRange(batched, t * rows, (t + 1) * rows))
                             .as("%s n=%d token %d add=%s", type, n, t, add).containsExactly(alone);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void theFusedKernelGivesEveryTokenAndRowTheBitsOfDot(GgmlType type) {
+        int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // groups of rows with a remainder
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
+        for (int n = 1; n <= 9; n++) { // the multi-token kernels and their remainders
+            float[] x = RandomBlocks.activations(n * cols, 20 + n);
+            for (int from : new int[] {0, 1, 6}) {
+                float[] fused = new float[n * rows];
+                java.util.Arrays.fill(fused, 0.5f);
+                w.fusedRows(x, n, fused, 0, rows, from, rows, true);
+                for (int t = 0; t < n; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        float expected = r < from ? 0.5f : 0.5f + w.dot(r, x, t * cols);
+                        assertThat(fused[t * rows + r]).as("%s n=%d from=%d token %d row %d", type, n, from, t, r).isEqualTo(expected);
+                    }
                 }
             }
         }
