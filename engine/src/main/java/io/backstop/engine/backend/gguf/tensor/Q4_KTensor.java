@@ -4,7 +4,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
@@ -36,7 +35,7 @@ public final class Q4_KTensor extends WeightTensor {
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         pairs = cols / 64;
-        packed = Arena.ofAuto().allocate((rows + 3L) / 4 * pairs * UNIT, 64);
+        packed = RowGroups.allocate((rows + 3L) / 4 * pairs * UNIT).fill((byte) 0);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < pairs; c++) {
                 long b = r * rowBytes + (long) (c >> 2) * BYTES, at = pair(r, c);

@@ -4,7 +4,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
@@ -39,7 +38,7 @@ public final class Q6_KTensor extends WeightTensor {
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         units = cols / 32;
-        packed = Arena.ofAuto().allocate((rows + 3L) / 4 * units * UNIT, 64);
+        packed = RowGroups.allocate((rows + 3L) / 4 * units * UNIT).fill((byte) 0);
         byte[] block = new byte[BYTES];
         byte[] values = new byte[256];
         for (int r = 0; r < rows; r++) {
