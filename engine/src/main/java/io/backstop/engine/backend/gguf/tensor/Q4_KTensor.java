@@ -26,8 +26,10 @@ public final class Q4_KTensor extends WeightTensor {
      * at {@code (g·cols/64 + c)·192}: the four rows' 32 bytes of nibbles (sub-block 2c low, 2c + 1 high), then
      * per row {@code d·scale} and {@code dmin·min} of sub-blocks 2c and 2c + 1, the very floats
      * {@link #dequantizeRow} multiplies with. Decoding the packed 6-bit scales per sub-block took two thirds
-     * of the kernel's time. One stream read in order, four rows per load of the activations. The file's
-     * pages are dropped after the copy: 0.75 bytes per value held (the file has 0.5625).
+     * of the kernel's time. The kernels read one stream at offsets linear in their loop variable (a group's
+     * 6 KB per 2048 columns stays in L1 for its next rows). They take one row per pass: two or four rows sharing
+     * each activation load exceed C2's NodeCountInliningCutoff, which then boxes vectors (3–100× slower).
+     * The file's pages are dropped after the copy: 0.75 bytes per value held (the file has 0.5625).
      */
     private final MemorySegment packed;
     private final int pairs;
@@ -35,7 +37,7 @@ public final class Q4_KTensor extends WeightTensor {
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         pairs = cols / 64;
-        packed = RowGroups.allocate((rows + 3L) / 4 * pairs * UNIT).fill((byte) 0);
+        packed = RowGroups.allocateLines((rows + 3L) / 4 * pairs * UNIT);
         for (int r = 0; r < rows; r++) {
             for (int c = 0; c < pairs; c++) {
                 long b = r * rowBytes + (long) (c >> 2) * BYTES, at = pair(r, c);

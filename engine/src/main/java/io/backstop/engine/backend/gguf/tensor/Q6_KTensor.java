@@ -17,9 +17,10 @@ import jdk.incubator.vector.FloatVector;
  *
  * <p>Unpacked at load time ({@link #packed}): assembling six bits from two bytes took ten vector
  * operations per 16 values, more than the multiply-adds, so the kernels get each value as a signed
- * byte (q − 32) and each run of 16 its {@code d·scale} as F32, four rows side by side (one load of
- * the activations serves four rows). The file's pages are dropped after the copy; the weights are held
- * once, at 1.25 bytes per value instead of 0.82 in the file (+0.25 of F32 scales before).
+ * byte (q − 32) and each run of 16 its {@code d·scale} as F32, in groups of four rows. The kernels take one
+ * row per pass: two rows sharing each activation load measured no faster, four exceed C2's inlining budget.
+ * The file's pages are dropped after the copy; the weights are held once, at 1.25 bytes per value instead
+ * of 0.82 in the file (+0.25 of F32 scales on the heap before).
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -38,7 +39,7 @@ public final class Q6_KTensor extends WeightTensor {
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         units = cols / 32;
-        packed = RowGroups.allocate((rows + 3L) / 4 * units * UNIT).fill((byte) 0);
+        packed = RowGroups.allocateLines((rows + 3L) / 4 * units * UNIT);
         byte[] block = new byte[BYTES];
         byte[] values = new byte[256];
         for (int r = 0; r < rows; r++) {
@@ -93,69 +94,6 @@ public final class Q6_KTensor extends WeightTensor {
             }
         }
         return Lanes.sum(a0.add(a1));
-    }
-
-    /** One token: two rows per pass, each row with {@link #dot}'s operations in its order. */
-    @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR) {
-            super.fusedRows(x, n, out, outOff, outStride, from, to, add);
-            return;
-        }
-        if (n == 1) {
-            int r = from;
-            if ((r & 1) != 0 && r < to) put(out, outOff + r, dot(r++, x, 0), add);
-            for (; r + 2 <= to; r += 2) twoRows(r, x, out, outOff + r, add);
-            if (r < to) put(out, outOff + r, dot(r, x, 0), add);
-            return;
-        }
-        for (int r = from; r < to; r++) {
-            int t = 0;
-            for (; t + 2 <= n; t += 2) twoTokens(r, x, t * cols, out, outOff + t * outStride + r, outStride, add);
-            if (t < n) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
-        }
-    }
-
-    /** Row {@code r} against the tokens at {@code x[xa ..]} and the next: each value converted once, each token with {@link #dot}'s operations. */
-    private void twoTokens(int r, float[] x, int xa, float[] out, int o, int outStride, boolean add) {
-        MemorySegment m = packed;
-        long q = unit(r, 0) + 32L * (r & 3), s = unit(r, 0) + 128 + 8L * (r & 3);
-        int xb = xa + cols;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
-        for (int u = 0; u < units; u++) {
-            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
-            FloatVector s0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), s1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
-            for (int k = 0; k < 16; k += L) {
-                int i = 32 * u + k;
-                FloatVector w0 = Widen.s8(m, p + k), w1 = Widen.s8(m, p + 16 + k);
-                a0 = w0.mul(FloatVector.fromArray(F, x, xa + i)).fma(s0, a0);
-                a1 = w1.mul(FloatVector.fromArray(F, x, xa + i + 16)).fma(s1, a1);
-                b0 = w0.mul(FloatVector.fromArray(F, x, xb + i)).fma(s0, b0);
-                b1 = w1.mul(FloatVector.fromArray(F, x, xb + i + 16)).fma(s1, b1);
-            }
-        }
-        put(out, o, Lanes.sum(a0.add(a1)), add);
-        put(out, o + outStride, Lanes.sum(b0.add(b1)), add);
-    }
-
-    /** Rows r and r + 1 (r even: one group) against one token, sharing each load of the activations (four rows overflow C2's inlining budget: it boxes vectors). */
-    private void twoRows(int r, float[] x, float[] out, int o, boolean add) {
-        MemorySegment m = packed;
-        long q = unit(r, 0) + 32L * (r & 3), s = unit(r, 0) + 128 + 8L * (r & 3);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, b0 = a0, b1 = a0;
-        for (int u = 0; u < units; u++) {
-            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
-            int x0 = 32 * u;
-            for (int k = 0; k < 16; k += L) {
-                FloatVector xl = FloatVector.fromArray(F, x, x0 + k), xh = FloatVector.fromArray(F, x, x0 + 16 + k);
-                a0 = Widen.s8(m, p + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), a0);
-                a1 = Widen.s8(m, p + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), a1);
-                b0 = Widen.s8(m, p + 32 + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 8)), b0);
-                b1 = Widen.s8(m, p + 48 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 12)), b1);
-            }
-        }
-        put(out, o, Lanes.sum(a0.add(a1)), add);
-        put(out, o + 1, Lanes.sum(b0.add(b1)), add);
     }
 
     @Override

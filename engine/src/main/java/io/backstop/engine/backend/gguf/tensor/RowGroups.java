@@ -61,8 +61,16 @@ final class RowGroups {
         return g;
     }
 
-    /** {@code bytes} of native memory from {@code malloc} (not zeroed), freed when the segment is collected. */
-    static MemorySegment allocate(long bytes) {
+    /**
+     * {@code bytes} of zeroed native memory starting on a 64-byte boundary (a cache line: {@code malloc} aligns
+     * to 16 only, and Q4_K measured 2–3× slower there), freed when the segment is collected.
+     */
+    static MemorySegment allocateLines(long bytes) {
+        MemorySegment m = allocate(bytes + 63);
+        return m.asSlice(-m.address() & 63, bytes).fill((byte) 0);
+    }
+
+    private static MemorySegment allocate(long bytes) {
         MemorySegment p;
         try {
             p = (MemorySegment) MALLOC.invokeExact(bytes);
