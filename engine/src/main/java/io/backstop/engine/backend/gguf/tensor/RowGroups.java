@@ -62,8 +62,9 @@ final class RowGroups {
     }
 
     /**
-     * {@code bytes} of zeroed native memory starting on a 64-byte boundary (a cache line: {@code malloc} aligns
-     * to 16 only, and Q4_K measured 2–3× slower there), freed when the segment is collected.
+     * {@code bytes} of zeroed native memory starting on a 64-byte boundary ({@code malloc} aligns to 16), so the
+     * K-quant layouts' units (192 and 160 bytes) start on cache lines as their offsets assume; freed when the
+     * segment is collected.
      */
     static MemorySegment allocateLines(long bytes) {
         MemorySegment m = allocate(bytes + 63);
