@@ -18,45 +18,26 @@ public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 144;
 
-    /** Bytes per group of four rows and 64 values: 4 × 32 bytes of nibbles, then 4 × 4 F32 scales. */
-    private static final int UNIT = 192;
-
     /**
-     * Rows in groups of four (zero rows pad the last); for group g and each pair c of sub-blocks (64 values),
-     * at {@code (g·cols/64 + c)·192}: the four rows' 32 bytes of nibbles (sub-block 2c low, 2c + 1 high), then
-     * per row {@code d·scale} and {@code dmin·min} of sub-blocks 2c and 2c + 1, the very floats
-     * {@link #dequantizeRow} multiplies with. Decoding the packed 6-bit scales per sub-block took two thirds
-     * of the kernel's time. The kernels read one stream at offsets linear in their loop variable (a group's
-     * 6 KB per 2048 columns stays in L1 for its next rows). They take one row per pass: two or four rows sharing
-     * each activation load exceed C2's NodeCountInliningCutoff, which then boxes vectors (3–100× slower).
-     * The file's pages are dropped after the copy: 0.75 bytes per value held (the file has 0.5625).
+     * The scales repacked at load: for sub-block s of the matrix (row-major, 32 values each), {@code d·scale}
+     * at [2s] and {@code dmin·min} at [2s + 1], the very floats {@link #dequantizeRow} multiplies with.
+     * Decoding the packed 6-bit scales per sub-block took two thirds of the kernel's time; this costs
+     * 8 bytes per 32 values (0.25 B per weight, +44 % over Q4_K's 0.5625).
      */
-    private final MemorySegment packed;
-    private final int pairs;
+    private final float[] scales;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        pairs = cols / 64;
-        packed = RowGroups.allocateLines((rows + 3L) / 4 * pairs * UNIT);
-        for (int r = 0; r < rows; r++) {
-            for (int c = 0; c < pairs; c++) {
-                long b = r * rowBytes + (long) (c >> 2) * BYTES, at = pair(r, c);
-                MemorySegment.copy(data, b + 16 + 32L * (c & 3), packed, at + 32L * (r & 3), 32);
-                float d = f16(b), dmin = f16(b + 2);
-                long s = at + 128 + 16L * (r & 3);
-                int j = 2 * (c & 3);
-                packed.set(FLOAT_LE, s, d * KScales.scale(data, b + 4, j));
-                packed.set(FLOAT_LE, s + 4, d * KScales.scale(data, b + 4, j + 1));
-                packed.set(FLOAT_LE, s + 8, dmin * KScales.min(data, b + 4, j));
-                packed.set(FLOAT_LE, s + 12, dmin * KScales.min(data, b + 4, j + 1));
+        if ((long) rows * (cols / 32) * 2 > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": too many blocks to repack");
+        scales = new float[rows * (cols / 32) * 2];
+        int i = 0;
+        for (long b = 0; b < data.byteSize(); b += BYTES) {
+            float d = f16(b), dmin = f16(b + 2);
+            for (int j = 0; j < 8; j++) {
+                scales[i++] = d * KScales.scale(data, b + 4, j);
+                scales[i++] = dmin * KScales.min(data, b + 4, j);
             }
         }
-        if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
-    }
-
-    /** Offset of pair {@code c} of the group holding row {@code r}. */
-    private long pair(int r, int c) {
-        return ((long) (r >> 2) * pairs + c) * UNIT;
     }
 
     @Override
@@ -67,27 +48,29 @@ public final class Q4_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        MemorySegment m = packed;
-        long q = pair(row, 0) + 32L * (row & 3), s = pair(row, 0) + 128 + 16L * (row & 3);
-        FloatVector acc = FloatVector.zero(F), mins = acc;
+        long p = row * rowBytes;
+        int s0 = row * (cols / 32) * 2;
+        FloatVector acc = FloatVector.zero(F);
+        FloatVector mins = FloatVector.zero(F);
         // One pair of sub-blocks per iteration: 32 bytes read once, low nibbles = sub-block 2c, high = 2c + 1
         // (a small loop body with one induction variable: C2 keeps every vector call inlined and hoists the checks)
-        for (int c = 0; c < pairs; c++) {
-            long p = q + (long) c * UNIT, ps = s + (long) c * UNIT;
-            int x0 = xOff + 64 * c;
+        for (int c = 0; c < cols / 64; c++) {
+            long b = p + (long) (c >> 2) * BYTES;
+            int x0 = xOff + 64 * c, s = s0 + 4 * c;
+            long q0 = b + 16 + 32L * (c & 3);
             FloatVector lo = FloatVector.zero(F), hi = lo, xl = lo, xh = lo;
             for (int k = 0; k < 32; k += L) {
+                IntVector q = Widen.u8(data, q0 + k);
                 FloatVector a = FloatVector.fromArray(F, x, x0 + k), h = FloatVector.fromArray(F, x, x0 + 32 + k);
+                lo = Widen.toFloat(q.and(15)).fma(a, lo);
+                hi = Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).fma(h, hi);
                 xl = xl.add(a);
                 xh = xh.add(h);
-                IntVector w = Widen.u8(m, p + k);
-                lo = Widen.toFloat(w.and(15)).fma(a, lo);
-                hi = Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4)).fma(h, hi);
             }
-            acc = lo.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), acc);
-            acc = hi.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), acc);
-            mins = xl.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 8)), mins); // Σ min·x, subtracted at the end
-            mins = xh.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 12)), mins);
+            acc = lo.fma(FloatVector.broadcast(F, scales[s]), acc);
+            acc = hi.fma(FloatVector.broadcast(F, scales[s + 2]), acc);
+            mins = xl.fma(FloatVector.broadcast(F, scales[s + 1]), mins); // Σ min·x, subtracted at the end
+            mins = xh.fma(FloatVector.broadcast(F, scales[s + 3]), mins);
         }
         return Lanes.sum(acc.sub(mins));
     }
@@ -98,16 +81,16 @@ public final class Q4_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        MemorySegment m = packed;
-        long q = pair(row, 0) + 32L * (row & 3), s = pair(row, 0) + 128 + 16L * (row & 3);
-        for (int c = 0; c < pairs; c++) {
-            long p = q + (long) c * UNIT, ps = s + (long) c * UNIT;
-            int o = outOff + 64 * c;
-            float d1 = m.get(FLOAT_LE, ps), d2 = m.get(FLOAT_LE, ps + 4), m1 = m.get(FLOAT_LE, ps + 8), m2 = m.get(FLOAT_LE, ps + 12);
+        long p = row * rowBytes;
+        int s0 = row * (cols / 32) * 2;
+        for (int c = 0; c < cols / 64; c++) {
+            long q0 = p + (long) (c >> 2) * BYTES + 16 + 32L * (c & 3);
+            int o = outOff + 64 * c, s = s0 + 4 * c;
+            float d1 = scales[s], m1 = scales[s + 1], d2 = scales[s + 2], m2 = scales[s + 3];
             for (int k = 0; k < 32; k += L) {
-                IntVector w = Widen.u8(m, p + k);
-                Widen.toFloat(w.and(15)).mul(d1).sub(m1).intoArray(out, o + k);
-                Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(out, o + 32 + k);
+                IntVector q = Widen.u8(data, q0 + k);
+                Widen.toFloat(q.and(15)).mul(d1).sub(m1).intoArray(out, o + k);
+                Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4)).mul(d2).sub(m2).intoArray(out, o + 32 + k);
             }
         }
     }
