@@ -75,8 +75,8 @@ public abstract sealed class WeightTensor
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
-     * Fewer than {@link #FUSED_BELOW} tokens: the fused kernel ({@link #dot}) per token, so a sequence gets
-     * the same bits in a small batch as alone. More (a prompt chunk, a large batch): each row is decoded once into
+     * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations per
+     * row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a large batch): each row is decoded once into
      * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
      * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
      * register tile), else one row against four tokens. Both give the same bits.
@@ -87,7 +87,8 @@ public abstract sealed class WeightTensor
         if (n < fusedBelow()) {
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
-            // (2 tokens through scratch cost more than 2 single-token steps).
+            // (2 tokens through scratch cost more than 2 single-token steps). speed4a owns this branch and
+            // fusedRows/fusedBelow; prefill4 the tile path below.
             fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
