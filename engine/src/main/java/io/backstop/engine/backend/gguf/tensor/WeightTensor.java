@@ -75,9 +75,9 @@ public abstract sealed class WeightTensor
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
-     * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations per
-     * row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a large batch): each row is decoded once into
-     * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
+     * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations
+     * per row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a
+     * large batch): each row is decoded once into {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
      * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
      * register tile), else one row against four tokens. Both give the same bits.
      *
@@ -134,7 +134,7 @@ public abstract sealed class WeightTensor
     }
 
     /**
-     * Rows {@code [from, to)} times tokens {@code [0, n)} with the fused kernel, {@code n < FUSED_BELOW}:
+     * Rows {@code [from, to)} times tokens {@code [0, n)} with the fused kernel, {@code n < fusedBelow()}:
      * {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}. This default runs {@link #dot} per row and
      * token; a type overrides it to decode each block once for all n tokens (and/or several rows per pass).
      * An override must give every token exactly the bits {@link #dot} gives it alone (the same float
