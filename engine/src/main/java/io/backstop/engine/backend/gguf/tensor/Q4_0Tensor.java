@@ -5,6 +5,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -12,13 +13,22 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Q4_0: blocks of 32 values, {@code d} (F16) then 16 bytes; value j &lt; 16 is the low nibble of byte j,
  * value 16 + j its high nibble; value = d·(q − 8).
+ *
+ * <p>Repacked at load time ({@link RowGroups}): two rows' blocks side by side, scales as F32, so one
+ * load of the activations serves two rows and no F16 is converted per block. The −8 is folded into the
+ * start of each block's sum ({@code −8·Σx}, computed once per block and token, shared by the rows), so
+ * nibbles are only masked and converted.
  */
 public final class Q4_0Tensor extends WeightTensor {
     static final int BLOCK = 32;
     static final int BYTES = 18;
+    private static final int QUANTS = 16;
+
+    private final RowGroups g;
 
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
+        g = RowGroups.repack(data, rows, cols / BLOCK, BYTES, QUANTS);
     }
 
     @Override
@@ -29,20 +39,84 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        long base = row * rowBytes;
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), d = g.scale(row, 0);
         FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < cols / BLOCK; b++) { // one induction variable: C2 hoists the bounds checks
-            long p = base + (long) b * BYTES;
+        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = q + b * st;
             int xo = xOff + b * BLOCK;
-            FloatVector s = FloatVector.zero(F);
-            for (int k = 0; k < 16; k += L) {
-                IntVector q = Widen.u8(data, p + 2 + k);
-                s = Widen.toFloat(q.and(15).sub(8)).fma(FloatVector.fromArray(F, x, xo + k), s);
-                s = Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8)).fma(FloatVector.fromArray(F, x, xo + 16 + k), s);
+            FloatVector s = minus8Sum(x, xo);
+            for (int k = 0; k < QUANTS; k += L) {
+                IntVector w = Widen.u8(m, p + k);
+                s = lo(w).fma(FloatVector.fromArray(F, x, xo + k), s);
+                s = hi(w).fma(FloatVector.fromArray(F, x, xo + 16 + k), s);
             }
-            acc = s.fma(FloatVector.broadcast(F, f16(p)), acc);
+            acc = s.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, d + b * st)), acc);
         }
         return Lanes.sum(acc);
+    }
+
+    /**
+     * Two rows per pass (one load of the activations serves both); each row gets the operations of
+     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch. Two rows, not four:
+     * four exceed C2's inlining node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower).
+     */
+    @Override
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+        if (!Lanes.VECTOR) {
+            super.fusedRows(x, n, out, outOff, outStride, from, to, add);
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
+            if (r < to) put(out, o + r, dot(r, x, xOff), add);
+        }
+    }
+
+    private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), d = g.scale(r, 0);
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st;
+            long ps = d + b * st;
+            int xo = xOff + b * BLOCK;
+            FloatVector m8 = minus8Sum(x, xo);
+            FloatVector s0 = m8, s1 = m8;
+            for (int k = 0; k < QUANTS; k += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
+                IntVector w0 = Widen.u8(m, p + k), w1 = Widen.u8(m, p + QUANTS + k);
+                s0 = hi(w0).fma(xh, lo(w0).fma(xl, s0));
+                s1 = hi(w1).fma(xh, lo(w1).fma(xl, s1));
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), a1);
+        }
+        put(out, o, Lanes.sum(a0), add);
+        put(out, o + 1, Lanes.sum(a1), add);
+    }
+
+    /** −8·Σx of the block's 32 activations, lane-wise: the start of its sum, which folds the −8 of every weight. */
+    private static FloatVector minus8Sum(float[] x, int xo) {
+        FloatVector s = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
+        for (int k = L; k < QUANTS; k += L) s = s.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
+        return s.mul(-8f);
+    }
+
+    private static FloatVector lo(IntVector w) {
+        return Widen.toFloat(w.and(15));
+    }
+
+    private static FloatVector hi(IntVector w) {
+        return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
+    }
+
+    static void put(float[] out, int o, float v, boolean add) {
+        out[o] = add ? out[o] + v : v;
     }
 
     @Override
@@ -51,27 +125,29 @@ public final class Q4_0Tensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        long base = row * rowBytes;
-        for (int b = 0; b < cols / BLOCK; b++) {
-            long p = base + (long) b * BYTES;
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), ds = g.scale(row, 0);
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st;
             int o = outOff + b * BLOCK;
-            float d = f16(p);
-            for (int k = 0; k < 16; k += L) {
-                IntVector q = Widen.u8(data, p + 2 + k);
-                Widen.toFloat(q.and(15).sub(8)).mul(d).intoArray(out, o + k);
-                Widen.toFloat(q.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(out, o + 16 + k);
+            float d = m.get(FLOAT_LE, ds + b * st);
+            for (int k = 0; k < QUANTS; k += L) {
+                IntVector w = Widen.u8(m, p + k);
+                Widen.toFloat(w.and(15).sub(8)).mul(d).intoArray(out, o + k);
+                Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(out, o + 16 + k);
             }
         }
     }
 
     @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
-        long p = row * rowBytes;
-        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p);
+        for (int b = 0; b < g.blocks; b++) {
+            long p = g.quants(row, b);
+            float d = g.packed.get(FLOAT_LE, g.scale(row, b));
             int o = outOff + b * BLOCK;
             for (int j = 0; j < 16; j++) {
-                int q = u8(p + 2 + j);
+                int q = Byte.toUnsignedInt(g.packed.get(ValueLayout.JAVA_BYTE, p + j));
                 out[o + j] = ((q & 0xF) - 8) * d;
                 out[o + j + 16] = ((q >> 4) - 8) * d;
             }

@@ -75,20 +75,21 @@ public abstract sealed class WeightTensor
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
-     * Fewer than {@link #FUSED_BELOW} tokens: the fused kernel ({@link #dot}) per token, so a sequence gets
-     * the same bits in a small batch as alone. More (a prompt chunk, a large batch): each row is decoded once into
-     * {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
+     * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations
+     * per row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a
+     * large batch): each row is decoded once into {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
      * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
      * register tile), else one row against four tokens. Both give the same bits.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n < FUSED_BELOW) {
+        if (n < fusedBelow()) {
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
-            // (2 tokens through scratch cost more than 2 single-token steps).
-            fusedPerToken(x, n, out, outOff, outStride, from, to, add);
+            // (2 tokens through scratch cost more than 2 single-token steps). speed4a owns this branch and
+            // fusedRows/fusedBelow; prefill4 the tile path below.
+            fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         int r = from;
@@ -133,7 +134,14 @@ public abstract sealed class WeightTensor
         }
     }
 
-    private void fusedPerToken(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    /**
+     * Rows {@code [from, to)} times tokens {@code [0, n)} with the fused kernel, {@code n < fusedBelow()}:
+     * {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}. This default runs {@link #dot} per row and
+     * token; a type overrides it to decode each block once for all n tokens (and/or several rows per pass).
+     * An override must give every token exactly the bits {@link #dot} gives it alone (the same float
+     * operations in the same order per token), so a sequence decodes the same tokens alone and in a batch.
+     */
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         for (int r = from; r < to; r++) {
             for (int t = 0; t < n; t++) {
                 int o = outOff + t * outStride + r;
@@ -145,6 +153,15 @@ public abstract sealed class WeightTensor
 
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
     static final int FUSED_BELOW = 4;
+
+    /**
+     * Batches below this many tokens go to {@link #fusedRows}, larger ones through scratch and the tiles. A type
+     * whose {@link #fusedRows} decodes each block once for several tokens moves it up to where its JMH A/B
+     * (batch 1, 2, 4, 8) shows the tiles winning.
+     */
+    int fusedBelow() {
+        return FUSED_BELOW;
+    }
 
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {

@@ -126,7 +126,7 @@ class WeightTensorKernelTest {
         float[] x = RandomBlocks.activations(9 * cols, 9);
         float[] nine = new float[9 * rows];
         w.matmul(x, 9, nine, 0, rows, 0, rows, false, new float[WeightTensor.scratchFloats(cols)]);
-        for (int n = WeightTensor.FUSED_BELOW; n < 9; n++) { // token t is in a 4×4 tile in one batch and left over in another
+        for (int n = w.fusedBelow(); n < 9; n++) { // token t is in a 4×4 tile in one batch and left over in another
             for (float[] scratch : new float[][] {new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
                 float[] batch = new float[n * rows];
                 w.matmul(x, n, batch, 0, rows, 0, rows, false, scratch);
@@ -137,10 +137,23 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
+    void oneTokenGetsTheBitsOfDotWhateverRowsAChunkStartsAndEndsAt(GgmlType type) {
+        int rows = 13, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // kernels taking rows in groups of four
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
+        float[] x = RandomBlocks.activations(cols, 9);
+        for (int[] range : new int[][] {{0, rows}, {1, 12}, {2, 7}, {5, 6}}) {
+            float[] out = new float[rows];
+            w.matmul(x, 1, out, 0, rows, range[0], range[1], false, new float[cols]);
+            for (int r = range[0]; r < range[1]; r++) assertThat(out[r]).as("%s row %d of %s", type, r, java.util.Arrays.toString(range)).isEqualTo(w.dot(r, x, 0));
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
     void aSmallBatchGivesEachTokenTheBitsItGetsAlone(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
-        for (int n = 2; n < WeightTensor.FUSED_BELOW; n++) {
+        for (int n = 2; n < w.fusedBelow(); n++) {
             float[] x = RandomBlocks.activations(n * cols, 6 + n);
             for (boolean add : new boolean[] {false, true}) {
                 float[] batched = new float[n * rows];
@@ -153,6 +166,27 @@ class WeightTensorKernelTest {
                     w.matmul(token, 1, alone, 0, rows, 0, rows, add, new float[cols]);
                     assertThat(java.util.Arrays.copyOfRange(batched, t * rows, (t + 1) * rows))
                             .as("%s n=%d token %d add=%s", type, n, t, add).containsExactly(alone);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void theFusedKernelGivesEveryTokenAndRowTheBitsOfDot(GgmlType type) {
+        int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // groups of rows with a remainder
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
+        for (int n = 1; n <= 9; n++) { // the multi-token kernels and their remainders
+            float[] x = RandomBlocks.activations(n * cols, 20 + n);
+            for (int from : new int[] {0, 1, 6}) {
+                float[] fused = new float[n * rows];
+                java.util.Arrays.fill(fused, 0.5f);
+                w.fusedRows(x, n, fused, 0, rows, from, rows, true);
+                for (int t = 0; t < n; t++) {
+                    for (int r = 0; r < rows; r++) {
+                        float expected = r < from ? 0.5f : 0.5f + w.dot(r, x, t * cols);
+                        assertThat(fused[t * rows + r]).as("%s n=%d from=%d token %d row %d", type, n, from, t, r).isEqualTo(expected);
+                    }
                 }
             }
         }
