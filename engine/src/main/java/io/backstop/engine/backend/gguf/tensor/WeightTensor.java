@@ -87,8 +87,7 @@ public abstract sealed class WeightTensor
         if (n < fusedBelow()) {
             // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
             // second token, and decoding into registers beats a round trip through scratch at this width
-            // (2 tokens through scratch cost more than 2 single-token steps). speed4a owns this branch and
-            // fusedRows/fusedBelow; prefill4 the tile path below.
+            // (2 tokens through scratch cost more than 2 single-token steps).
             fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
