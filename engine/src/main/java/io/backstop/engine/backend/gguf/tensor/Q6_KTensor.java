@@ -7,6 +7,8 @@ import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 values: 128 bytes {@code ql} (low 4 bits), 64 bytes {@code qh} (high 2
@@ -14,62 +16,33 @@ import jdk.incubator.vector.FloatVector;
  * values) uses ql[64n ..], qh[32n ..]: for l &lt; 32, value 128n + l + 32i takes its low bits from the
  * low (i = 0, 1) or high (i = 2, 3) nibble of ql[64n + l + 32·(i mod 2)] and its high bits from bits
  * 2i, 2i + 1 of qh[32n + l]; value = d·scale·(q − 32).
- *
- * <p>Unpacked at load time ({@link #packed}): assembling six bits from two bytes took ten vector
- * operations per 16 values, more than the multiply-adds, so the kernels get each value as a signed
- * byte (q − 32) and each run of 16 its {@code d·scale} as F32, in groups of four rows. The kernels take one
- * row per pass: two rows sharing each activation load measured no faster, four exceed C2's inlining budget.
- * The file's pages are dropped after the copy; the weights are held once, at 1.25 bytes per value instead
- * of 0.82 in the file (+0.25 of F32 scales on the heap before).
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 210;
-    /** Bytes per group of four rows and 32 values: 4 × 32 signed values, then 4 × 2 F32 scales. */
-    private static final int UNIT = 160;
 
     /**
-     * Rows in groups of four (zero rows pad the last); for group g and each run u of 32 values, at
-     * {@code (g·cols/32 + u)·160}: the four rows' 32 values q − 32 as signed bytes, then each row's two
-     * {@code d·scale} (values 0–15, 16–31 of the run), the very floats {@link #dequantizeRow} multiplies with.
+     * The scales repacked at load: {@code d·scale} of each run of 16 values of the matrix (row-major), the
+     * very floats {@link #dequantizeRow} multiplies with: reading the F16 {@code d} and the 8-bit scale per
+     * group in the kernel cost more than the group's arithmetic. 4 bytes per 16 values (0.25 B per weight,
+     * +30 % over Q6_K's 0.82).
      */
-    private final MemorySegment packed;
-    private final int units;
+    private final float[] scales;
 
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        units = cols / 32;
-        packed = RowGroups.allocateLines((rows + 3L) / 4 * units * UNIT);
-        byte[] block = new byte[BYTES];
-        byte[] values = new byte[256];
-        for (int r = 0; r < rows; r++) {
-            for (int b = 0; b < cols / BLOCK; b++) {
-                MemorySegment.copy(data, ValueLayout.JAVA_BYTE, r * rowBytes + (long) b * BYTES, block, 0, BYTES);
-                float d = Float.float16ToFloat((short) ((block[208] & 0xFF) | block[209] << 8));
-                for (int n = 0; n < 2; n++) {
-                    for (int l = 0; l < 32; l++) {
-                        int a = block[64 * n + l] & 0xFF, c = block[64 * n + 32 + l] & 0xFF, h = block[128 + 32 * n + l] & 0xFF;
-                        values[128 * n + l] = (byte) (((a & 0xF) | ((h & 3) << 4)) - 32);
-                        values[128 * n + l + 32] = (byte) (((c & 0xF) | (((h >> 2) & 3) << 4)) - 32);
-                        values[128 * n + l + 64] = (byte) (((a >> 4) | (((h >> 4) & 3) << 4)) - 32);
-                        values[128 * n + l + 96] = (byte) (((c >> 4) | (((h >> 6) & 3) << 4)) - 32);
-                    }
-                }
-                for (int i = 0; i < 8; i++) { // run u = 8b + i: half i / 4, quarter i % 4
-                    long at = unit(r, 8 * b + i);
-                    MemorySegment.copy(values, 32 * i, packed, ValueLayout.JAVA_BYTE, at + 32L * (r & 3), 32);
-                    int sc = 192 + 8 * (i >> 2) + 2 * (i & 3);
-                    packed.set(FLOAT_LE, at + 128 + 8L * (r & 3), d * block[sc]);
-                    packed.set(FLOAT_LE, at + 132 + 8L * (r & 3), d * block[sc + 1]);
+        if ((long) rows * (cols / 16) > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": too many blocks to repack");
+        scales = new float[rows * (cols / 16)];
+        int i = 0;
+        for (long b = 0; b < data.byteSize(); b += BYTES) {
+            float d = f16(b + 208);
+            for (int n = 0; n < 2; n++) {
+                // value order: run r of 16 (0..15 in the super-block) = half n, quarter i, l / 16
+                for (int q = 0; q < 4; q++) {
+                    for (int h = 0; h < 2; h++) scales[i++] = d * s8(b + 192 + 8L * n + 2L * q + h);
                 }
             }
         }
-        if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
-    }
-
-    /** Offset of run {@code u} of the group holding row {@code r}. */
-    private long unit(int r, int u) {
-        return ((long) (r >> 2) * units + u) * UNIT;
     }
 
     @Override
@@ -80,17 +53,23 @@ public final class Q6_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        MemorySegment m = packed;
-        long q = unit(row, 0) + 32L * (row & 3), s = unit(row, 0) + 128 + 8L * (row & 3);
+        long p = row * rowBytes;
+        int s0 = row * (cols / 16);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        // Values 0–15 of each run into a0, 16–31 into a1: each run of 16 is scaled once, two chains of FMAs.
-        for (int u = 0; u < units; u++) { // one induction variable: C2 hoists the bounds checks
-            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
-            int x0 = xOff + 32 * u;
-            FloatVector s0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), s1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
-            for (int k = 0; k < 16; k += L) {
-                a0 = Widen.s8(m, p + k).mul(FloatVector.fromArray(F, x, x0 + k)).fma(s0, a0);
-                a1 = Widen.s8(m, p + 16 + k).mul(FloatVector.fromArray(F, x, x0 + 16 + k)).fma(s1, a1);
+        // Quarters i and i + 2 of a half per iteration: they share their ql bytes (low and high nibbles) and
+        // qh bytes, which are loaded once. Two accumulators keep the FMAs off one dependency chain. (A whole
+        // half per iteration has too many Vector API calls: C2 stops inlining them and boxes every vector.)
+        for (int g = 0; g < cols / 64; g++) {
+            int n = (g >> 1) & 1, i = g & 1;
+            long b = p + (long) (g >> 2) * BYTES, ql = b + 64L * n + 32L * i, qh = b + 128 + 32L * n;
+            int x0 = xOff + 128 * (g >> 1) + 32 * i, s = s0 + 8 * (g >> 1) + 2 * i, high = 2 * i;
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l), top = Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high);
+                IntVector lo = q.and(15).or(top.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(top.and(48)).sub(32);
+                int r = s + l / 16;
+                a0 = Widen.toFloat(lo).mul(FloatVector.fromArray(F, x, x0 + l)).fma(FloatVector.broadcast(F, scales[r]), a0);
+                a1 = Widen.toFloat(hi).mul(FloatVector.fromArray(F, x, x0 + 64 + l)).fma(FloatVector.broadcast(F, scales[r + 4]), a1);
             }
         }
         return Lanes.sum(a0.add(a1));
@@ -102,15 +81,17 @@ public final class Q6_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        MemorySegment m = packed;
-        long q = unit(row, 0) + 32L * (row & 3), s = unit(row, 0) + 128 + 8L * (row & 3);
-        for (int u = 0; u < units; u++) {
-            long p = q + (long) u * UNIT, ps = s + (long) u * UNIT;
-            int o = outOff + 32 * u;
-            float s0 = m.get(FLOAT_LE, ps), s1 = m.get(FLOAT_LE, ps + 4);
-            for (int k = 0; k < 16; k += L) {
-                Widen.s8(m, p + k).mul(s0).intoArray(out, o + k);
-                Widen.s8(m, p + 16 + k).mul(s1).intoArray(out, o + 16 + k);
+        long p = row * rowBytes;
+        int s0 = row * (cols / 16);
+        for (int g = 0; g < cols / 32; g++) {
+            long b = p + (long) (g >> 3) * BYTES;
+            int n = (g >> 2) & 1, i = g & 3;
+            long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n;
+            int nibble = 4 * (i >> 1), high = 2 * i, o = outOff + 32 * g, s = s0 + 2 * g;
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
+                        .or(Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                Widen.toFloat(q).mul(scales[s + l / 16]).intoArray(out, o + l);
             }
         }
     }

@@ -61,16 +61,6 @@ final class RowGroups {
         return g;
     }
 
-    /**
-     * {@code bytes} of zeroed native memory starting on a 64-byte boundary ({@code malloc} aligns to 16), so the
-     * K-quant layouts' units (192 and 160 bytes) start on cache lines as their offsets assume; freed when the
-     * segment is collected.
-     */
-    static MemorySegment allocateLines(long bytes) {
-        MemorySegment m = allocate(bytes + 63);
-        return m.asSlice(-m.address() & 63, bytes).fill((byte) 0);
-    }
-
     private static MemorySegment allocate(long bytes) {
         MemorySegment p;
         try {
