@@ -115,10 +115,6 @@ public final class Q4_0Tensor extends WeightTensor {
         return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }
 
-    static void put(float[] out, int o, float v, boolean add) {
-        out[o] = add ? out[o] + v : v;
-    }
-
     @Override
     public void decodeRow(int row, float[] out, int outOff) {
         if (!Lanes.VECTOR) {

@@ -56,9 +56,9 @@ public final class Q8_0Tensor extends WeightTensor {
         }
         for (int t = 0; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
-            if ((r & 1) != 0 && r < to) Q4_0Tensor.put(out, o + r++, dot(r - 1, x, xOff), add);
+            if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
             for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
-            if (r < to) Q4_0Tensor.put(out, o + r, dot(r, x, xOff), add);
+            if (r < to) put(out, o + r, dot(r, x, xOff), add);
         }
     }
 
@@ -81,8 +81,8 @@ public final class Q8_0Tensor extends WeightTensor {
             a0 = s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), a0);
             a1 = s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4)), a1);
         }
-        Q4_0Tensor.put(out, o, Lanes.sum(a0), add);
-        Q4_0Tensor.put(out, o + 1, Lanes.sum(a1), add);
+        put(out, o, Lanes.sum(a0), add);
+        put(out, o + 1, Lanes.sum(a1), add);
     }
 
     @Override

@@ -111,9 +111,7 @@ public abstract sealed class WeightTensor
             for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add, scratch, sums);
             for (; t < n; t++) {
                 for (int k = 0; k < 4; k++) {
-                    float v = Dot.dot(scratch, k * cols, x, t * cols, cols);
-                    int o = outOff + t * outStride + r + k;
-                    out[o] = add ? out[o] + v : v;
+                    put(out, outOff + t * outStride + r + k, Dot.dot(scratch, k * cols, x, t * cols, cols), add);
                 }
             }
         }
@@ -126,9 +124,7 @@ public abstract sealed class WeightTensor
             int t = 0;
             for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
             for (; t < n; t++) {
-                float v = Dot.dot(scratch, 0, x, t * cols, cols);
-                int o = outOff + t * outStride + r;
-                out[o] = add ? out[o] + v : v;
+                put(out, outOff + t * outStride + r, Dot.dot(scratch, 0, x, t * cols, cols), add);
             }
         }
     }
@@ -142,12 +138,13 @@ public abstract sealed class WeightTensor
      */
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
         for (int r = from; r < to; r++) {
-            for (int t = 0; t < n; t++) {
-                int o = outOff + t * outStride + r;
-                float v = dot(r, x, t * cols);
-                out[o] = add ? out[o] + v : v;
-            }
+            for (int t = 0; t < n; t++) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
         }
+    }
+
+    /** Writes a kernel's result: {@code out[o] = v}, or {@code out[o] += v} for a residual connection. */
+    static void put(float[] out, int o, float v, boolean add) {
+        out[o] = add ? out[o] + v : v;
     }
 
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
