@@ -37,7 +37,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--seed", paramLabel = "N", description = "Seed for the row order and folds (default: ${DEFAULT-VALUE}).", defaultValue = "20261201")
     long seed;
 
-    @Option(names = "--max-fpr", paramLabel = "RATE", defaultValue = "0.02",
+    @Option(names = "--max-fpr", paramLabel = "RATE", defaultValue = "0.025",
             description = "Pick the threshold with the best cross-validated F1 whose false-positive rate stays at or under RATE (default: ${DEFAULT-VALUE}).")
     double maxFpr;
 

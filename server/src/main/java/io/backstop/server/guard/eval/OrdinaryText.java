@@ -62,14 +62,7 @@ public final class OrdinaryText {
 
     /** Ordinary chat turns written for this check (a resource of the jar). */
     public static List<Chunk> chatTurns() throws IOException {
-        List<Chunk> out = new ArrayList<>();
-        try (InputStream in = OrdinaryText.class.getResourceAsStream("chat-turns.txt")) {
-            if (in == null) throw new IOException("chat-turns.txt is missing from the jar");
-            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
-                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk("chat-turns.txt", line.strip()));
-            }
-        }
-        return out;
+        return lines("chat-turns.txt");
     }
 
     /** Resource of the pinned ordinary-text corpus that {@code guard train} learns from (chunks separated by a form-feed line). */
@@ -85,13 +78,41 @@ public final class OrdinaryText {
      * model's bytes; none of it is in {@code fp-check}.
      */
     public static List<Chunk> trainingCorpus() throws IOException {
+        List<Chunk> out = new ArrayList<>(pinned(TRAINING_CORPUS));
+        out.addAll(pinned(TRAINING_PYTHON));
+        out.addAll(lines(TRAINING_TURNS));
+        return out;
+    }
+
+    /**
+     * Resource of the second pinned corpus: {@link #pythonSources} of Python 3.11's standard library as
+     * Debian's libpython3.11-minimal 3.11.2-6+deb12u6 installs it ({@code /usr/lib/python3.11}; PSF licence), docstrings
+     * (prose about passwords, systems, ignoring errors, instructions) and code.
+     */
+    public static final String TRAINING_PYTHON = "training-ordinary-python.txt.gz";
+    /** Resource of ordinary texts written for training (support questions, e-mails, chat turns); not in {@code fp-check}. */
+    public static final String TRAINING_TURNS = "training-ordinary-turns.txt";
+
+    private static List<Chunk> pinned(String resource) throws IOException {
         List<Chunk> out = new ArrayList<>();
-        try (InputStream in = OrdinaryText.class.getResourceAsStream(TRAINING_CORPUS)) {
-            if (in == null) throw new IOException(TRAINING_CORPUS + " is missing from the jar");
+        try (InputStream in = OrdinaryText.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException(resource + " is missing from the jar");
             String all = new String(new GZIPInputStream(in).readAllBytes(), StandardCharsets.UTF_8);
             int i = 0;
             for (String c : all.split(CHUNK_SEPARATOR)) {
-                if (!c.isBlank()) out.add(new Chunk(TRAINING_CORPUS + "#" + i++, c));
+                if (!c.isBlank()) out.add(new Chunk(resource + "#" + i++, c));
+            }
+        }
+        return out;
+    }
+
+    /** One chunk per non-blank line of a text resource; lines starting with '#' are comments. */
+    private static List<Chunk> lines(String resource) throws IOException {
+        List<Chunk> out = new ArrayList<>();
+        try (InputStream in = OrdinaryText.class.getResourceAsStream(resource)) {
+            if (in == null) throw new IOException(resource + " is missing from the jar");
+            for (String line : new String(in.readAllBytes(), StandardCharsets.UTF_8).split("\n")) {
+                if (!line.isBlank() && !line.startsWith("#")) out.add(new Chunk(resource, line.strip()));
             }
         }
         return out;
@@ -144,6 +165,38 @@ public final class OrdinaryText {
         for (String f : files) {
             try (BufferedReader r = Files.newBufferedReader(base.resolve(f), StandardCharsets.UTF_8)) {
                 chunkJava(r, f, all);
+            }
+        }
+        return every(all, max);
+    }
+
+    /**
+     * Chunks of the {@code .py} files under {@code root} (e.g. a Python standard library; its {@code test}
+     * folders and installed packages skipped): every docstring as prose, and the code in chunks of 30
+     * lines. Files sorted by their path relative to {@code root}; every n-th chunk so at most {@code max}.
+     */
+    public static List<Chunk> pythonSources(Path root, int max) throws IOException {
+        List<Chunk> all = new ArrayList<>();
+        if (!Files.isDirectory(root)) throw new IOException("no such folder: " + root);
+        List<String> files;
+        try (Stream<Path> s = Files.walk(root)) {
+            files = s.filter(p -> p.toString().endsWith(".py") && Files.isRegularFile(p))
+                    .map(p -> root.relativize(p).toString().replace('\\', '/'))
+                    .filter(p -> !p.startsWith("test") && !p.contains("/test") && !p.contains("-packages/"))
+                    .sorted().toList();
+        }
+        for (String f : files) {
+            // form feeds (page breaks in some modules) would split a chunk of the pinned corpus in two
+            String text = Files.readString(root.resolve(f), StandardCharsets.UTF_8).replace('\f', '\n');
+            for (int at = text.indexOf("\"\"\""); at >= 0; ) {
+                int end = text.indexOf("\"\"\"", at + 3);
+                if (end < 0) break;
+                add(all, f + "#doc", text.substring(at + 3, end));
+                at = text.indexOf("\"\"\"", end + 3);
+            }
+            String[] lines = text.split("\n", -1);
+            for (int i = 0; i < lines.length; i += 30) {
+                add(all, f, String.join("\n", java.util.Arrays.copyOfRange(lines, i, Math.min(lines.length, i + 30))));
             }
         }
         return every(all, max);

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Trains the injection {@link LinearModel}: logistic regression by AdaGrad SGD with L2, rows visited in an
+ * Trains the injection {@link LinearModel}: logistic regression on naive-Bayes-scaled features (NBSVM) by
+ * AdaGrad SGD with L2, rows visited in an
  * order drawn from the seed, so the same rows and options give the same weights (and model bytes) on
  * any machine. The threshold is picked by k-fold cross-validation on the same training rows: the
  * highest-F1 threshold whose false-positive rate stays under {@link Options#maxFalsePositiveRate()}.
@@ -14,13 +15,14 @@ import java.util.SplittableRandom;
  */
 public final class InjectionTrainer {
     /** Training options; {@link #defaults()} are what {@code backstop guard train} uses. */
-    public record Options(int bits, int epochs, double learningRate, double l2, long seed, int folds, double maxFalsePositiveRate) {
+    public record Options(int bits, int epochs, double learningRate, double l2, long seed, int folds, double maxFalsePositiveRate,
+                          double nbSmoothing) {
         public static Options defaults() {
-            return new Options(18, 12, 0.2, 1e-5, 20261201L, 5, 0.02);
+            return new Options(18, 12, 0.2, 1e-5, 20261201L, 5, 0.025, 0.1);
         }
 
         public Options withSeed(long seed, double maxFalsePositiveRate) {
-            return new Options(bits, epochs, learningRate, l2, seed, folds, maxFalsePositiveRate);
+            return new Options(bits, epochs, learningRate, l2, seed, folds, maxFalsePositiveRate, nbSmoothing);
         }
     }
 
@@ -120,6 +122,38 @@ public final class InjectionTrainer {
     }
 
     private float fit(List<SparseVector> x, boolean[] y, int[] rows, float[] w) {
+        float[] r = ratios(x, y, rows, w.length, o.nbSmoothing());
+        float b = fitScaled(x, y, rows, w, r);
+        for (int j = 0; j < w.length; j++) w[j] *= r[j]; // w·(r∘x) = (w∘r)·x: the shipped model stays one weight vector
+        return b;
+    }
+
+    /**
+     * Naive-Bayes log-count ratios of each feature over the given rows, log(p_j/|p|) - log(q_j/|q|) with
+     * p, q the summed feature values of injections and of benign rows plus {@code smoothing}: the
+     * regression learns on features scaled by them (NBSVM, Wang and Manning 2012), which lifts words
+     * that mostly occur in attacks. Ordinary text counts as benign here too.
+     */
+    private static float[] ratios(List<SparseVector> x, boolean[] y, int[] rows, int dim, double smoothing) {
+        double[] p = new double[dim], q = new double[dim];
+        for (int k : rows) {
+            SparseVector v = x.get(k);
+            double[] t = y[k] ? p : q;
+            for (int i = 0; i < v.size(); i++) t[v.index()[i]] += v.value()[i];
+        }
+        double ps = 0, qs = 0;
+        for (int j = 0; j < dim; j++) {
+            p[j] += smoothing;
+            q[j] += smoothing;
+            ps += p[j];
+            qs += q[j];
+        }
+        float[] r = new float[dim];
+        for (int j = 0; j < dim; j++) r[j] = (float) (StrictMath.log(p[j] / ps) - StrictMath.log(q[j] / qs));
+        return r;
+    }
+
+    private float fitScaled(List<SparseVector> x, boolean[] y, int[] rows, float[] w, float[] r) {
         float[] g2 = new float[w.length];
         double b = 0, gb2 = 1e-8;
         SplittableRandom rnd = new SplittableRandom(o.seed());
@@ -128,12 +162,12 @@ public final class InjectionTrainer {
             for (int k : order) {
                 SparseVector v = x.get(rows[k]);
                 double z = b;
-                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * v.value()[i];
+                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * (r == null ? v.value()[i] : v.value()[i] * r[v.index()[i]]);
                 double p = 1 / (1 + StrictMath.exp(-z));
                 double err = p - (y[rows[k]] ? 1 : 0);
                 for (int i = 0; i < v.size(); i++) {
                     int j = v.index()[i];
-                    double g = err * v.value()[i] + o.l2() * w[j];
+                    double g = err * (r == null ? v.value()[i] : v.value()[i] * r[j]) + o.l2() * w[j];
                     g2[j] += (float) (g * g);
                     w[j] -= (float) (o.learningRate() * g / Math.sqrt(g2[j] + 1e-8));
                 }
