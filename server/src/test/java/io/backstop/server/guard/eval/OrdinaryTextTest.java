@@ -38,6 +38,18 @@ class OrdinaryTextTest {
     }
 
     @Test
+    void pythonSourcesGiveDocstringsAsProseAndCodeInChunksButSkipTests(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        String doc = "Return the password hash of the user, ignoring case in the user name, as the system's crypt(3) does.";
+        Files.writeString(dir.resolve("auth.py"), "def hash(user):\n    \"\"\"" + doc + "\"\"\"\n    return crypt(user.lower())  # the system's own hash function\n");
+        Files.createDirectories(dir.resolve("test"));
+        Files.writeString(dir.resolve("test/test_auth.py"), "\"\"\"" + doc.replace("user", "tester") + "\"\"\"\n");
+        List<OrdinaryText.Chunk> chunks = OrdinaryText.pythonSources(dir, 100);
+        assertThat(chunks).extracting(OrdinaryText.Chunk::source).containsExactly("auth.py#doc", "auth.py");
+        assertThat(chunks.getFirst().text()).isEqualTo(doc);
+        assertThat(chunks.get(1).text()).startsWith("def hash(user):").contains("crypt(user.lower())");
+    }
+
+    @Test
     void theCorpusIsBuiltTheSameWayEveryTime() throws Exception {
         Path zip = Path.of(System.getProperty("java.home"), "lib", "src.zip");
         assumeTrue(Files.isRegularFile(zip));

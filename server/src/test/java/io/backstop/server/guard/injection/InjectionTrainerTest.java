@@ -74,8 +74,17 @@ class InjectionTrainerTest {
     @Test
     void thePinnedOrdinaryTextIsReadTheSameEveryTime() throws Exception {
         List<OrdinaryText.Chunk> a = OrdinaryText.trainingCorpus(), b = OrdinaryText.trainingCorpus();
-        assertThat(a).hasSize(1500).isEqualTo(b);
-        assertThat(a).allSatisfy(c -> assertThat(c.text()).hasSizeGreaterThanOrEqualTo(80));
+        assertThat(a).hasSize(1500 + 3000 + 97).isEqualTo(b);
+        assertThat(a.stream().filter(c -> !c.source().equals(OrdinaryText.TRAINING_TURNS)))
+                .allSatisfy(c -> assertThat(c.text()).hasSizeGreaterThanOrEqualTo(80));
+    }
+
+    /** fp-check's chat turns must not be training examples, or the check would measure nothing. */
+    @Test
+    void noTrainingTextIsOneOfFpChecksChatTurns() throws Exception {
+        java.util.Set<String> trained = new java.util.HashSet<>();
+        for (OrdinaryText.Chunk c : OrdinaryText.trainingCorpus()) trained.add(c.text().strip().toLowerCase(java.util.Locale.ROOT));
+        assertThat(OrdinaryText.chatTurns()).noneMatch(t -> trained.contains(t.text().strip().toLowerCase(java.util.Locale.ROOT)));
     }
 
     @Test
