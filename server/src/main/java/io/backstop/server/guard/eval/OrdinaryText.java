@@ -71,11 +71,12 @@ public final class OrdinaryText {
     static final String CHUNK_SEPARATOR = "\n\f\n";
 
     /**
-     * The ordinary text {@code guard train} adds as benign examples: a committed, gzip'd snapshot of
+     * The ordinary text {@code guard train} adds as benign examples, all committed: a gzip'd snapshot of
      * chunks of Backstop's own Java sources and Javadoc (engine, bench, server without the guard package,
-     * which quotes attacks), as {@link #javaSourceTrees} read them at commit 5eefc09, where the shipped
-     * model was trained (1500 chunks). Pinned, so that retraining at any later commit gives the shipped
-     * model's bytes; none of it is in {@code fp-check}.
+     * which quotes attacks) as {@link #javaSourceTrees} read them at commit 5eefc09 (1500 chunks), chunks
+     * of Python's standard library ({@link #TRAINING_PYTHON}, 3000) and texts written for training
+     * ({@link #TRAINING_TURNS}). Pinned, so that retraining at any later commit gives the shipped model's
+     * bytes; none of it is in {@code fp-check} (other sources: READMEs, the JDK's java.base, chat-turns.txt).
      */
     public static List<Chunk> trainingCorpus() throws IOException {
         List<Chunk> out = new ArrayList<>(pinned(TRAINING_CORPUS));

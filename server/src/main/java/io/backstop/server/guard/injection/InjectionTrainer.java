@@ -6,9 +6,8 @@ import java.util.SplittableRandom;
 
 /**
  * Trains the injection {@link LinearModel}: logistic regression on naive-Bayes-scaled features (NBSVM) by
- * AdaGrad SGD with L2, rows visited in an
- * order drawn from the seed, so the same rows and options give the same weights (and model bytes) on
- * any machine. The threshold is picked by k-fold cross-validation on the same training rows: the
+ * AdaGrad SGD with L2, rows visited in an order drawn from the seed, so the same rows and options give
+ * the same weights (and model bytes) on any machine. The threshold is picked by k-fold cross-validation on the same training rows: the
  * highest-F1 threshold whose false-positive rate stays under {@link Options#maxFalsePositiveRate()}.
  * Training and scoring use {@code StrictMath}'s exp and log: {@code Math}'s may be CPU intrinsics whose
  * last bits differ between machines, and one bit is enough to change the model file.
@@ -162,12 +161,12 @@ public final class InjectionTrainer {
             for (int k : order) {
                 SparseVector v = x.get(rows[k]);
                 double z = b;
-                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * (r == null ? v.value()[i] : v.value()[i] * r[v.index()[i]]);
+                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * v.value()[i] * r[v.index()[i]];
                 double p = 1 / (1 + StrictMath.exp(-z));
                 double err = p - (y[rows[k]] ? 1 : 0);
                 for (int i = 0; i < v.size(); i++) {
                     int j = v.index()[i];
-                    double g = err * (r == null ? v.value()[i] : v.value()[i] * r[j]) + o.l2() * w[j];
+                    double g = err * v.value()[i] * r[j] + o.l2() * w[j];
                     g2[j] += (float) (g * g);
                     w[j] -= (float) (o.learningRate() * g / Math.sqrt(g2[j] + 1e-8));
                 }
