@@ -161,12 +161,13 @@ public final class InjectionTrainer {
             for (int k : order) {
                 SparseVector v = x.get(rows[k]);
                 double z = b;
-                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * v.value()[i] * r[v.index()[i]];
+                // x_j * r_j first, in float: the order of the products is part of the model bytes
+                for (int i = 0; i < v.size(); i++) z += w[v.index()[i]] * (v.value()[i] * r[v.index()[i]]);
                 double p = 1 / (1 + StrictMath.exp(-z));
                 double err = p - (y[rows[k]] ? 1 : 0);
                 for (int i = 0; i < v.size(); i++) {
                     int j = v.index()[i];
-                    double g = err * v.value()[i] * r[j] + o.l2() * w[j];
+                    double g = err * (v.value()[i] * r[j]) + o.l2() * w[j];
                     g2[j] += (float) (g * g);
                     w[j] -= (float) (o.learningRate() * g / Math.sqrt(g2[j] + 1e-8));
                 }
