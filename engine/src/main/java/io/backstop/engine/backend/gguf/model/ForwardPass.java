@@ -29,7 +29,7 @@ public final class ForwardPass {
     /**
      * The chunk for 16- and 32-bit weights: their rows are 2–4× the bytes, and at 32 tokens decoding
      * them was a quarter of F16 prefill, bound by memory bandwidth (2.2 GB per chunk); 128 tokens read
-     * the weights a quarter as often (JFR and an interleaved A/B: +10–15 % F16 prefill per CPU-second).
+     * the weights a quarter as often (JFR, and an interleaved A/B: about +15 % F16 prefill tokens per CPU-second).
      */
     public static final int WIDE_CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads. */
