@@ -1,6 +1,12 @@
 package io.backstop.engine.backend.gguf.tensor;
 
+import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * A K-quant matrix repacked at load time for the kernels, as {@link RowGroups} does for Q4_0: rows in pairs,
@@ -13,6 +19,11 @@ import java.lang.foreign.MemorySegment;
  * an odd count.
  */
 final class KPairs {
+    /** Shuffles bringing lane i + w to lane i, as {@link Lanes#sum}'s; separate constants so C2 sees each one. */
+    private static final VectorShuffle<Float> HALF = fold(L / 2), QUARTER = fold(L / 4), EIGHTH = fold(Math.max(1, L / 8)), SIXTEENTH = fold(Math.max(1, L / 16));
+    /** The upper half of the lanes. */
+    private static final VectorMask<Float> UPPER = VectorMask.fromLong(F, ((1L << L) - 1) & (-1L << (L / 2)));
+
     final MemorySegment packed;
     /** Blocks per row. */
     final int blocks;
@@ -40,5 +51,25 @@ final class KPairs {
     /** Offset of row {@code r}'s first F32 factor of block {@code b}. */
     long factors(int r, int b) {
         return ((long) (r >> 1) * blocks + b) * stride + 2L * quantBytes + 4L * factors * (r & 1);
+    }
+
+    /**
+     * {@link Lanes#sum} of two rows' accumulators at once, with the same adds per row in the same order (so
+     * the same bits): after the first fold, row 0's partial sums sit in the lower half of the lanes and row 1's
+     * in the upper half of one vector, folded on together. Half the shuffles and adds of two {@link Lanes#sum}s:
+     * small enough for C2 to inline at the end of a two-row kernel, where two sums exceeded its node budget
+     * and boxed the vectors.
+     */
+    static void sums(FloatVector a0, FloatVector a1, float[] out, int o, boolean add) {
+        FloatVector v = a0.add(a0.rearrange(HALF)).blend(a1.add(a1.rearrange(HALF)).rearrange(HALF), UPPER);
+        v = v.add(v.rearrange(QUARTER)); // then as Lanes.sum: by L/4, L/8, …, 1 (L is 8 or 16)
+        v = v.add(v.rearrange(EIGHTH));
+        if (L >= 16) v = v.add(v.rearrange(SIXTEENTH));
+        WeightTensor.put(out, o, v.lane(0), add);
+        WeightTensor.put(out, o + 1, v.lane(L / 2), add);
+    }
+
+    private static VectorShuffle<Float> fold(int w) {
+        return VectorShuffle.fromOp(F, i -> (i + w) & (L - 1));
     }
 }

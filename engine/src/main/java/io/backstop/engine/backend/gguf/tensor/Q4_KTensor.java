@@ -67,14 +67,15 @@ public final class Q4_KTensor extends WeightTensor {
         for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
             long p = q + b * st, pf = f + b * st;
             int xo = xOff + b * SUB;
-            FloatVector s = FloatVector.zero(F);
+            FloatVector s = FloatVector.zero(F), xs = s;
             for (int k = 0; k < QUANTS; k += L) {
                 IntVector w = Widen.u8(m, p + k);
-                s = lo(w).fma(FloatVector.fromArray(F, x, xo + k), s);
-                s = hi(w).fma(FloatVector.fromArray(F, x, xo + 16 + k), s);
+                FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
+                s = hi(w).fma(xh, lo(w).fma(xl, s));
+                xs = xs.add(xl).add(xh);
             }
             acc = s.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), acc);
-            acc = sum(x, xo).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), acc);
+            acc = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), acc); // + (−dmin·min)·Σx
         }
         return Lanes.sum(acc);
     }
@@ -105,26 +106,18 @@ public final class Q4_KTensor extends WeightTensor {
         for (int b = 0; b < g.blocks; b++) {
             long p = q + b * st, pf = f + b * st;
             int xo = xOff + b * SUB;
-            FloatVector s0 = FloatVector.zero(F), s1 = s0;
+            FloatVector s0 = FloatVector.zero(F), s1 = s0, xs = s0;
             for (int k = 0; k < QUANTS; k += L) {
                 FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
                 IntVector w0 = Widen.u8(m, p + k), w1 = Widen.u8(m, p + QUANTS + k);
                 s0 = hi(w0).fma(xh, lo(w0).fma(xl, s0));
                 s1 = hi(w1).fma(xh, lo(w1).fma(xl, s1));
+                xs = xs.add(xl).add(xh);
             }
-            FloatVector xs = sum(x, xo);
             a0 = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), a0));
             a1 = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12)), s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), a1));
         }
-        put(out, o, Lanes.sum(a0), add);
-        put(out, o + 1, Lanes.sum(a1), add);
-    }
-
-    /** Σx of the sub-block's 32 activations, lane-wise: times −dmin·min it is the sub-block's min term. */
-    private static FloatVector sum(float[] x, int xo) {
-        FloatVector s = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
-        for (int k = L; k < QUANTS; k += L) s = s.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
-        return s;
+        KPairs.sums(a0, a1, out, o, add);
     }
 
     private static FloatVector lo(IntVector w) {

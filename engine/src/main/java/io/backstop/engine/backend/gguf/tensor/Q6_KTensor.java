@@ -16,50 +16,33 @@ import jdk.incubator.vector.VectorOperators;
  * values) uses ql[64n ..], qh[32n ..]: for l &lt; 32, value 128n + l + 32i takes its low bits from the
  * low (i = 0, 1) or high (i = 2, 3) nibble of ql[64n + l + 32·(i mod 2)] and its high bits from bits
  * 2i, 2i + 1 of qh[32n + l]; value = d·scale·(q − 32).
- *
- * <p>Repacked at load ({@link KPairs}): two rows side by side, per group of 64 values and row 16 + 16 bytes
- * of low nibbles (byte j of half h holds value 32h + j in its low and 32h + 16 + j in its high nibble),
- * 16 bytes of high bits (byte j: value 16i + j in bits 2i, 2i + 1), then {@code d·scale} of each run of 16
- * as F32: one load of the activations serves both rows, and the −32 is folded in as {@code −32·x}, shared
- * by the rows. 1 byte per weight (48 + 16 per 64 values) instead of the file's 0.82, whose pages are
- * dropped. {@link #dequantizeRow} still reads the file's blocks: the reference the kernels are tested against.
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 210;
-    private static final int GROUP = 64;
-    private static final int QUANTS = 48;
 
-    private final KPairs g;
+    /**
+     * The scales repacked at load: {@code d·scale} of each run of 16 values of the matrix (row-major), the
+     * very floats {@link #dequantizeRow} multiplies with: reading the F16 {@code d} and the 8-bit scale per
+     * group in the kernel cost more than the group's arithmetic. 4 bytes per 16 values (0.25 B per weight,
+     * +30 % over Q6_K's 0.82).
+     */
+    private final float[] scales;
 
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        g = new KPairs(rows, cols / GROUP, QUANTS, 4);
-        MemorySegment m = g.packed;
-        int[] q = new int[GROUP];
-        for (int r = 0; r < rows; r++) {
-            for (int j = 0; j < cols / GROUP; j++) {
-                long p = r * rowBytes + (long) (j >> 2) * BYTES;
-                int v0 = GROUP * (j & 3);
-                for (int v = 0; v < GROUP; v++) q[v] = q6(p, v0 + v);
-                long pq = g.quants(r, j), pf = g.factors(r, j);
-                for (int k = 0; k < 16; k++) {
-                    m.set(ValueLayout.JAVA_BYTE, pq + k, (byte) ((q[k] & 15) | (q[16 + k] & 15) << 4));
-                    m.set(ValueLayout.JAVA_BYTE, pq + 16 + k, (byte) ((q[32 + k] & 15) | (q[48 + k] & 15) << 4));
-                    m.set(ValueLayout.JAVA_BYTE, pq + 32 + k, (byte) (q[k] >> 4 | (q[16 + k] >> 4) << 2 | (q[32 + k] >> 4) << 4 | (q[48 + k] >> 4) << 6));
+        if ((long) rows * (cols / 16) > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": too many blocks to repack");
+        scales = new float[rows * (cols / 16)];
+        int i = 0;
+        for (long b = 0; b < data.byteSize(); b += BYTES) {
+            float d = f16(b + 208);
+            for (int n = 0; n < 2; n++) {
+                // value order: run r of 16 (0..15 in the super-block) = half n, quarter i, l / 16
+                for (int q = 0; q < 4; q++) {
+                    for (int h = 0; h < 2; h++) scales[i++] = d * s8(b + 192 + 8L * n + 2L * q + h);
                 }
-                float d = f16(p + 208);
-                for (int i = 0; i < 4; i++) m.set(FLOAT_LE, pf + 4L * i, d * s8(p + 192 + (v0 >> 4) + i));
             }
         }
-        if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
-    }
-
-    /** The 6-bit quant (0–63) of value v (0–255) of the super-block at p. */
-    private int q6(long p, int v) {
-        int n = v >> 7, i = (v >> 5) & 3, l = v & 31;
-        int b = u8(p + 64L * n + l + 32L * (i & 1));
-        return ((i < 2 ? b : b >> 4) & 15) | ((u8(p + 128 + 32L * n + l) >> (2 * i)) & 3) << 4;
     }
 
     @Override
@@ -70,81 +53,26 @@ public final class Q6_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0);
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
-            long p = q + b * st, pf = f + b * st;
-            int xo = xOff + b * GROUP;
-            for (int k = 0; k < 16; k += L) acc = step(m, p + k, pf, x, xo + k, acc);
-        }
-        return Lanes.sum(acc);
-    }
-
-    /**
-     * Two rows per pass (one load of the activations serves both); each row gets the operations of
-     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch.
-     */
-    @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR) {
-            super.fusedRows(x, n, out, outOff, outStride, from, to, add);
-            return;
-        }
-        for (int t = 0; t < n; t++) {
-            int o = outOff + t * outStride, xOff = t * cols, r = from;
-            if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
-            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
-            if (r < to) put(out, o + r, dot(r, x, xOff), add);
-        }
-    }
-
-    private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(r, 0), f = g.factors(r, 0);
+        long p = row * rowBytes;
+        int s0 = row * (cols / 16);
         FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        for (int b = 0; b < g.blocks; b++) {
-            long p = q + b * st, pf = f + b * st;
-            int xo = xOff + b * GROUP;
-            for (int k = 0; k < 16; k += L) {
-                a0 = step(m, p + k, pf, x, xo + k, a0);
-                a1 = step(m, p + QUANTS + k, pf + 16, x, xo + k, a1);
+        // Quarters i and i + 2 of a half per iteration: they share their ql bytes (low and high nibbles) and
+        // qh bytes, which are loaded once. Two accumulators keep the FMAs off one dependency chain. (A whole
+        // half per iteration has too many Vector API calls: C2 stops inlining them and boxes every vector.)
+        for (int g = 0; g < cols / 64; g++) {
+            int n = (g >> 1) & 1, i = g & 1;
+            long b = p + (long) (g >> 2) * BYTES, ql = b + 64L * n + 32L * i, qh = b + 128 + 32L * n;
+            int x0 = xOff + 128 * (g >> 1) + 32 * i, s = s0 + 8 * (g >> 1) + 2 * i, high = 2 * i;
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l), top = Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high);
+                IntVector lo = q.and(15).or(top.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(top.and(48)).sub(32);
+                int r = s + l / 16;
+                a0 = Widen.toFloat(lo).mul(FloatVector.fromArray(F, x, x0 + l)).fma(FloatVector.broadcast(F, scales[r]), a0);
+                a1 = Widen.toFloat(hi).mul(FloatVector.fromArray(F, x, x0 + 64 + l)).fma(FloatVector.broadcast(F, scales[r + 4]), a1);
             }
         }
-        put(out, o, Lanes.sum(a0), add);
-        put(out, o + 1, Lanes.sum(a1), add);
-    }
-
-    /**
-     * L lanes of each of the group's four runs of 16 for one row, into {@code acc}: (q·x − 32·x)·(d·scale).
-     * Two rows inline it with the same activations, whose loads and {@code −32·x} C2 computes once.
-     */
-    private static FloatVector step(MemorySegment m, long p, long pf, float[] x, int xo, FloatVector acc) {
-        IntVector a = Widen.u8(m, p), c = Widen.u8(m, p + 16), h = Widen.u8(m, p + 32);
-        FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + 16);
-        FloatVector x2 = FloatVector.fromArray(F, x, xo + 32), x3 = FloatVector.fromArray(F, x, xo + 48);
-        acc = v0(a, h).fma(x0, x0.mul(-32f)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), acc);
-        acc = v1(a, h).fma(x1, x1.mul(-32f)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), acc);
-        acc = v2(c, h).fma(x2, x2.mul(-32f)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), acc);
-        return v3(c, h).fma(x3, x3.mul(-32f)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12)), acc);
-    }
-
-    private static FloatVector v0(IntVector a, IntVector h) {
-        return Widen.toFloat(a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)));
-    }
-
-    private static FloatVector v1(IntVector a, IntVector h) {
-        return Widen.toFloat(a.lanewise(VectorOperators.LSHR, 4).or(h.and(12).lanewise(VectorOperators.LSHL, 2)));
-    }
-
-    private static FloatVector v2(IntVector c, IntVector h) {
-        return Widen.toFloat(c.and(15).or(h.and(48)));
-    }
-
-    private static FloatVector v3(IntVector c, IntVector h) {
-        return Widen.toFloat(c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(48)));
+        return Lanes.sum(a0.add(a1));
     }
 
     @Override
@@ -153,18 +81,17 @@ public final class Q6_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0);
-        for (int b = 0; b < g.blocks; b++) {
-            long p = q + b * st, pf = f + b * st;
-            int o = outOff + b * GROUP;
-            for (int k = 0; k < 16; k += L) { // (d·scale)·(q − 32): the reference's operations
-                IntVector a = Widen.u8(m, p + k), c = Widen.u8(m, p + 16 + k), h = Widen.u8(m, p + 32 + k);
-                v0(a, h).sub(32f).mul(m.get(FLOAT_LE, pf)).intoArray(out, o + k);
-                v1(a, h).sub(32f).mul(m.get(FLOAT_LE, pf + 4)).intoArray(out, o + 16 + k);
-                v2(c, h).sub(32f).mul(m.get(FLOAT_LE, pf + 8)).intoArray(out, o + 32 + k);
-                v3(c, h).sub(32f).mul(m.get(FLOAT_LE, pf + 12)).intoArray(out, o + 48 + k);
+        long p = row * rowBytes;
+        int s0 = row * (cols / 16);
+        for (int g = 0; g < cols / 32; g++) {
+            long b = p + (long) (g >> 3) * BYTES;
+            int n = (g >> 2) & 1, i = g & 3;
+            long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n;
+            int nibble = 4 * (i >> 1), high = 2 * i, o = outOff + 32 * g, s = s0 + 2 * g;
+            for (int l = 0; l < 32; l += L) {
+                IntVector q = Widen.u8(data, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
+                        .or(Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                Widen.toFloat(q).mul(scales[s + l / 16]).intoArray(out, o + l);
             }
         }
     }
