@@ -54,6 +54,20 @@ final class KPairs {
     }
 
     /**
+     * A copy of a tensor's file bytes in native memory ({@link RowGroups#allocate}), the file's pages dropped.
+     * For the K-quant kernels that read the file's layout as it is: with every kernel of a model reading the
+     * same kind of segment, the Vector API loads' call sites stay monomorphic. Mapped and native segments mixed
+     * (Q4_K repacked, Q6_K mapped) made C2 compile them polymorphically and halved Q4_K_M decode end to end,
+     * though each kernel alone was faster.
+     */
+    static MemorySegment copy(MemorySegment src) {
+        MemorySegment m = RowGroups.allocate(src.byteSize());
+        m.copyFrom(src);
+        if (src.isMapped()) src.unload();
+        return m;
+    }
+
+    /**
      * {@link Lanes#sum} of two rows' accumulators at once, with the same adds per row in the same order (so
      * the same bits): after the first fold, row 0's partial sums sit in the lower half of the lanes and row 1's
      * in the upper half of one vector, folded on together. Half the shuffles and adds of two {@link Lanes#sum}s:
