@@ -17,9 +17,10 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q5_KTensor extends WeightTensor {
     static final int BLOCK = 256;
+    static final int BYTES = 176;
+
     /** The file's blocks copied into native memory, as Q4_K's and Q4_0's repacked copies are ({@link KPairs#copy}). */
     private final MemorySegment copy;
-    static final int BYTES = 176;
 
     Q5_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);

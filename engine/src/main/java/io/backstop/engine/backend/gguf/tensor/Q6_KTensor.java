@@ -19,9 +19,10 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
+    static final int BYTES = 210;
+
     /** The file's blocks copied into native memory, as Q4_K's and Q4_0's repacked copies are ({@link KPairs#copy}). */
     private final MemorySegment copy;
-    static final int BYTES = 210;
 
     /**
      * The scales repacked at load: {@code d·scale} of each run of 16 values of the matrix (row-major), the
