@@ -94,8 +94,8 @@ public final class GgufModel implements BackendModel {
         float[] sum = new float[dim];
         ForwardPass pass = transformer.newSequence(pool);
         ReentrantLock turn = pool.lock();
-        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
-            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+        for (int off = 0; off < tokens.length; off += pass.capacity()) {
+            int n = Math.min(pass.capacity(), tokens.length - off);
             turn.lock();
             try {
                 pass.forward(tokens, off, n, n, null, sum);

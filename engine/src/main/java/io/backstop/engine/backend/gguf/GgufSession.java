@@ -21,8 +21,8 @@ final class GgufSession implements InferenceSession {
 
     @Override
     public void prefill(int[] tokens, float[] logitsOut) {
-        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
-            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+        for (int off = 0; off < tokens.length; off += pass.capacity()) {
+            int n = Math.min(pass.capacity(), tokens.length - off);
             boolean last = off + n == tokens.length;
             run(tokens, off, n, last && logitsOut != null ? n - 1 : n, logitsOut);
         }
@@ -32,9 +32,9 @@ final class GgufSession implements InferenceSession {
     @Override
     public void prefillScored(int[] tokens, float[] logits, LogitsSink sink) {
         int vocab = logits.length;
-        float[] chunk = new float[Math.min(tokens.length, ForwardPass.MAX_BATCH) * vocab];
-        for (int off = 0; off < tokens.length; off += ForwardPass.MAX_BATCH) {
-            int n = Math.min(ForwardPass.MAX_BATCH, tokens.length - off);
+        float[] chunk = new float[Math.min(tokens.length, pass.capacity()) * vocab];
+        for (int off = 0; off < tokens.length; off += pass.capacity()) {
+            int n = Math.min(pass.capacity(), tokens.length - off);
             run(tokens, off, n, 0, chunk);
             for (int t = 0; t < n; t++) {
                 System.arraycopy(chunk, t * vocab, logits, 0, vocab);

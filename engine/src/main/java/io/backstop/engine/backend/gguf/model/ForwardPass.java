@@ -20,8 +20,18 @@ import io.backstop.engine.backend.gguf.tensor.WeightTensor;
  * <p>The single-sequence form ({@link Transformer#newSequence}) owns one KV cache and keeps its position.
  */
 public final class ForwardPass {
-    /** Tokens per forward pass of a single sequence: a prompt goes through in chunks of this many. */
-    public static final int MAX_BATCH = 32;
+    /**
+     * Tokens per forward pass of a single sequence (a prompt goes through in chunks of this many) for
+     * quantized weights. Prefill decodes each weight row once per chunk, so a chunk reads every weight once;
+     * for quantized rows that read is cheap next to the tile, and 64 gave Q4_0 and Q4_K_M nothing.
+     */
+    public static final int CHUNK = 32;
+    /**
+     * The chunk for 16- and 32-bit weights: their rows are 2–4× the bytes, and at 32 tokens decoding
+     * them was a quarter of F16 prefill, bound by memory bandwidth (2.2 GB per chunk); 128 tokens read
+     * the weights a quarter as often (JFR, and an interleaved A/B: about +15 % F16 prefill tokens per CPU-second).
+     */
+    public static final int WIDE_CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
     private static final int CHUNKS_PER_THREAD = 8;
@@ -61,7 +71,17 @@ public final class ForwardPass {
 
     /** A single sequence with a KV cache of its own that grows freely up to the context length. */
     ForwardPass(ModelConfig c, Weights w, ComputePool pool) {
-        this(c, w, pool, MAX_BATCH, new KvCache(new KvBlocks(c, Integer.MAX_VALUE), c.contextLength()));
+        this(c, w, pool, chunkFor(w));
+    }
+
+    /** {@link #WIDE_CHUNK} when the MLP's weights (most of the bytes) take 2 bytes a value or more, else {@link #CHUNK}. */
+    static int chunkFor(Weights w) {
+        WeightTensor up = w.layers()[0].up();
+        return up.rowBytes() >= 2L * up.cols() ? WIDE_CHUNK : CHUNK;
+    }
+
+    ForwardPass(ModelConfig c, Weights w, ComputePool pool, int chunk) {
+        this(c, w, pool, chunk, new KvCache(new KvBlocks(c, Integer.MAX_VALUE), c.contextLength()));
     }
 
     /** A pass for batches of up to {@code capacity} rows of sequences whose caches come from a shared {@link KvBlocks}. */

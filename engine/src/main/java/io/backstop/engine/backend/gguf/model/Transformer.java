@@ -18,4 +18,9 @@ public record Transformer(ModelConfig config, Weights weights) {
     public ForwardPass newSequence(ComputePool pool) {
         return new ForwardPass(config, weights, pool);
     }
+
+    /** A new sequence at position 0 whose forward passes take up to {@code chunk} tokens. */
+    public ForwardPass newSequence(ComputePool pool, int chunk) {
+        return new ForwardPass(config, weights, pool, chunk);
+    }
 }

@@ -67,8 +67,8 @@ class StoriesGgufTest {
             ForwardPass pass = tr.newSequence(pool);
             float[] logits = new float[vocab];
             int[] p = ref.promptIds();
-            for (int off = 0; off < p.length; off += ForwardPass.MAX_BATCH) {
-                int n = Math.min(ForwardPass.MAX_BATCH, p.length - off);
+            for (int off = 0; off < p.length; off += pass.capacity()) {
+                int n = Math.min(pass.capacity(), p.length - off);
                 GgufFixtures.forward(pool, pass, p, off, n, n - 1, logits);
             }
             int[] out = new int[max];

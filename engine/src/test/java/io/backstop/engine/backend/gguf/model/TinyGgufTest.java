@@ -62,6 +62,40 @@ class TinyGgufTest {
     }
 
     @Test
+    void sixteenBitWeightsPrefillInWiderChunksThanQuantizedOnes() {
+        for (String f : new String[] {"tiny-llama-F32.gguf", "tiny-llama-F16.gguf", "tiny-llama-BF16.gguf"}) {
+            try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
+                assertThat(Transformer.of(file).newSequence(pool).capacity()).as(f).isEqualTo(ForwardPass.WIDE_CHUNK);
+            }
+        }
+        for (String f : new String[] {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q4_0.gguf"}) {
+            try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
+                assertThat(Transformer.of(file).newSequence(pool).capacity()).as(f).isEqualTo(ForwardPass.CHUNK);
+            }
+        }
+    }
+
+    @Test
+    void aPromptGivesTheSameLogitsInChunksOfAnySizeFromFourTokensOn() {
+        try (GgufFile file = GgufFile.open(GgufFixtures.tiny("tiny-llama-F16.gguf"))) {
+            Transformer tr = Transformer.of(file);
+            int[] prompt = java.util.Arrays.copyOf(GgufFixtures.tinyReference("tiny-llama-F16.gguf", true).promptIds(), 12);
+            int vocab = tr.config().vocab();
+            float[] whole = promptLogits(tr, prompt);
+            for (int chunk : new int[] {4, 6}) {
+                ForwardPass pass = tr.newSequence(pool, chunk);
+                float[] logits = new float[prompt.length * vocab];
+                float[] part = new float[chunk * vocab];
+                for (int off = 0; off < prompt.length; off += chunk) {
+                    forward(pass, prompt, off, chunk, 0, part);
+                    System.arraycopy(part, 0, logits, off * vocab, chunk * vocab);
+                }
+                assertThat(logits).as("chunks of %d", chunk).containsExactly(whole);
+            }
+        }
+    }
+
+    @Test
     void aPromptRunTokenByTokenGivesTheLogitsOfTheBatchedRun() {
         try (GgufFile file = GgufFile.open(GgufFixtures.tiny("tiny-qwen2-Q4_K_M.gguf"))) {
             Transformer tr = Transformer.of(file);
