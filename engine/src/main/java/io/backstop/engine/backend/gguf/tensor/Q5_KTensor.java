@@ -5,6 +5,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -18,8 +19,12 @@ public final class Q5_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 176;
 
+    /** The file's blocks copied into native memory, as Q4_K's and Q4_0's repacked copies are ({@link KPairs#copy}). */
+    private final MemorySegment copy;
+
     Q5_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
+        copy = KPairs.copy(data);
     }
 
     @Override
@@ -41,13 +46,13 @@ public final class Q5_KTensor extends WeightTensor {
             FloatVector s = FloatVector.zero(F), xs = s;
             for (int k = 0; k < 32; k += L) {
                 FloatVector a = FloatVector.fromArray(F, x, x0 + k);
-                IntVector q = Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
-                        .or(Widen.u8(data, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector q = Widen.u8(copy, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
+                        .or(Widen.u8(copy, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
                 s = Widen.toFloat(q).fma(a, s);
                 xs = xs.add(a);
             }
-            acc = s.fma(FloatVector.broadcast(F, f16(b) * KScales.scale(data, b + 4, sub)), acc);
-            mins = xs.fma(FloatVector.broadcast(F, f16(b + 2) * KScales.min(data, b + 4, sub)), mins);
+            acc = s.fma(FloatVector.broadcast(F, f16q(b) * KScales.scale(copy, b + 4, sub)), acc);
+            mins = xs.fma(FloatVector.broadcast(F, f16q(b + 2) * KScales.min(copy, b + 4, sub)), mins);
         }
         return Lanes.sum(acc.sub(mins));
     }
@@ -64,10 +69,10 @@ public final class Q5_KTensor extends WeightTensor {
             int sub = j & 7;
             long q0 = b + 48 + 32L * (sub >> 1);
             int shift = 4 * (sub & 1), o = outOff + 32 * j;
-            float d = f16(b) * KScales.scale(data, b + 4, sub), m = f16(b + 2) * KScales.min(data, b + 4, sub);
+            float d = f16q(b) * KScales.scale(copy, b + 4, sub), m = f16q(b + 2) * KScales.min(copy, b + 4, sub);
             for (int k = 0; k < 32; k += L) {
-                IntVector q = Widen.u8(data, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
-                        .or(Widen.u8(data, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
+                IntVector q = Widen.u8(copy, q0 + k).lanewise(VectorOperators.LSHR, shift).and(15)
+                        .or(Widen.u8(copy, b + 16 + k).lanewise(VectorOperators.LSHR, sub).and(1).lanewise(VectorOperators.LSHL, 4));
                 Widen.toFloat(q).mul(d).sub(m).intoArray(out, o + k);
             }
         }
@@ -77,19 +82,27 @@ public final class Q5_KTensor extends WeightTensor {
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p);
-            float dmin = f16(p + 2);
+            float d = f16q(p);
+            float dmin = f16q(p + 2);
             for (int c = 0; c < 4; c++) {
-                float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
-                float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
+                float d1 = d * KScales.scale(copy, p + 4, 2 * c), m1 = dmin * KScales.min(copy, p + 4, 2 * c);
+                float d2 = d * KScales.scale(copy, p + 4, 2 * c + 1), m2 = dmin * KScales.min(copy, p + 4, 2 * c + 1);
                 int o = outOff + b * BLOCK + 64 * c;
                 for (int l = 0; l < 32; l++) {
-                    int q = u8(p + 48 + 32L * c + l);
-                    int h = u8(p + 16 + l);
+                    int q = u8q(p + 48 + 32L * c + l);
+                    int h = u8q(p + 16 + l);
                     out[o + l] = d1 * ((q & 0xF) + ((h >> (2 * c)) & 1) * 16) - m1;
                     out[o + 32 + l] = d2 * ((q >> 4) + ((h >> (2 * c + 1)) & 1) * 16) - m2;
                 }
             }
         }
+    }
+
+    private float f16q(long offset) {
+        return Float.float16ToFloat(copy.get(SHORT_LE, offset));
+    }
+
+    private int u8q(long offset) {
+        return Byte.toUnsignedInt(copy.get(ValueLayout.JAVA_BYTE, offset));
     }
 }

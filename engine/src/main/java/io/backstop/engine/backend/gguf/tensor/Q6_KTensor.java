@@ -21,6 +21,9 @@ public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 210;
 
+    /** The file's blocks copied into native memory, as Q4_K's and Q4_0's repacked copies are ({@link KPairs#copy}). */
+    private final MemorySegment copy;
+
     /**
      * The scales repacked at load: {@code d·scale} of each run of 16 values of the matrix (row-major), the
      * very floats {@link #dequantizeRow} multiplies with: reading the F16 {@code d} and the 8-bit scale per
@@ -32,10 +35,11 @@ public final class Q6_KTensor extends WeightTensor {
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         if ((long) rows * (cols / 16) > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": too many blocks to repack");
+        copy = KPairs.copy(data);
         scales = new float[rows * (cols / 16)];
         int i = 0;
         for (long b = 0; b < data.byteSize(); b += BYTES) {
-            float d = f16(b + 208);
+            float d = f16q(b + 208);
             for (int n = 0; n < 2; n++) {
                 // value order: run r of 16 (0..15 in the super-block) = half n, quarter i, l / 16
                 for (int q = 0; q < 4; q++) {
@@ -64,7 +68,7 @@ public final class Q6_KTensor extends WeightTensor {
             long b = p + (long) (g >> 2) * BYTES, ql = b + 64L * n + 32L * i, qh = b + 128 + 32L * n;
             int x0 = xOff + 128 * (g >> 1) + 32 * i, s = s0 + 8 * (g >> 1) + 2 * i, high = 2 * i;
             for (int l = 0; l < 32; l += L) {
-                IntVector q = Widen.u8(data, ql + l), top = Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high);
+                IntVector q = Widen.u8(copy, ql + l), top = Widen.u8(copy, qh + l).lanewise(VectorOperators.LSHR, high);
                 IntVector lo = q.and(15).or(top.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                 IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(top.and(48)).sub(32);
                 int r = s + l / 16;
@@ -89,8 +93,8 @@ public final class Q6_KTensor extends WeightTensor {
             long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n;
             int nibble = 4 * (i >> 1), high = 2 * i, o = outOff + 32 * g, s = s0 + 2 * g;
             for (int l = 0; l < 32; l += L) {
-                IntVector q = Widen.u8(data, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
-                        .or(Widen.u8(data, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
+                IntVector q = Widen.u8(copy, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
+                        .or(Widen.u8(copy, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
                 Widen.toFloat(q).mul(scales[s + l / 16]).intoArray(out, o + l);
             }
         }
@@ -100,13 +104,13 @@ public final class Q6_KTensor extends WeightTensor {
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16(p + 208);
+            float d = f16q(p + 208);
             for (int n = 0; n < 2; n++) {
                 long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
                 int o = outOff + b * BLOCK + 128 * n;
                 for (int l = 0; l < 32; l++) {
                     int is = l / 16;
-                    int a = u8(ql + l), c = u8(ql + 32 + l), h = u8(qh + l);
+                    int a = u8q(ql + l), c = u8q(ql + 32 + l), h = u8q(qh + l);
                     out[o + l] = d * s8(sc + is) * (((a & 0xF) | ((h & 3) << 4)) - 32);
                     out[o + l + 32] = d * s8(sc + is + 2) * (((c & 0xF) | (((h >> 2) & 3) << 4)) - 32);
                     out[o + l + 64] = d * s8(sc + is + 4) * (((a >> 4) | (((h >> 4) & 3) << 4)) - 32);
@@ -117,6 +121,14 @@ public final class Q6_KTensor extends WeightTensor {
     }
 
     private int s8(long offset) {
-        return data.get(ValueLayout.JAVA_BYTE, offset);
+        return copy.get(ValueLayout.JAVA_BYTE, offset);
+    }
+
+    private float f16q(long offset) {
+        return Float.float16ToFloat(copy.get(SHORT_LE, offset));
+    }
+
+    private int u8q(long offset) {
+        return Byte.toUnsignedInt(copy.get(ValueLayout.JAVA_BYTE, offset));
     }
 }

@@ -61,7 +61,8 @@ final class RowGroups {
         return g;
     }
 
-    private static MemorySegment allocate(long bytes) {
+    /** {@code bytes} of native memory from {@code malloc}, freed when the segment is collected. */
+    static MemorySegment allocate(long bytes) {
         MemorySegment p;
         try {
             p = (MemorySegment) MALLOC.invokeExact(bytes);
