@@ -58,12 +58,14 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     /**
-     * Two rows per pass (one load of the activations serves both), rows outer and tokens inner: a row pair
-     * (a few KB) stays in L1 while every token of the batch uses it, two tokens at a time sharing each decoded
-     * block ({@link #twoRowsTwoTokens}). Each row and token gets the operations of {@link #dot} in its order,
-     * so its bits depend neither on the pairing nor on the batch. Two rows, not four: four exceed C2's
-     * inlining node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower). Two tokens, not
-     * four: a two-by-four kernel measured slower than two two-by-two passes (registers).
+     * Two rows per pass (one load of the activations serves both) and two tokens per pass (each block decoded
+     * once for both, {@link #twoRowsTwoTokens}), token pairs outer: a pair's activations stay in L1 while the
+     * chunk's rows (a forward pass hands each thread about 100–350 rows, L2-sized) stream past; a leftover
+     * token goes through {@link #twoRows}. Each row and token gets the operations of {@link #dot} in its order,
+     * so its bits depend neither on the pairing nor on the batch. Two rows, not four: four exceed C2's inlining
+     * node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower). Two tokens, not four: a
+     * two-by-four kernel measured slower than two two-by-two passes, and rows outer (each row pair held in L1
+     * for all tokens) slower than token pairs outer, since 2048 activations weigh 8 KB against a row's 1.25 KB.
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
@@ -131,13 +133,11 @@ public final class Q4_0Tensor extends WeightTensor {
     /** Whether {@link #twoRowsTwoTokens} applies: one vector holds half a block (AVX-512's 16 float lanes). */
     private static final boolean TWO_TOKENS = L == QUANTS;
 
-
-    /** Small batches stay on {@link #fusedRows}: measured faster than decoding rows into scratch for the tile up to here. */
+    /** Small batches stay on {@link #fusedRows} ({@link #PAIRED_FUSED_BELOW}); measured with AVX-512 only. */
     @Override
     int fusedBelow() {
         return TWO_TOKENS ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
-
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
         MemorySegment m = g.packed;

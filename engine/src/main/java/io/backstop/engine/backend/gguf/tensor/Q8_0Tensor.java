@@ -47,7 +47,7 @@ public final class Q8_0Tensor extends WeightTensor {
         return Lanes.sum(acc);
     }
 
-    /** Two rows per pass, rows outer and tokens inner, two tokens per widened block (see {@link Q4_0Tensor#fusedRows}). */
+    /** Two rows per pass, two tokens per widened block, each row and token with the operations of {@link #dot} (see {@link Q4_0Tensor#fusedRows}). */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
@@ -113,13 +113,11 @@ public final class Q8_0Tensor extends WeightTensor {
         a11.intoArray(sums, 3 * L);
     }
 
-
     /** Small batches stay on {@link #fusedRows} (see {@link Q4_0Tensor#fusedBelow}); measured with AVX-512 only. */
     @Override
     int fusedBelow() {
         return L == 16 ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
-
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
         MemorySegment m = g.packed;

@@ -85,9 +85,8 @@ public abstract sealed class WeightTensor
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (n < fusedBelow()) {
-            // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
-            // second token, and decoding into registers beats a round trip through scratch at this width
-            // (2 tokens through scratch cost more than 2 single-token steps).
+            // A decode step of a few sequences: decoding into registers beats a round trip through scratch at
+            // this width (2 tokens through scratch cost more than 2 single-token steps; see fusedBelow).
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
             return;
         }
