@@ -98,8 +98,8 @@ public final class Q4_0Tensor extends WeightTensor {
 
     /**
      * Rows r, r + 1 times tokens at {@code xOff} and {@code xOff + cols}: each block decoded once for both, the
-     * four accumulators stored to {@code sums} for {@link #putSums} (handed to a call C2 does not inline, vectors
-     * get boxed). Written for one vector per half block ({@link #TWO_TOKENS}), where a token's two loads of x also
+     * four accumulators stored to {@code sums} for {@link #putSums} (reducing them here took C2 over its
+     * inlining node budget, and the vectors got boxed). Written for one vector per half block ({@link #TWO_TOKENS}), where a token's two loads of x also
      * give its −8·Σx, as in {@link #minus8Sum}.
      */
     private void twoRowsTwoTokens(int r, float[] x, int xOff, float[] sums) {
