@@ -49,6 +49,36 @@ public final class Lanes {
         return v.lane(0);
     }
 
+    /**
+     * {@link #sum} of the L floats at {@code a[off ..]}, with the same additions in the same tree, so the same
+     * bits: a kernel that stored its accumulators (rather than reducing them in registers) gets what
+     * {@link #sum} would have given it.
+     */
+    public static float sum(float[] a, int off) {
+        float s0, s1, s2, s3, s4, s5, s6, s7;
+        if (L > 8) {
+            s0 = a[off] + a[off + 8];
+            s1 = a[off + 1] + a[off + 9];
+            s2 = a[off + 2] + a[off + 10];
+            s3 = a[off + 3] + a[off + 11];
+            s4 = a[off + 4] + a[off + 12];
+            s5 = a[off + 5] + a[off + 13];
+            s6 = a[off + 6] + a[off + 14];
+            s7 = a[off + 7] + a[off + 15];
+        } else {
+            s0 = a[off];
+            s1 = a[off + 1];
+            s2 = a[off + 2];
+            s3 = a[off + 3];
+            s4 = a[off + 4];
+            s5 = a[off + 5];
+            s6 = a[off + 6];
+            s7 = a[off + 7];
+        }
+        float t0 = s0 + s4, t1 = s1 + s5, t2 = s2 + s6, t3 = s3 + s7;
+        return (t0 + t2) + (t1 + t3);
+    }
+
     /** A one-line description for logs and {@code info}, e.g. "512-bit vectors (16 float lanes)". */
     public static String describe() {
         return VECTOR ? F.vectorBitSize() + "-bit vectors (" + L + " float lanes)" : "scalar kernels (no usable vector unit)";

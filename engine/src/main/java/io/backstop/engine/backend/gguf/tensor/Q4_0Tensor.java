@@ -58,22 +58,85 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     /**
-     * Two rows per pass (one load of the activations serves both); each row gets the operations of
-     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch. Two rows, not four:
-     * four exceed C2's inlining node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower).
+     * Two rows per pass (one load of the activations serves both) and two tokens per pass (each block decoded
+     * once for both, {@link #twoRowsTwoTokens}), token pairs outer: a pair's activations stay in L1 while the
+     * chunk's rows (a forward pass hands each thread about 100–350 rows, L2-sized) stream past; a leftover
+     * token goes through {@link #twoRows}. Each row and token gets the operations of {@link #dot} in its order,
+     * so its bits depend neither on the pairing nor on the batch. Two rows, not four: four exceed C2's inlining
+     * node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower). Two tokens, not four: a
+     * two-by-four kernel measured slower than two two-by-two passes, and rows outer (each row pair held in L1
+     * for all tokens) slower than token pairs outer, since 2048 activations weigh 8 KB against a row's 1.25 KB.
      */
     @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
-        for (int t = 0; t < n; t++) {
+        boolean pairs = TWO_TOKENS && scratch.length >= SUMS;
+        int t = 0;
+        for (; pairs && t + 2 <= n; t += 2) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 2, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                twoRowsTwoTokens(r, x, xOff, scratch);
+                putSums(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 2, out, outOff, outStride, add);
+        }
+        for (; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
             for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
             if (r < to) put(out, o + r, dot(r, x, xOff), add);
         }
+    }
+
+    private void oneRow(int r, float[] x, int t0, int n, float[] out, int outOff, int outStride, boolean add) {
+        for (int t = t0; t < t0 + n; t++) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
+    }
+
+    /**
+     * Rows r, r + 1 times tokens at {@code xOff} and {@code xOff + cols}: each block decoded once for both, the
+     * four accumulators stored to {@code sums} for {@link #putSums} (reducing them here took C2 over its
+     * inlining node budget, and the vectors got boxed). Written for one vector per half block ({@link #TWO_TOKENS}), where a token's two loads of x also
+     * give its −8·Σx, as in {@link #minus8Sum}.
+     */
+    private void twoRowsTwoTokens(int r, float[] x, int xOff, float[] sums) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), d = g.scale(r, 0);
+        int c = cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st;
+            long ps = d + b * st;
+            int xo = xOff + b * BLOCK;
+            IntVector w0 = Widen.u8(m, p), w1 = Widen.u8(m, p + QUANTS);
+            FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
+            FloatVector d0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), d1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
+            FloatVector xl = FloatVector.fromArray(F, x, xo), xh = FloatVector.fromArray(F, x, xo + 16), m8 = xl.add(xh).mul(-8f);
+            a00 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a00);
+            a10 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a10);
+            xl = FloatVector.fromArray(F, x, xo + c);
+            xh = FloatVector.fromArray(F, x, xo + c + 16);
+            m8 = xl.add(xh).mul(-8f);
+            a01 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a01);
+            a11 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a11);
+        }
+        a00.intoArray(sums, 0);
+        a10.intoArray(sums, L);
+        a01.intoArray(sums, 2 * L);
+        a11.intoArray(sums, 3 * L);
+    }
+
+    /** Whether {@link #twoRowsTwoTokens} applies: one vector holds half a block (AVX-512's 16 float lanes). */
+    private static final boolean TWO_TOKENS = L == QUANTS;
+
+    /** Small batches stay on {@link #fusedRows} ({@link #PAIRED_FUSED_BELOW}); measured with AVX-512 only. */
+    @Override
+    int fusedBelow() {
+        return TWO_TOKENS ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {

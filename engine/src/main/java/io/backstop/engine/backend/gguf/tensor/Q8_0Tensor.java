@@ -47,19 +47,76 @@ public final class Q8_0Tensor extends WeightTensor {
         return Lanes.sum(acc);
     }
 
-    /** Two rows per pass, each with the operations of {@link #dot} in its order (see {@link Q4_0Tensor#fusedRows}). */
+    /** Two rows per pass, two tokens per widened block, each row and token with the operations of {@link #dot} (see {@link Q4_0Tensor#fusedRows}). */
     @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
-        for (int t = 0; t < n; t++) {
+        boolean pairs = scratch.length >= SUMS;
+        int t = 0;
+        for (; pairs && t + 2 <= n; t += 2) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 2, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                twoRowsTwoTokens(r, x, xOff, scratch);
+                putSums(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 2, out, outOff, outStride, add);
+        }
+        for (; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
             for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
             if (r < to) put(out, o + r, dot(r, x, xOff), add);
         }
+    }
+
+    private void oneRow(int r, float[] x, int t0, int n, float[] out, int outOff, int outStride, boolean add) {
+        for (int t = t0; t < t0 + n; t++) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
+    }
+
+    /** Rows r, r + 1 times tokens at {@code xOff} and {@code xOff + cols}, each block widened once for both (see {@link Q4_0Tensor#twoRowsTwoTokens}). */
+    private void twoRowsTwoTokens(int r, float[] x, int xOff, float[] sums) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), d = g.scale(r, 0);
+        int c = cols;
+        FloatVector a00 = FloatVector.zero(F), a01 = a00, a10 = a00, a11 = a00;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st;
+            long ps = d + b * st;
+            int xo = xOff + b * BLOCK;
+            FloatVector w0 = Widen.s8(m, p), w1 = Widen.s8(m, p + BLOCK);
+            FloatVector x0 = FloatVector.fromArray(F, x, xo), x1 = FloatVector.fromArray(F, x, xo + c);
+            FloatVector s00 = w0.mul(x0), s01 = w0.mul(x1), s10 = w1.mul(x0), s11 = w1.mul(x1);
+            for (int k = L; k < BLOCK; k += L) {
+                w0 = Widen.s8(m, p + k);
+                w1 = Widen.s8(m, p + BLOCK + k);
+                x0 = FloatVector.fromArray(F, x, xo + k);
+                x1 = FloatVector.fromArray(F, x, xo + c + k);
+                s00 = w0.fma(x0, s00);
+                s10 = w1.fma(x0, s10);
+                s01 = w0.fma(x1, s01);
+                s11 = w1.fma(x1, s11);
+            }
+            FloatVector d0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), d1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
+            a00 = s00.fma(d0, a00);
+            a01 = s01.fma(d0, a01);
+            a10 = s10.fma(d1, a10);
+            a11 = s11.fma(d1, a11);
+        }
+        a00.intoArray(sums, 0);
+        a10.intoArray(sums, L);
+        a01.intoArray(sums, 2 * L);
+        a11.intoArray(sums, 3 * L);
+    }
+
+    /** Small batches stay on {@link #fusedRows} (see {@link Q4_0Tensor#fusedBelow}); measured with AVX-512 only. */
+    @Override
+    int fusedBelow() {
+        return L == 16 ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {

@@ -85,10 +85,9 @@ public abstract sealed class WeightTensor
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (n < fusedBelow()) {
-            // A decode step of 1–3 sequences: the fused kernel per token. The row is still in L1 for the
-            // second token, and decoding into registers beats a round trip through scratch at this width
-            // (2 tokens through scratch cost more than 2 single-token steps).
-            fusedRows(x, n, out, outOff, outStride, from, to, add);
+            // A decode step of a few sequences: decoding into registers beats a round trip through scratch at
+            // this width (2 tokens through scratch cost more than 2 single-token steps; see fusedBelow).
+            fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
             return;
         }
         int r = from;
@@ -142,6 +141,30 @@ public abstract sealed class WeightTensor
         }
     }
 
+    /**
+     * {@link #fusedRows} with the caller's scratch, which a type's multi-token kernel may use to hand its
+     * accumulators out of its own compilation unit (vectors passed to a call that C2 does not inline get boxed).
+     * Same contract as {@link #fusedRows}; this default ignores the scratch.
+     */
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        fusedRows(x, n, out, outOff, outStride, from, to, add);
+    }
+
+    /** Floats of scratch a two-rows × two-tokens kernel stores its four accumulator vectors in, for {@link #putSums}. */
+    static final int SUMS = 4 * Lanes.L;
+
+    /**
+     * Writes the results of a two-rows × two-tokens kernel from its stored accumulators ({@code sums}: row 0
+     * token 0, row 1 token 0, row 0 token 1, row 1 token 1), each reduced as {@link Lanes#sum} reduces it in registers.
+     */
+    static void putSums(float[] sums, float[] out, int o, int outStride, boolean add) {
+        int l = Lanes.L;
+        put(out, o, Lanes.sum(sums, 0), add);
+        put(out, o + 1, Lanes.sum(sums, l), add);
+        put(out, o + outStride, Lanes.sum(sums, 2 * l), add);
+        put(out, o + outStride + 1, Lanes.sum(sums, 3 * l), add);
+    }
+
     /** Writes a kernel's result: {@code out[o] = v}, or {@code out[o] += v} for a residual connection. */
     static void put(float[] out, int o, float v, boolean add) {
         out[o] = add ? out[o] + v : v;
@@ -158,6 +181,13 @@ public abstract sealed class WeightTensor
     int fusedBelow() {
         return FUSED_BELOW;
     }
+
+    /**
+     * {@link #fusedBelow} of a type whose {@link #fusedRows} takes two rows × two tokens per pass (Q4_0, Q8_0 with
+     * AVX-512): that kernel beat the tiles up to 7 tokens at 2048×2048, 5632×2048 and 2048×5632 and lost from 8 on
+     * (JMH-style A/B per row chunk, as the forward pass splits a product; the README's batching section).
+     */
+    static final int PAIRED_FUSED_BELOW = 8;
 
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {

@@ -105,8 +105,9 @@ class WeightTensorKernelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
     void theFourByFourPrefillTileGivesTheBitsOfOneRowAtATime(GgmlType type) {
-        int rows = 11, n = 7, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
+        int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
+        int n = w.fusedBelow() + 3; // past the fused kernel, with tokens left over after a tile
         float[] x = RandomBlocks.activations(n * cols, 6);
         for (boolean add : new boolean[] {false, true}) {
             float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
@@ -123,10 +124,11 @@ class WeightTensorKernelTest {
     void aTokenGetsTheSameBitsInEveryBatchFromFourTokensOn(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
-        float[] x = RandomBlocks.activations(9 * cols, 9);
-        float[] nine = new float[9 * rows];
-        w.matmul(x, 9, nine, 0, rows, 0, rows, false, new float[WeightTensor.scratchFloats(cols)]);
-        for (int n = w.fusedBelow(); n < 9; n++) { // token t is in a 4×4 tile in one batch and left over in another
+        int most = w.fusedBelow() + 5;
+        float[] x = RandomBlocks.activations(most * cols, 9);
+        float[] nine = new float[most * rows];
+        w.matmul(x, most, nine, 0, rows, 0, rows, false, new float[WeightTensor.scratchFloats(cols)]);
+        for (int n = w.fusedBelow(); n < most; n++) { // token t is in a 4×4 tile in one batch and left over in another
             for (float[] scratch : new float[][] {new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
                 float[] batch = new float[n * rows];
                 w.matmul(x, n, batch, 0, rows, 0, rows, false, scratch);
@@ -179,13 +181,16 @@ class WeightTensorKernelTest {
         for (int n = 1; n <= 9; n++) { // the multi-token kernels and their remainders
             float[] x = RandomBlocks.activations(n * cols, 20 + n);
             for (int from : new int[] {0, 1, 6}) {
-                float[] fused = new float[n * rows];
-                java.util.Arrays.fill(fused, 0.5f);
-                w.fusedRows(x, n, fused, 0, rows, from, rows, true);
-                for (int t = 0; t < n; t++) {
-                    for (int r = 0; r < rows; r++) {
-                        float expected = r < from ? 0.5f : 0.5f + w.dot(r, x, t * cols);
-                        assertThat(fused[t * rows + r]).as("%s n=%d from=%d token %d row %d", type, n, from, t, r).isEqualTo(expected);
+                for (float[] scratch : new float[][] {new float[1], new float[WeightTensor.scratchFloats(cols)]}) { // without and with room for multi-token sums
+                    float[] fused = new float[n * rows];
+                    java.util.Arrays.fill(fused, 0.5f);
+                    w.fusedRows(x, n, fused, 0, rows, from, rows, true, scratch);
+                    for (int t = 0; t < n; t++) {
+                        for (int r = 0; r < rows; r++) {
+                            float expected = r < from ? 0.5f : 0.5f + w.dot(r, x, t * cols);
+                            assertThat(fused[t * rows + r]).as("%s n=%d from=%d scratch %d token %d row %d", type, n, from, scratch.length, t, r)
+                                    .isEqualTo(expected);
+                        }
                     }
                 }
             }
