@@ -21,17 +21,11 @@ import io.backstop.engine.backend.gguf.tensor.WeightTensor;
  */
 public final class ForwardPass {
     /**
-     * Tokens per forward pass of a single sequence (a prompt goes through in chunks of this many) for
-     * quantized weights. Prefill decodes each weight row once per chunk, so a chunk reads every weight once;
-     * for quantized rows that read is cheap next to the tile, and 64 gave Q4_0 and Q4_K_M nothing.
+     * Tokens per forward pass of a single sequence: a prompt goes through in chunks of this many. Prefill
+     * decodes each weight row once per chunk; 64 gave Q4_0 and Q4_K_M nothing, and 128 for F16 (a quarter
+     * of the weight reads) gave nothing end to end on a quiet machine (README, issue 14).
      */
     public static final int CHUNK = 32;
-    /**
-     * The chunk for 16- and 32-bit weights: their rows are 2–4× the bytes, and at 32 tokens decoding
-     * them was a quarter of F16 prefill, bound by memory bandwidth (2.2 GB per chunk); 128 tokens read
-     * the weights a quarter as often (JFR, and an interleaved A/B: about +15 % F16 prefill tokens per CPU-second).
-     */
-    public static final int WIDE_CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
     private static final int CHUNKS_PER_THREAD = 8;
@@ -71,13 +65,7 @@ public final class ForwardPass {
 
     /** A single sequence with a KV cache of its own that grows freely up to the context length. */
     ForwardPass(ModelConfig c, Weights w, ComputePool pool) {
-        this(c, w, pool, chunkFor(w));
-    }
-
-    /** {@link #WIDE_CHUNK} when the MLP's weights (most of the bytes) take 2 bytes a value or more, else {@link #CHUNK}. */
-    static int chunkFor(Weights w) {
-        WeightTensor up = w.layers()[0].up();
-        return up.rowBytes() >= 2L * up.cols() ? WIDE_CHUNK : CHUNK;
+        this(c, w, pool, CHUNK);
     }
 
     ForwardPass(ModelConfig c, Weights w, ComputePool pool, int chunk) {

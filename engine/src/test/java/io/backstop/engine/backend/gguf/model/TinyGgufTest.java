@@ -62,20 +62,6 @@ class TinyGgufTest {
     }
 
     @Test
-    void sixteenBitWeightsPrefillInWiderChunksThanQuantizedOnes() {
-        for (String f : new String[] {"tiny-llama-F32.gguf", "tiny-llama-F16.gguf", "tiny-llama-BF16.gguf"}) {
-            try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
-                assertThat(Transformer.of(file).newSequence(pool).capacity()).as(f).isEqualTo(ForwardPass.WIDE_CHUNK);
-            }
-        }
-        for (String f : new String[] {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-llama-Q4_0.gguf"}) {
-            try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
-                assertThat(Transformer.of(file).newSequence(pool).capacity()).as(f).isEqualTo(ForwardPass.CHUNK);
-            }
-        }
-    }
-
-    @Test
     void aPromptGivesTheSameLogitsInChunksOfAnySizeFromFourTokensOn() {
         try (GgufFile file = GgufFile.open(GgufFixtures.tiny("tiny-llama-F16.gguf"))) {
             Transformer tr = Transformer.of(file);
