@@ -46,7 +46,8 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--ordinary", paramLabel = "DIR", split = ",",
             description = {"Ordinary text added as benign examples: 'pinned' (default: the corpus committed with the server,",
-                    "chunks of Backstop's own sources, so any commit retrains the same model), 'none', or folders of this checkout",
+                    "chunks of Backstop's own sources, of Python's standard library and written chat turns, so any commit retrains",
+                    "the same model), 'none', or folders of this checkout",
                     "whose .java files (code and Javadoc) are chunked instead (the guard package, which quotes attacks, is skipped)."})
     List<String> ordinaryFolders;
 
