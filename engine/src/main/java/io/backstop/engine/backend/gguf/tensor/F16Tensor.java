@@ -6,6 +6,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /** IEEE half-precision weights. */
 public final class F16Tensor extends WeightTensor {
@@ -69,7 +70,7 @@ public final class F16Tensor extends WeightTensor {
             big = big.max(v.abs());
             v.mul(SCALE).intoArray(xs, j);
         }
-        float m = big.reduceLanes(jdk.incubator.vector.VectorOperators.MAX);
+        float m = big.reduceLanes(VectorOperators.MAX);
         for (; j < cols; j++) {
             m = Math.max(m, Math.abs(x[xOff + j]));
             xs[j] = x[xOff + j] * SCALE;
