@@ -42,7 +42,7 @@ final class GenericSecrets {
     private static final Pattern VALUE_LINE = Pattern.compile("(?i)[ \\t-]*[\"']?value[\"']?[ \\t]*[:=][ \\t]*[\"']?");
     private static final Pattern NAME_REST = Pattern.compile("[\\w.-]{0,40}");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
-    private static final Pattern PREFIXED = Pattern.compile("^([A-Za-z]{1,7}\\d?)[_.-](?:[A-Za-z0-9]{1,8}[_.-]){0,2}([A-Za-z0-9][A-Za-z0-9_-]{19,})$");
+    private static final Pattern PREFIXED = Pattern.compile("^([A-Za-z][A-Za-z0-9]{0,7})[_.-](?:[A-Za-z0-9]{1,8}[_.-]){0,2}([A-Za-z0-9][A-Za-z0-9_-]{19,})$");
     private static final Pattern PREFIX_STOP = Pattern.compile(
             "(?i)^(?:sha\\d*|md5|pk|pub|public|test|tests|example|sample|dummy|fake|foo|bar|baz|abc|xyz|my|com|org|net|io|get|set|is|has|the|to|from|with|for|and|v\\d*|data|file|img|image|icon|lib|src|doc|tmp|x\\d*|u\\d*|i\\d*|fn|id|uuid|utf\\d*|base\\d*|[a-z])$");
     private static final Pattern VERSION_OR_HOST = Pattern.compile("(?<![A-Za-z0-9])v?\\d+\\.\\d+\\.\\d+|(?i)SNAPSHOT|\\.(?:com|org|net|io|dev|local|internal|json|ya?ml|xml|txt|html?|js|ts|py|java|go|rb|png|jpe?g|svg|gz|zip|jar|so|dll|exe)$");
@@ -168,6 +168,7 @@ final class GenericSecrets {
     static boolean prefixed(String v) {
         var m = PREFIXED.matcher(v);
         if (!m.matches() || UUID.matcher(v).find() || PREFIX_STOP.matcher(m.group(1)).matches()) return false;
+        if (m.group(1).chars().filter(Character::isDigit).count() > 1) return false; // "ec801bdf-…": hex, not a vendor's name
         String body = m.group(2);
         boolean hex = hex(body);
         if (hex && body.length() < 32) return false;
@@ -214,15 +215,21 @@ final class GenericSecrets {
      */
     static boolean words(String v) {
         String[] parts = v.split("[_.\\-]+");
-        boolean longMixed = false; // a part of 9+ chars with letters and digits: "12345678ABCDEFH…", not "GETHOSTBYNAME"
+        boolean longMixed = false; // a part of 9+ chars mixing letters and digits: "12345678ABCDEFH…", not "GETHOSTBYNAME", "SYSMEMINFO1"
         int n = 0;                 // lower-case words in parts of 4+ chars ("sqp_" is a prefix, not a word)
         for (String p : parts) {
             if (p.length() <= 3) continue;
             if (!WORD_CHUNKS.matcher(p).matches()) return false;
-            longMixed |= p.length() > 8 && p.chars().anyMatch(Character::isDigit) && p.chars().anyMatch(Character::isLetter);
+            longMixed |= p.length() > 8 && letterDigitSwitches(p) >= 2;
             for (var m = LOWER_WORD.matcher(p); m.find(); ) n++;
         }
         return parts.length > 1 ? n >= 1 || !longMixed : n >= 2;
+    }
+
+    private static int letterDigitSwitches(String p) {
+        int n = 0;
+        for (int i = 1; i < p.length(); i++) if (Character.isDigit(p.charAt(i)) != Character.isDigit(p.charAt(i - 1))) n++;
+        return n;
     }
 
     private static boolean path(String v) {
