@@ -181,6 +181,7 @@ public final class SecretDetector implements Recognizer {
             while (nameStart > 0 && m.start() - nameStart < 40 && isNameChar(s.charAt(nameStart - 1))) nameStart--;
             String name = s.substring(nameStart, m.end(1)).toLowerCase(Locale.ROOT);
             String v = stripQuotes(m.group(2));
+            while (v.endsWith(".")) v = v.substring(0, v.length() - 1); // the sentence's full stop is not part of the value
             if (!secretValue(name, v)) continue;
             int start = m.start(2), end = start + v.length();
             add(t, out, start, end, 0.8, "assignment");
