@@ -28,6 +28,16 @@ final class GenericSecrets {
             "key", "keys", "secret", "secrets", "token", "tokens", "password", "passwd", "passphrase", "passcode", "pwd", "pass", "auth",
             "authorization", "credential", "credentials", "creds", "apikey", "bearer", "private", "signing", "webhook", "dsn", "session",
             "cookie", "login", "hmac", "oauth", "sid", "pat", "salt", "jwt");
+    /** The credential words by first letter: at each position only the words that can start there are tried. */
+    private static final String[][] BY_LETTER = new String[26][];
+
+    static {
+        for (char c = 'a'; c <= 'z'; c++) {
+            char first = c;
+            BY_LETTER[c - 'a'] = KEYWORDS.stream().filter(w -> w.charAt(0) == first).toArray(String[]::new);
+        }
+    }
+
     /** Names whose value is not a secret even though a credential word is in them. */
     private static final Pattern NOT_SECRET_NAME = Pattern.compile(
             "(?i)public|pub_?key|recv-keys?|keyserver|csrf|xsrf|authenticity|(?:^|[^a-z])(?:id|ids|name|names|file|path|dir|url|uri|type|kind|env|var|field|header|prefix|suffix|length|len|size|count|format|pattern|regex|ref|hint|label|version|algorithm|alg|provider|policy|scope|mode|method|store|manager|service|vault|arn|region|user|username|email)$"
@@ -36,9 +46,12 @@ final class GenericSecrets {
     private static final Pattern HASH_WORDS = Pattern.compile(
             "(?<![a-z])(?:sha(?:\\d+|(?![a-z]))|md5|hash|digest|checksum|commit|integrity|etag|fingerprint|revision|rev(?![a-z])|blob|tree(?![a-z])|object|crc(?![a-z])|nonce|uuid|guid|trace|span(?![a-z])|request_?id|cache|image|docker|layer|manifest|build|artifact|resolved|tarball|download|mirror|release)");
     private static final Pattern HASH_PREFIX = Pattern.compile("(?i)^(?:sha\\d{0,3}|md5|blake2[bs]?|sri|git|commit)[-:_~=]");
-    /** What may stand between a credential word and the value: the rest of the name, quotes, an operator, a scheme word. */
+    /**
+     * What may stand between the name and the value: quotes, operators (=, :=, =>, ?=), brackets, a scheme word.
+     * One char per step and words of letters only, so no text can be read two ways (no backtracking blow-up).
+     */
     private static final Pattern BINDER = Pattern.compile(
-            "(?i)(?:[\\s\"'`=:,>\\[\\](){}|]|=>|:=|\\?=|\\\\\"|\\b(?:bearer|basic|token|bot|digest|value|default|is|to|was|equals|of)\\b)*");
+            "(?i)(?:[\\s\"'`=:,>?\\\\\\[\\](){}|]|\\b(?:bearer|basic|token|bot|digest|value|default|is|to|was|equals|of)\\b)*+");
     private static final Pattern VALUE_LINE = Pattern.compile("(?i)[ \\t-]*[\"']?value[\"']?[ \\t]*[:=][ \\t]*[\"']?");
     private static final Pattern NAME_REST = Pattern.compile("[\\w.-]{0,40}");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
@@ -126,7 +139,7 @@ final class GenericSecrets {
         for (int k = start - 2; k >= from; k--) {
             char c = lower.charAt(k);
             if (c < 'a' || c > 'z') continue;
-            for (String w : KEYWORDS) {
+            for (String w : BY_LETTER[c - 'a']) {
                 int e = k + w.length();
                 if (e > start || !lower.startsWith(w, k) || !wordEnd(s, k, e)) continue;
                 if (w.length() <= 4 && !wordStart(s, k) && (e < s.length() && Character.isLetterOrDigit(s.charAt(e)))) continue;
@@ -205,7 +218,7 @@ final class GenericSecrets {
         return true;
     }
 
-    private static final Pattern WORD_CHUNKS = Pattern.compile("(?:[A-Z][a-z]+|[a-z]{3,}|[A-Z]{2,}(?![a-z])|[A-Z]?\\d{1,4})+");
+    private static final Pattern WORD_CHUNKS = Pattern.compile("(?:[A-Z][a-z]++|[a-z]{3,}+|[A-Z]{2,}(?![a-z])|[A-Z]?\\d{1,4}+)++"); // possessive: linear on long runs
     private static final Pattern LOWER_WORD = Pattern.compile("[A-Z][a-z]{2,}|[a-z]{3,}");
 
     /**

@@ -15,7 +15,9 @@ import java.util.regex.Pattern;
  * Finds secrets (type {@code SECRET}): vendor tokens by shape ({@link SecretRules#VENDOR}),
  * credentials in headers, curl commands and URLs, and {@code name = value} assignments whose name says
  * secret (password, token, api_key, …) and whose value looks random: long enough, above an entropy
- * floor, not an identifier, not repetitive, not a placeholder or environment-variable reference.
+ * floor, not an identifier, not repetitive, not a placeholder or environment-variable reference; and,
+ * for formats no rule knows, {@link GenericSecrets}: random tokens bound to a credential word or behind a
+ * vendor-looking prefix.
  */
 public final class SecretDetector implements Recognizer {
     public static final String TYPE = "SECRET";
