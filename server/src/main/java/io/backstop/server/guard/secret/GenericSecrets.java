@@ -41,7 +41,7 @@ final class GenericSecrets {
     /** Names whose value is not a secret even though a credential word is in them. */
     private static final Pattern NOT_SECRET_NAME = Pattern.compile(
             "(?i)public|pub_?key|recv-keys?|keyserver|csrf|xsrf|authenticity|(?:^|[^a-z])(?:id|ids|name|names|file|path|dir|url|uri|type|kind|env|var|field|header|prefix|suffix|length|len|size|count|format|pattern|regex|ref|hint|label|version|algorithm|alg|provider|policy|scope|mode|method|store|manager|service|vault|arn|region|user|username|email)$"
-                    + "|[a-z](?:Id|Ids|Name|File|Path|Url|Type|Field|Header|Prefix|Version|Ref|Size|Length|Count|Format|Id)$");
+                    + "|[a-z](?:Id|Ids|Name|File|Path|Url|Type|Field|Header|Prefix|Version|Ref|Size|Length|Count|Format)$");
     /** Words that make a long hex or base64 value a hash or an id, not a secret. */
     private static final Pattern HASH_WORDS = Pattern.compile(
             "(?<![a-z])(?:sha(?:\\d+|(?![a-z]))|md5|hash|digest|checksum|commit|integrity|etag|fingerprint|revision|rev(?![a-z])|blob|tree(?![a-z])|object|crc(?![a-z])|nonce|uuid|guid|trace|span(?![a-z])|request_?id|cache|image|docker|layer|manifest|build|artifact|resolved|tarball|download|mirror|release)");
