@@ -7,6 +7,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -14,7 +15,9 @@ import java.util.regex.Pattern;
  * Finds secrets (type {@code SECRET}): vendor tokens by shape ({@link SecretRules#VENDOR}),
  * credentials in headers, curl commands and URLs, and {@code name = value} assignments whose name says
  * secret (password, token, api_key, …) and whose value looks random: long enough, above an entropy
- * floor, not an identifier, not repetitive, not a placeholder or environment-variable reference.
+ * floor, not an identifier, not repetitive, not a placeholder or environment-variable reference; and,
+ * for formats no rule knows, {@link GenericSecrets}: random tokens bound to a credential word or behind a
+ * vendor-looking prefix.
  */
 public final class SecretDetector implements Recognizer {
     public static final String TYPE = "SECRET";
@@ -37,6 +40,45 @@ public final class SecretDetector implements Recognizer {
     private static final Pattern VENDOR_PREFIX = Pattern.compile(
             "^(?:dapi|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|xox|xapp-|sk-|sk_|rk_|pk_|hf_|api_org_|AKIA|ASIA|AIza|ntn_|sgp_|glc_|glsa_|hvs\\.|hvb\\.|ops_|fo1_|npm_|pypi-|SG\\.|EAAA|sq0|ico-|HRKU-|sntry)");
 
+    /** Rules switched off (by name; "service-assignment" and "generic" name those two detectors): for measuring what the rest finds alone. */
+    private final Set<String> disabled;
+    /** Prefixes of the enabled vendor rules' tokens ("ghp_", "glpat-"): the generic rules leave such tokens to them. */
+    private final List<String> vendorPrefixes;
+
+    public SecretDetector() {
+        this(Set.of());
+    }
+
+    /** A detector without the named rules: {@code guard secret-check} measures the generic rules alone with it. */
+    public SecretDetector(Set<String> disabled) {
+        this.disabled = Set.copyOf(disabled);
+        List<String> prefixes = new java.util.ArrayList<>();
+        for (List<SecretRule> rules : List.of(SecretRules.VENDOR, SecretRules.MORE_VENDORS)) {
+            for (SecretRule r : rules) {
+                if (disabled.contains(r.name())) continue;
+                for (String a : SecretAnchors.of(r.name())) {
+                    int sep = firstSeparator(a); // "ops_eyJ" → "ops_", "pat-na1-" → "pat-"
+                    if (sep >= 2) prefixes.add(a.substring(0, sep + 1));
+                }
+            }
+        }
+        this.vendorPrefixes = List.copyOf(prefixes);
+    }
+
+    /** The names of the rules that know one vendor's or one format's tokens (everything but the generic, header, URL and assignment rules). */
+    public static Set<String> formatRules() {
+        Set<String> names = new java.util.TreeSet<>();
+        for (SecretRule r : SecretRules.VENDOR) names.add(r.name());
+        for (SecretRule r : SecretRules.MORE_VENDORS) names.add(r.name());
+        names.add(VendorAssignments.RULE);
+        return names;
+    }
+
+    private static int firstSeparator(String anchor) {
+        for (int i = 0; i < anchor.length(); i++) if ("_-.".indexOf(anchor.charAt(i)) >= 0) return i;
+        return -1;
+    }
+
     @Override
     public String type() {
         return TYPE;
@@ -49,14 +91,15 @@ public final class SecretDetector implements Recognizer {
         // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
         int run = longestTokenRun(s);
         if (run >= 12 || s.contains("-----BEGIN")) {
-            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
-            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
+            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         }
-        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run)) applyRule(t, s, r, out);
+        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);
-        VendorAssignments.find(t, s, lower, out);
+        if (!disabled.contains(VendorAssignments.RULE)) VendorAssignments.find(t, s, lower, out);
+        if (!disabled.contains(GenericSecrets.RULES)) GenericSecrets.find(t, s, lower, vendorPrefixes, out);
     }
 
     /** Longest run of chars that tokens are made of (letters, digits, _ and -). */
@@ -140,6 +183,7 @@ public final class SecretDetector implements Recognizer {
             while (nameStart > 0 && m.start() - nameStart < 40 && isNameChar(s.charAt(nameStart - 1))) nameStart--;
             String name = s.substring(nameStart, m.end(1)).toLowerCase(Locale.ROOT);
             String v = stripQuotes(m.group(2));
+            while (v.endsWith(".")) v = v.substring(0, v.length() - 1); // the sentence's full stop is not part of the value
             if (!secretValue(name, v)) continue;
             int start = m.start(2), end = start + v.length();
             add(t, out, start, end, 0.8, "assignment");
@@ -161,8 +205,8 @@ public final class SecretDetector implements Recognizer {
         boolean password = name.matches(".*(?:password|passwd|pwd|pass)$");
         if (v.length() < (password ? 8 : 10) || v.length() > 512) return false;
         if (Placeholders.isPlaceholder(v) || VENDOR_PREFIX.matcher(v).find()) return false;
-        if (v.startsWith("http") || v.startsWith("/") || v.contains("://")) return false;
-        if (DOTTED_IDENTIFIER.matcher(v).matches() || identifierWords(v) || repetitive(v)) return false;
+        if (v.startsWith("http") || v.startsWith("/") || v.contains("://") || v.indexOf('(') >= 0) return false; // a URL, a path, a call in code
+        if (DOTTED_IDENTIFIER.matcher(v).matches() || identifierWords(v) || GenericSecrets.words(v) || repetitive(v) || alphabet(v)) return false;
         if (UUID.matcher(v).matches() && !name.matches(".*(?:key|token|secret|password|auth).*")) return false;
         boolean digit = false, letter = false;
         for (int i = 0; i < v.length(); i++) {
@@ -190,6 +234,13 @@ public final class SecretDetector implements Recognizer {
         int steps = 0;
         for (int i = 0; i + 1 < v.length(); i++) if (v.charAt(i + 1) == v.charAt(i) + 1) steps++;
         return steps >= 0.4 * (v.length() - 1);
+    }
+
+    /** "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789": an alphabet literal (nearly all consecutive chars), not a key. */
+    static boolean alphabet(String v) {
+        int steps = 0;
+        for (int i = 0; i + 1 < v.length(); i++) if (v.charAt(i + 1) == v.charAt(i) + 1) steps++;
+        return v.length() >= 20 && steps >= 0.85 * (v.length() - 1);
     }
 
     /** "abcd1234abcd1234…": a chunk of up to 16 chars repeated (case ignored) is a test pattern, not a key. */

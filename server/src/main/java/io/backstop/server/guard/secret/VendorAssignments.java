@@ -16,6 +16,7 @@ import java.util.regex.Pattern;
  * identifier or repeated pattern.
  */
 final class VendorAssignments {
+    static final String RULE = "service-assignment";
     /** Services after gitleaks' semi-generic rules (lower case; matched where a word of a name starts). */
     static final List<String> SERVICES = List.of(
             "adafruit", "adobe", "airtable", "algolia", "alibaba", "asana", "beamer", "bitbucket", "bittrex", "clickhouse", "cloudflare",
@@ -60,7 +61,7 @@ final class VendorAssignments {
                 m.region(k + service.length(), Math.min(s.length(), k + service.length() + 200));
                 if (!m.lookingAt()) continue;
                 String v = SecretDetector.stripQuotes(m.group(1));
-                if (keyShaped(v)) SecretDetector.add(t, out, m.start(1), m.start(1) + v.length(), 0.8, "service-assignment");
+                if (keyShaped(v)) SecretDetector.add(t, out, m.start(1), m.start(1) + v.length(), 0.8, RULE);
             }
         }
     }
