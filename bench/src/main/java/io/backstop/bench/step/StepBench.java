@@ -19,7 +19,7 @@ import java.util.Locale;
  */
 public final class StepBench {
     /** Milliseconds per step, in total and per phase ({@link ForwardPass#PHASE_NAMES}). */
-    public record Row(int batch, int steps, double stepMillis, double[] phaseMillis, double allocBytesPerStep, double cpuMillis) {
+    public record Row(int batch, int steps, double stepMillis, double[] phaseMillis, double allocBytesPerStep, double cpuMillis, double handoffMillis) {
         public double tokensPerSecond() {
             return batch * 1000 / stepMillis;
         }
@@ -64,7 +64,7 @@ public final class StepBench {
                     pass.profile(null);
                     double[] ms = new double[phases.length];
                     for (int i = 0; i < ms.length; i++) ms[i] = phases[i] / 1e6 / steps;
-                    rows.add(new Row(b, steps, total / 1e6 / steps, ms, alloc, cpuMs));
+                    rows.add(new Row(b, steps, total / 1e6 / steps, ms, alloc, cpuMs, handoffMillis(pool, t.config().layers(), steps)));
                 } finally {
                     pool.lock().unlock();
                 }
@@ -72,6 +72,18 @@ public final class StepBench {
             for (KvCache s : seqs) s.close();
             return rows;
         }
+    }
+
+    /**
+     * What handing work to the pool and waiting for it costs per step, apart from the work: as many empty
+     * fork/joins as a step has (five per layer and the logits), each of 16 chunks as a pass splits its products.
+     */
+    private static double handoffMillis(ComputePool pool, int layers, int steps) {
+        ComputePool.Task empty = (chunk, chunks, worker) -> {};
+        int joins = 5 * layers + 1;
+        long start = System.nanoTime();
+        for (int i = 0; i < steps * joins; i++) pool.run(empty, 8 * pool.size());
+        return (System.nanoTime() - start) / 1e6 / steps;
     }
 
     /** The sequence's prompt of {@code context} tokens, in chunks, as a prompt is read. */
@@ -114,6 +126,8 @@ public final class StepBench {
         for (Row r : rows) sb.append(String.format(Locale.ROOT, " **%.2f** |", r.stepMillis()));
         sb.append("\n| step ÷ batch-1 step |");
         for (Row r : rows) sb.append(String.format(Locale.ROOT, " %.2f× |", r.stepMillis() / rows.get(0).stepMillis()));
+        sb.append("\n| of which pool fork/joins (empty tasks, 5 per layer + 1) |");
+        for (Row r : rows) sb.append(String.format(Locale.ROOT, " %.2f |", r.handoffMillis()));
         sb.append("\n| process CPU ms per step |");
         for (Row r : rows) sb.append(String.format(Locale.ROOT, " %.1f |", r.cpuMillis()));
         sb.append("\n| allocated (KB per step, all threads) |");
