@@ -29,8 +29,16 @@ class NativeBenchSmokeTest {
     @Test
     void nativeKernelsMeasureEveryTypeAndCheckItsProducts() throws Exception {
         List<GgmlType> types = List.of(GgmlType.Q4_0, GgmlType.Q8_0, GgmlType.Q4_K, GgmlType.Q6_K, GgmlType.Q5_0, GgmlType.F16, GgmlType.BF16, GgmlType.F32);
-        List<NativeKernelResult> results = NativeKernels.run(new NativeKernels.Options(types, List.of("64x512"), List.of(1, 5), 2, 1, 100, 1, 100, 0, 1,
-                false, List.of(true, false)));
+        // a smoke run measures nothing, so it need not wait for another JMH run on this machine (JMH's /tmp/jmh.lock)
+        String lock = System.setProperty("jmh.ignoreLock", "true");
+        List<NativeKernelResult> results;
+        try {
+            results = NativeKernels.run(new NativeKernels.Options(types, List.of("64x512"), List.of(1, 5), 2, 1, 100, 1, 100, 0, 1,
+                    false, List.of(true, false)));
+        } finally {
+            if (lock == null) System.clearProperty("jmh.ignoreLock");
+            else System.setProperty("jmh.ignoreLock", lock);
+        }
         assertThat(results).hasSize(types.size() * 2 * 2).allSatisfy(r -> {
             assertThat(r.nanosPerOp()).isPositive();
             assertThat(r.gbps()).isPositive().isFinite();
