@@ -174,47 +174,47 @@ public final class ForwardPass {
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
         long[] p = profile;
-        long t = p == null ? 0 : System.nanoTime();
+        long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
         int span = 0;
-        for (int r = 0; r < n; r++) {
-            int token = tokens[off + r];
+        for (int t = 0; t < n; t++) {
+            int token = tokens[off + t];
             if (token < 0 || token >= c.vocab()) throw new IllegalArgumentException("token id " + token + " is outside the vocabulary");
-            w.tokenEmbedding().dequantizeRow(token, x, r * dim);
-            span = Math.max(span, rowPos[r] + 1);
+            w.tokenEmbedding().dequantizeRow(token, x, t * dim);
+            span = Math.max(span, rowPos[t] + 1);
         }
         if (scores[0].length < span) {
             int len = Math.min(c.contextLength(), Math.max(span, 2 * scores[0].length));
             for (int i = 0; i < scores.length; i++) scores[i] = new float[len];
         }
         ropeAngles();
-        if (p != null) t = lap(p, EMBED, t);
+        if (p != null) at = lap(p, EMBED, at);
 
         for (int l = 0; l < c.layers(); l++) {
             layer = w.layers()[l];
             layerIndex = l;
-            for (int r = 0; r < n; r++) VectorMath.rmsnorm(xb, r * dim, x, r * dim, layer.attnNorm(), dim, c.rmsEps());
-            if (p != null) t = lap(p, NORMS, t);
+            for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
+            if (p != null) at = lap(p, NORMS, at);
             pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
-            if (p != null) t = lap(p, QKV, t);
+            if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
-            if (p != null) t = lap(p, KV_STORE, t);
+            if (p != null) at = lap(p, KV_STORE, at);
             pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
-            if (p != null) t = lap(p, ATTENTION, t);
+            if (p != null) at = lap(p, ATTENTION, at);
             pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
-            if (p != null) t = lap(p, ATTN_OUT, t);
-            for (int r = 0; r < n; r++) VectorMath.rmsnorm(xb, r * dim, x, r * dim, layer.ffnNorm(), dim, c.rmsEps());
-            if (p != null) t = lap(p, NORMS, t);
+            if (p != null) at = lap(p, ATTN_OUT, at);
+            for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
+            if (p != null) at = lap(p, NORMS, at);
             pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
-            if (p != null) t = lap(p, FFN_IN, t);
+            if (p != null) at = lap(p, FFN_IN, at);
             pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
-            if (p != null) t = lap(p, FFN_OUT, t);
+            if (p != null) at = lap(p, FFN_OUT, at);
         }
 
         if (hiddenSum != null) {
-            for (int r = 0; r < n; r++) {
-                VectorMath.rmsnorm(xb, r * dim, x, r * dim, w.outputNorm(), dim, c.rmsEps());
-                VectorMath.add(hiddenSum, 0, xb, r * dim, dim);
+            for (int t = 0; t < n; t++) {
+                VectorMath.rmsnorm(xb, t * dim, x, t * dim, w.outputNorm(), dim, c.rmsEps());
+                VectorMath.add(hiddenSum, 0, xb, t * dim, dim);
             }
         }
         if (outs > 0) {
@@ -224,8 +224,8 @@ public final class ForwardPass {
             pool.run(logitsTask, chunks(c.vocab() / GRAIN));
             this.logits = null;
         }
-        for (int r = 0; r < n; r++) rowSeq[r].ran(rowPos[r], tokens[off + r]);
-        if (p != null) lap(p, LOGITS, t);
+        for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
+        if (p != null) lap(p, LOGITS, at);
     }
 
     private static long lap(long[] profile, int phase, long since) {
