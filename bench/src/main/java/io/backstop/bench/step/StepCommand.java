@@ -14,8 +14,8 @@ import picocli.CommandLine.Spec;
 
 /** {@code backstop bench step}: where the time of one batched decode step goes, per phase, at several batch sizes. */
 @Command(name = "step", mixinStandardHelpOptions = true,
-        description = {"Time of one continuous-batching decode step of the native engine per phase (matrix products by tensor,",
-                "attention, norms, logits), at several batch sizes over the same context."})
+        description = {"Time of one continuous-batching decode step of the native engine per phase, at several batch sizes.",
+                "Phases: matrix products by tensor, attention, norms, logits; all sequences over the same context."})
 public final class StepCommand implements Callable<Integer> {
     @Spec
     picocli.CommandLine.Model.CommandSpec spec;
