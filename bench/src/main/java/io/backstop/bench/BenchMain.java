@@ -16,7 +16,7 @@ import picocli.CommandLine.Command;
 @Command(name = "backstop bench", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Benchmarks: how fast this machine runs a model.",
                 "Without a subcommand: the suite (bandwidth, pp/tg per dtype and thread count vs the ceiling, our loop vs Jlama, server load)."},
-        subcommands = {ModelBenchCommand.class, LoadCommand.class, LoopVsJlamaCommand.class, ServerOverheadCommand.class, FallbackOverheadCommand.class, io.backstop.bench.kernels.KernelsCommand.class, io.backstop.bench.guard.GuardBenchCommand.class, io.backstop.bench.grammar.GrammarBenchCommand.class, io.backstop.bench.tokenizer.TokenizerCommand.class, io.backstop.bench.vsllama.VsLlamaCommand.class, io.backstop.bench.nativekernels.NativeKernelsCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ModelBenchCommand.class, LoadCommand.class, LoopVsJlamaCommand.class, ServerOverheadCommand.class, FallbackOverheadCommand.class, io.backstop.bench.kernels.KernelsCommand.class, io.backstop.bench.guard.GuardBenchCommand.class, io.backstop.bench.grammar.GrammarBenchCommand.class, io.backstop.bench.tokenizer.TokenizerCommand.class, io.backstop.bench.vsllama.VsLlamaCommand.class, io.backstop.bench.nativekernels.NativeKernelsCommand.class, io.backstop.bench.step.StepCommand.class, CommandLine.HelpCommand.class})
 public final class BenchMain implements java.util.concurrent.Callable<Integer> {
     @picocli.CommandLine.Option(names = "--quick", description = "A short run (about 3 min on 2 cores for the default shape): fewer repetitions and lengths.")
     boolean quick;

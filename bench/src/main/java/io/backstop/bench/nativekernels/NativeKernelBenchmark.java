@@ -65,7 +65,7 @@ public class NativeKernelBenchmark {
         String dir = System.getProperty(NativeKernels.CHECKS_PROPERTY);
         if (dir != null) {
             try {
-                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch, tile)), matmul.check() + " " + matmul.copies() + " " + matmul.threads());
+                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch, tile)), matmul.check() + " " + matmul.copies() + " " + matmul.threads() + " " + matmul.path());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

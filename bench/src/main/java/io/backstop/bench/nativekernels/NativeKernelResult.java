@@ -5,11 +5,12 @@ package io.backstop.bench.nativekernels;
  *
  * @param nanosPerOp    JMH average time of one product
  * @param allocPerOp    bytes allocated per product (JMH's gc profiler, {@code gc.alloc.rate.norm}); NaN when not measured
- * @param tile          prefill through the 4×4 register tile (else one row against four tokens)
+ * @param tile          the A/B switch: scratch for the 4×4 register tile (else one row against four tokens) from {@code WeightTensor}'s fused limit on
+ * @param path          the kernel path the product took at this batch ({@code WeightTensor.matmulPath})
  * @param relativeError largest error against the scalar reference, relative to Σ|w·x| of the row
  */
 public record NativeKernelResult(String type, int rows, int cols, int batch, int threads, double nanosPerOp, double nanosError,
-                                 long weightBytes, double allocPerOp, double relativeError, int copies, boolean tile) {
+                                 long weightBytes, double allocPerOp, double relativeError, int copies, boolean tile, String path) {
     /** Weights streamed per second (GB = 10^9 bytes). */
     public double gbps() {
         return weightBytes / nanosPerOp;

@@ -68,10 +68,10 @@ public final class NativeKernels {
                 Result<?> p = r.getPrimaryResult();
                 Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
                 Path f = checks.resolve(checkFile(type, shape, batch, tile));
-                String[] c = Files.isRegularFile(f) ? Files.readString(f).trim().split(" ") : new String[] {"NaN", "0", "0"};
+                String[] c = Files.isRegularFile(f) ? Files.readString(f).trim().split(" ", 4) : new String[] {"NaN", "0", "0", "?"};
                 out.add(new NativeKernelResult(type, rows, cols, batch, Integer.parseInt(c[2]), p.getScore(), p.getScoreError(),
                         GgmlType.valueOf(type).bytesFor((long) rows * cols), alloc == null ? Double.NaN : alloc.getScore(), Double.parseDouble(c[0]),
-                        Integer.parseInt(c[1]), tile));
+                        Integer.parseInt(c[1]), tile, c[3]));
             }
             out.sort(Comparator.<NativeKernelResult>comparingInt(k -> o.types().indexOf(GgmlType.valueOf(k.type())))
                     .thenComparingInt(k -> o.shapes().indexOf(k.rows() + "x" + k.cols())).thenComparingInt(k -> o.batches().indexOf(k.batch())).thenComparing(k -> !k.tile()));
@@ -95,10 +95,10 @@ public final class NativeKernels {
     }
 
     public static String table(List<NativeKernelResult> results) {
-        StringBuilder sb = new StringBuilder("| type | shape (out×in) | batch | prefill | time/op | ±99.9% | weights GB/s | GFLOP/s | alloc B/op | max rel. error vs scalar reference |\n"
+        StringBuilder sb = new StringBuilder("| type | shape (out×in) | batch | kernel path | time/op | ±99.9% | weights GB/s | GFLOP/s | alloc B/op | max rel. error vs scalar reference |\n"
                 + "|---|---|---:|---|---:|---:|---:|---:|---:|---:|\n");
         for (NativeKernelResult r : results) {
-            sb.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %s | %s | %s | %.1f | %.1f | %s | %.1e |%n", r.type(), r.rows(), r.cols(), r.batch(), r.batch() == 1 ? "–" : r.tile() ? "4×4 tile" : "1 row × 4 tokens",
+            sb.append(String.format(Locale.ROOT, "| %s | %d×%d | %d | %s | %s | %s | %.1f | %.1f | %s | %.1e |%n", r.type(), r.rows(), r.cols(), r.batch(), r.path(),
                     time(r.nanosPerOp()), Double.isFinite(r.nanosError()) ? String.format(Locale.ROOT, "%.0f%%", 100 * r.nanosError() / r.nanosPerOp()) : "–",
                     r.gbps(), r.gflops(), Double.isNaN(r.allocPerOp()) ? "–" : String.format(Locale.ROOT, "%.0f", r.allocPerOp()), r.relativeError()));
         }

@@ -72,6 +72,11 @@ final class NativeMatmul implements AutoCloseable {
         return out;
     }
 
+    /** The kernel path {@link WeightTensor#matmul} takes for this batch and scratch ({@link WeightTensor#matmulPath}). */
+    String path() {
+        return copies[0].matmulPath(batch, scratch[0].length);
+    }
+
     int copies() {
         return copies.length;
     }

@@ -56,6 +56,13 @@ public final class ForwardPass {
     private int layerIndex;
     private float[] logits;
 
+    /** Phases of a pass a profile splits its time into (index into {@link #profile}'s array). */
+    public static final int EMBED = 0, NORMS = 1, QKV = 2, KV_STORE = 3, ATTENTION = 4, ATTN_OUT = 5, FFN_IN = 6, FFN_OUT = 7, LOGITS = 8, PHASES = 9;
+    public static final java.util.List<String> PHASE_NAMES =
+            java.util.List.of("embed+rope", "rmsnorm", "q/k/v", "kv store", "attention", "wo", "gate+up+silu", "down", "norm+logits");
+    /** When not null, each pass adds the nanoseconds of each phase to it (bench step profiling); null in service. */
+    private long[] profile;
+
     private final ComputePool.Task qkv = this::qkv;
     private final ComputePool.Task attention = this::attention;
     private final ComputePool.Task attnOut = this::attnOut;
@@ -102,6 +109,16 @@ public final class ForwardPass {
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
+    }
+
+    /**
+     * Makes every following pass add its time per phase ({@link #EMBED} .. {@link #LOGITS}) to {@code nanos}
+     * (at least {@link #PHASES} long); null stops it. For benchmarks: a phase is timed around its fork/join,
+     * so a matrix product's figure includes handing the work to the pool and waiting for the last chunk.
+     */
+    public void profile(long[] nanos) {
+        if (nanos != null && nanos.length < PHASES) throw new IllegalArgumentException("profile of " + nanos.length + " phases");
+        this.profile = nanos;
     }
 
     /** Rows a batch may have. */
@@ -156,6 +173,8 @@ public final class ForwardPass {
 
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
+        long[] p = profile;
+        long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
         int span = 0;
         for (int t = 0; t < n; t++) {
@@ -169,18 +188,27 @@ public final class ForwardPass {
             for (int i = 0; i < scores.length; i++) scores[i] = new float[len];
         }
         ropeAngles();
+        if (p != null) at = lap(p, EMBED, at);
 
         for (int l = 0; l < c.layers(); l++) {
             layer = w.layers()[l];
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
+            if (p != null) at = lap(p, NORMS, at);
             pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
+            if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
+            if (p != null) at = lap(p, KV_STORE, at);
             pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
+            if (p != null) at = lap(p, ATTENTION, at);
             pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
+            if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
+            if (p != null) at = lap(p, NORMS, at);
             pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            if (p != null) at = lap(p, FFN_IN, at);
             pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
+            if (p != null) at = lap(p, FFN_OUT, at);
         }
 
         if (hiddenSum != null) {
@@ -197,6 +225,13 @@ public final class ForwardPass {
             this.logits = null;
         }
         for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
+        if (p != null) lap(p, LOGITS, at);
+    }
+
+    private static long lap(long[] profile, int phase, long since) {
+        long now = System.nanoTime();
+        profile[phase] += now - since;
+        return now;
     }
 
     private void storeKv(int l) {

@@ -189,6 +189,19 @@ public abstract sealed class WeightTensor
      */
     static final int PAIRED_FUSED_BELOW = 8;
 
+    /**
+     * The path {@link #matmul} takes for {@code n} tokens with {@code scratchFloats} of scratch, named for
+     * benchmark tables: the fused kernel (two rows × two tokens per pass for the types whose {@link #fusedBelow}
+     * is {@link #PAIRED_FUSED_BELOW}, else the type's kernel token by token), the 4×4 tile, or one row × 4 tokens.
+     */
+    public final String matmulPath(int n, int scratchFloats) {
+        if (n < fusedBelow()) {
+            if (n == 1) return "fused, 1 token";
+            return fusedBelow() == PAIRED_FUSED_BELOW && scratchFloats >= SUMS ? "fused, 2 rows × 2 tokens" : "fused, per token";
+        }
+        return scratchFloats >= scratchFloats(cols) ? "4×4 tile" : "1 row × 4 tokens";
+    }
+
     /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
     public static int scratchFloats(int cols) {
         return 4 * cols + Dot.TILE_SUMS;

@@ -97,6 +97,29 @@ class TinyGgufTest {
         }
     }
 
+    @Test
+    void aProfiledPassGivesTheSameLogitsAndCountsTimeInEveryPhase() {
+        try (GgufFile file = GgufFile.open(GgufFixtures.tiny("tiny-llama-Q4_0.gguf"))) {
+            Transformer tr = Transformer.of(file);
+            int[] prompt = GgufFixtures.tinyReference("tiny-llama-Q4_0.gguf", true).promptIds();
+            float[] plain = promptLogits(tr, prompt);
+            ForwardPass pass = tr.newSequence(pool);
+            long[] phases = new long[ForwardPass.PHASES];
+            pass.profile(phases);
+            float[] profiled = new float[plain.length];
+            forward(pass, prompt, 0, prompt.length, 0, profiled);
+            assertThat(profiled).containsExactly(plain);
+            assertThat(ForwardPass.PHASE_NAMES).hasSize(ForwardPass.PHASES);
+            // every phase ran, and took its time from one clock read to the next: none is negative, the pass took some
+            for (int i = 0; i < phases.length; i++) assertThat(phases[i]).as(ForwardPass.PHASE_NAMES.get(i)).isNotNegative();
+            assertThat(java.util.Arrays.stream(phases).sum()).isPositive();
+            pass.profile(null);
+            long[] before = phases.clone();
+            forward(pass, new int[] {prompt[0]}, 0, 1, 0, new float[tr.config().vocab()]);
+            assertThat(phases).as("profiling stopped").containsExactly(before);
+        }
+    }
+
     private static Row measure(String f) {
         try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
             Transformer tr = Transformer.of(file);
