@@ -23,11 +23,13 @@ import org.openjdk.jmh.annotations.State;
  * product, int8 × int8 products, one float multiply per block, as llama.cpp does with VNNI) beat the engine's
  * float kernels for Q8_0 and Q4_0 on C2, whose Vector API has no VPMADDUBSW/VPDPBUSD? One thread; weights in
  * the engine's repacked two-row layout (RowGroups), rotated over copies larger than the caches
- * ({@code workingSetMb}); every kernel checked against float64 of its own operands at setup.
+ * ({@code workingSetMb}); every kernel checked against float64 of its own operands at setup. One kernel per
+ * method, not one method choosing between variants per block: C2 compiles every path the profile has seen,
+ * and a method with three variants went over its inlining budget and boxed the vectors (8× slower).
  * Kernels ({@link Q8Kernels}, {@link Q4Kernels}):
  * <ul>
- * <li>Q8_0 {@code float} (the engine's), {@code heap} (the same reading a heap byte[]), {@code vecShift},
- *     {@code vecMul}, {@code vecConvert} (Vector API int16 products, pairs summed three ways), {@code swShort},
+ * <li>Q8_0 {@code float} (the engine's), {@code heap} (the same reading a heap byte[]), {@code int} (Vector
+ *     API: int16 products of int8 weights and Q8 activations, pairs summed into ints), {@code swShort},
  *     {@code swByte} (plain loops for SuperWord's MulAddS2I → vpmaddwd, weights as row-major short[]/byte[]);
  * <li>Q4_0 {@code q4float} (the engine's), {@code q4heap}, {@code q4int} (two rows' nibbles in one 32-lane
  *     short vector), {@code q4fold} (float, activations pre-transformed so no mask is needed).
@@ -40,7 +42,7 @@ import org.openjdk.jmh.annotations.State;
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 public class IntDotBenchmark {
-    @Param({"float", "heap", "vecShift", "vecMul", "vecConvert", "swShort", "swByte", "q4float", "q4heap", "q4int", "q4fold"})
+    @Param({"float", "heap", "int", "swShort", "swByte", "q4float", "q4heap", "q4int", "q4fold"})
     public String kernel;
 
     /** Rows × cols (out × in). */
@@ -161,11 +163,10 @@ public class IntDotBenchmark {
                 for (int t = 0; t < batch; t++)
                     for (int r = 0; r < rows; r += 2) Q8Kernels.heapTwoRows(heapBytes[c], heapScales[c], (int) quants(r, 0), r * blocks, stride, blocks, x, t * cols, out, t * rows + r);
             }
-            case "vecShift", "vecMul", "vecConvert" -> {
+            case "int" -> {
                 if (prepareEach) a.quantize();
-                Q8Kernels.Pairs how = kernel.equals("vecShift") ? Q8Kernels.Pairs.SHIFT : kernel.equals("vecMul") ? Q8Kernels.Pairs.MUL : Q8Kernels.Pairs.CONVERT;
                 for (int t = 0; t < batch; t++)
-                    for (int r = 0; r < rows; r += 2) Q8Kernels.intTwoRows(m, quants(r, 0), scale(r, 0), st, blocks, a, t, out, t * rows + r, how);
+                    for (int r = 0; r < rows; r += 2) Q8Kernels.intTwoRows(m, quants(r, 0), scale(r, 0), st, blocks, a, t, out, t * rows + r);
             }
             case "swShort", "swByte" -> {
                 if (prepareEach) a.quantize();
@@ -204,7 +205,7 @@ public class IntDotBenchmark {
 
     /** The largest error of a sample of outputs relative to Σ|w·x| of float64 over the kernel's own operands (Q8 activations for the integer kernels). */
     double error() {
-        boolean quantizedX = kernel.startsWith("vec") || kernel.startsWith("sw") || kernel.equals("q4int");
+        boolean quantizedX = kernel.equals("int") || kernel.startsWith("sw") || kernel.equals("q4int");
         double worst = 0;
         for (int t = 0; t < batch; t++) {
             for (int row = 0; row < rows; row += Math.max(1, rows / 37)) {

@@ -9,7 +9,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class IntDotBenchmarkTest {
     @ParameterizedTest(name = "{0} batch {2}")
     @CsvSource({
-        "float, float, 1", "heap, float, 3", "vecShift, float, 1", "vecMul, float, 3", "vecConvert, float, 1",
+        "float, float, 1", "heap, float, 3", "int, float, 1", "int, float, 3",
         "swShort, float, 3", "swByte, float, 1",
         "q4float, q4float, 1", "q4heap, q4float, 3", "q4int, q4float, 1", "q4int, q4float, 3", "q4fold, q4float, 3"})
     void computesTheProductOfItsOperands(String kernel, String floatKernel, int batch) {
