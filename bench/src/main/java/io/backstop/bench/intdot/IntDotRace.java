@@ -9,7 +9,10 @@ import java.util.Locale;
  * {@link IntDotBenchmark}'s kernels raced in ONE JVM, interleaved round by round, for a machine shared with
  * other work: each round times every kernel once (a few products each), and the minimum and median over
  * rounds are reported, so load that comes and goes hits all kernels alike.
- * Usage: {@code IntDotRace <shape> <batch> <workingSetMb> <rounds> <kernel>...}.
+ * Usage: {@code IntDotRace <shape> <batch> <workingSetMb> <rounds> <kernel>...}; {@code -Dprequantized=true}
+ * prepares the activations once (the kernels alone). Pass {@code -XX:CompileCommand=dontinline,} for
+ * {@code io.backstop.bench.intdot.Q8Kernels::*TwoRows*}, {@code Q4Kernels::*TwoRows*} and {@code Activations::*}:
+ * otherwise C2 inlines every raced kernel into one {@code matmul} and may exceed its inlining budget.
  */
 public final class IntDotRace {
     private IntDotRace() {}
