@@ -22,7 +22,7 @@ final class KPairs {
     /** Shuffles bringing lane i + w to lane i, as {@link Lanes#sum}'s; separate constants so C2 sees each one. */
     private static final VectorShuffle<Float> HALF = fold(L / 2), QUARTER = fold(L / 4), EIGHTH = fold(Math.max(1, L / 8)), SIXTEENTH = fold(Math.max(1, L / 16));
     /** The upper half of the lanes. */
-    private static final VectorMask<Float> UPPER = VectorMask.fromLong(F, ((1L << L) - 1) & (-1L << (L / 2)));
+    static final VectorMask<Float> UPPER = VectorMask.fromLong(F, ((1L << L) - 1) & (-1L << (L / 2)));
 
     final MemorySegment packed;
     /** Blocks per row. */

@@ -15,12 +15,14 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link KScales}), 128 bytes of nibbles. Each 32-byte run c holds sub-block 2c in its low nibbles and
  * 2c + 1 in its high nibbles; value = d·scale·q − dmin·min.
  *
- * <p>Each sub-block of 32 is thus Q4_1-shaped, (d·scale)·q − (dmin·min), and is repacked at load
- * ({@link KPairs}) into Q4_0's layout: two rows side by side, per sub-block 16 bytes of nibbles (value j
- * &lt; 16 in the low nibble of byte j, 16 + j in its high nibble) and the F32 factors {@code d·scale} and
- * {@code −dmin·min}, so the kernel is Q4_0's two-row kernel with {@code −min·Σx} folded per sub-block.
- * 0.75 bytes per weight (16 + 8 per 32 values) instead of the file's 0.5625, whose pages are dropped.
- * {@link #dequantizeRow} still reads the file's blocks: the reference the repacked kernels are tested against.
+ * <p>Repacked at load. The nibbles and {@code d·scale} go into Q4_0's layout ({@link KPairs}): two rows side
+ * by side, per sub-block 16 bytes of nibbles (value j &lt; 16 in the low nibble of byte j, 16 + j in its high
+ * nibble) and the F32 {@code d·scale}, so the kernel is Q4_0's two-row kernel. The mins' share of a row,
+ * {@code −Σ_sub dmin·min·Σx_sub}, does not need the weights: it is a short dot product of the row's mins
+ * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}) with the token's sums of 32 activations
+ * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
+ * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
+ * the repacked kernels are tested against.
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -29,23 +31,37 @@ public final class Q4_KTensor extends WeightTensor {
     private static final int QUANTS = 16;
 
     private final KPairs g;
+    /**
+     * Per row: its sub-blocks' mins as unsigned bytes, zero-padded to {@link #subs} (a multiple of L), then one
+     * F32 {@code dmin} per super-block ({@code subs / 8} of them).
+     */
+    private final MemorySegment mins;
+    /** Sub-blocks per row rounded up to whole vectors. */
+    private final int subs;
+    private final long minStride;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        g = new KPairs(rows, cols / SUB, QUANTS, 2);
+        g = new KPairs(rows, cols / SUB, QUANTS, 1);
+        subs = (cols / SUB + L - 1) / L * L;
+        minStride = subs + 4L * (subs / 8);
+        mins = RowGroups.allocate(rows * minStride);
+        mins.fill((byte) 0);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
+            long mr = r * minStride;
             for (long p = r * rowBytes, end = p + rowBytes, j = 0; p < end; p += BYTES) {
-                float d = f16(p), dmin = f16(p + 2);
+                float d = f16(p);
+                mins.set(FLOAT_LE, mr + subs + 4 * (j / 8), f16(p + 2));
                 for (int sub = 0; sub < 8; sub++, j++) {
-                    long q = g.quants(r, (int) j), f = g.factors(r, (int) j), run = p + 16 + 32L * (sub >> 1);
+                    long q = g.quants(r, (int) j), run = p + 16 + 32L * (sub >> 1);
                     int shift = 4 * (sub & 1);
                     for (int k = 0; k < QUANTS; k++) {
                         int lo = (u8(run + k) >> shift) & 15, hi = (u8(run + 16 + k) >> shift) & 15;
                         m.set(ValueLayout.JAVA_BYTE, q + k, (byte) (lo | hi << 4));
                     }
-                    m.set(FLOAT_LE, f, d * KScales.scale(data, p + 4, sub));
-                    m.set(FLOAT_LE, f + 4, -(dmin * KScales.min(data, p + 4, sub)));
+                    m.set(FLOAT_LE, g.factors(r, (int) j), d * KScales.scale(data, p + 4, sub));
+                    mins.set(ValueLayout.JAVA_BYTE, mr + j, (byte) KScales.min(data, p + 4, sub));
                 }
             }
         }
@@ -57,65 +73,99 @@ public final class Q4_KTensor extends WeightTensor {
         return GgmlType.Q4_K;
     }
 
+    /** The fused kernels' operations for one row and token (allocates its token sums: not a hot path). */
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0);
-        FloatVector acc = FloatVector.zero(F);
-        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
-            long p = q + b * st, pf = f + b * st;
-            int xo = xOff + b * SUB;
-            FloatVector s = FloatVector.zero(F), xs = s;
-            for (int k = 0; k < QUANTS; k += L) {
-                IntVector w = Widen.u8(m, p + k);
-                FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
-                s = hi(w).fma(xh, lo(w).fma(xl, s));
-                xs = xs.add(xl).add(xh);
-            }
-            acc = s.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), acc);
-            acc = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), acc); // + (−dmin·min)·Σx
-        }
-        return Lanes.sum(acc);
+        float[] xs = new float[subs];
+        xsums(x, xOff, xs);
+        return oneRow(row, x, xOff, minTerm(row, xs));
     }
 
     /**
      * Two rows per pass (one load of the activations serves both); each row gets the operations of
-     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch.
+     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch. The token's sums of 32
+     * activations go to the scratch (the forward pass's holds 4·cols floats; a smaller one goes through {@link #dot}).
      */
     @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        if (!Lanes.VECTOR) {
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        if (!Lanes.VECTOR || scratch.length < subs) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         for (int t = 0; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
-            if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
-            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
-            if (r < to) put(out, o + r, dot(r, x, xOff), add);
+            xsums(x, xOff, scratch);
+            if ((r & 1) != 0 && r < to) {
+                put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
+                r++;
+            }
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, minTerm(r, scratch), minTerm(r + 1, scratch), out, o + r, add);
+            if (r < to) put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
         }
     }
 
-    private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
+    /** {@code xs[sub]} = the sum of the token's 32 activations of sub-block sub, zero up to {@link #subs}. */
+    private void xsums(float[] x, int xOff, float[] xs) {
+        int blocks = g.blocks;
+        for (int b = 0; b < blocks; b++) {
+            int xo = xOff + b * SUB;
+            FloatVector v = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
+            for (int k = L; k < QUANTS; k += L) v = v.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
+            xs[b] = Lanes.sum(v);
+        }
+        for (int b = blocks; b < subs; b++) xs[b] = 0;
+    }
+
+    /** −Σ_sub dmin·min·Σx_sub of a row: its mins times the token sums, times each super-block's dmin. */
+    private float minTerm(int row, float[] xs) {
+        long base = row * minStride, dm = base + subs;
+        FloatVector acc = FloatVector.zero(F);
+        for (int v = 0; v < subs; v += L) {
+            FloatVector mv = Widen.toFloat(Widen.u8(mins, base + v)).mul(FloatVector.fromArray(F, xs, v));
+            FloatVector dv = FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2)); // dmin of sub-block v: v / 8 floats on
+            if (L > 8) dv = dv.blend(FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2 + 4)), KPairs.UPPER);
+            acc = mv.fma(dv, acc);
+        }
+        return -Lanes.sum(acc);
+    }
+
+    /** One row: Σ_sub (d·scale)·(q·x) lane-wise, started from the row's min term in lane 0. */
+    private float oneRow(int row, float[] x, int xOff, float minTerm) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), f = g.factors(row, 0);
+        FloatVector acc = FloatVector.zero(F).withLane(0, minTerm);
+        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = q + b * st;
+            int xo = xOff + b * SUB;
+            FloatVector s = FloatVector.zero(F);
+            for (int k = 0; k < QUANTS; k += L) {
+                IntVector w = Widen.u8(m, p + k);
+                s = hi(w).fma(FloatVector.fromArray(F, x, xo + 16 + k), lo(w).fma(FloatVector.fromArray(F, x, xo + k), s));
+            }
+            acc = s.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, f + b * st)), acc);
+        }
+        return Lanes.sum(acc);
+    }
+
+    private void twoRows(int r, float[] x, int xOff, float min0, float min1, float[] out, int o, boolean add) {
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(r, 0), f = g.factors(r, 0);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        FloatVector z = FloatVector.zero(F), a0 = z.withLane(0, min0), a1 = z.withLane(0, min1);
         for (int b = 0; b < g.blocks; b++) {
             long p = q + b * st, pf = f + b * st;
             int xo = xOff + b * SUB;
-            FloatVector s0 = FloatVector.zero(F), s1 = s0, xs = s0;
+            FloatVector s0 = z, s1 = z;
             for (int k = 0; k < QUANTS; k += L) {
                 FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
                 IntVector w0 = Widen.u8(m, p + k), w1 = Widen.u8(m, p + QUANTS + k);
                 s0 = hi(w0).fma(xh, lo(w0).fma(xl, s0));
                 s1 = hi(w1).fma(xh, lo(w1).fma(xl, s1));
-                xs = xs.add(xl).add(xh);
             }
-            a0 = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), a0));
-            a1 = xs.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12)), s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), a1));
+            a0 = s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), a1);
         }
         KPairs.sums(a0, a1, out, o, add);
     }
@@ -136,11 +186,12 @@ public final class Q4_KTensor extends WeightTensor {
         }
         MemorySegment m = g.packed;
         long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0);
+        long q = g.quants(row, 0), f = g.factors(row, 0), mr = row * minStride;
         for (int b = 0; b < g.blocks; b++) {
-            long p = q + b * st, pf = f + b * st;
+            long p = q + b * st;
             int o = outOff + b * SUB;
-            float d = m.get(FLOAT_LE, pf), negMin = m.get(FLOAT_LE, pf + 4);
+            float d = m.get(FLOAT_LE, f + b * st);
+            float negMin = -(mins.get(FLOAT_LE, mr + subs + 4L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + b)));
             for (int k = 0; k < QUANTS; k += L) { // d·q − m: the reference's operations (x − m and x + (−m) are the same float)
                 IntVector w = Widen.u8(m, p + k);
                 lo(w).mul(d).add(negMin).intoArray(out, o + k);

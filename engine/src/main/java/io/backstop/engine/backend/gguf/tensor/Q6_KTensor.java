@@ -7,8 +7,6 @@ import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 values: 128 bytes {@code ql} (low 4 bits), 64 bytes {@code qh} (high 2
@@ -16,37 +14,44 @@ import jdk.incubator.vector.VectorOperators;
  * values) uses ql[64n ..], qh[32n ..]: for l &lt; 32, value 128n + l + 32i takes its low bits from the
  * low (i = 0, 1) or high (i = 2, 3) nibble of ql[64n + l + 32·(i mod 2)] and its high bits from bits
  * 2i, 2i + 1 of qh[32n + l]; value = d·scale·(q − 32).
+ *
+ * <p>Repacked at load ({@link KPairs}) into Q8_0's shape: two rows side by side, per block of 32 values one
+ * signed byte {@code q − 32} per value (in value order) and the F32 factors {@code d·scale} of its two runs
+ * of 16, so the kernel converts a byte to a float and multiplies: gathering 6 bits from two planes cost more
+ * than the extra bytes (1.25 bytes per weight instead of the file's 0.82; JMH and end to end in the README's
+ * engine-speed section). {@link #dequantizeRow} still reads the file's blocks: the reference the repacked
+ * kernels are tested against.
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 210;
+    private static final int SUB = 32;
 
-    /** The file's blocks copied into native memory, as Q4_K's and Q4_0's repacked copies are ({@link KPairs#copy}). */
-    private final MemorySegment copy;
-
-    /**
-     * The scales repacked at load: {@code d·scale} of each run of 16 values of the matrix (row-major), the
-     * very floats {@link #dequantizeRow} multiplies with: reading the F16 {@code d} and the 8-bit scale per
-     * group in the kernel cost more than the group's arithmetic. 4 bytes per 16 values (0.25 B per weight,
-     * +30 % over Q6_K's 0.82).
-     */
-    private final float[] scales;
+    private final KPairs g;
 
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        if ((long) rows * (cols / 16) > Integer.MAX_VALUE - 8) throw new IllegalArgumentException(name + ": too many blocks to repack");
-        copy = KPairs.copy(data);
-        scales = new float[rows * (cols / 16)];
-        int i = 0;
-        for (long b = 0; b < data.byteSize(); b += BYTES) {
-            float d = f16q(b + 208);
-            for (int n = 0; n < 2; n++) {
-                // value order: run r of 16 (0..15 in the super-block) = half n, quarter i, l / 16
-                for (int q = 0; q < 4; q++) {
-                    for (int h = 0; h < 2; h++) scales[i++] = d * s8(b + 192 + 8L * n + 2L * q + h);
+        g = new KPairs(rows, cols / SUB, SUB, 2);
+        MemorySegment m = g.packed;
+        for (int r = 0; r < rows; r++) {
+            int j = 0;
+            for (long p = r * rowBytes, end = p + rowBytes; p < end; p += BYTES) {
+                float d = f16(p + 208);
+                for (int n = 0; n < 2; n++) {
+                    long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
+                    for (int i = 0; i < 4; i++, j++) { // value 128n + 32i + l, l < 32: block j
+                        long q = g.quants(r, j), f = g.factors(r, j);
+                        for (int l = 0; l < SUB; l++) {
+                            int lo = (u8(ql + l + 32L * (i & 1)) >> (4 * (i >> 1))) & 15, hi = (u8(qh + l) >> (2 * i)) & 3;
+                            m.set(ValueLayout.JAVA_BYTE, q + l, (byte) ((lo | hi << 4) - 32));
+                        }
+                        m.set(FLOAT_LE, f, d * s8(sc + 2L * i));
+                        m.set(FLOAT_LE, f + 4, d * s8(sc + 2L * i + 1));
+                    }
                 }
             }
         }
+        if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
     }
 
     @Override
@@ -54,29 +59,60 @@ public final class Q6_KTensor extends WeightTensor {
         return GgmlType.Q6_K;
     }
 
+    /** Each run of 16 values: (q·x) summed lane-wise, times its scale into one of two accumulators (runs alternate, off one FMA chain). */
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        long p = row * rowBytes;
-        int s0 = row * (cols / 16);
-        FloatVector a0 = FloatVector.zero(F), a1 = a0;
-        // Quarters i and i + 2 of a half per iteration: they share their ql bytes (low and high nibbles) and
-        // qh bytes, which are loaded once. Two accumulators keep the FMAs off one dependency chain. (A whole
-        // half per iteration has too many Vector API calls: C2 stops inlining them and boxes every vector.)
-        for (int g = 0; g < cols / 64; g++) {
-            int n = (g >> 1) & 1, i = g & 1;
-            long b = p + (long) (g >> 2) * BYTES, ql = b + 64L * n + 32L * i, qh = b + 128 + 32L * n;
-            int x0 = xOff + 128 * (g >> 1) + 32 * i, s = s0 + 8 * (g >> 1) + 2 * i, high = 2 * i;
-            for (int l = 0; l < 32; l += L) {
-                IntVector q = Widen.u8(copy, ql + l), top = Widen.u8(copy, qh + l).lanewise(VectorOperators.LSHR, high);
-                IntVector lo = q.and(15).or(top.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                IntVector hi = q.lanewise(VectorOperators.LSHR, 4).or(top.and(48)).sub(32);
-                int r = s + l / 16;
-                a0 = Widen.toFloat(lo).mul(FloatVector.fromArray(F, x, x0 + l)).fma(FloatVector.broadcast(F, scales[r]), a0);
-                a1 = Widen.toFloat(hi).mul(FloatVector.fromArray(F, x, x0 + 64 + l)).fma(FloatVector.broadcast(F, scales[r + 4]), a1);
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), f = g.factors(row, 0);
+        FloatVector e = FloatVector.zero(F), o = e;
+        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = q + b * st, pf = f + b * st;
+            int xo = xOff + b * SUB;
+            for (int k = 0; k < 16; k += L) {
+                e = Widen.s8(m, p + k).mul(FloatVector.fromArray(F, x, xo + k)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), e);
+                o = Widen.s8(m, p + 16 + k).mul(FloatVector.fromArray(F, x, xo + 16 + k)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), o);
             }
         }
-        return Lanes.sum(a0.add(a1));
+        return Lanes.sum(e.add(o));
+    }
+
+    /**
+     * Two rows per pass (one load of the activations serves both); each row gets the operations of
+     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch.
+     */
+    @Override
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+        if (!Lanes.VECTOR) {
+            super.fusedRows(x, n, out, outOff, outStride, from, to, add);
+            return;
+        }
+        for (int t = 0; t < n; t++) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
+            if (r < to) put(out, o + r, dot(r, x, xOff), add);
+        }
+    }
+
+    private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), f = g.factors(r, 0);
+        FloatVector e0 = FloatVector.zero(F), o0 = e0, e1 = e0, o1 = e0;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st, pf = f + b * st;
+            int xo = xOff + b * SUB;
+            for (int k = 0; k < 16; k += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
+                e0 = Widen.s8(m, p + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), e0);
+                o0 = Widen.s8(m, p + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), o0);
+                e1 = Widen.s8(m, p + SUB + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), e1);
+                o1 = Widen.s8(m, p + SUB + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12)), o1);
+            }
+        }
+        KPairs.sums(e0.add(o0), e1.add(o1), out, o, add);
     }
 
     @Override
@@ -85,17 +121,16 @@ public final class Q6_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
-        long p = row * rowBytes;
-        int s0 = row * (cols / 16);
-        for (int g = 0; g < cols / 32; g++) {
-            long b = p + (long) (g >> 3) * BYTES;
-            int n = (g >> 2) & 1, i = g & 3;
-            long ql = b + 64L * n + 32L * (i & 1), qh = b + 128 + 32L * n;
-            int nibble = 4 * (i >> 1), high = 2 * i, o = outOff + 32 * g, s = s0 + 2 * g;
-            for (int l = 0; l < 32; l += L) {
-                IntVector q = Widen.u8(copy, ql + l).lanewise(VectorOperators.LSHR, nibble).and(15)
-                        .or(Widen.u8(copy, qh + l).lanewise(VectorOperators.LSHR, high).and(3).lanewise(VectorOperators.LSHL, 4)).sub(32);
-                Widen.toFloat(q).mul(scales[s + l / 16]).intoArray(out, o + l);
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), f = g.factors(row, 0);
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st, pf = f + b * st;
+            int o = outOff + b * SUB;
+            float s0 = m.get(FLOAT_LE, pf), s1 = m.get(FLOAT_LE, pf + 4);
+            for (int k = 0; k < 16; k += L) { // (d·scale)·(q − 32): the reference's operations
+                Widen.s8(m, p + k).mul(s0).intoArray(out, o + k);
+                Widen.s8(m, p + 16 + k).mul(s1).intoArray(out, o + 16 + k);
             }
         }
     }
@@ -104,13 +139,13 @@ public final class Q6_KTensor extends WeightTensor {
     public void dequantizeRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
         for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
-            float d = f16q(p + 208);
+            float d = f16(p + 208);
             for (int n = 0; n < 2; n++) {
                 long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
                 int o = outOff + b * BLOCK + 128 * n;
                 for (int l = 0; l < 32; l++) {
                     int is = l / 16;
-                    int a = u8q(ql + l), c = u8q(ql + 32 + l), h = u8q(qh + l);
+                    int a = u8(ql + l), c = u8(ql + 32 + l), h = u8(qh + l);
                     out[o + l] = d * s8(sc + is) * (((a & 0xF) | ((h & 3) << 4)) - 32);
                     out[o + l + 32] = d * s8(sc + is + 2) * (((c & 0xF) | (((h >> 2) & 3) << 4)) - 32);
                     out[o + l + 64] = d * s8(sc + is + 4) * (((a >> 4) | (((h >> 4) & 3) << 4)) - 32);
@@ -121,14 +156,6 @@ public final class Q6_KTensor extends WeightTensor {
     }
 
     private int s8(long offset) {
-        return copy.get(ValueLayout.JAVA_BYTE, offset);
-    }
-
-    private float f16q(long offset) {
-        return Float.float16ToFloat(copy.get(SHORT_LE, offset));
-    }
-
-    private int u8q(long offset) {
-        return Byte.toUnsignedInt(copy.get(ValueLayout.JAVA_BYTE, offset));
+        return data.get(ValueLayout.JAVA_BYTE, offset);
     }
 }

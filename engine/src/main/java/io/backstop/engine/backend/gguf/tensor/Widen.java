@@ -50,6 +50,15 @@ final class Widen {
         return s.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(F16_RESCALE);
     }
 
+    /**
+     * {@link #f16} without the final × 2^112: the half floats' values times 2^−112 (for a kernel that scales the
+     * activations by 2^112 instead). Added for F16Tensor; {@link #f16} is unchanged.
+     */
+    static FloatVector f16Bits(MemorySegment data, long offset) {
+        IntVector s = (IntVector) ShortVector.fromMemorySegment(S, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
+        return s.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
+    }
+
     /** L bfloat16 values as floats: the upper half of an F32. */
     static FloatVector bf16(MemorySegment data, long offset) {
         IntVector s = (IntVector) ShortVector.fromMemorySegment(S, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
