@@ -53,7 +53,8 @@ public final class NativeKernels {
                     .warmupIterations(o.warmups()).warmupTime(TimeValue.milliseconds(o.warmupMillis()))
                     .measurementIterations(o.iterations()).measurementTime(TimeValue.milliseconds(o.iterationMillis()))
                     .threads(1).forks(o.forks())
-                    .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-D" + CHECKS_PROPERTY + "=" + checks)
+                    .jvmArgsAppend("--add-modules", "jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED",
+                            "-XX:CompileCommand=quiet", "-XX:CompileCommand=dontinline,io.backstop.engine.backend.gguf.tensor.*::decodeRow", "-D" + CHECKS_PROPERTY + "=" + checks)
                     .shouldFailOnError(true);
             if (o.gc()) b.addProfiler(GCProfiler.class);
             if (o.forks() == 0) System.setProperty(CHECKS_PROPERTY, checks.toString());
