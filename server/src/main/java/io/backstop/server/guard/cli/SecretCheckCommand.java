@@ -39,6 +39,8 @@ public final class SecretCheckCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        // Checked before any work, so a typo does not cost a full run.
+        if (negatives != null && !Files.isRegularFile(negatives)) throw new CommandLine.ParameterException(spec.commandLine(), "--negatives " + negatives + ": no such file");
         Path file = data != null ? data : GuardPaths.sharedData("pii.jsonl");
         List<GuardRow> rows;
         SecretGeneralization.Report r;
@@ -55,7 +57,6 @@ public final class SecretCheckCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "leave-one-family-out:     recall %.3f (%d of %d), per family %.3f%n",
                 r.leaveOneFamilyOut().rate(), r.leaveOneFamilyOut().found(), r.secrets(), r.leaveOneFamilyOut().families());
         if (show) r.misses().forEach(m -> System.err.println("missed without its rule: " + m));
-        if (negatives != null && !Files.isRegularFile(negatives)) throw new CommandLine.ParameterException(spec.commandLine(), "--negatives " + negatives + ": no such file");
         int texts = 0, flagged = 0;
         try (InputStream in = negatives != null ? Files.newInputStream(negatives) : SecretGeneralization.pinnedHardNegatives()) {
             for (SecretGeneralization.NegativeSource s : SecretGeneralization.hardNegatives(in)) {
