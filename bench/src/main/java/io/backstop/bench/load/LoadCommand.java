@@ -2,9 +2,7 @@ package io.backstop.bench.load;
 
 import io.backstop.bench.Hardware;
 import io.backstop.bench.server.LocalServer;
-import io.backstop.bench.synthetic.Shape;
 import io.backstop.bench.synthetic.SyntheticGguf;
-import io.backstop.engine.hub.ConsoleProgress;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -91,12 +89,11 @@ public final class LoadCommand implements Callable<Integer> {
     }
 
     private Path synthetic() throws Exception {
-        Shape s = Shape.NAMED.get(shape);
-        if (s == null) throw new ParameterException(spec.commandLine(), "unknown --shape '" + shape + "' (one of " + String.join(", ", Shape.NAMED.keySet()) + ")");
-        var mix = SyntheticGguf.mix(dtype);
-        if (mix == null) throw new ParameterException(spec.commandLine(), "unknown --dtype '" + dtype + "' (f16, q8_0, q4_0, q4_k_m)");
-        Path c = cache != null ? cache : Path.of(System.getProperty("backstop.home", "."), "bench", "models");
-        return SyntheticGguf.ensure(s, mix, c, ConsoleProgress.toStderr());
+        try {
+            return SyntheticGguf.ensureNamed(shape, dtype, cache);
+        } catch (IllegalArgumentException e) {
+            throw new ParameterException(spec.commandLine(), e.getMessage());
+        }
     }
 
     /** Starts the server with room for every client at once, runs each level, stops. */

@@ -1,9 +1,7 @@
 package io.backstop.bench.step;
 
 import io.backstop.bench.Hardware;
-import io.backstop.bench.synthetic.Shape;
 import io.backstop.bench.synthetic.SyntheticGguf;
-import io.backstop.engine.hub.ConsoleProgress;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -51,11 +49,11 @@ public final class StepCommand implements Callable<Integer> {
         }
         Path gguf = model;
         if (gguf == null) {
-            Shape s = Shape.NAMED.get(shape);
-            if (s == null) throw new ParameterException(spec.commandLine(), "unknown --shape '" + shape + "' (one of " + String.join(", ", Shape.NAMED.keySet()) + ")");
-            var mix = SyntheticGguf.mix(dtype);
-            if (mix == null) throw new ParameterException(spec.commandLine(), "unknown --dtype '" + dtype + "' (f16, q8_0, q4_0, q4_k_m)");
-            gguf = SyntheticGguf.ensure(s, mix, cache != null ? cache : Path.of(System.getProperty("backstop.home", "."), "bench", "models"), ConsoleProgress.toStderr());
+            try {
+                gguf = SyntheticGguf.ensureNamed(shape, dtype, cache);
+            } catch (IllegalArgumentException e) {
+                throw new ParameterException(spec.commandLine(), e.getMessage());
+            }
         }
         List<StepBench.Row> rows = StepBench.run(gguf, batches, context, threads, steps, steps);
         System.out.println("Hardware: " + Hardware.oneLine());

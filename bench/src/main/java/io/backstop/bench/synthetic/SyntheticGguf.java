@@ -4,6 +4,7 @@ import io.backstop.engine.backend.gguf.file.GgmlType;
 import io.backstop.engine.backend.gguf.file.GgufWriter;
 import io.backstop.engine.backend.gguf.quant.QuantMix;
 import io.backstop.engine.backend.gguf.quant.Quantizer;
+import io.backstop.engine.hub.ConsoleProgress;
 import io.backstop.engine.hub.ProgressListener;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -41,6 +42,21 @@ public final class SyntheticGguf {
             case "q4_k_m" -> QuantMix.Q4_K_M;
             default -> null;
         };
+    }
+
+    /**
+     * {@link #ensure} for a shape and a mix named on the command line, in {@code cache} or, when null,
+     * {@code <backstop>/bench/models}, with progress on stderr.
+     *
+     * @throws IllegalArgumentException naming the unknown --shape or --dtype and the known ones
+     */
+    public static Path ensureNamed(String shape, String dtype, Path cache) throws IOException {
+        Shape s = Shape.NAMED.get(shape);
+        if (s == null) throw new IllegalArgumentException("unknown --shape '" + shape + "' (one of " + String.join(", ", Shape.NAMED.keySet()) + ")");
+        QuantMix mix = mix(dtype);
+        if (mix == null) throw new IllegalArgumentException("unknown --dtype '" + dtype + "' (f16, q8_0, q4_0, q4_k_m)");
+        Path c = cache != null ? cache : Path.of(System.getProperty("backstop.home", "."), "bench", "models");
+        return ensure(s, mix, c, ConsoleProgress.toStderr());
     }
 
     /** The cached file for a shape and mix, written first when missing. */
