@@ -22,10 +22,11 @@ import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 public final class ForwardPass {
     /**
      * Tokens per forward pass of a single sequence: a prompt goes through in chunks of this many. Prefill
-     * decodes each weight row once per chunk; 64 gave Q4_0 and Q4_K_M nothing, and 128 for F16 (a quarter
-     * of the weight reads) gave nothing end to end on a quiet machine (README, issue 14).
+     * decodes each weight row once per chunk. Larger chunks gave nothing while the tile streamed every
+     * chunk's activations from L3 once per four rows; with the tile's row panels and token blocks
+     * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14).
      */
-    public static final int CHUNK = 32;
+    public static final int CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
     private static final int CHUNKS_PER_THREAD = 8;

@@ -78,24 +78,25 @@ final class Dot {
     static final int TILE_SUMS = 16 * L;
 
     /**
-     * A 4×4 register tile: four decoded rows ({@code w[r·n ..]}, r = 0..3) against tokens t0 .. t0+3; writes
+     * A 4×4 register tile: four decoded rows ({@code w[wOff + r·n ..]}, r = 0..3) against tokens t0 .. t0+3; writes
      * (or adds) {@code out[o + r + (t0 + t)·stride]}. Each load of a row or a token serves four multiply-adds
      * (8 loads per 16 FMAs, against 5 per 4 in {@link #dot4}). The sixteen accumulators are stored to
      * {@code sums[sumsOff ..]} ({@link #TILE_SUMS} floats) and summed from there in a loop: sixteen inlined lane sums made C2 give up inlining the
      * vector operations and box them (100 MB allocated per product). Each (row, token) sum is accumulated
      * and reduced in the order {@link #dot4} uses, so the results are the same bits.
      */
-    static void dot4x4(float[] w, float[] x, int t0, int n, float[] out, int o, int stride, boolean add, float[] sums, int sumsOff) {
+    static void dot4x4(float[] w, int wOff, float[] x, int t0, int n, float[] out, int o, int stride, boolean add, float[] sums, int sumsOff) {
         int x0 = t0 * n, x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        int w0 = wOff, w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
         int i = 0;
         if (Lanes.VECTOR && n >= L) {
             int end = n & -L; // a loop to a plain bound: C2 hoists the range checks of the eight loads out of it
             FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00, a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
             for (; i < end; i += L) {
-                FloatVector r0 = FloatVector.fromArray(F, w, i);
-                FloatVector r1 = FloatVector.fromArray(F, w, n + i);
-                FloatVector r2 = FloatVector.fromArray(F, w, 2 * n + i);
-                FloatVector r3 = FloatVector.fromArray(F, w, 3 * n + i);
+                FloatVector r0 = FloatVector.fromArray(F, w, w0 + i);
+                FloatVector r1 = FloatVector.fromArray(F, w, w1 + i);
+                FloatVector r2 = FloatVector.fromArray(F, w, w2 + i);
+                FloatVector r3 = FloatVector.fromArray(F, w, w3 + i);
                 FloatVector y0 = FloatVector.fromArray(F, x, x0 + i);
                 a00 = r0.fma(y0, a00); a10 = r1.fma(y0, a10); a20 = r2.fma(y0, a20); a30 = r3.fma(y0, a30);
                 FloatVector y1 = FloatVector.fromArray(F, x, x1 + i);
@@ -113,7 +114,7 @@ final class Dot {
         for (int k = 0; k < 16; k++) {
             int r = k >> 2, xt = x0 + (k & 3) * n;
             float s = Lanes.VECTOR && n >= L ? Lanes.sum(FloatVector.fromArray(F, sums, sumsOff + k * L)) : 0;
-            for (int j = i; j < n; j++) s += w[r * n + j] * x[xt + j];
+            for (int j = i; j < n; j++) s += w[wOff + r * n + j] * x[xt + j];
             int p = o + r + (t0 + (k & 3)) * stride;
             out[p] = add ? out[p] + s : s;
         }

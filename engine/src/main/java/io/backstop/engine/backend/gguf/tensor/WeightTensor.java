@@ -91,7 +91,7 @@ public abstract sealed class WeightTensor
             return;
         }
         int r = from;
-        if (scratch.length >= scratchFloats(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
+        if (scratch.length >= tileScratch(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
         oneRowAtATime(x, n, out, outOff, outStride, r, to, add, scratch);
     }
 
@@ -100,22 +100,42 @@ public abstract sealed class WeightTensor
     // JVMs still vary in batched throughput from run to run (the README's batching section says what the JIT
     // does there), so compare within a run.
 
-    /** Rows from {@code from} in groups of four through the 4×4 tile; returns the first row not done. */
+    /**
+     * Rows from {@code from} through the 4×4 tile, in panels of up to {@link #PANEL_ROWS} rows decoded once for all
+     * n tokens; returns the first row not done. The tokens are taken in blocks of about {@link #TOKEN_BLOCK_FLOATS}
+     * activations, each block against every row group of the panel before the next, so the block stays in L2 while
+     * the panel's rows are reused: a long prompt chunk then costs one decode per row without the tile streaming
+     * its activations from L3 (why larger chunks alone gave nothing).
+     */
     private int fourRowsAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = 4 * cols;
+        int sums = scratch.length - Dot.TILE_SUMS;
+        int panel = Math.min(PANEL_ROWS, sums / cols) & -4;
+        int block = Math.max(4, (TOKEN_BLOCK_FLOATS / cols) & -4);
         int r = from;
-        for (; r + 4 <= to; r += 4) {
-            for (int k = 0; k < 4; k++) decodeRow(r + k, scratch, k * cols);
-            int t = 0;
-            for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, x, t, cols, out, outOff + r, outStride, add, scratch, sums);
-            for (; t < n; t++) {
-                for (int k = 0; k < 4; k++) {
-                    put(out, outOff + t * outStride + r + k, Dot.dot(scratch, k * cols, x, t * cols, cols), add);
-                }
-            }
+        while (to - r >= 4) {
+            int p = Math.min(panel, (to - r) & -4);
+            for (int k = 0; k < p; k++) decodeRow(r + k, scratch, k * cols);
+            for (int t0 = 0; t0 < n; t0 += block) panelBlock(x, t0, Math.min(n, t0 + block), out, outOff + r, outStride, p, add, scratch, sums);
+            r += p;
         }
         return r;
     }
+
+    /** Tokens {@code [t0, t1)} against the {@code p} decoded rows of a panel, four rows at a time. */
+    private void panelBlock(float[] x, int t0, int t1, float[] out, int o, int outStride, int p, boolean add, float[] scratch, int sums) {
+        for (int g = 0; g < p; g += 4) {
+            int t = t0;
+            for (; t + 4 <= t1; t += 4) Dot.dot4x4(scratch, g * cols, x, t, cols, out, o + g, outStride, add, scratch, sums);
+            for (; t < t1; t++) {
+                for (int k = 0; k < 4; k++) put(out, o + t * outStride + g + k, Dot.dot(scratch, (g + k) * cols, x, t * cols, cols), add);
+            }
+        }
+    }
+
+    /** Rows decoded at once for the tile path, given the scratch ({@link #scratchFloats}). */
+    static final int PANEL_ROWS = 16;
+    /** Activations (floats) of one token block of the tile path: 256 KB, a quarter of a core's L2 on the machines measured. */
+    static final int TOKEN_BLOCK_FLOATS = 64 * 1024;
 
     private void oneRowAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         for (int r = from; r < to; r++) {
@@ -199,12 +219,17 @@ public abstract sealed class WeightTensor
             if (n == 1) return "fused, 1 token";
             return fusedBelow() == PAIRED_FUSED_BELOW && scratchFloats >= SUMS ? "fused, 2 rows × 2 tokens" : "fused, per token";
         }
-        return scratchFloats >= scratchFloats(cols) ? "4×4 tile" : "1 row × 4 tokens";
+        return scratchFloats >= tileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
     }
 
-    /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile: four decoded rows of {@code cols} and the tile's sums. */
-    public static int scratchFloats(int cols) {
+    /** The least scratch for the 4×4 tile: four decoded rows and the tile's sums (panels of four rows). */
+    private static int tileScratch(int cols) {
         return 4 * cols + Dot.TILE_SUMS;
+    }
+
+    /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile in full panels: {@link #PANEL_ROWS} decoded rows of {@code cols} and the tile's sums. */
+    public static int scratchFloats(int cols) {
+        return PANEL_ROWS * cols + Dot.TILE_SUMS;
     }
 
     /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */

@@ -121,6 +121,22 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
+    void rowPanelsAndTokenBlocksGiveTheBitsOfOneRowAtATime(GgmlType type) {
+        int cols = WeightTensor.TOKEN_BLOCK_FLOATS / 8; // token blocks of 8: a chunk of 21 tokens spans three, the last with one left over
+        int rows = WeightTensor.PANEL_ROWS + 7, n = 21; // a full panel, a panel of four and three rows one at a time
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 11);
+        float[] x = RandomBlocks.activations(n * cols, 12);
+        float[] rowByRow = new float[n * rows];
+        w.matmul(x, n, rowByRow, 0, rows, 1, rows, true, new float[cols]);
+        for (int scratch : new int[] {4 * cols + 16 * Lanes.L, WeightTensor.scratchFloats(cols)}) { // panels of four rows, and full panels
+            float[] tiled = new float[n * rows];
+            w.matmul(x, n, tiled, 0, rows, 1, rows, true, new float[scratch]);
+            assertThat(tiled).as("%s scratch %d", type, scratch).containsExactly(rowByRow);
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
     void aTokenGetsTheSameBitsInEveryBatchFromFourTokensOn(GgmlType type) {
         int rows = 9, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 8);
