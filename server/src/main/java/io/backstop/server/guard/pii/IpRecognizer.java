@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
 public final class IpRecognizer implements Recognizer {
     private static final String OCTET = "(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)";
     private static final String V4 = OCTET + "(?:\\." + OCTET + "){3}";
-    private static final Pattern IPV4 = Pattern.compile("(?<![\\w.:])" + V4 + "(?:/\\d{1,3})?(?![\\w]|\\.\\d)");
+    private static final Pattern IPV4 = Pattern.compile("(?<![\\w.])" + V4 + "(?:/\\d{1,3})?(?![\\w]|\\.\\d)");
     private static final Pattern IPV6_CANDIDATE = Pattern.compile("(?<![\\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*(?:" + V4 + ")?(?:%[\\w]+)?(?:/\\d{1,4})?(?![\\w:]|\\.\\d)");
 
     @Override
@@ -36,6 +36,8 @@ public final class IpRecognizer implements Recognizer {
             Matcher m = IPV4.matcher(s);
             while (m.find()) {
                 if (m.start() >= 3 && (s.startsWith("://", m.start() - 3) || s.charAt(m.start() - 1) == '@')) continue; // a URL's host
+                // After a colon only as a label's value ("IP:10.0.0.1", "addr:…"), not as an IPv6 address's tail.
+                if (m.start() >= 1 && s.charAt(m.start() - 1) == ':' && (m.start() < 2 || !Character.isLetter(s.charAt(m.start() - 2)))) continue;
                 int os = t.originalStart(m.start());
                 boolean inside = false;
                 for (int i = before; i < out.size(); i++) inside |= out.get(i).start() <= os && os < out.get(i).end();

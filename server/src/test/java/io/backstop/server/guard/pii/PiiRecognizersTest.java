@@ -32,7 +32,9 @@ class PiiRecognizersTest {
             "iban gb82west12345698765432 in lower case|IBAN",
             "my ssn is 536-22-8726|US_SSN",
             "server at 10.20.30.40 is down|IP_ADDRESS",
-            "reach fe80::1%eth0 or 2001:db8::192.0.2.1|IP_ADDRESS"})
+            "reach fe80::1%eth0 or 2001:db8::192.0.2.1|IP_ADDRESS",
+            "Server IP:10.0.0.1 rejected the login|IP_ADDRESS",
+            "addr:192.168.1.20 port:8080|IP_ADDRESS"})
     void findsEachCoreType(String text, String type) {
         assertThat(types(text)).contains(type);
     }
@@ -46,6 +48,7 @@ class PiiRecognizersTest {
             "SSN 693-09.4444",                           // mixed separators
             "MAC aa:bb:cc:dd:ee:ff at 12:34:56, ratio 1:2:3:4, std::cout",
             "version 256.256.256.256 and 1.2.3",
+            "not mapped ::ffff:192.168.1 nor 2001:db8::256.1.1.1",
             "How do I check my balance on my credit card?",
             "The bus drops you off at 13813 3784 Archwood Avenue St.",
             "this is not an email: hello-world here, nor info@presidio."})
