@@ -12,7 +12,8 @@ import jdk.incubator.vector.VectorOperators;
 /**
  * Two rows × four tokens per pass for the repacked Q4_0 and Q8_0 layouts ({@link RowGroups}): each block of a
  * row pair is decoded into registers once and multiplied with four tokens' activations, so a decode step of
- * four or more sequences pays the unpacking (the dominant cost of a lone token) a quarter as often. Each row
+ * four or more sequences pays the unpacking (load, mask, shift, conversion to float) a quarter as often; the
+ * per-token FMAs of {@code dot}'s order remain, which bounds the gain (the README's batching section). Each row
  * and token gets exactly the operations of its type's {@code dot}, in its order, so the bits do not depend on
  * the batch. The eight accumulators are stored to {@code sums} and reduced by {@link #put} outside the
  * kernel: reducing them inside took C2 over its inlining node budget in the two-token kernel, and vectors
