@@ -90,9 +90,10 @@ class ServeScriptIT {
             List<String> data = new ArrayList<>();
             String line;
             while ((line = in.readLine()) != null) if (line.startsWith("data: ")) data.add(line.substring("data: ".length()));
-            assertThat(data.get(data.size() - 1)).isEqualTo("[DONE]");
-            assertThat(new ObjectMapper().readTree(data.get(data.size() - 2)).at("/error/code").asText()).isEqualTo("server_shutting_down");
             String rest = err.lines().collect(java.util.stream.Collectors.joining("\n")); // until the process closes it at exit
+            // the server's log says how the drain went (what ended the stream early, if it was cut)
+            assertThat(data.get(data.size() - 1)).as("the stream's end; server log:%n%s", rest).isEqualTo("[DONE]");
+            assertThat(new ObjectMapper().readTree(data.get(data.size() - 2)).at("/error/code").asText()).as("server log:%n%s", rest).isEqualTo("server_shutting_down");
             assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).isZero();
             assertThat(rest).contains("shutting down").contains("stopped").doesNotContain("\tat ");

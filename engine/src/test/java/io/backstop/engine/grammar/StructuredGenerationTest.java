@@ -3,18 +3,22 @@ package io.backstop.engine.grammar;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.backstop.engine.Engine;
 import io.backstop.engine.FinishReason;
 import io.backstop.engine.GenerationHandle;
 import io.backstop.engine.GenerationRequest;
 import io.backstop.engine.GenerationResult;
+import io.backstop.engine.LoadOptions;
 import io.backstop.engine.Model;
 import io.backstop.engine.TestModels;
+import io.backstop.engine.backend.gguf.GgufFixtures;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -22,16 +26,36 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Constrained decoding on the real stories260K model (which knows nothing of JSON: its logits are noise
  * for this task): 100 seeded, sampled generations per schema, every one a complete document that
- * parses and validates, finished within max_tokens.
+ * parses and validates, finished within max_tokens. The 100-run checks use the native GGUF engine (the
+ * batching scheduler, where sequences join and leave mid-step); {@link #theJlamaBackendIsConstrainedToo}
+ * repeats a smaller sample on the Jlama backend, whose forward pass is ~10x slower per token.
  */
 class StructuredGenerationTest {
     static final int RUNS = 100;
+    static final int JLAMA_RUNS = 12;
     static final int MAX_TOKENS = 200;
     static final String PROMPT = "Once upon a time";
+    private static Model nativeStories;
 
-    /** Seeds 0..runs-1, a few generations in flight at once (the model serves 4). */
+    /** stories260K as F32 GGUF on the native engine, four sequences in flight (batched). */
+    static synchronized Model nativeStories() {
+        if (nativeStories == null) {
+            nativeStories = Engine.load(GgufFixtures.stories("stories260K-f32.gguf"), LoadOptions.defaults().withConcurrency(4, 4));
+        }
+        return nativeStories;
+    }
+
+    @AfterAll
+    static void close() {
+        if (nativeStories != null) nativeStories.close();
+    }
+
     static List<GenerationResult> generateAll(ConstraintSpec spec, int runs, int maxTokens) {
-        Model m = TestModels.stories();
+        return generateAll(nativeStories(), spec, runs, maxTokens);
+    }
+
+    /** Seeds 0..runs-1, a few generations in flight at once (the models serve 4). */
+    static List<GenerationResult> generateAll(Model m, ConstraintSpec spec, int runs, int maxTokens) {
         List<GenerationResult> out = new ArrayList<>();
         for (int first = 0; first < runs; first += 4) {
             List<GenerationHandle> batch = new ArrayList<>();
@@ -50,8 +74,18 @@ class StructuredGenerationTest {
     @ParameterizedTest
     @MethodSource("schemaNames")
     void everySampledDocumentValidatesAgainstItsSchema(String name) {
+        assertEveryDocumentValidates(nativeStories(), name, RUNS);
+    }
+
+    @ParameterizedTest
+    @MethodSource("schemaNames")
+    void theJlamaBackendIsConstrainedToo(String name) {
+        assertEveryDocumentValidates(TestModels.stories(), name, JLAMA_RUNS);
+    }
+
+    private static void assertEveryDocumentValidates(Model m, String name, int runs) {
         String schema = Schemas.all().get(name);
-        List<GenerationResult> results = generateAll(ConstraintSpec.jsonSchema(schema), RUNS, MAX_TOKENS);
+        List<GenerationResult> results = generateAll(m, ConstraintSpec.jsonSchema(schema), runs, MAX_TOKENS);
         List<String> failures = new ArrayList<>();
         for (int seed = 0; seed < results.size(); seed++) {
             GenerationResult r = results.get(seed);
@@ -64,7 +98,7 @@ class StructuredGenerationTest {
             }
             if (!errors.isEmpty()) failures.add("seed " + seed + ": " + errors + " in " + r.text());
         }
-        assertThat(results).hasSize(RUNS);
+        assertThat(results).hasSize(runs);
         assertThat(failures).isEmpty();
     }
 
