@@ -58,14 +58,14 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     /**
-     * Two rows per pass (one load of the activations serves both) and two tokens per pass (each block decoded
-     * once for both, {@link #twoRowsTwoTokens}), token pairs outer: a pair's activations stay in L1 while the
+     * Two rows per pass (one load of the activations serves both) and four, then two tokens per pass (each block
+     * decoded once for all of them: {@link FourTokens}, {@link #twoRowsTwoTokens}), token groups outer: a pair's activations stay in L1 while the
      * chunk's rows (a forward pass hands each thread about 100–350 rows, L2-sized) stream past; a leftover
      * token goes through {@link #twoRows}. Each row and token gets the operations of {@link #dot} in its order,
-     * so its bits depend neither on the pairing nor on the batch. Two rows, not four: four exceed C2's inlining
-     * node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower). Two tokens, not four: a
-     * two-by-four kernel measured slower than two two-by-two passes, and rows outer (each row pair held in L1
-     * for all tokens) slower than token pairs outer, since 2048 activations weigh 8 KB against a row's 1.25 KB.
+     * so its bits depend neither on the grouping nor on the batch. Two rows, not four: four exceed C2's inlining
+     * node budget (NodeCountInliningCutoff) and the vectors get boxed (20× slower). Rows outer (each row pair held
+     * in L1 for all tokens) measured slower than token groups outer, since 2048 activations weigh 8 KB against a
+     * row's 1.25 KB.
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
@@ -75,6 +75,16 @@ public final class Q4_0Tensor extends WeightTensor {
         }
         boolean pairs = TWO_TOKENS && scratch.length >= SUMS;
         int t = 0;
+        for (; FourTokens.APPLIES && scratch.length >= FourTokens.scratchFloats(cols) && t + 4 <= n; t += 4) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            FourTokens.interleave(x, xOff, cols, scratch);
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 4, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                FourTokens.q4_0(g, r, scratch, FourTokens.SUMS, scratch);
+                FourTokens.put(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 4, out, outOff, outStride, add);
+        }
         for (; pairs && t + 2 <= n; t += 2) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 2, out, outOff, outStride, add);

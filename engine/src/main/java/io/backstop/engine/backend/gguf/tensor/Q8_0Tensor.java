@@ -56,6 +56,16 @@ public final class Q8_0Tensor extends WeightTensor {
         }
         boolean pairs = scratch.length >= SUMS;
         int t = 0;
+        for (; FourTokens.APPLIES && scratch.length >= FourTokens.scratchFloats(cols) && t + 4 <= n; t += 4) {
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
+            FourTokens.interleave(x, xOff, cols, scratch);
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 4, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                FourTokens.q8_0(g, r, scratch, FourTokens.SUMS, scratch);
+                FourTokens.put(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 4, out, outOff, outStride, add);
+        }
         for (; pairs && t + 2 <= n; t += 2) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 2, out, outOff, outStride, add);

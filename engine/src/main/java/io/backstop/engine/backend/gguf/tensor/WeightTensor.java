@@ -203,21 +203,23 @@ public abstract sealed class WeightTensor
     }
 
     /**
-     * {@link #fusedBelow} of a type whose {@link #fusedRows} takes two rows × two tokens per pass (Q4_0, Q8_0 with
-     * AVX-512): that kernel beat the tiles up to 7 tokens at 2048×2048, 5632×2048 and 2048×5632 and lost from 8 on
-     * (JMH-style A/B per row chunk, as the forward pass splits a product; the README's batching section).
+     * {@link #fusedBelow} of a type whose {@link #fusedRows} takes two rows × four tokens per pass ({@link FourTokens};
+     * Q4_0, Q8_0 with AVX-512), then two × two: at 8 tokens it beat the tiles by 1.1–1.3× at 2048×2048, 5632×2048 and
+     * 2048×5632 (the README's batching section), and it gives a token the bits of {@link #dot} in every batch below this.
      */
-    static final int PAIRED_FUSED_BELOW = 8;
+    static final int PAIRED_FUSED_BELOW = 16;
 
     /**
      * The path {@link #matmul} takes for {@code n} tokens with {@code scratchFloats} of scratch, named for
-     * benchmark tables: the fused kernel (two rows × two tokens per pass for the types whose {@link #fusedBelow}
-     * is {@link #PAIRED_FUSED_BELOW}, else the type's kernel token by token), the 4×4 tile, or one row × 4 tokens.
+     * benchmark tables: the fused kernel (two rows × four tokens per pass, then two × two, for the types whose
+     * {@link #fusedBelow} is {@link #PAIRED_FUSED_BELOW}, else the type's kernel token by token), the 4×4 tile, or one
+     * row × 4 tokens.
      */
     public final String matmulPath(int n, int scratchFloats) {
         if (n < fusedBelow()) {
             if (n == 1) return "fused, 1 token";
-            return fusedBelow() == PAIRED_FUSED_BELOW && scratchFloats >= SUMS ? "fused, 2 rows × 2 tokens" : "fused, per token";
+            if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
+            return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
         }
         return scratchFloats >= tileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
     }
