@@ -47,7 +47,12 @@ public final class Q8_0Tensor extends WeightTensor {
         return Lanes.sum(acc);
     }
 
-    /** Two rows per pass, two tokens per widened block, each row and token with the operations of {@link #dot} (see {@link Q4_0Tensor#fusedRows}). */
+    /**
+     * Two rows per pass, four then two tokens per widened block, each row and token with the operations of {@link #dot}
+     * (see {@link Q4_0Tensor#fusedRows}). The driver repeats Q4_0's on purpose: one shared driver would see both types'
+     * kernels at its call sites, and C2 inlining two types' kernels into one compilation unit is what ran out of its
+     * node budget and boxed the vectors of the 4×4 tile path (the {@code dontinline decodeRow} flag, README).
+     */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
