@@ -77,9 +77,10 @@ public abstract sealed class WeightTensor
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations
      * per row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a
-     * large batch): each row is decoded once into {@code scratch} and multiplied with the tokens from there, so a row costs one decode instead of n;
-     * with {@link #scratchFloats} of scratch, four rows at a time against four tokens at a time (a 4×4
-     * register tile), else one row against four tokens. Both give the same bits.
+     * large batch): rows are decoded once into {@code scratch} in panels and multiplied with all n tokens there by
+     * {@link OuterProduct}'s register tile (with {@link #scratchFloats} of scratch), else one row at a time in scalar
+     * code. Both give every (row, token) the bits of one fused multiply-add chain over the row
+     * ({@link OuterProduct#chain}), so a prompt token gets the same bits in any chunking.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
@@ -90,61 +91,76 @@ public abstract sealed class WeightTensor
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
             return;
         }
-        int r = from;
-        if (scratch.length >= tileScratch(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
-        oneRowAtATime(x, n, out, outOff, outStride, r, to, add, scratch);
+        if (Lanes.VECTOR && scratch.length >= tileScratch(OuterProduct.ROWS, cols)) {
+            tiles(x, n, out, outOff, outStride, from, to, add, scratch);
+        } else {
+            oneRowAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
+        }
     }
 
-    // The three loops of matmul are separate methods, each its own small compilation unit for C2's inlining
+    // The loops of matmul are separate methods, each its own small compilation unit for C2's inlining
     // budgets: with the fused loop written inside matmul, one load run's batched steps ran 6× slower. Fresh
     // JVMs still vary in batched throughput from run to run (the README's batching section says what the JIT
     // does there), so compare within a run.
 
     /**
-     * Rows from {@code from} through the 4×4 tile, in panels of up to {@link #PANEL_ROWS} rows decoded once for all
-     * n tokens; returns the first row not done. The tokens are taken in blocks of about {@link #TOKEN_BLOCK_FLOATS}
-     * activations, each block against every row group of the panel before the next, so the block stays in L2 while
-     * the panel's rows are reused: a long prompt chunk then costs one decode per row without the tile streaming
-     * its activations from L3 (why larger chunks alone gave nothing).
+     * The tile path. Scratch: a panel of up to {@link #PANEL_ROWS} decoded rows, the tiles' accumulators, and up to
+     * {@link #TILE_TOKENS} tokens transposed K-major ({@link OuterProduct#transpose}, once per call: its cost is shared
+     * by all the rows). Each panel is decoded once for all those tokens and run K-block by K-block
+     * ({@link OuterProduct#KC}), every token block against every row group of the panel, so the K-block's activations
+     * and rows stay in L1/L2.
      */
-    private int fourRowsAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = scratch.length - Dot.TILE_SUMS;
-        int panel = Math.min(PANEL_ROWS, sums / cols) & -4;
-        int block = Math.max(4, (TOKEN_BLOCK_FLOATS / cols) & -4);
-        int r = from;
-        while (to - r >= 4) {
-            int p = Math.min(panel, (to - r) & -4);
-            for (int k = 0; k < p; k++) decodeRow(r + k, scratch, k * cols);
-            for (int t0 = 0; t0 < n; t0 += block) panelBlock(x, t0, Math.min(n, t0 + block), out, outOff + r, outStride, p, add, scratch, sums);
-            r += p;
+    private void tiles(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int p = scratch.length >= tileScratch(PANEL_ROWS, cols) ? PANEL_ROWS : OuterProduct.ROWS;
+        int tokens = OuterProduct.TOKENS;
+        int span = Math.min((n + tokens - 1) / tokens * tokens, (scratch.length - p * cols) / (p + cols) / tokens * tokens);
+        int acc = p * cols, xt = acc + p * span;
+        for (int t0 = 0; t0 < n; t0 += span) {
+            int t1 = Math.min(n, t0 + span);
+            OuterProduct.transpose(x, t0, t1, cols, scratch, xt);
+            for (int r = from; r < to; r += p) panel(r, Math.min(p, to - r), t0, t1, out, outOff, outStride, add, scratch, acc, xt);
         }
-        return r;
     }
 
-    /** Tokens {@code [t0, t1)} against the {@code p} decoded rows of a panel, four rows at a time. */
-    private void panelBlock(float[] x, int t0, int t1, float[] out, int o, int outStride, int p, boolean add, float[] scratch, int sums) {
-        for (int g = 0; g < p; g += 4) {
-            int t = t0;
-            for (; t + 4 <= t1; t += 4) Dot.dot4x4(scratch, g * cols, x, t, cols, out, o + g, outStride, add, scratch, sums);
-            for (; t < t1; t++) {
-                for (int k = 0; k < 4; k++) put(out, o + t * outStride + g + k, Dot.dot(scratch, (g + k) * cols, x, t * cols, cols), add);
+    /**
+     * Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}. The last row group may reach past
+     * {@code rows} into the panel's stale floats: those lanes are computed and never read.
+     */
+    private void panel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+        for (int k = 0; k < rows; k++) decodeRow(r + k, scratch, k * cols);
+        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
+        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
+        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
+        for (int k0 = 0; k0 < cols; k0 += OuterProduct.KC) {
+            int k1 = Math.min(cols, k0 + OuterProduct.KC);
+            for (int b = 0; b < blocks; b++) {
+                for (int g = 0; g < groups; g++) {
+                    OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, xt + b * cols * tokens, scratch, acc + (g * blocks + b) * tile);
+                }
+            }
+        }
+        for (int g = 0; g < groups; g++) {
+            for (int b = 0; b < blocks; b++) {
+                int sums = acc + (g * blocks + b) * tile, tb = t0 + b * tokens;
+                for (int i = 0; i < tokens && tb + i < t1; i++) {
+                    int o = outOff + (tb + i) * outStride + r + g * height;
+                    for (int h = 0; h < height && g * height + h < rows; h++) put(out, o + h, scratch[sums + h * tokens + i], add);
+                }
             }
         }
     }
 
-    /** Rows decoded at once for the tile path, given the scratch ({@link #scratchFloats}). */
-    static final int PANEL_ROWS = 16;
-    /** Activations (floats) of one token block of the tile path: 256 KB, a quarter of a core's L2 on the machines measured. */
-    static final int TOKEN_BLOCK_FLOATS = 64 * 1024;
+    /** Rows decoded at once for the tile path, given the scratch ({@link #scratchFloats}): a multiple of {@link OuterProduct#ROWS}. */
+    static final int PANEL_ROWS = 32;
+    /** Tokens transposed at once for the tile path, given the scratch: a prompt chunk's 128 tokens decode each row once. */
+    static final int TILE_TOKENS = 128;
 
+    /** Without room for the tile (or without vectors): each row decoded once, then {@link OuterProduct#chain} per token, the tile's bits. */
     private void oneRowAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        float[] row = scratch.length >= cols ? scratch : new float[cols];
         for (int r = from; r < to; r++) {
-            decodeRow(r, scratch, 0);
-            int t = 0;
-            for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
-            for (; t < n; t++) {
-                put(out, outOff + t * outStride + r, Dot.dot(scratch, 0, x, t * cols, cols), add);
-            }
+            decodeRow(r, row, 0);
+            for (int t = 0; t < n; t++) put(out, outOff + t * outStride + r, OuterProduct.chain(row, 0, x, t * cols, cols), add);
         }
     }
 
@@ -212,8 +228,8 @@ public abstract sealed class WeightTensor
     /**
      * The path {@link #matmul} takes for {@code n} tokens with {@code scratchFloats} of scratch, named for
      * benchmark tables: the fused kernel (two rows × four tokens per pass, then two × two, for the types whose
-     * {@link #fusedBelow} is {@link #PAIRED_FUSED_BELOW}, else the type's kernel token by token), the 4×4 tile, or one
-     * row × 4 tokens.
+     * {@link #fusedBelow} is {@link #PAIRED_FUSED_BELOW}, else the type's kernel token by token), the tile ({@link OuterProduct}: "8×32 tile"
+     * with AVX-512), or one row at a time in scalar code.
      */
     public final String matmulPath(int n, int scratchFloats) {
         if (n < fusedBelow()) {
@@ -221,17 +237,17 @@ public abstract sealed class WeightTensor
             if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
             return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
         }
-        return scratchFloats >= tileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
+        return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
-    /** The least scratch for the 4×4 tile: four decoded rows and the tile's sums (panels of four rows). */
-    private static int tileScratch(int cols) {
-        return 4 * cols + Dot.TILE_SUMS;
+    /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators and the transposed tokens. */
+    private static int tileScratch(int rows, int cols) {
+        return rows * cols + OuterProduct.TOKENS * (rows + cols);
     }
 
-    /** Scratch floats per thread that let {@link #matmul} prefill through the 4×4 tile in full panels: {@link #PANEL_ROWS} decoded rows of {@code cols} and the tile's sums. */
+    /** Scratch floats per thread that let {@link #matmul} run a prompt chunk of {@link #TILE_TOKENS} tokens through the tile in full panels. */
     public static int scratchFloats(int cols) {
-        return PANEL_ROWS * cols + Dot.TILE_SUMS;
+        return PANEL_ROWS * cols + TILE_TOKENS * (PANEL_ROWS + cols);
     }
 
     /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */

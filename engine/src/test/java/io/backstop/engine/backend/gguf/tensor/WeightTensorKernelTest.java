@@ -104,31 +104,55 @@ class WeightTensorKernelTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
-    void theFourByFourPrefillTileGivesTheBitsOfOneRowAtATime(GgmlType type) {
+    void theRegisterTileGivesEveryRowAndTokenTheBitsOfOneFusedMultiplyAddChain(GgmlType type) {
         int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
-        int n = w.fusedBelow() + 3; // past the fused kernel, with tokens left over after a tile
-        float[] x = RandomBlocks.activations(n * cols, 6);
-        for (boolean add : new boolean[] {false, true}) {
-            float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
-            java.util.Arrays.fill(rowByRow, 0.25f);
-            java.util.Arrays.fill(tiled, 0.25f);
-            w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
-            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
-            assertThat(tiled).as("%s add=%s", type, add).containsExactly(rowByRow);
+        for (int n : new int[] {w.fusedBelow(), w.fusedBelow() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
+            float[] x = RandomBlocks.activations(n * cols, 6 + n);
+            for (boolean add : new boolean[] {false, true}) {
+                float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
+                java.util.Arrays.fill(rowByRow, 0.25f);
+                java.util.Arrays.fill(tiled, 0.25f);
+                w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
+                w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+                assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(rowByRow);
+                assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(chains(w, x, n, 1, add ? 0.25f : Float.NaN, 0.25f));
+            }
         }
+    }
+
+    /**
+     * What the tile path gives: {@code out[t·rows + r]} = base + one fused multiply-add chain over row r (rows from
+     * {@code from}; {@code untouched} before it); no base when it is NaN.
+     */
+    private static float[] chains(WeightTensor w, float[] x, int n, int from, float base, float untouched) {
+        int rows = w.rows(), cols = w.cols();
+        float[] out = new float[n * rows], row = new float[cols];
+        java.util.Arrays.fill(out, untouched);
+        for (int r = from; r < rows; r++) {
+            w.dequantizeRow(r, row, 0);
+            for (int t = 0; t < n; t++) {
+                float s = 0;
+                for (int k = 0; k < cols; k++) s = Math.fma(row[k], x[t * cols + k], s);
+                out[t * rows + r] = Float.isNaN(base) ? s : base + s;
+            }
+        }
+        return out;
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
-    void rowPanelsAndTokenBlocksGiveTheBitsOfOneRowAtATime(GgmlType type) {
-        int cols = WeightTensor.TOKEN_BLOCK_FLOATS / 8; // token blocks of 8: a chunk of 21 tokens spans three, the last with one left over
-        int rows = WeightTensor.PANEL_ROWS + 7, n = 21; // a full panel, a panel of four and three rows one at a time
+    void rowPanelsTokenSpansAndKBlocksGiveTheBitsOfOneRowAtATime(GgmlType type) {
+        int cols = OuterProduct.KC + (type.blockSize() == 1 ? 37 : type.blockSize()); // a full K-block and a part of one
+        int rows = WeightTensor.PANEL_ROWS + OuterProduct.ROWS + 3, n = 2 * OuterProduct.TOKENS + 7; // panels of every height, three token blocks
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 11);
         float[] x = RandomBlocks.activations(n * cols, 12);
         float[] rowByRow = new float[n * rows];
         w.matmul(x, n, rowByRow, 0, rows, 1, rows, true, new float[cols]);
-        for (int scratch : new int[] {4 * cols + 16 * Lanes.L, WeightTensor.scratchFloats(cols)}) { // panels of four rows, and full panels
+        assertThat(rowByRow).as("%s one row at a time", type).containsExactly(chains(w, x, n, 1, 0, 0));
+        int least = OuterProduct.ROWS * cols + OuterProduct.TOKENS * (OuterProduct.ROWS + cols); // panels of one row group, spans of one token block
+        int fullPanels = WeightTensor.PANEL_ROWS * cols + OuterProduct.TOKENS * (WeightTensor.PANEL_ROWS + cols); // full panels, one token block per span
+        for (int scratch : new int[] {least, fullPanels, WeightTensor.scratchFloats(cols)}) {
             float[] tiled = new float[n * rows];
             w.matmul(x, n, tiled, 0, rows, 1, rows, true, new float[scratch]);
             assertThat(tiled).as("%s scratch %d", type, scratch).containsExactly(rowByRow);
@@ -144,7 +168,7 @@ class WeightTensorKernelTest {
         float[] x = RandomBlocks.activations(most * cols, 9);
         float[] nine = new float[most * rows];
         w.matmul(x, most, nine, 0, rows, 0, rows, false, new float[WeightTensor.scratchFloats(cols)]);
-        for (int n = w.fusedBelow(); n < most; n++) { // token t is in a 4×4 tile in one batch and left over in another
+        for (int n = w.fusedBelow(); n < most; n++) { // token t sits in a different lane of a token block in each batch
             for (float[] scratch : new float[][] {new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
                 float[] batch = new float[n * rows];
                 w.matmul(x, n, batch, 0, rows, 0, rows, false, scratch);

@@ -1,0 +1,116 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+
+import jdk.incubator.vector.FloatVector;
+
+/**
+ * The register tile of the batched path (a prompt chunk, a large decode batch): {@link #ROWS} decoded weight rows
+ * against {@link #TOKENS} tokens in outer-product form. The tokens' activations are first transposed K-major
+ * ({@link #transpose}: for each k, the values of {@link #TOKENS} tokens side by side), so per k the kernel loads two
+ * vectors of activations (lanes = tokens), broadcasts one weight of each row and does sixteen multiply-adds into
+ * sixteen accumulators: 10 loads per 16 FMAs, mostly from L1, where a dot-product tile needs 8 vector loads per 16
+ * FMAs from L2.
+ *
+ * <p>Bits: each (row, token) result is one serial fused-multiply-add chain over k from +0,
+ * {@code s = fma(w[k], x[k], s)}, whatever the tile, the K-block, the token block or padding lanes around it, so a
+ * prompt token gets the same bits in any chunking and any batch on this path ({@link #chain} is that order in scalar
+ * form, the reference of the tests and the path without scratch).
+ */
+final class OuterProduct {
+    private OuterProduct() {}
+
+    /** Rows of a tile (weights broadcast per k). */
+    static final int ROWS = 8;
+    /** Tokens of a tile: two vectors of lanes. */
+    static final int TOKENS = 2 * L;
+    /** Floats of one tile's accumulators. */
+    static final int TILE_FLOATS = ROWS * TOKENS;
+    /**
+     * Values of k per pass over a tile's accumulators: a K-block of a token block's activations (KC × TOKENS floats,
+     * 32 KB with AVX-512) and of a panel's rows stay in L1/L2 while every row group and token block of the panel uses them.
+     */
+    static final int KC = 256;
+
+    /**
+     * Tokens {@code [t0, t1)} of {@code x} (token t at {@code t·cols}) K-major into {@code xt[off ..]} in blocks of
+     * {@link #TOKENS}: block b holds at {@code off + b·cols·TOKENS + k·TOKENS + i} the k-th activation of token
+     * {@code t0 + b·TOKENS + i}, zero past t1 (lanes the tile computes and nobody reads).
+     */
+    static void transpose(float[] x, int t0, int t1, int cols, float[] xt, int off) {
+        for (int b = t0; b < t1; b += TOKENS) {
+            int base = off + (b - t0) * cols;
+            for (int i = 0; i < TOKENS; i++) {
+                int t = b + i, d = base + i;
+                if (t < t1) {
+                    int s = t * cols;
+                    for (int k = 0; k < cols; k++) xt[d + k * TOKENS] = x[s + k];
+                } else {
+                    for (int k = 0; k < cols; k++) xt[d + k * TOKENS] = 0;
+                }
+            }
+        }
+    }
+
+    /**
+     * One tile over {@code k ∈ [k0, k1)}: rows {@code w[wOff + r·cols ..]} (r &lt; {@link #ROWS}) against a token block
+     * at {@code xt[xtOff ..]} ({@link #transpose}'s layout), continuing the accumulators stored at {@code acc[accOff ..]}
+     * ({@link #TILE_FLOATS}: row r's {@link #TOKENS} sums at {@code accOff + r·TOKENS}) and storing them back.
+     * Its own small method: C2 must inline every vector operation here or it boxes them.
+     */
+    static void tile(float[] w, int wOff, int cols, int k0, int k1, float[] xt, int xtOff, float[] acc, int accOff) {
+        int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols, w4 = w3 + cols, w5 = w4 + cols, w6 = w5 + cols, w7 = w6 + cols;
+        FloatVector a00 = FloatVector.fromArray(F, acc, accOff), a01 = FloatVector.fromArray(F, acc, accOff + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, accOff + 2 * L), a11 = FloatVector.fromArray(F, acc, accOff + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, accOff + 4 * L), a21 = FloatVector.fromArray(F, acc, accOff + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, accOff + 6 * L), a31 = FloatVector.fromArray(F, acc, accOff + 7 * L);
+        FloatVector a40 = FloatVector.fromArray(F, acc, accOff + 8 * L), a41 = FloatVector.fromArray(F, acc, accOff + 9 * L);
+        FloatVector a50 = FloatVector.fromArray(F, acc, accOff + 10 * L), a51 = FloatVector.fromArray(F, acc, accOff + 11 * L);
+        FloatVector a60 = FloatVector.fromArray(F, acc, accOff + 12 * L), a61 = FloatVector.fromArray(F, acc, accOff + 13 * L);
+        FloatVector a70 = FloatVector.fromArray(F, acc, accOff + 14 * L), a71 = FloatVector.fromArray(F, acc, accOff + 15 * L);
+        for (int k = k0; k < k1; k++) {
+            int xi = xtOff + k * TOKENS;
+            FloatVector y0 = FloatVector.fromArray(F, xt, xi), y1 = FloatVector.fromArray(F, xt, xi + L);
+            FloatVector b = FloatVector.broadcast(F, w[w0 + k]);
+            a00 = y0.fma(b, a00);
+            a01 = y1.fma(b, a01);
+            b = FloatVector.broadcast(F, w[w1 + k]);
+            a10 = y0.fma(b, a10);
+            a11 = y1.fma(b, a11);
+            b = FloatVector.broadcast(F, w[w2 + k]);
+            a20 = y0.fma(b, a20);
+            a21 = y1.fma(b, a21);
+            b = FloatVector.broadcast(F, w[w3 + k]);
+            a30 = y0.fma(b, a30);
+            a31 = y1.fma(b, a31);
+            b = FloatVector.broadcast(F, w[w4 + k]);
+            a40 = y0.fma(b, a40);
+            a41 = y1.fma(b, a41);
+            b = FloatVector.broadcast(F, w[w5 + k]);
+            a50 = y0.fma(b, a50);
+            a51 = y1.fma(b, a51);
+            b = FloatVector.broadcast(F, w[w6 + k]);
+            a60 = y0.fma(b, a60);
+            a61 = y1.fma(b, a61);
+            b = FloatVector.broadcast(F, w[w7 + k]);
+            a70 = y0.fma(b, a70);
+            a71 = y1.fma(b, a71);
+        }
+        a00.intoArray(acc, accOff); a01.intoArray(acc, accOff + L);
+        a10.intoArray(acc, accOff + 2 * L); a11.intoArray(acc, accOff + 3 * L);
+        a20.intoArray(acc, accOff + 4 * L); a21.intoArray(acc, accOff + 5 * L);
+        a30.intoArray(acc, accOff + 6 * L); a31.intoArray(acc, accOff + 7 * L);
+        a40.intoArray(acc, accOff + 8 * L); a41.intoArray(acc, accOff + 9 * L);
+        a50.intoArray(acc, accOff + 10 * L); a51.intoArray(acc, accOff + 11 * L);
+        a60.intoArray(acc, accOff + 12 * L); a61.intoArray(acc, accOff + 13 * L);
+        a70.intoArray(acc, accOff + 14 * L); a71.intoArray(acc, accOff + 15 * L);
+    }
+
+    /** Σ_k w[wOff + k]·x[xOff + k] as the tile computes each (row, token): one fused multiply-add chain from +0 in k order. */
+    static float chain(float[] w, int wOff, float[] x, int xOff, int n) {
+        float s = 0;
+        for (int k = 0; k < n; k++) s = Math.fma(w[wOff + k], x[xOff + k], s);
+        return s;
+    }
+}
