@@ -36,22 +36,26 @@ final class OuterProduct {
     /**
      * Tokens {@code [t0, t1)} of {@code x} (token t at {@code t·cols}) K-major into {@code xt[off ..]} in blocks of
      * {@link #TOKENS}: block b holds at {@code off + b·cols·TOKENS + k·TOKENS + i} the k-th activation of token
-     * {@code t0 + b·TOKENS + i}, zero past t1 (lanes the tile computes and nobody reads).
+     * {@code t0 + b·TOKENS + i}, zero past t1 (lanes the tile computes and nobody reads). 
      */
     static void transpose(float[] x, int t0, int t1, int cols, float[] xt, int off) {
         for (int b = t0; b < t1; b += TOKENS) {
-            int base = off + (b - t0) * cols;
-            for (int i = 0; i < TOKENS; i++) {
-                int t = b + i, d = base + i;
-                if (t < t1) {
-                    int s = t * cols;
-                    for (int k = 0; k < cols; k++) xt[d + k * TOKENS] = x[s + k];
-                } else {
-                    for (int k = 0; k < cols; k++) xt[d + k * TOKENS] = 0;
+            int base = off + (b - t0) * cols, real = Math.min(TOKENS, t1 - b);
+            for (int k0 = 0; k0 < cols; k0 += TRANSPOSE_K) { // a K-slice at a time: its lines of xt stay in L1 while every token fills them
+                int k1 = Math.min(cols, k0 + TRANSPOSE_K);
+                for (int i = 0; i < real; i++) {
+                    int s = (b + i) * cols, d = base + i;
+                    for (int k = k0; k < k1; k++) xt[d + k * TOKENS] = x[s + k];
+                }
+                for (int i = real; i < TOKENS; i++) {
+                    for (int k = k0; k < k1; k++) xt[base + i + k * TOKENS] = 0;
                 }
             }
         }
     }
+
+    /** Values of k per slice of {@link #transpose}: 64 × {@link #TOKENS} floats, 8 KB with AVX-512. */
+    private static final int TRANSPOSE_K = 64;
 
     /**
      * One tile over {@code k ∈ [k0, k1)}: rows {@code w[wOff + r·cols ..]} (r &lt; {@link #ROWS}) against a token block
@@ -105,6 +109,52 @@ final class OuterProduct {
         a50.intoArray(acc, accOff + 10 * L); a51.intoArray(acc, accOff + 11 * L);
         a60.intoArray(acc, accOff + 12 * L); a61.intoArray(acc, accOff + 13 * L);
         a70.intoArray(acc, accOff + 14 * L); a71.intoArray(acc, accOff + 15 * L);
+    }
+
+    /**
+     * {@link #tile} for a token block whose tokens all sit in its first vector of lanes (16 or fewer with AVX-512: a
+     * small batch, the end of a chunk): the same chains, without the multiply-adds of the empty second vector, for
+     * two row groups at once ({@code wOff} and the next {@link #ROWS} rows; accumulators at {@code acc0} and
+     * {@code acc1}) so that sixteen chains hide the multiply-add's latency.
+     */
+    static void halfTiles(float[] w, int wOff, int cols, int k0, int k1, float[] xt, int xtOff, float[] acc, int acc0, int acc1) {
+        int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols, w4 = w3 + cols, w5 = w4 + cols, w6 = w5 + cols, w7 = w6 + cols;
+        int w8 = w7 + cols, w9 = w8 + cols, w10 = w9 + cols, w11 = w10 + cols, w12 = w11 + cols, w13 = w12 + cols, w14 = w13 + cols, w15 = w14 + cols;
+        FloatVector a0 = FloatVector.fromArray(F, acc, acc0), a1 = FloatVector.fromArray(F, acc, acc0 + 2 * L);
+        FloatVector a2 = FloatVector.fromArray(F, acc, acc0 + 4 * L), a3 = FloatVector.fromArray(F, acc, acc0 + 6 * L);
+        FloatVector a4 = FloatVector.fromArray(F, acc, acc0 + 8 * L), a5 = FloatVector.fromArray(F, acc, acc0 + 10 * L);
+        FloatVector a6 = FloatVector.fromArray(F, acc, acc0 + 12 * L), a7 = FloatVector.fromArray(F, acc, acc0 + 14 * L);
+        FloatVector a8 = FloatVector.fromArray(F, acc, acc1), a9 = FloatVector.fromArray(F, acc, acc1 + 2 * L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, acc1 + 4 * L), a11 = FloatVector.fromArray(F, acc, acc1 + 6 * L);
+        FloatVector a12 = FloatVector.fromArray(F, acc, acc1 + 8 * L), a13 = FloatVector.fromArray(F, acc, acc1 + 10 * L);
+        FloatVector a14 = FloatVector.fromArray(F, acc, acc1 + 12 * L), a15 = FloatVector.fromArray(F, acc, acc1 + 14 * L);
+        for (int k = k0; k < k1; k++) {
+            FloatVector y = FloatVector.fromArray(F, xt, xtOff + k * TOKENS);
+            a0 = y.fma(FloatVector.broadcast(F, w[w0 + k]), a0);
+            a1 = y.fma(FloatVector.broadcast(F, w[w1 + k]), a1);
+            a2 = y.fma(FloatVector.broadcast(F, w[w2 + k]), a2);
+            a3 = y.fma(FloatVector.broadcast(F, w[w3 + k]), a3);
+            a4 = y.fma(FloatVector.broadcast(F, w[w4 + k]), a4);
+            a5 = y.fma(FloatVector.broadcast(F, w[w5 + k]), a5);
+            a6 = y.fma(FloatVector.broadcast(F, w[w6 + k]), a6);
+            a7 = y.fma(FloatVector.broadcast(F, w[w7 + k]), a7);
+            a8 = y.fma(FloatVector.broadcast(F, w[w8 + k]), a8);
+            a9 = y.fma(FloatVector.broadcast(F, w[w9 + k]), a9);
+            a10 = y.fma(FloatVector.broadcast(F, w[w10 + k]), a10);
+            a11 = y.fma(FloatVector.broadcast(F, w[w11 + k]), a11);
+            a12 = y.fma(FloatVector.broadcast(F, w[w12 + k]), a12);
+            a13 = y.fma(FloatVector.broadcast(F, w[w13 + k]), a13);
+            a14 = y.fma(FloatVector.broadcast(F, w[w14 + k]), a14);
+            a15 = y.fma(FloatVector.broadcast(F, w[w15 + k]), a15);
+        }
+        a0.intoArray(acc, acc0); a1.intoArray(acc, acc0 + 2 * L);
+        a2.intoArray(acc, acc0 + 4 * L); a3.intoArray(acc, acc0 + 6 * L);
+        a4.intoArray(acc, acc0 + 8 * L); a5.intoArray(acc, acc0 + 10 * L);
+        a6.intoArray(acc, acc0 + 12 * L); a7.intoArray(acc, acc0 + 14 * L);
+        a8.intoArray(acc, acc1); a9.intoArray(acc, acc1 + 2 * L);
+        a10.intoArray(acc, acc1 + 4 * L); a11.intoArray(acc, acc1 + 6 * L);
+        a12.intoArray(acc, acc1 + 8 * L); a13.intoArray(acc, acc1 + 10 * L);
+        a14.intoArray(acc, acc1 + 12 * L); a15.intoArray(acc, acc1 + 14 * L);
     }
 
     /** Σ_k w[wOff + k]·x[xOff + k] as the tile computes each (row, token): one fused multiply-add chain from +0 in k order. */

@@ -105,22 +105,44 @@ public abstract sealed class WeightTensor
 
     /**
      * The tile path. Scratch: a panel of up to {@link #PANEL_ROWS} decoded rows, the tiles' accumulators, and up to
-     * {@link #TILE_TOKENS} tokens transposed K-major ({@link OuterProduct#transpose}, once per call: its cost is shared
-     * by all the rows). Each panel is decoded once for all those tokens and run K-block by K-block
-     * ({@link OuterProduct#KC}), every token block against every row group of the panel, so the K-block's activations
-     * and rows stay in L1/L2.
+     * {@link #TILE_TOKENS} tokens transposed K-major ({@link OuterProduct#transpose}) with a copy of the activations they
+     * came from. Each panel is decoded once for all those tokens and run K-block by K-block ({@link OuterProduct#KC}),
+     * every token block against every row group of the panel, so the K-block's activations and rows stay in L1/L2.
      */
     private void tiles(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         int p = scratch.length >= tileScratch(PANEL_ROWS, cols) ? PANEL_ROWS : OuterProduct.ROWS;
         int tokens = OuterProduct.TOKENS;
-        int span = Math.min((n + tokens - 1) / tokens * tokens, (scratch.length - p * cols) / (p + cols) / tokens * tokens);
-        int acc = p * cols, xt = acc + p * span;
+        int most = (scratch.length - TILE_META - p * cols) / (p + 2 * cols) / tokens * tokens; // the layout depends on the scratch and cols only
+        int span = Math.min((n + tokens - 1) / tokens * tokens, most);
+        int acc = p * cols, copy = acc + p * most, xt = copy + most * cols;
         for (int t0 = 0; t0 < n; t0 += span) {
             int t1 = Math.min(n, t0 + span);
-            OuterProduct.transpose(x, t0, t1, cols, scratch, xt);
+            transposed(x, t0, t1, scratch, copy, xt);
             for (int r = from; r < to; r += p) panel(r, Math.min(p, to - r), t0, t1, out, outOff, outStride, add, scratch, acc, xt);
         }
     }
+
+    /**
+     * Tokens {@code [t0, t1)} transposed at {@code scratch[xt ..]}, unless they already are: the q, k and v heads, and
+     * gate and up, are separate products of the same activations, and a transposition costs a store per float (a
+     * third of a 64-row head's product), while comparing with the copy at {@code copy} is a vectorized read. The
+     * last {@link #TILE_META} floats say which tokens of which width the copy holds; the copy lies below the
+     * transposition, so a kernel that used the scratch from its start spoils the copy first and never goes unseen.
+     */
+    private void transposed(float[] x, int t0, int t1, float[] scratch, int copy, int xt) {
+        int meta = scratch.length - TILE_META, floats = (t1 - t0) * cols;
+        if (scratch[meta] == cols && scratch[meta + 1] == t0 && scratch[meta + 2] == t1
+                && java.util.Arrays.equals(x, t0 * cols, t1 * cols, scratch, copy, copy + floats)) return;
+        scratch[meta] = 0; // invalid until both are written
+        OuterProduct.transpose(x, t0, t1, cols, scratch, xt);
+        System.arraycopy(x, t0 * cols, scratch, copy, floats);
+        scratch[meta] = cols;
+        scratch[meta + 1] = t0;
+        scratch[meta + 2] = t1;
+    }
+
+    /** Floats at the end of the tile path's scratch saying what its transposed tokens are ({@link #transposed}). */
+    private static final int TILE_META = 3;
 
     /**
      * Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}. The last row group may reach past
@@ -134,8 +156,13 @@ public abstract sealed class WeightTensor
         for (int k0 = 0; k0 < cols; k0 += OuterProduct.KC) {
             int k1 = Math.min(cols, k0 + OuterProduct.KC);
             for (int b = 0; b < blocks; b++) {
-                for (int g = 0; g < groups; g++) {
-                    OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, xt + b * cols * tokens, scratch, acc + (g * blocks + b) * tile);
+                int x0 = xt + b * cols * tokens;
+                if (t1 - t0 - b * tokens > Lanes.L || groups == 1) {
+                    for (int g = 0; g < groups; g++) OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, acc + (g * blocks + b) * tile);
+                } else { // one vector of tokens: two row groups per pass; an odd last group reads the panel's next rows, computed and unread
+                    for (int g = 0; g < groups; g += 2) {
+                        OuterProduct.halfTiles(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, acc + (g * blocks + b) * tile, acc + ((g + 1) * blocks + b) * tile);
+                    }
                 }
             }
         }
@@ -240,14 +267,14 @@ public abstract sealed class WeightTensor
         return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
-    /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators and the transposed tokens. */
-    private static int tileScratch(int rows, int cols) {
-        return rows * cols + OuterProduct.TOKENS * (rows + cols);
+    /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators, the activations and their transposition. */
+    static int tileScratch(int rows, int cols) {
+        return rows * cols + OuterProduct.TOKENS * (rows + 2 * cols) + TILE_META;
     }
 
     /** Scratch floats per thread that let {@link #matmul} run a prompt chunk of {@link #TILE_TOKENS} tokens through the tile in full panels. */
     public static int scratchFloats(int cols) {
-        return PANEL_ROWS * cols + TILE_TOKENS * (PANEL_ROWS + cols);
+        return PANEL_ROWS * cols + TILE_TOKENS * (PANEL_ROWS + 2 * cols) + TILE_META;
     }
 
     /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */
