@@ -113,21 +113,15 @@ final class OuterProduct {
 
     /**
      * {@link #tile} for a token block whose tokens all sit in its first vector of lanes (16 or fewer with AVX-512: a
-     * small batch, the end of a chunk): the same chains, without the multiply-adds of the empty second vector, for
-     * two row groups at once ({@code wOff} and the next {@link #ROWS} rows; accumulators at {@code acc0} and
-     * {@code acc1}) so that sixteen chains hide the multiply-add's latency.
+     * small batch, the end of a chunk): the same chains, without the multiply-adds of the empty second vector.
+     * (Sixteen rows per pass, to hide the multiply-add's latency better, ran slower: C2 kept the sixteen row bases on the stack.)
      */
-    static void halfTiles(float[] w, int wOff, int cols, int k0, int k1, float[] xt, int xtOff, float[] acc, int acc0, int acc1) {
+    static void halfTile(float[] w, int wOff, int cols, int k0, int k1, float[] xt, int xtOff, float[] acc, int accOff) {
         int w0 = wOff, w1 = w0 + cols, w2 = w1 + cols, w3 = w2 + cols, w4 = w3 + cols, w5 = w4 + cols, w6 = w5 + cols, w7 = w6 + cols;
-        int w8 = w7 + cols, w9 = w8 + cols, w10 = w9 + cols, w11 = w10 + cols, w12 = w11 + cols, w13 = w12 + cols, w14 = w13 + cols, w15 = w14 + cols;
-        FloatVector a0 = FloatVector.fromArray(F, acc, acc0), a1 = FloatVector.fromArray(F, acc, acc0 + 2 * L);
-        FloatVector a2 = FloatVector.fromArray(F, acc, acc0 + 4 * L), a3 = FloatVector.fromArray(F, acc, acc0 + 6 * L);
-        FloatVector a4 = FloatVector.fromArray(F, acc, acc0 + 8 * L), a5 = FloatVector.fromArray(F, acc, acc0 + 10 * L);
-        FloatVector a6 = FloatVector.fromArray(F, acc, acc0 + 12 * L), a7 = FloatVector.fromArray(F, acc, acc0 + 14 * L);
-        FloatVector a8 = FloatVector.fromArray(F, acc, acc1), a9 = FloatVector.fromArray(F, acc, acc1 + 2 * L);
-        FloatVector a10 = FloatVector.fromArray(F, acc, acc1 + 4 * L), a11 = FloatVector.fromArray(F, acc, acc1 + 6 * L);
-        FloatVector a12 = FloatVector.fromArray(F, acc, acc1 + 8 * L), a13 = FloatVector.fromArray(F, acc, acc1 + 10 * L);
-        FloatVector a14 = FloatVector.fromArray(F, acc, acc1 + 12 * L), a15 = FloatVector.fromArray(F, acc, acc1 + 14 * L);
+        FloatVector a0 = FloatVector.fromArray(F, acc, accOff), a1 = FloatVector.fromArray(F, acc, accOff + 2 * L);
+        FloatVector a2 = FloatVector.fromArray(F, acc, accOff + 4 * L), a3 = FloatVector.fromArray(F, acc, accOff + 6 * L);
+        FloatVector a4 = FloatVector.fromArray(F, acc, accOff + 8 * L), a5 = FloatVector.fromArray(F, acc, accOff + 10 * L);
+        FloatVector a6 = FloatVector.fromArray(F, acc, accOff + 12 * L), a7 = FloatVector.fromArray(F, acc, accOff + 14 * L);
         for (int k = k0; k < k1; k++) {
             FloatVector y = FloatVector.fromArray(F, xt, xtOff + k * TOKENS);
             a0 = y.fma(FloatVector.broadcast(F, w[w0 + k]), a0);
@@ -138,23 +132,11 @@ final class OuterProduct {
             a5 = y.fma(FloatVector.broadcast(F, w[w5 + k]), a5);
             a6 = y.fma(FloatVector.broadcast(F, w[w6 + k]), a6);
             a7 = y.fma(FloatVector.broadcast(F, w[w7 + k]), a7);
-            a8 = y.fma(FloatVector.broadcast(F, w[w8 + k]), a8);
-            a9 = y.fma(FloatVector.broadcast(F, w[w9 + k]), a9);
-            a10 = y.fma(FloatVector.broadcast(F, w[w10 + k]), a10);
-            a11 = y.fma(FloatVector.broadcast(F, w[w11 + k]), a11);
-            a12 = y.fma(FloatVector.broadcast(F, w[w12 + k]), a12);
-            a13 = y.fma(FloatVector.broadcast(F, w[w13 + k]), a13);
-            a14 = y.fma(FloatVector.broadcast(F, w[w14 + k]), a14);
-            a15 = y.fma(FloatVector.broadcast(F, w[w15 + k]), a15);
         }
-        a0.intoArray(acc, acc0); a1.intoArray(acc, acc0 + 2 * L);
-        a2.intoArray(acc, acc0 + 4 * L); a3.intoArray(acc, acc0 + 6 * L);
-        a4.intoArray(acc, acc0 + 8 * L); a5.intoArray(acc, acc0 + 10 * L);
-        a6.intoArray(acc, acc0 + 12 * L); a7.intoArray(acc, acc0 + 14 * L);
-        a8.intoArray(acc, acc1); a9.intoArray(acc, acc1 + 2 * L);
-        a10.intoArray(acc, acc1 + 4 * L); a11.intoArray(acc, acc1 + 6 * L);
-        a12.intoArray(acc, acc1 + 8 * L); a13.intoArray(acc, acc1 + 10 * L);
-        a14.intoArray(acc, acc1 + 12 * L); a15.intoArray(acc, acc1 + 14 * L);
+        a0.intoArray(acc, accOff); a1.intoArray(acc, accOff + 2 * L);
+        a2.intoArray(acc, accOff + 4 * L); a3.intoArray(acc, accOff + 6 * L);
+        a4.intoArray(acc, accOff + 8 * L); a5.intoArray(acc, accOff + 10 * L);
+        a6.intoArray(acc, accOff + 12 * L); a7.intoArray(acc, accOff + 14 * L);
     }
 
     /** Σ_k w[wOff + k]·x[xOff + k] as the tile computes each (row, token): one fused multiply-add chain from +0 in k order. */

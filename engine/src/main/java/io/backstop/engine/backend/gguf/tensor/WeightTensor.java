@@ -157,12 +157,11 @@ public abstract sealed class WeightTensor
             int k1 = Math.min(cols, k0 + OuterProduct.KC);
             for (int b = 0; b < blocks; b++) {
                 int x0 = xt + b * cols * tokens;
-                if (t1 - t0 - b * tokens > Lanes.L || groups == 1) {
-                    for (int g = 0; g < groups; g++) OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, acc + (g * blocks + b) * tile);
-                } else { // one vector of tokens: two row groups per pass; an odd last group reads the panel's next rows, computed and unread
-                    for (int g = 0; g < groups; g += 2) {
-                        OuterProduct.halfTiles(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, acc + (g * blocks + b) * tile, acc + ((g + 1) * blocks + b) * tile);
-                    }
+                boolean half = t1 - t0 - b * tokens <= Lanes.L; // every token of the block in its first vector
+                for (int g = 0; g < groups; g++) {
+                    int sums = acc + (g * blocks + b) * tile;
+                    if (half) OuterProduct.halfTile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, sums);
+                    else OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, sums);
                 }
             }
         }

@@ -150,8 +150,8 @@ class WeightTensorKernelTest {
         float[] rowByRow = new float[n * rows];
         w.matmul(x, n, rowByRow, 0, rows, 1, rows, true, new float[cols]);
         assertThat(rowByRow).as("%s one row at a time", type).containsExactly(chains(w, x, n, 1, 0, 0));
-        int least = OuterProduct.ROWS * cols + OuterProduct.TOKENS * (OuterProduct.ROWS + cols); // panels of one row group, spans of one token block
-        int fullPanels = WeightTensor.PANEL_ROWS * cols + OuterProduct.TOKENS * (WeightTensor.PANEL_ROWS + cols); // full panels, one token block per span
+        int least = WeightTensor.tileScratch(OuterProduct.ROWS, cols); // panels of one row group, spans of one token block
+        int fullPanels = WeightTensor.tileScratch(WeightTensor.PANEL_ROWS, cols); // full panels, one token block per span
         for (int scratch : new int[] {least, fullPanels, WeightTensor.scratchFloats(cols)}) {
             float[] tiled = new float[n * rows];
             w.matmul(x, n, tiled, 0, rows, 1, rows, true, new float[scratch]);
