@@ -45,8 +45,9 @@ class NativeBenchSmokeTest {
             assertThat(r.relativeError()).as("%s batch %d vs the scalar reference", r.type(), r.batch()).isLessThanOrEqualTo(1e-4);
         });
         // each row is labelled by the path the product really took: Q4_0 below 16 tokens takes the fused kernel whatever the tile switch says
-        String q4 = io.backstop.engine.backend.gguf.tensor.Lanes.L == 16 ? "fused, 2 rows × 4 tokens" : "4×4 tile";
-        assertThat(NativeKernels.table(results)).contains("| Q4_K | 64×512 | 5 | 4×4 tile |").contains("| Q4_K | 64×512 | 5 | 1 row × 4 tokens |")
+        String tile = "8×" + 2 * io.backstop.engine.backend.gguf.tensor.Lanes.L + " tile";
+        String q4 = io.backstop.engine.backend.gguf.tensor.Lanes.L == 16 ? "fused, 2 rows × 4 tokens" : tile;
+        assertThat(NativeKernels.table(results)).contains("| Q4_K | 64×512 | 5 | " + tile + " |").contains("| Q4_K | 64×512 | 5 | 1 row, scalar |")
                 .contains("| Q4_0 | 64×512 | 5 | " + q4 + " |").contains("| F32 | 64×512 | 1 | fused, 1 token |");
     }
 

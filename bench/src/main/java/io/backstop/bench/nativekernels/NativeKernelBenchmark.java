@@ -39,7 +39,7 @@ public class NativeKernelBenchmark {
     @Param("256")
     public int workingSetMb;
 
-    /** Prefill with the 4×4 register tile (scratch for four rows) or one row at a time against four tokens: an A/B switch. */
+    /** Prefill with the register tile (its scratch) or one row at a time in scalar code: an A/B switch. */
     @Param("true")
     public boolean tile;
 

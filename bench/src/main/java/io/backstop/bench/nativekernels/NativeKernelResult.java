@@ -5,7 +5,7 @@ package io.backstop.bench.nativekernels;
  *
  * @param nanosPerOp    JMH average time of one product
  * @param allocPerOp    bytes allocated per product (JMH's gc profiler, {@code gc.alloc.rate.norm}); NaN when not measured
- * @param tile          the A/B switch: scratch for the 4×4 register tile (else one row against four tokens) from {@code WeightTensor}'s fused limit on
+ * @param tile          the A/B switch: scratch for the register tile (else one row at a time in scalar code) from {@code WeightTensor}'s fused limit on
  * @param path          the kernel path the product took at this batch ({@code WeightTensor.matmulPath})
  * @param relativeError largest error against the scalar reference, relative to Σ|w·x| of the row
  */

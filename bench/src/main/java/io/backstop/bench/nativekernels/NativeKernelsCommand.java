@@ -45,7 +45,7 @@ public final class NativeKernelsCommand implements Callable<Integer> {
     @Option(names = "--working-set-mb", defaultValue = "256", description = "Weights rotated over copies of at least this many MB (default: ${DEFAULT-VALUE}).")
     int workingSetMb;
 
-    @Option(names = "--ab-tile", description = "Also measure prefill without the 4×4 register tile (one row against four tokens), for an A/B.")
+    @Option(names = "--ab-tile", description = "Also measure prefill without the register tile (one row at a time in scalar code, the tile's bits), for an A/B.")
     boolean abTile;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <backstop>/bench/results).")

@@ -53,7 +53,7 @@ final class NativeMatmul implements AutoCloseable {
         x = new float[batch * cols];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextDouble() * 2 - 1);
         out = new float[batch * rows];
-        scratch = new float[pool.size()][tile ? WeightTensor.scratchFloats(cols) : cols]; // room for the 4×4 prefill tile
+        scratch = new float[pool.size()][tile ? WeightTensor.scratchFloats(cols) : cols]; // room for the prefill tile
         current = copies[0];
         task = (chunk, chunks, worker) -> current.matmul(x, batch, out, 0, rows, ComputePool.start(rows, chunk, chunks, GRAIN),
                 ComputePool.end(rows, chunk, chunks, GRAIN), false, scratch[worker]);
