@@ -1,5 +1,7 @@
 package io.backstop.engine.backend.gguf.model;
 
+import static io.backstop.engine.backend.gguf.kernel.ComputePool.end;
+import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
@@ -27,14 +29,7 @@ public final class ForwardPass {
     public static final int CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
-    /**
-     * Chunks per thread of a product: the first {@link #BIG_PER_THREAD} are twice the size of the rest
-     * (so the largest is 1/8 of a thread's share, as with 8 equal chunks, and the last are 1/16). A
-     * product ends when its last chunk does; smaller last chunks halve the time one thread waits for the
-     * other at the end of each of a step's ~110 products (about 5 % of a decode step's wall time went to
-     * that wait in a profile of the server at 8 clients).
-     */
-    private static final int CHUNKS_PER_THREAD = 10, BIG_PER_THREAD = 6;
+    private static final int CHUNKS_PER_THREAD = 8;
 
     private final ModelConfig c;
     private final Weights w;
@@ -264,24 +259,6 @@ public final class ForwardPass {
     /** A few chunks per thread: threads that finish early take more, and one not scheduled holds nothing up. */
     private int chunks(int units) {
         return Math.max(1, Math.min(units, CHUNKS_PER_THREAD * pool.size()));
-    }
-
-    /**
-     * Where chunk {@code chunk} of {@code chunks} starts among {@code n} items, in multiples of {@code grain}:
-     * the first {@link #BIG_PER_THREAD}/{@link #CHUNKS_PER_THREAD} of the chunks weigh two, the rest one
-     * (members claim chunks in order, so the small ones come last). Which rows a chunk holds never changes a
-     * row's result: every output row is computed whole by one call.
-     */
-    static int start(int n, int chunk, int chunks, int grain) {
-        int big = chunks * BIG_PER_THREAD / CHUNKS_PER_THREAD;
-        long weight = 2L * Math.min(chunk, big) + Math.max(0, chunk - big), total = 2L * big + (chunks - big);
-        long units = (n + grain - 1) / grain;
-        return (int) Math.min(n, units * weight / total * grain);
-    }
-
-    /** Where chunk {@code chunk} ends (exclusive). */
-    static int end(int n, int chunk, int chunks, int grain) {
-        return start(n, chunk + 1, chunks, grain);
     }
 
     /** Work unit = one head of q, k or v: its rows, then bias, q/k norm and RoPE over the whole head. */
