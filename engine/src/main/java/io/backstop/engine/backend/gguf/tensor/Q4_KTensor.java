@@ -39,6 +39,11 @@ public final class Q4_KTensor extends WeightTensor {
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
     private final long minStride;
+    /**
+     * The mins again, transposed for {@link #minTerms}: per group of L rows, per sub-block, the L rows' mins as
+     * bytes, then per super-block the L rows' F32 {@code dmin}s ({@link #GROUP_STRIDE} per sub-block of a group).
+     */
+    private final MemorySegment minsT;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
@@ -47,12 +52,15 @@ public final class Q4_KTensor extends WeightTensor {
         minStride = subs + 4L * (subs / 8);
         mins = RowGroups.allocate(rows * minStride);
         mins.fill((byte) 0);
+        minsT = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
+        minsT.fill((byte) 0);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
             long mr = r * minStride;
             for (long p = r * rowBytes, end = p + rowBytes, j = 0; p < end; p += BYTES) {
                 float d = f16(p);
                 mins.set(FLOAT_LE, mr + subs + 4 * (j / 8), f16(p + 2));
+                minsT.set(FLOAT_LE, minGroup(r) + (long) subs * L + (j / 8) * 4L * L + 4L * (r % L), f16(p + 2));
                 for (int sub = 0; sub < 8; sub++, j++) {
                     long q = g.quants(r, (int) j), run = p + 16 + 32L * (sub >> 1);
                     int shift = 4 * (sub & 1);
@@ -62,6 +70,7 @@ public final class Q4_KTensor extends WeightTensor {
                     }
                     m.set(FLOAT_LE, g.factors(r, (int) j), d * KScales.scale(data, p + 4, sub));
                     mins.set(ValueLayout.JAVA_BYTE, mr + j, (byte) KScales.min(data, p + 4, sub));
+                    minsT.set(ValueLayout.JAVA_BYTE, minGroup(r) + j * L + r % L, (byte) KScales.min(data, p + 4, sub));
                 }
             }
         }
@@ -77,9 +86,10 @@ public final class Q4_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        float[] xs = new float[subs];
+        float[] xs = new float[subs + L];
         xsums(x, xOff, xs);
-        return oneRow(row, x, xOff, minTerm(row, xs));
+        minTerms(xs, row - row % L, row + 1);
+        return oneRow(row, x, xOff, xs[subs + row % L]);
     }
 
     /**
@@ -89,19 +99,21 @@ public final class Q4_KTensor extends WeightTensor {
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (!Lanes.VECTOR || scratch.length < subs) {
+        if (!Lanes.VECTOR || scratch.length < subs + (to - from) + 2 * L) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         for (int t = 0; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             xsums(x, xOff, scratch);
+            int m = subs + from % L; // row r's min term is at scratch[m + r - from]
+            minTerms(scratch, from, to);
             if ((r & 1) != 0 && r < to) {
-                put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
+                put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
                 r++;
             }
-            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, minTerm(r, scratch), minTerm(r + 1, scratch), out, o + r, add);
-            if (r < to) put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, scratch[m + r - from], scratch[m + r + 1 - from], out, o + r, add);
+            if (r < to) put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
         }
     }
 
@@ -117,17 +129,34 @@ public final class Q4_KTensor extends WeightTensor {
         for (int b = blocks; b < subs; b++) xs[b] = 0;
     }
 
-    /** −Σ_sub dmin·min·Σx_sub of a row: its mins times the token sums, times each super-block's dmin. */
-    private float minTerm(int row, float[] xs) {
-        long base = row * minStride, dm = base + subs;
-        FloatVector acc = FloatVector.zero(F);
-        for (int v = 0; v < subs; v += L) {
-            FloatVector mv = Widen.toFloat(Widen.u8(mins, base + v)).mul(FloatVector.fromArray(F, xs, v));
-            FloatVector dv = FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2)); // dmin of sub-block v: v / 8 floats on
-            if (L > 8) dv = dv.blend(FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2 + 4)), KPairs.UPPER);
-            acc = mv.fma(dv, acc);
+    /** Bytes per sub-block of a group of L rows in {@link #minsT}: L mins, and an eighth of L F32 dmins. */
+    private static final long GROUP_STRIDE = L + 4L * L / 8;
+
+    /** Offset of row r's group in {@link #minsT}. */
+    private long minGroup(int r) {
+        return (long) (r / L) * subs * GROUP_STRIDE;
+    }
+
+    /**
+     * −Σ_sub dmin·min·Σx_sub of rows {@code [from, to)}, L rows per vector pass over the transposed mins (a row per
+     * lane: per sub-block one byte load, one broadcast token sum and one FMA serve L rows), to
+     * {@code xs[subs + r − (from − from % L)]}; {@code xs[0 .. subs)} holds the token sums ({@link #xsums}). Each
+     * row's sum has the same order whatever the group, so {@link #dot} and the fused kernels give the same bits.
+     */
+    private void minTerms(float[] xs, int from, int to) {
+        int blocks = g.blocks, supers = blocks / 8;
+        for (int r0 = from - from % L, i = subs; r0 < to; r0 += L, i += L) {
+            long base = minGroup(r0), dm = base + (long) subs * L;
+            FloatVector acc = FloatVector.zero(F);
+            for (int sb = 0; sb < supers; sb++) {
+                FloatVector part = FloatVector.zero(F);
+                for (int j = sb * 8; j < sb * 8 + 8; j++) {
+                    part = Widen.toFloat(Widen.u8(minsT, base + (long) j * L)).fma(FloatVector.broadcast(F, xs[j]), part);
+                }
+                acc = part.fma(FloatVector.fromMemorySegment(F, minsT, dm + sb * 4L * L, Lanes.LE), acc);
+            }
+            acc.neg().intoArray(xs, i);
         }
-        return -Lanes.sum(acc);
     }
 
     /** One row: Σ_sub (d·scale)·(q·x) lane-wise, started from the row's min term in lane 0. */
