@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorOperators;
  * by side, per sub-block 16 bytes of nibbles (value j &lt; 16 in the low nibble of byte j, 16 + j in its high
  * nibble) and the F32 {@code d·scale}, so the kernel is Q4_0's two-row kernel. The mins' share of a row,
  * {@code −Σ_sub dmin·min·Σx_sub}, does not need the weights: it is a short dot product of the row's mins
- * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}) with the token's sums of 32 activations
+ * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}, L rows per vector pass) with the token's sums of 32 activations
  * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
@@ -31,36 +31,27 @@ public final class Q4_KTensor extends WeightTensor {
     private static final int QUANTS = 16;
 
     private final KPairs g;
-    /**
-     * Per row: its sub-blocks' mins as unsigned bytes, zero-padded to {@link #subs} (a multiple of L), then one
-     * F32 {@code dmin} per super-block ({@code subs / 8} of them).
-     */
-    private final MemorySegment mins;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
-    private final long minStride;
     /**
-     * The mins again, transposed for {@link #minTerms}: per group of L rows, per sub-block, the L rows' mins as
-     * bytes, then per super-block the L rows' F32 {@code dmin}s ({@link #GROUP_STRIDE} per sub-block of a group).
+     * The rows' mins transposed for {@link #minTerms}, in groups of L rows (a zero row pads the last): per
+     * sub-block the L rows' mins as unsigned bytes, then per super-block the L rows' F32 {@code dmin}s
+     * ({@link #GROUP_STRIDE} bytes per sub-block of a group; sub-blocks zero-padded to {@link #subs}).
      */
-    private final MemorySegment minsT;
+    private final MemorySegment mins;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         g = new KPairs(rows, cols / SUB, QUANTS, 1);
         subs = (cols / SUB + L - 1) / L * L;
-        minStride = subs + 4L * (subs / 8);
-        mins = RowGroups.allocate(rows * minStride);
+        mins = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
         mins.fill((byte) 0);
-        minsT = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
-        minsT.fill((byte) 0);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
-            long mr = r * minStride;
+            long mr = minGroup(r) + r % L, dm = minGroup(r) + (long) subs * L + 4L * (r % L);
             for (long p = r * rowBytes, end = p + rowBytes, j = 0; p < end; p += BYTES) {
                 float d = f16(p);
-                mins.set(FLOAT_LE, mr + subs + 4 * (j / 8), f16(p + 2));
-                minsT.set(FLOAT_LE, minGroup(r) + (long) subs * L + (j / 8) * 4L * L + 4L * (r % L), f16(p + 2));
+                mins.set(FLOAT_LE, dm + (j / 8) * 4L * L, f16(p + 2));
                 for (int sub = 0; sub < 8; sub++, j++) {
                     long q = g.quants(r, (int) j), run = p + 16 + 32L * (sub >> 1);
                     int shift = 4 * (sub & 1);
@@ -69,8 +60,7 @@ public final class Q4_KTensor extends WeightTensor {
                         m.set(ValueLayout.JAVA_BYTE, q + k, (byte) (lo | hi << 4));
                     }
                     m.set(FLOAT_LE, g.factors(r, (int) j), d * KScales.scale(data, p + 4, sub));
-                    mins.set(ValueLayout.JAVA_BYTE, mr + j, (byte) KScales.min(data, p + 4, sub));
-                    minsT.set(ValueLayout.JAVA_BYTE, minGroup(r) + j * L + r % L, (byte) KScales.min(data, p + 4, sub));
+                    mins.set(ValueLayout.JAVA_BYTE, mr + j * L, (byte) KScales.min(data, p + 4, sub));
                 }
             }
         }
@@ -129,10 +119,10 @@ public final class Q4_KTensor extends WeightTensor {
         for (int b = blocks; b < subs; b++) xs[b] = 0;
     }
 
-    /** Bytes per sub-block of a group of L rows in {@link #minsT}: L mins, and an eighth of L F32 dmins. */
+    /** Bytes per sub-block of a group of L rows in {@link #mins}: L mins, and an eighth of L F32 dmins. */
     private static final long GROUP_STRIDE = L + 4L * L / 8;
 
-    /** Offset of row r's group in {@link #minsT}. */
+    /** Offset of row r's group in {@link #mins}. */
     private long minGroup(int r) {
         return (long) (r / L) * subs * GROUP_STRIDE;
     }
@@ -151,9 +141,9 @@ public final class Q4_KTensor extends WeightTensor {
             for (int sb = 0; sb < supers; sb++) {
                 FloatVector part = FloatVector.zero(F);
                 for (int j = sb * 8; j < sb * 8 + 8; j++) {
-                    part = Widen.toFloat(Widen.u8(minsT, base + (long) j * L)).fma(FloatVector.broadcast(F, xs[j]), part);
+                    part = Widen.toFloat(Widen.u8(mins, base + (long) j * L)).fma(FloatVector.broadcast(F, xs[j]), part);
                 }
-                acc = part.fma(FloatVector.fromMemorySegment(F, minsT, dm + sb * 4L * L, Lanes.LE), acc);
+                acc = part.fma(FloatVector.fromMemorySegment(F, mins, dm + sb * 4L * L, Lanes.LE), acc);
             }
             acc.neg().intoArray(xs, i);
         }
@@ -215,12 +205,12 @@ public final class Q4_KTensor extends WeightTensor {
         }
         MemorySegment m = g.packed;
         long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0), mr = row * minStride;
+        long q = g.quants(row, 0), f = g.factors(row, 0), mr = minGroup(row) + row % L, dm = minGroup(row) + (long) subs * L + 4L * (row % L);
         for (int b = 0; b < g.blocks; b++) {
             long p = q + b * st;
             int o = outOff + b * SUB;
             float d = m.get(FLOAT_LE, f + b * st);
-            float negMin = -(mins.get(FLOAT_LE, mr + subs + 4L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + b)));
+            float negMin = -(mins.get(FLOAT_LE, dm + 4L * L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + (long) L * b)));
             for (int k = 0; k < QUANTS; k += L) { // d·q − m: the reference's operations (x − m and x + (−m) are the same float)
                 IntVector w = Widen.u8(m, p + k);
                 lo(w).mul(d).add(negMin).intoArray(out, o + k);
