@@ -212,7 +212,7 @@ final class GenericSecrets {
     }
 
     /** "com.example.Foo", "s.ZC9E…" is not: dotted parts that are all short or word-like. */
-    private static boolean dottedName(String v) {
+    static boolean dottedName(String v) {
         if (v.indexOf('.') < 0) return false;
         for (String p : v.split("\\.")) if (p.length() >= 12 && !words(p) && Entropy.shannon(p) >= 3.3) return false;
         return true;

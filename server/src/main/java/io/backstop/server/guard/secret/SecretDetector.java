@@ -40,6 +40,9 @@ public final class SecretDetector implements Recognizer {
     private static final Pattern VENDOR_PREFIX = Pattern.compile(
             "^(?:dapi|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|xox|xapp-|sk-|sk_|rk_|pk_|hf_|api_org_|AKIA|ASIA|AIza|ntn_|sgp_|glc_|glsa_|hvs\\.|hvb\\.|ops_|fo1_|npm_|pypi-|SG\\.|EAAA|sq0|ico-|HRKU-|sntry)");
 
+    /** The rules that know one vendor's or one format's tokens by shape. */
+    private static final List<List<SecretRule>> FORMAT_RULES = List.of(SecretRules.VENDOR, SecretRules.MORE_VENDORS, PublishedFormats.TOKENS);
+
     /** Rules switched off (by name; "service-assignment" and "generic" name those two detectors): for measuring what the rest finds alone. */
     private final Set<String> disabled;
     /** Prefixes of the enabled vendor rules' tokens ("ghp_", "glpat-"): the generic rules leave such tokens to them. */
@@ -53,10 +56,10 @@ public final class SecretDetector implements Recognizer {
     public SecretDetector(Set<String> disabled) {
         this.disabled = Set.copyOf(disabled);
         List<String> prefixes = new java.util.ArrayList<>();
-        for (List<SecretRule> rules : List.of(SecretRules.VENDOR, SecretRules.MORE_VENDORS)) {
+        for (List<SecretRule> rules : FORMAT_RULES) {
             for (SecretRule r : rules) {
-                if (disabled.contains(r.name())) continue;
-                for (String a : SecretAnchors.of(r.name())) {
+                if (disabled.contains(r.name()) || r.ignoreCase() && SecretAnchors.of(r.name()).isEmpty()) continue;
+                for (String a : SecretAnchors.of(r.name()).isEmpty() ? r.anchors() : SecretAnchors.of(r.name())) {
                     int sep = firstSeparator(a); // "ops_eyJ" → "ops_", "pat-na1-" → "pat-"
                     if (sep >= 2) prefixes.add(a.substring(0, sep + 1));
                 }
@@ -68,8 +71,8 @@ public final class SecretDetector implements Recognizer {
     /** The names of the rules that know one vendor's or one format's tokens (everything but the generic, header, URL and assignment rules). */
     public static Set<String> formatRules() {
         Set<String> names = new java.util.TreeSet<>();
-        for (SecretRule r : SecretRules.VENDOR) names.add(r.name());
-        for (SecretRule r : SecretRules.MORE_VENDORS) names.add(r.name());
+        for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) names.add(r.name());
+        names.addAll(ConfigCredentials.FORMAT_RULES);
         names.add(VendorAssignments.RULE);
         return names;
     }
@@ -91,10 +94,10 @@ public final class SecretDetector implements Recognizer {
         // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
         int run = longestTokenRun(s);
         if (run >= 12 || s.contains("-----BEGIN")) {
-            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
-            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+            for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         }
         for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+        ConfigCredentials.find(t, s, lower, disabled, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);
@@ -119,7 +122,9 @@ public final class SecretDetector implements Recognizer {
         while (m.find()) {
             int g = r.group() <= m.groupCount() && m.group(r.group()) != null ? r.group() : 0;
             String value = m.group(g);
-            if (Placeholders.isPlaceholder(value)) continue;
+            // A Twitter bearer token starts with 22 A's by format: only the rest can be a mask.
+            if (Placeholders.isPlaceholder(r.name().equals("twitter-bearer-token") ? value.substring(22) : value)) continue;
+            if (r.name().equals("slack-token") && sequential(value)) continue; // "xoxb-1234567890-…": a docs example
             if (r.minEntropy() > 0 && Entropy.shannon(value) < r.minEntropy()) continue;
             if (r.name().equals("jwt") && !jwtHeader(value)) continue;
             if (r.name().equals("authorization-header") && value.matches("(?i)bearer|basic|token|digest")) continue;

@@ -17,6 +17,13 @@ public record SecretRule(String name, Pattern pattern, int group, double minEntr
         return new SecretRule(name, Pattern.compile(regex), group, minEntropy, anchors, ignoreCase, SecretAnchors.minRun(name));
     }
 
+    /** A rule whose anchors are given here (literal prefixes, matched case-sensitively unless the regex starts with (?i)); {@code minRun} 0. */
+    static SecretRule anchored(String name, String regex, int group, double minEntropy, String... anchors) {
+        boolean ignoreCase = regex.startsWith("(?i)");
+        java.util.List<String> list = java.util.Arrays.stream(anchors).map(a -> ignoreCase ? a.toLowerCase(java.util.Locale.ROOT) : a).toList();
+        return new SecretRule(name, Pattern.compile(regex), group, minEntropy, list, ignoreCase, 0);
+    }
+
     /** Whether the rule can match at all: the text's longest token run is long enough and one of its anchors occurs (in {@code lower} for case-insensitive rules). */
     boolean mayMatch(String text, String lower, int longestRun) {
         if (longestRun < minRun) return false;
