@@ -12,8 +12,8 @@ import java.util.regex.Pattern;
 /**
  * Credentials in the places real configs and shell lines keep them, where no {@code name = value}
  * assignment binds them: a {@code .netrc} entry ({@code machine h login u password p}), a password flag
- * followed by a space ({@code --password p}, {@code mysql -pP}, {@code sshpass -p p}, {@code docker login -p p}),
- * a Docker {@code config.json} {@code "auth"} (base64 of {@code user:password}); and two encodings of
+ * followed by a space ({@code --password p}, {@code mysql -pP}, {@code sshpass -p p}, {@code docker login -p p},
+ * {@code redis-cli -a p}), a Docker {@code config.json} {@code "auth"} (base64 of {@code user:password}); and two encodings of
  * known secrets: a base64'd PEM private key (Kubernetes' {@code client-key-data}, {@code tls.key}) and a
  * base64'd JWT. Each value is decoded or checked before it is reported.
  */
@@ -34,7 +34,7 @@ final class ConfigCredentials {
             "(?i)(?<![\\w-])--?((?:[a-z]+-)?(?:password|passwd|pwd|pass|secret|client-secret|secret-key|access-key|api-key|apikey|token|auth-token|api-token))[ \\t]+[\"']?([^\\s\"']{8,200})");
     /** MySQL's -pPASSWORD (glued: "-p" then a space is a prompt), sshpass -p and docker login -p. */
     private static final Pattern SHORT_FLAG = Pattern.compile(
-            "(?<![\\w-])(?:(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\\b[^\\n]{0,200}?\\s-p([^\\s\"'-][^\\s\"']{5,100})|(?:sshpass|docker[ \\t]+login)\\b[^\\n]{0,200}?\\s-p[ \\t]+[\"']?([^\\s\"'-][^\\s\"']{5,100}))");
+            "(?<![\\w-])(?:(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\\b[^\\n]{0,200}?\\s-p([^\\s\"'-][^\\s\"']{5,100})|(?:sshpass\\b[^\\n]{0,200}?\\s-p|docker[ \\t]+login\\b[^\\n]{0,200}?\\s-p|redis-cli\\b[^\\n]{0,200}?\\s-a)[ \\t]+[\"']?([^\\s\"'-][^\\s\"']{5,100}))");
     private static final Pattern DOCKER_AUTH = Pattern.compile("\"auth\"\\s*:\\s*\"([A-Za-z0-9+/]{8,400}={0,2})\"");
     private static final Pattern B64_PEM = Pattern.compile("(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,20000}={0,2}");
     private static final Pattern B64_JWT = Pattern.compile("(?<![A-Za-z0-9+/])ZXlK[A-Za-z0-9+/_-]{40,8000}={0,2}");

@@ -25,14 +25,14 @@ public final class SecretDetector implements Recognizer {
     public static final double ASSIGNMENT_ENTROPY = 3.0;
     private static final Pattern CURL_USER = Pattern.compile("(?<![\\w-])(?:-u|--user)(?:=|\\s*)[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
     /** What follows a URL's "://" when it carries credentials (the scheme before it is checked by hand). */
-    private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]*):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
     /**
      * A secret-sounding name's last word and an assignment: the rest of the name is read backwards by hand
      * (a leading {@code [\\w.-]{0,40}?} in the regex would be tried at every position of every text).
      */
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|creds|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
-                    + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,)[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]]{8,})");
+                    + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,|>(?=[^<\\s]{8,}</))[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]<]{8,})");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
     private static final Pattern WORD_PART = Pattern.compile("[A-Z]?[a-z]+|[A-Z]+|\\d{1,4}");
@@ -102,7 +102,7 @@ public final class SecretDetector implements Recognizer {
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);
         if (!disabled.contains(VendorAssignments.RULE)) VendorAssignments.find(t, s, lower, out);
-        if (!disabled.contains(GenericSecrets.RULES)) GenericSecrets.find(t, s, lower, vendorPrefixes, out);
+        if (!disabled.contains(GenericSecrets.RULES)) GenericSecrets.find(t, s, lower, vendorPrefixes, disabled, out);
     }
 
     /** Longest run of chars that tokens are made of (letters, digits, _ and -). */
@@ -173,7 +173,7 @@ public final class SecretDetector implements Recognizer {
     private static final List<String> ASSIGNMENT_WORDS = List.of("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds", "login", "access");
 
     private static void assignments(NormalizedText t, String s, String lower, List<Finding> out) {
-        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0) return;
+        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0 && s.indexOf('>') < 0) return;
         java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
         for (String w : ASSIGNMENT_WORDS) for (int k = lower.indexOf(w); k >= 0; k = lower.indexOf(w, k + 1)) starts.add(k);
         if (starts.isEmpty()) return;
