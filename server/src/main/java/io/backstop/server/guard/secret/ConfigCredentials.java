@@ -13,7 +13,7 @@ import java.util.regex.Pattern;
  * Credentials in the places real configs and shell lines keep them, where no {@code name = value}
  * assignment binds them: a {@code .netrc} entry ({@code machine h login u password p}), a password flag
  * followed by a space ({@code --password p}, {@code mysql -pP}, {@code sshpass -p p}, {@code docker login -p p},
- * {@code redis-cli -a p}), a Docker {@code config.json} {@code "auth"} (base64 of {@code user:password}); and two encodings of
+ * {@code redis-cli -a p}), a webhook URL (its random path is the credential), a Docker {@code config.json} {@code "auth"} (base64 of {@code user:password}); and two encodings of
  * known secrets: a base64'd PEM private key (Kubernetes' {@code client-key-data}, {@code tls.key}) and a
  * base64'd JWT. Each value is decoded or checked before it is reported.
  */
@@ -21,6 +21,7 @@ final class ConfigCredentials {
     static final String NETRC = "netrc-password";
     static final String CLI = "cli-password";
     static final String DOCKER = "docker-config-auth";
+    static final String WEBHOOK = "webhook-url";
     static final String BASE64_KEY = "base64-private-key";
     static final String BASE64_JWT = "jwt-base64";
 
@@ -35,6 +36,9 @@ final class ConfigCredentials {
     /** MySQL's -pPASSWORD (glued: "-p" then a space is a prompt), sshpass -p and docker login -p. */
     private static final Pattern SHORT_FLAG = Pattern.compile(
             "(?<![\\w-])(?:(?:mysql|mysqldump|mysqladmin|mariadb|mariadb-dump)\\b[^\\n]{0,200}?\\s-p([^\\s\"'-][^\\s\"']{5,100})|(?:sshpass\\b[^\\n]{0,200}?\\s-p|docker[ \\t]+login\\b[^\\n]{0,200}?\\s-p|redis-cli\\b[^\\n]{0,200}?\\s-a)[ \\t]+[\"']?([^\\s\"'-][^\\s\"']{5,100}))");
+    private static final Pattern URL = Pattern.compile("https?://([A-Za-z0-9.-]{1,100})(/[^\\s\"'<>)\\]}]{1,600})");
+    private static final Pattern HOOK = Pattern.compile("(?i)hook|/trigger/|incoming");
+    private static final Pattern PATH_PARTS = Pattern.compile("[/?&=#]+");
     private static final Pattern DOCKER_AUTH = Pattern.compile("\"auth\"\\s*:\\s*\"([A-Za-z0-9+/]{8,400}={0,2})\"");
     private static final Pattern B64_PEM = Pattern.compile("(?<![A-Za-z0-9+/])LS0tLS1CRUdJTi[A-Za-z0-9+/]{20,20000}={0,2}");
     private static final Pattern B64_JWT = Pattern.compile("(?<![A-Za-z0-9+/])ZXlK[A-Za-z0-9+/_-]{40,8000}={0,2}");
@@ -45,6 +49,7 @@ final class ConfigCredentials {
     static void find(NormalizedText t, String s, String lower, Set<String> disabled, List<Finding> out) {
         if (lower.contains("password") && (lower.contains("machine") || lower.contains("default")) && !disabled.contains(NETRC)) netrc(t, s, out);
         if (s.indexOf('-') >= 0 && !disabled.contains(CLI)) flags(t, s, out);
+        if (s.contains("://") && lower.contains("hook") && !disabled.contains(WEBHOOK)) webhooks(t, s, lower, out);
         if (s.contains("\"auth\"") && !disabled.contains(DOCKER)) dockerAuth(t, s, out);
         if (s.contains("LS0tLS1CRUdJTi") && !disabled.contains(BASE64_KEY)) base64Key(t, s, out);
         if (s.contains("ZXlK") && !disabled.contains(BASE64_JWT)) base64Jwt(t, s, out);
@@ -76,6 +81,20 @@ final class ConfigCredentials {
     private static boolean plainPassword(String v) {
         return v.length() >= 6 && !Placeholders.isPlaceholder(v) && !v.startsWith("$") && !v.startsWith("%") && Entropy.shannon(v) >= 2.5
                 && !SecretDetector.repetitive(v) && !SecretDetector.sequential(v) && !v.chars().allMatch(Character::isLetter);
+    }
+
+    /** A URL with "hook" in its host or path (or a trigger path) whose path holds a random segment: Slack, Discord, Teams, Zapier, Mattermost, IFTTT… */
+    private static void webhooks(NormalizedText t, String s, String lower, List<Finding> out) {
+        Matcher m = URL.matcher(s);
+        while (m.find()) {
+            if (!HOOK.matcher(s).region(m.start(1), m.end(2)).find() || GenericSecrets.hashWords(lower, m.start(2), m.end(2))) continue;
+            for (String part : PATH_PARTS.split(m.group(2))) {
+                if (part.length() >= 16 && GenericSecrets.randomValue(part, null)) {
+                    SecretDetector.add(t, out, m.start(2), m.end(2), 0.85, WEBHOOK);
+                    break;
+                }
+            }
+        }
     }
 
     private static void dockerAuth(NormalizedText t, String s, List<Finding> out) {

@@ -174,6 +174,11 @@ final class GenericSecrets {
         return !Character.isLetter(after) || Character.isUpperCase(after) && Character.isLowerCase(last);
     }
 
+    /** A hash or id word in {@code lower[from, to)} ("commit", "sha256", "blob", …). */
+    static boolean hashWords(String lower, int from, int to) {
+        return HASH_WORDS.matcher(lower).region(from, to).find();
+    }
+
     /** A hash word between the start of the name and the value ("sha256_key", "commit token"): an id, not a secret. */
     private static boolean hashContext(String lower, int from, int valueStart) {
         from = Math.max(0, from);

@@ -33,6 +33,7 @@ public final class SecretDetector implements Recognizer {
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|creds|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
                     + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,|>(?=[^<\\s]{8,}</))[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]<]{8,})");
+    private static final Pattern XML_SECRET_NAME = Pattern.compile("(?:password|passwd|pwd|pass|secret|token)$");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
     private static final Pattern WORD_PART = Pattern.compile("[A-Z]?[a-z]+|[A-Z]+|\\d{1,4}");
@@ -190,6 +191,8 @@ public final class SecretDetector implements Recognizer {
             String v = stripQuotes(m.group(2));
             while (v.endsWith(".")) v = v.substring(0, v.length() - 1); // the sentence's full stop is not part of the value
             if (!secretValue(name, v)) continue;
+            // An XML element (<password>…</password>) only for a password, secret or token: <gpg.key>, <releaseManagerKey> hold key ids.
+            if (s.substring(m.end(1), m.start(2)).indexOf('>') >= 0 && !XML_SECRET_NAME.matcher(name).find()) continue;
             int start = m.start(2), end = start + v.length();
             add(t, out, start, end, 0.8, "assignment");
         }
