@@ -92,9 +92,10 @@ public final class SecretDetector implements Recognizer {
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
         String lower = s.toLowerCase(Locale.ROOT);
-        // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
+        // Every vendor token has a run of at least 12 token chars (but PEM headers and Zapier's short hook ids);
+        // prose rarely does, and then no vendor rule runs.
         int run = longestTokenRun(s);
-        if (run >= 12 || s.contains("-----BEGIN")) {
+        if (run >= 12 || s.contains("-----BEGIN") || s.contains("hooks.zapier.com")) {
             for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         }
         for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
