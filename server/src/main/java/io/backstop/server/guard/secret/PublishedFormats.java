@@ -17,7 +17,6 @@ final class PublishedFormats {
 
     static final List<SecretRule> TOKENS = List.of(
             // Source hosting, CI and developer platforms
-            anchored("gitlab-routable-token", B + "gl(?:pat|rt)-(?:t\\d_)?[\\w-]{27,300}\\.[0-9a-z]{9}" + E, 0, 3.5, "glpat-", "glrt-"),
             anchored("gitlab-session-cookie", "_gitlab_session=[0-9a-z]{32}" + E, 0, 3.0, "_gitlab_session="),
             anchored("atlassian-cloud-token", B + "(?:ATCTT3xFfG|ATATT3)[A-Za-z0-9+/=_-]{20,400}=[A-Za-z0-9]{8}" + E, 0, 3.5, "ATCTT3xFfG", "ATATT3"),
             anchored("bitbucket-datacenter-token", B + "BBDC-[A-Za-z0-9+/@_-]{40,50}(?![A-Za-z0-9+/@_-])", 0, 3.5, "BBDC-"),

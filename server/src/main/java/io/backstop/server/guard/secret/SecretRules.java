@@ -21,7 +21,8 @@ final class SecretRules {
             SecretRule.of("aws-secret-access-key", "(?i)aws[\\w.-]{0,20}(?:secret|access|key|pwd|pw|password|pass|token)[\\w.-]{0,20}" + ASSIGN + "([A-Za-z0-9/+=]{40})(?![A-Za-z0-9/+=])", 1, 3.0),
             SecretRule.of("github-token", B + "(?:ghp|gho|ghu|ghs|ghr)_[A-Za-z0-9_]{36}" + E, 0, 0),
             SecretRule.of("github-fine-grained-pat", B + "github_pat_[A-Za-z0-9_]{82}" + E, 0, 0),
-            SecretRule.of("gitlab-token", B + "(?:glpat|gldt|glft|glffct|glsoat|glrt)-[A-Za-z0-9_-]{20,50}(?<!_)" + E, 0, 0),
+            // Routable tokens (GitLab 17+) carry a dot and a 9-char suffix after a longer body.
+            SecretRule.of("gitlab-token", B + "(?:(?:glpat|gldt|glft|glffct|glsoat|glrt)-[A-Za-z0-9_-]{20,50}(?<!_)|gl(?:pat|rt)-(?:t\\d_)?[\\w-]{27,300}\\.[0-9a-z]{9})" + E, 0, 0),
             SecretRule.of("gitlab-trigger-token", B + "glptt-[A-Za-z0-9_-]{40}" + E, 0, 0),
             SecretRule.of("gitlab-agent-token", B + "glagent-[A-Za-z0-9_-]{50,1024}" + E, 0, 0),
             SecretRule.of("gitlab-cicd-token", B + "glcbt-(?:[0-9a-zA-Z]{1,5}_)?[A-Za-z0-9_-]{20}" + E, 0, 0),

@@ -58,7 +58,7 @@ final class VendorAssignments {
     }
 
     static void find(NormalizedText t, String s, String lower, List<Finding> out) {
-        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0 && s.indexOf('|') < 0) return;
+        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0 && s.indexOf('|') < 0 && s.indexOf('>') < 0) return;
         Matcher m = null;
         for (int k = 0; k < s.length(); k++) {
             char c = lower.charAt(k);

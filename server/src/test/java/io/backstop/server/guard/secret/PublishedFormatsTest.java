@@ -59,7 +59,6 @@ class PublishedFormatsTest {
     static Stream<Arguments> formats() {
         String x = "x".repeat(43);
         return Stream.of(
-                format("gitlab-routable-token", "glpat-" + r(40) + "." + lo(9), "glpat-" + r(301) + "." + lo(9)),
                 format("gitlab-session-cookie", "_gitlab_session=" + lo(32), "_gitlab_session=" + "x".repeat(32)),
                 format("atlassian-cloud-token", "ATCTT3xFfG" + r(180) + "=" + r(8), "ATCTT3xFfG" + r(180) + "=" + r(7)),
                 format("bitbucket-datacenter-token", "BBDC-" + r(44), "BBDC-" + r(39)),
