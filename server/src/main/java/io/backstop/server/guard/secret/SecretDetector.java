@@ -95,10 +95,11 @@ public final class SecretDetector implements Recognizer {
         // Every vendor token has a run of at least 12 token chars (but PEM headers and Zapier's short hook ids);
         // prose rarely does, and then no vendor rule runs.
         int run = longestTokenRun(s);
+        long[] pairs = Bigrams.of(lower);
         if (run >= 12 || s.contains("-----BEGIN") || s.contains("hooks.zapier.com")) {
-            for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+            for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) if (r.mayMatch(s, lower, run, pairs) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         }
-        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run, pairs) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         ConfigCredentials.find(t, s, lower, disabled, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
