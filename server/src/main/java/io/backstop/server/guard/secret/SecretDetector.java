@@ -59,6 +59,7 @@ public final class SecretDetector implements Recognizer {
         List<String> prefixes = new java.util.ArrayList<>();
         for (List<SecretRule> rules : FORMAT_RULES) {
             for (SecretRule r : rules) {
+                // A case-insensitive rule's own anchors are lower-cased: not the prefix its tokens are written with.
                 if (disabled.contains(r.name()) || r.ignoreCase() && SecretAnchors.of(r.name()).isEmpty()) continue;
                 for (String a : SecretAnchors.of(r.name()).isEmpty() ? r.anchors() : SecretAnchors.of(r.name())) {
                     int sep = firstSeparator(a); // "ops_eyJ" → "ops_", "pat-na1-" → "pat-"
