@@ -64,8 +64,12 @@ final class GenericSecrets {
 
     private GenericSecrets() {}
 
-    /** {@code vendorPrefixes}: prefixes of the token formats a rule knows; a token with one is that rule's call, not ours. */
-    static void find(NormalizedText t, String s, String lower, List<String> vendorPrefixes, List<Finding> out) {
+    /**
+     * {@code vendorPrefixes}: prefixes of the token formats a rule knows; a token with one is that rule's call, not ours.
+     * {@code disabled}: the detector's switched-off rules (a dotted token shaped like a JWT or a Discord token is left to
+     * those rules unless they are off).
+     */
+    static void find(NormalizedText t, String s, String lower, List<String> vendorPrefixes, java.util.Set<String> disabled, List<Finding> out) {
         int n = s.length();
         int i = 0;
         while (i < n) {
@@ -78,7 +82,7 @@ final class GenericSecrets {
             int end = i;
             while (end < n && end - i < 2 && s.charAt(end) == '=') end++; // base64 padding
             if (end < n && tokenChar(s.charAt(end))) end = i;                // "key=value": that '=' was an operator
-            if (end - start >= MIN_LENGTH) judge(t, s, lower, start, trimEnd(s, start, end), vendorPrefixes, out);
+            if (end - start >= MIN_LENGTH) judge(t, s, lower, start, trimEnd(s, start, end), vendorPrefixes, disabled, out);
         }
     }
 
@@ -91,7 +95,7 @@ final class GenericSecrets {
         return end;
     }
 
-    private static void judge(NormalizedText t, String s, String lower, int start, int end, List<String> vendorPrefixes, List<Finding> out) {
+    private static void judge(NormalizedText t, String s, String lower, int start, int end, List<String> vendorPrefixes, java.util.Set<String> disabled, List<Finding> out) {
         while (start < end && "./-~".indexOf(s.charAt(start)) >= 0) start++;
         int len = end - start;
         if (len < MIN_LENGTH || len > MAX_LENGTH) return;
@@ -100,7 +104,7 @@ final class GenericSecrets {
         String name = boundName(s, lower, start);
         if (name != null && !hashContext(lower, start - name.length() - 1, start) && randomValue(v, name)) {
             SecretDetector.add(t, out, start, end, 0.75, "generic-keyword");
-        } else if (prefixed(v) && !hashContext(lower, Math.max(0, start - 40), start)) {
+        } else if ((prefixed(v) || dottedRandom(v) && !claimedDotted(v, disabled)) && !hashContext(lower, Math.max(0, start - 40), start)) {
             SecretDetector.add(t, out, start, end, 0.75, "generic-shape");
         }
     }
@@ -170,6 +174,11 @@ final class GenericSecrets {
         return !Character.isLetter(after) || Character.isUpperCase(after) && Character.isLowerCase(last);
     }
 
+    /** A hash or id word in {@code lower[from, to)} ("commit", "sha256", "blob", …). */
+    static boolean hashWords(String lower, int from, int to) {
+        return HASH_WORDS.matcher(lower).region(from, to).find();
+    }
+
     /** A hash word between the start of the name and the value ("sha256_key", "commit token"): an id, not a secret. */
     private static boolean hashContext(String lower, int from, int valueStart) {
         from = Math.max(0, from);
@@ -186,6 +195,27 @@ final class GenericSecrets {
         boolean hex = hex(body);
         if (hex && body.length() < 32) return false;
         return randomValue(body, null) && (hex || hasDigit(body) || body.length() >= 24);
+    }
+
+    private static final Pattern JWT_START = Pattern.compile("^(?:eyJ|eyA|ewo)");
+    private static final Pattern DISCORD_SHAPE = Pattern.compile("^[\\w-]{22,28}\\.[\\w-]{4,8}\\.[\\w-]{20,40}$");
+
+    /** A JWT-like or Discord-like dotted token is its rule's call: the rule has judged it (a bad header, a wrong length is no token). */
+    private static boolean claimedDotted(String v, java.util.Set<String> disabled) {
+        return !disabled.contains("jwt") && JWT_START.matcher(v).find() || !disabled.contains("discord-token") && DISCORD_SHAPE.matcher(v).matches();
+    }
+
+    /**
+     * Two or three random parts joined by dots, the outer ones long: how signed tokens are built (a JWT's
+     * header.payload.signature, a Discord bot token, a signed session or API token of a format no rule knows).
+     */
+    static boolean dottedRandom(String v) {
+        if (v.length() < 40 || v.indexOf('.') < 0 || v.indexOf('/') >= 0 || v.indexOf('+') >= 0 || v.indexOf('~') >= 0) return false;
+        String[] parts = v.split("\\.", -1);
+        if (parts.length < 2 || parts.length > 3) return false;
+        String first = parts[0], last = parts[parts.length - 1];
+        if (first.length() < 16 || last.length() < 16 || parts.length == 3 && parts[1].length() < 4) return false;
+        return randomValue(first, null) && randomValue(last, null);
     }
 
     /**
@@ -212,7 +242,7 @@ final class GenericSecrets {
     }
 
     /** "com.example.Foo", "s.ZC9E…" is not: dotted parts that are all short or word-like. */
-    private static boolean dottedName(String v) {
+    static boolean dottedName(String v) {
         if (v.indexOf('.') < 0) return false;
         for (String p : v.split("\\.")) if (p.length() >= 12 && !words(p) && Entropy.shannon(p) >= 3.3) return false;
         return true;

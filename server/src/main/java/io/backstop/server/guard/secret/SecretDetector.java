@@ -25,20 +25,24 @@ public final class SecretDetector implements Recognizer {
     public static final double ASSIGNMENT_ENTROPY = 3.0;
     private static final Pattern CURL_USER = Pattern.compile("(?<![\\w-])(?:-u|--user)(?:=|\\s*)[\"']?([^\\s\"':]*)[\"']?:[\"']?([^\\s\"']*)[\"']?(?=\\s|$)");
     /** What follows a URL's "://" when it carries credentials (the scheme before it is checked by hand). */
-    private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]+):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
+    private static final Pattern URL_CREDENTIALS = Pattern.compile("([^\\s:/?#@\"'<>]*):([^\\s:/?#@\"'<>]+)@[\\w.-]+");
     /**
      * A secret-sounding name's last word and an assignment: the rest of the name is read backwards by hand
      * (a leading {@code [\\w.-]{0,40}?} in the regex would be tried at every position of every text).
      */
     private static final Pattern ASSIGNMENT = Pattern.compile(
             "(?i)((?:password|passwd|pwd|pass|secret|token|key|auth|credentials?|creds|login|accessid|access[_.-]?id)(?:[_.-]?(?:value|str|string|b64|base64|data|raw|text))?)"
-                    + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,)[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]]{8,})");
+                    + "[\"']?[ \\t]*(?:=|:=|:::=|\\?=|:|=>|,|>(?=[^<\\s]{8,}</))[ \\t]*[\"'`]?([^\\s\"'`,;)}\\]<]{8,})");
+    private static final Pattern XML_SECRET_NAME = Pattern.compile("(?:password|passwd|pwd|pass|secret|token)$");
     private static final Pattern UUID = Pattern.compile("[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}");
     private static final Pattern DOTTED_IDENTIFIER = Pattern.compile("[A-Za-z_$][\\w$]*(?:\\.[A-Za-z_$][\\w$]*)+(?:\\(\\))?");
     private static final Pattern WORD_PART = Pattern.compile("[A-Z]?[a-z]+|[A-Z]+|\\d{1,4}");
     /** Values that a vendor rule judges (an assignment of one is that rule's call, e.g. a non-hex "dapi…"). */
     private static final Pattern VENDOR_PREFIX = Pattern.compile(
             "^(?:dapi|gh[pousr]_|github_pat_|gl[a-z]{1,6}-|xox|xapp-|sk-|sk_|rk_|pk_|hf_|api_org_|AKIA|ASIA|AIza|ntn_|sgp_|glc_|glsa_|hvs\\.|hvb\\.|ops_|fo1_|npm_|pypi-|SG\\.|EAAA|sq0|ico-|HRKU-|sntry)");
+
+    /** The rules that know one vendor's or one format's tokens by shape. */
+    private static final List<List<SecretRule>> FORMAT_RULES = List.of(SecretRules.VENDOR, SecretRules.MORE_VENDORS, PublishedFormats.TOKENS);
 
     /** Rules switched off (by name; "service-assignment" and "generic" name those two detectors): for measuring what the rest finds alone. */
     private final Set<String> disabled;
@@ -53,10 +57,11 @@ public final class SecretDetector implements Recognizer {
     public SecretDetector(Set<String> disabled) {
         this.disabled = Set.copyOf(disabled);
         List<String> prefixes = new java.util.ArrayList<>();
-        for (List<SecretRule> rules : List.of(SecretRules.VENDOR, SecretRules.MORE_VENDORS)) {
+        for (List<SecretRule> rules : FORMAT_RULES) {
             for (SecretRule r : rules) {
-                if (disabled.contains(r.name())) continue;
-                for (String a : SecretAnchors.of(r.name())) {
+                // A case-insensitive rule's own anchors are lower-cased: not the prefix its tokens are written with.
+                if (disabled.contains(r.name()) || r.ignoreCase() && SecretAnchors.of(r.name()).isEmpty()) continue;
+                for (String a : SecretAnchors.of(r.name()).isEmpty() ? r.anchors() : SecretAnchors.of(r.name())) {
                     int sep = firstSeparator(a); // "ops_eyJ" → "ops_", "pat-na1-" → "pat-"
                     if (sep >= 2) prefixes.add(a.substring(0, sep + 1));
                 }
@@ -68,8 +73,8 @@ public final class SecretDetector implements Recognizer {
     /** The names of the rules that know one vendor's or one format's tokens (everything but the generic, header, URL and assignment rules). */
     public static Set<String> formatRules() {
         Set<String> names = new java.util.TreeSet<>();
-        for (SecretRule r : SecretRules.VENDOR) names.add(r.name());
-        for (SecretRule r : SecretRules.MORE_VENDORS) names.add(r.name());
+        for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) names.add(r.name());
+        names.addAll(ConfigCredentials.FORMAT_RULES);
         names.add(VendorAssignments.RULE);
         return names;
     }
@@ -88,18 +93,20 @@ public final class SecretDetector implements Recognizer {
     public void find(NormalizedText t, List<Finding> out) {
         String s = t.text();
         String lower = s.toLowerCase(Locale.ROOT);
-        // Every vendor token has a run of at least 12 token chars; prose rarely does, and then no vendor rule runs.
+        // Every vendor token has a run of at least 12 token chars (but PEM headers and Zapier's short hook ids);
+        // prose rarely does, and then no vendor rule runs.
         int run = longestTokenRun(s);
-        if (run >= 12 || s.contains("-----BEGIN")) {
-            for (SecretRule r : SecretRules.VENDOR) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
-            for (SecretRule r : SecretRules.MORE_VENDORS) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+        long[] pairs = Bigrams.of(lower);
+        if (run >= 12 || s.contains("-----BEGIN") || s.contains("hooks.zapier.com")) {
+            for (List<SecretRule> rules : FORMAT_RULES) for (SecretRule r : rules) if (r.mayMatch(s, lower, run, pairs) && !disabled.contains(r.name())) applyRule(t, s, r, out);
         }
-        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+        for (SecretRule r : SecretRules.CONTEXT) if (r.mayMatch(s, lower, run, pairs) && !disabled.contains(r.name())) applyRule(t, s, r, out);
+        ConfigCredentials.find(t, s, lower, disabled, out);
         if (s.contains("curl")) curl(t, s, out);
         if (s.contains("://")) urls(t, s, out);
         assignments(t, s, lower, out);
         if (!disabled.contains(VendorAssignments.RULE)) VendorAssignments.find(t, s, lower, out);
-        if (!disabled.contains(GenericSecrets.RULES)) GenericSecrets.find(t, s, lower, vendorPrefixes, out);
+        if (!disabled.contains(GenericSecrets.RULES)) GenericSecrets.find(t, s, lower, vendorPrefixes, disabled, out);
     }
 
     /** Longest run of chars that tokens are made of (letters, digits, _ and -). */
@@ -119,7 +126,9 @@ public final class SecretDetector implements Recognizer {
         while (m.find()) {
             int g = r.group() <= m.groupCount() && m.group(r.group()) != null ? r.group() : 0;
             String value = m.group(g);
-            if (Placeholders.isPlaceholder(value)) continue;
+            // A Twitter bearer token starts with 22 A's by format: only the rest can be a mask.
+            if (Placeholders.isPlaceholder(r.name().equals("twitter-bearer-token") ? value.substring(22) : value)) continue;
+            if (r.name().equals("slack-token") && sequential(value)) continue; // "xoxb-1234567890-…": a docs example
             if (r.minEntropy() > 0 && Entropy.shannon(value) < r.minEntropy()) continue;
             if (r.name().equals("jwt") && !jwtHeader(value)) continue;
             if (r.name().equals("authorization-header") && value.matches("(?i)bearer|basic|token|digest")) continue;
@@ -168,7 +177,7 @@ public final class SecretDetector implements Recognizer {
     private static final List<String> ASSIGNMENT_WORDS = List.of("pass", "pwd", "secret", "token", "key", "auth", "credential", "creds", "login", "access");
 
     private static void assignments(NormalizedText t, String s, String lower, List<Finding> out) {
-        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0) return;
+        if (s.indexOf('=') < 0 && s.indexOf(':') < 0 && s.indexOf(',') < 0 && s.indexOf('>') < 0) return;
         java.util.TreeSet<Integer> starts = new java.util.TreeSet<>();
         for (String w : ASSIGNMENT_WORDS) for (int k = lower.indexOf(w); k >= 0; k = lower.indexOf(w, k + 1)) starts.add(k);
         if (starts.isEmpty()) return;
@@ -185,6 +194,8 @@ public final class SecretDetector implements Recognizer {
             String v = stripQuotes(m.group(2));
             while (v.endsWith(".")) v = v.substring(0, v.length() - 1); // the sentence's full stop is not part of the value
             if (!secretValue(name, v)) continue;
+            // An XML element (<password>…</password>) only for a password, secret or token: <gpg.key>, <releaseManagerKey> hold key ids.
+            if (s.substring(m.end(1), m.start(2)).indexOf('>') >= 0 && !XML_SECRET_NAME.matcher(name).find()) continue;
             int start = m.start(2), end = start + v.length();
             add(t, out, start, end, 0.8, "assignment");
         }

@@ -111,4 +111,14 @@ class GenericSecretsTest {
         assertThat(find(new SecretDetector(Set.of("gitlab-token")), "glpat-" + random(112, ALNUM, 20)))
                 .as("with GitLab's rule off, its prefix is unknown and the token a prefixed random token").hasSize(1);
     }
+
+    @Test
+    void dottedRandomPartsAreASignedTokenOfAnyFormat() {
+        String token = random(110, ALNUM, 26) + "." + random(111, ALNUM, 6) + "." + random(112, ALNUM + "_-", 38);
+        assertThat(spans(GENERIC, "session " + token)).as("generic rules alone").containsExactly(token);
+        String other = random(113, ALNUM, 30) + "." + random(114, ALNUM, 40);
+        assertThat(spans(FULL, "cookie " + other)).containsExactly(other);
+        assertThat(spans(FULL, "java.util.concurrent.ConcurrentHashMap.newKeySet")).as("a dotted name").isEmpty();
+        assertThat(spans(FULL, "eyJ" + random(115, ALNUM, 30) + "." + random(116, ALNUM, 40))).as("JWT-shaped: the JWT rule's call, and its header is no JSON").isEmpty();
+    }
 }

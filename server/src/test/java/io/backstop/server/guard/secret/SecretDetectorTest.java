@@ -139,6 +139,46 @@ class SecretDetectorTest {
     }
 
     @Test
+    void theShapesGitleaksPublishesForFamiliesWeKnew() {
+        String lower = "abcdefghijklmnopqrstuvwxyz0123456789";
+        assertThat(rules("FLWSECK_TEST-" + random(60, "abcdefgh0123456789", 12))).as("with the hyphen").containsExactly("flutterwave-key");
+        assertThat(rules("FLWSECK-" + random(61, lower, 32) + "-X")).as("a live key").containsExactly("flutterwave-key");
+        assertThat(rules("sk_prod_" + random(62, ALNUM, 24))).containsExactly("stripe-key");
+        assertThat(rules("glpat-" + random(87, ALNUM, 40) + "." + random(88, lower, 9))).as("a routable token").containsExactly("gitlab-token");
+        assertThat(rules("sat." + random(63, ALNUM, 22) + "." + random(64, ALNUM, 24) + "." + random(65, ALNUM, 20))).containsExactly("harness-token");
+        assertThat(rules("<add key=\"Password\"value=\"" + random(66, ALNUM, 12) + "\" />")).containsExactly("nuget-config-password");
+        assertThat(rules("SG." + random(67, ALNUM + "_-", 66))).containsExactly("sendgrid-key");
+        assertThat(rules("https://hooks.slack.com/triggers/" + random(68, ALNUM, 48))).containsExactly("slack-webhook");
+        assertThat(rules("xoxb-" + random(69, "0123456789", 12) + "-" + random(70, "0123456789", 13))).as("digits only").containsExactly("slack-token");
+        assertThat(rules("xoxb-1234567890-1234567890")).as("a docs example").isEmpty();
+        assertThat(rules("telegram " + random(71, "123456789", 6) + ":A" + random(72, ALNUM, 34))).containsExactly("telegram-bot-token");
+        assertThat(rules("SK" + random(73, "0123456789abcdefABCDEF", 30) + "7f")).containsExactly("twilio-key");
+        assertThat(rules("VAULT_TOKEN=s." + random(74, lower, 22) + "7q")).as("lower case").containsExactly("vault-token");
+        assertThat(rules(random(75, "123456789", 15) + "%" + random(76, ALNUM, 32))).containsExactly("facebook-token");
+        assertThat(rules("sgp_" + random(77, HEX, 16) + "_" + random(78, HEX, 40))).containsExactly("sourcegraph-token");
+        assertThat(rules("BUNDLE_GEMS__CONTRIBSYS__COM.token => \"" + random(79, HEX, 8) + ":" + random(80, HEX, 8) + "\"")).containsExactly("sidekiq-secret");
+        assertThat(rules("u-s4t2ud-" + random(81, HEX, 64))).containsExactly("intra42-secret");
+        assertThat(rules("NRAK-" + random(82, lower, 27))).containsExactly("newrelic-key");
+        assertThat(rules("shippo_live_" + random(83, "0123456789abcdefABCDEF", 40))).containsExactly("shippo-token");
+        String bearer = "A".repeat(22) + random(84, ALNUM, 80);
+        assertThat(rules("TWITTER_BEARER=" + bearer)).as("22 A's are the format, not a mask").contains("twitter-bearer-token");
+        String secret = "apiVersion: v1\ndata:\n  password: " + java.util.Base64.getEncoder().encodeToString(random(85, ALNUM, 16).getBytes()) + "\nkind: Secret\n";
+        assertThat(rules(secret)).containsExactly("kubernetes-secret-data-first");
+        assertThat(rules("apiVersion: v1\ndata:\n  app.conf: " + java.util.Base64.getEncoder().encodeToString(random(86, ALNUM, 16).getBytes()) + "\nkind: ConfigMap\n")).isEmpty();
+    }
+
+    @Test
+    void serviceIdsInTheirOwnShapeAndMoreServiceNames() {
+        assertThat(rules("asana_client_id = " + random(90, "123456789", 16))).containsExactly("service-assignment");
+        assertThat(rules("DISCORD_CLIENT_ID=" + random(91, "123456789", 18))).containsExactly("service-assignment");
+        assertThat(rules("discord_client_id = 1234567890")).as("not the id's length").isEmpty();
+        assertThat(rules("SUMO_ID=su" + random(92, ALNUM, 12))).containsExactly("service-assignment");
+        assertThat(rules("<jfrogApiKey>" + random(93, ALNUM, 64) + "</jfrogApiKey>")).as("an XML element").contains("service-assignment");
+        assertThat(rules("MAPBOX_TOKEN=pk." + random(94, ALNUM, 60) + "." + random(95, ALNUM, 22))).containsExactly("service-assignment");
+        assertThat(rules("github.com/linode/linodego v1.8.0 h1:" + random(96, ALNUM, 43) + "=")).as("a go.sum hash").isEmpty();
+    }
+
+    @Test
     void aPrivateKeyHeaderAloneIsFlagged() {
         assertThat(rules("-----BEGIN OPENSSH " + "PRIVATE KEY-----")).containsExactly("private-key-header");
         assertThat(rules("PuTTY-User-Key-File-2: ssh-rsa")).containsExactly("private-key-header");

@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorOperators;
  * by side, per sub-block 16 bytes of nibbles (value j &lt; 16 in the low nibble of byte j, 16 + j in its high
  * nibble) and the F32 {@code d·scale}, so the kernel is Q4_0's two-row kernel. The mins' share of a row,
  * {@code −Σ_sub dmin·min·Σx_sub}, does not need the weights: it is a short dot product of the row's mins
- * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}) with the token's sums of 32 activations
+ * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}, L rows per vector pass) with the token's sums of 32 activations
  * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
@@ -31,28 +31,27 @@ public final class Q4_KTensor extends WeightTensor {
     private static final int QUANTS = 16;
 
     private final KPairs g;
-    /**
-     * Per row: its sub-blocks' mins as unsigned bytes, zero-padded to {@link #subs} (a multiple of L), then one
-     * F32 {@code dmin} per super-block ({@code subs / 8} of them).
-     */
-    private final MemorySegment mins;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
-    private final long minStride;
+    /**
+     * The rows' mins transposed for {@link #minTerms}, in groups of L rows (a zero row pads the last): per
+     * sub-block the L rows' mins as unsigned bytes, then per super-block the L rows' F32 {@code dmin}s
+     * ({@link #GROUP_STRIDE} bytes per sub-block of a group; sub-blocks zero-padded to {@link #subs}).
+     */
+    private final MemorySegment mins;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
         g = new KPairs(rows, cols / SUB, QUANTS, 1);
         subs = (cols / SUB + L - 1) / L * L;
-        minStride = subs + 4L * (subs / 8);
-        mins = RowGroups.allocate(rows * minStride);
+        mins = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
         mins.fill((byte) 0);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
-            long mr = r * minStride;
+            long mr = minGroup(r) + r % L, dm = minGroup(r) + (long) subs * L + 4L * (r % L);
             for (long p = r * rowBytes, end = p + rowBytes, j = 0; p < end; p += BYTES) {
                 float d = f16(p);
-                mins.set(FLOAT_LE, mr + subs + 4 * (j / 8), f16(p + 2));
+                mins.set(FLOAT_LE, dm + (j / 8) * 4L * L, f16(p + 2));
                 for (int sub = 0; sub < 8; sub++, j++) {
                     long q = g.quants(r, (int) j), run = p + 16 + 32L * (sub >> 1);
                     int shift = 4 * (sub & 1);
@@ -61,7 +60,7 @@ public final class Q4_KTensor extends WeightTensor {
                         m.set(ValueLayout.JAVA_BYTE, q + k, (byte) (lo | hi << 4));
                     }
                     m.set(FLOAT_LE, g.factors(r, (int) j), d * KScales.scale(data, p + 4, sub));
-                    mins.set(ValueLayout.JAVA_BYTE, mr + j, (byte) KScales.min(data, p + 4, sub));
+                    mins.set(ValueLayout.JAVA_BYTE, mr + j * L, (byte) KScales.min(data, p + 4, sub));
                 }
             }
         }
@@ -77,9 +76,10 @@ public final class Q4_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        float[] xs = new float[subs];
+        float[] xs = new float[subs + L];
         xsums(x, xOff, xs);
-        return oneRow(row, x, xOff, minTerm(row, xs));
+        minTerms(xs, row - row % L, row + 1);
+        return oneRow(row, x, xOff, xs[subs + row % L]);
     }
 
     /**
@@ -89,19 +89,21 @@ public final class Q4_KTensor extends WeightTensor {
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (!Lanes.VECTOR || scratch.length < subs) {
+        if (!Lanes.VECTOR || scratch.length < subs + (to - from) + 2 * L) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         for (int t = 0; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             xsums(x, xOff, scratch);
+            int m = subs + from % L; // row r's min term is at scratch[m + r - from]
+            minTerms(scratch, from, to);
             if ((r & 1) != 0 && r < to) {
-                put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
+                put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
                 r++;
             }
-            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, minTerm(r, scratch), minTerm(r + 1, scratch), out, o + r, add);
-            if (r < to) put(out, o + r, oneRow(r, x, xOff, minTerm(r, scratch)), add);
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, scratch[m + r - from], scratch[m + r + 1 - from], out, o + r, add);
+            if (r < to) put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
         }
     }
 
@@ -117,17 +119,34 @@ public final class Q4_KTensor extends WeightTensor {
         for (int b = blocks; b < subs; b++) xs[b] = 0;
     }
 
-    /** −Σ_sub dmin·min·Σx_sub of a row: its mins times the token sums, times each super-block's dmin. */
-    private float minTerm(int row, float[] xs) {
-        long base = row * minStride, dm = base + subs;
-        FloatVector acc = FloatVector.zero(F);
-        for (int v = 0; v < subs; v += L) {
-            FloatVector mv = Widen.toFloat(Widen.u8(mins, base + v)).mul(FloatVector.fromArray(F, xs, v));
-            FloatVector dv = FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2)); // dmin of sub-block v: v / 8 floats on
-            if (L > 8) dv = dv.blend(FloatVector.broadcast(F, mins.get(FLOAT_LE, dm + v / 2 + 4)), KPairs.UPPER);
-            acc = mv.fma(dv, acc);
+    /** Bytes per sub-block of a group of L rows in {@link #mins}: L mins, and an eighth of L F32 dmins. */
+    private static final long GROUP_STRIDE = L + 4L * L / 8;
+
+    /** Offset of row r's group in {@link #mins}. */
+    private long minGroup(int r) {
+        return (long) (r / L) * subs * GROUP_STRIDE;
+    }
+
+    /**
+     * −Σ_sub dmin·min·Σx_sub of rows {@code [from, to)}, L rows per vector pass over the transposed mins (a row per
+     * lane: per sub-block one byte load, one broadcast token sum and one FMA serve L rows), to
+     * {@code xs[subs + r − (from − from % L)]}; {@code xs[0 .. subs)} holds the token sums ({@link #xsums}). Each
+     * row's sum has the same order whatever the group, so {@link #dot} and the fused kernels give the same bits.
+     */
+    private void minTerms(float[] xs, int from, int to) {
+        int blocks = g.blocks, supers = blocks / 8;
+        for (int r0 = from - from % L, i = subs; r0 < to; r0 += L, i += L) {
+            long base = minGroup(r0), dm = base + (long) subs * L;
+            FloatVector acc = FloatVector.zero(F);
+            for (int sb = 0; sb < supers; sb++) {
+                FloatVector part = FloatVector.zero(F);
+                for (int j = sb * 8; j < sb * 8 + 8; j++) {
+                    part = Widen.toFloat(Widen.u8(mins, base + (long) j * L)).fma(FloatVector.broadcast(F, xs[j]), part);
+                }
+                acc = part.fma(FloatVector.fromMemorySegment(F, mins, dm + sb * 4L * L, Lanes.LE), acc);
+            }
+            acc.neg().intoArray(xs, i);
         }
-        return -Lanes.sum(acc);
     }
 
     /** One row: Σ_sub (d·scale)·(q·x) lane-wise, started from the row's min term in lane 0. */
@@ -186,12 +205,12 @@ public final class Q4_KTensor extends WeightTensor {
         }
         MemorySegment m = g.packed;
         long st = g.stride;
-        long q = g.quants(row, 0), f = g.factors(row, 0), mr = row * minStride;
+        long q = g.quants(row, 0), f = g.factors(row, 0), mr = minGroup(row) + row % L, dm = minGroup(row) + (long) subs * L + 4L * (row % L);
         for (int b = 0; b < g.blocks; b++) {
             long p = q + b * st;
             int o = outOff + b * SUB;
             float d = m.get(FLOAT_LE, f + b * st);
-            float negMin = -(mins.get(FLOAT_LE, mr + subs + 4L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + b)));
+            float negMin = -(mins.get(FLOAT_LE, dm + 4L * L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + (long) L * b)));
             for (int k = 0; k < QUANTS; k += L) { // d·q − m: the reference's operations (x − m and x + (−m) are the same float)
                 IntVector w = Widen.u8(m, p + k);
                 lo(w).mul(d).add(negMin).intoArray(out, o + k);
