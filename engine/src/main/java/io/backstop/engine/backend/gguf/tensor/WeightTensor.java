@@ -77,10 +77,12 @@ public abstract sealed class WeightTensor
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations
      * per row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a
-     * large batch): rows are decoded once into {@code scratch} in panels and multiplied with all n tokens there by
-     * {@link OuterProduct}'s register tile (with {@link #scratchFloats} of scratch), else one row at a time in scalar
-     * code. Both give every (row, token) the bits of one fused multiply-add chain over the row
-     * ({@link OuterProduct#chain}), so a prompt token gets the same bits in any chunking.
+     * large batch): rows are decoded once into {@code scratch} in panels and multiplied with all n tokens there. From
+     * {@link #TILE_FROM} tokens on by {@link OuterProduct}'s register tile (with {@link #scratchFloats} of scratch), else
+     * one row at a time in scalar code; both give every (row, token) the bits of one fused multiply-add chain over the
+     * row ({@link OuterProduct#chain}), so a prompt token gets the same bits in any chunking of 16 or more tokens.
+     * Between {@link #fusedBelow} and {@link #TILE_FROM} (types without a multi-token fused kernel), a 4×4 tile in
+     * dot-product form ({@link Dot}), which gives a token the same bits in every batch of that range.
      *
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
@@ -91,7 +93,14 @@ public abstract sealed class WeightTensor
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
             return;
         }
-        if (Lanes.VECTOR && scratch.length >= tileScratch(OuterProduct.ROWS, cols)) {
+        if (n < TILE_FROM && scratch.length >= cols) {
+            // 4–15 tokens of a type without a multi-token fused kernel: the tile would fill a fraction of its
+            // token lanes and transpose for few tokens; rows decoded once, then dot-product form (Dot).
+            int r = from;
+            if (scratch.length >= smallTileScratch(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
+            oneRowFourTokens(x, n, out, outOff, outStride, r, to, add, scratch);
+            scratch[scratch.length - TILE_META] = 0; // Dot's sums lie over the tile path's record of its transposed tokens
+        } else if (Lanes.VECTOR && scratch.length >= tileScratch(OuterProduct.ROWS, cols)) {
             tiles(x, n, out, outOff, outStride, from, to, add, scratch);
         } else {
             oneRowAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
@@ -102,6 +111,55 @@ public abstract sealed class WeightTensor
     // budgets: with the fused loop written inside matmul, one load run's batched steps ran 6× slower. Fresh
     // JVMs still vary in batched throughput from run to run (the README's batching section says what the JIT
     // does there), so compare within a run.
+
+    /**
+     * Small batches ({@code n <} {@link #TILE_FROM}) four rows at a time against four tokens at a time (a 4×4 register
+     * tile in dot-product form, {@link Dot#dot4x4}), in panels of up to {@link #SMALL_PANEL_ROWS} rows decoded once for
+     * the n tokens; returns the first row not done. Each (row, token) gets {@link Dot#dot}'s bits.
+     */
+    private int fourRowsAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int sums = scratch.length - Dot.TILE_SUMS;
+        int panel = Math.min(SMALL_PANEL_ROWS, sums / cols) & -4;
+        int r = from;
+        while (to - r >= 4) {
+            int p = Math.min(panel, (to - r) & -4);
+            for (int k = 0; k < p; k++) decodeRow(r + k, scratch, k * cols);
+            for (int g = 0; g < p; g += 4) {
+                int o = outOff + r + g, t = 0;
+                for (; t + 4 <= n; t += 4) Dot.dot4x4(scratch, g * cols, x, t, cols, out, o, outStride, add, scratch, sums);
+                for (; t < n; t++) {
+                    for (int k = 0; k < 4; k++) put(out, o + t * outStride + k, Dot.dot(scratch, (g + k) * cols, x, t * cols, cols), add);
+                }
+            }
+            r += p;
+        }
+        return r;
+    }
+
+    /** Small batches without room for the 4×4 tile, or its leftover rows: one decoded row against four tokens at a time, {@link Dot#dot}'s bits. */
+    private void oneRowFourTokens(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        for (int r = from; r < to; r++) {
+            decodeRow(r, scratch, 0);
+            int t = 0;
+            for (; t + 4 <= n; t += 4) Dot.dot4(scratch, x, t, cols, out, outOff + r, outStride, add);
+            for (; t < n; t++) put(out, outOff + t * outStride + r, Dot.dot(scratch, 0, x, t * cols, cols), add);
+        }
+    }
+
+    /** From this many tokens on, products run through the {@link OuterProduct} tile; below it (and from {@link #fusedBelow}), the small-batch path. */
+    static final int TILE_FROM = 16;
+    /** Rows the small-batch path decodes at once, given the scratch. */
+    private static final int SMALL_PANEL_ROWS = 16;
+
+    /** The least scratch for the small-batch 4×4 tile: four decoded rows and the tile's sums. */
+    private static int smallTileScratch(int cols) {
+        return 4 * cols + Dot.TILE_SUMS;
+    }
+
+    /** The first batch size that takes the {@link OuterProduct} tile. */
+    final int tileFrom() {
+        return Math.max(fusedBelow(), TILE_FROM);
+    }
 
     /**
      * The tile path. Scratch: a panel of up to {@link #PANEL_ROWS} decoded rows, the tiles' accumulators, and up to
@@ -263,6 +321,7 @@ public abstract sealed class WeightTensor
             if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
             return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
         }
+        if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 

@@ -107,7 +107,7 @@ class WeightTensorKernelTest {
     void theRegisterTileGivesEveryRowAndTokenTheBitsOfOneFusedMultiplyAddChain(GgmlType type) {
         int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
-        for (int n : new int[] {w.fusedBelow(), w.fusedBelow() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
+        for (int n : new int[] {w.tileFrom(), w.tileFrom() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
             float[] x = RandomBlocks.activations(n * cols, 6 + n);
             for (boolean add : new boolean[] {false, true}) {
                 float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
@@ -117,6 +117,32 @@ class WeightTensorKernelTest {
                 w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
                 assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(rowByRow);
                 assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(chains(w, x, n, 1, add ? 0.25f : Float.NaN, 0.25f));
+            }
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void smallBatchesBelowTheTileTakeTheFourByFourTileWithTheBitsOfOneRowAtATime(GgmlType type) {
+        int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize();
+        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
+        org.junit.jupiter.api.Assumptions.assumeTrue(w.fusedBelow() < WeightTensor.TILE_FROM, "this type's fused kernel takes every small batch");
+        int n = w.fusedBelow() + 3; // a 4×4 tile and tokens left over
+        float[] x = RandomBlocks.activations(n * cols, 6);
+        for (boolean add : new boolean[] {false, true}) {
+            float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
+            java.util.Arrays.fill(rowByRow, 0.25f);
+            java.util.Arrays.fill(tiled, 0.25f);
+            w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
+            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+            assertThat(tiled).as("%s add=%s", type, add).containsExactly(rowByRow);
+            float[] row = new float[cols];
+            for (int r = 1; r < rows; r++) {
+                w.decodeRow(r, row, 0);
+                for (int t = 0; t < n; t++) {
+                    float s = Dot.dot(row, 0, x, t * cols, cols);
+                    assertThat(tiled[t * rows + r]).as("%s row %d token %d", type, r, t).isEqualTo(add ? 0.25f + s : s);
+                }
             }
         }
     }
