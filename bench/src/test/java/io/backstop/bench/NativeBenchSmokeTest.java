@@ -33,22 +33,24 @@ class NativeBenchSmokeTest {
         String lock = System.setProperty("jmh.ignoreLock", "true");
         List<NativeKernelResult> results;
         try {
-            results = NativeKernels.run(new NativeKernels.Options(types, List.of("64x512"), List.of(1, 5), 2, 1, 100, 1, 100, 0, 1,
+            results = NativeKernels.run(new NativeKernels.Options(types, List.of("64x512"), List.of(1, 5, 17), 2, 1, 100, 1, 100, 0, 1,
                     false, List.of(true, false)));
         } finally {
             if (lock == null) System.clearProperty("jmh.ignoreLock");
             else System.setProperty("jmh.ignoreLock", lock);
         }
-        assertThat(results).hasSize(types.size() * 2 * 2).allSatisfy(r -> {
+        assertThat(results).hasSize(types.size() * 3 * 2).allSatisfy(r -> {
             assertThat(r.nanosPerOp()).isPositive();
             assertThat(r.gbps()).isPositive().isFinite();
             assertThat(r.relativeError()).as("%s batch %d vs the scalar reference", r.type(), r.batch()).isLessThanOrEqualTo(1e-4);
         });
-        // each row is labelled by the path the product really took: Q4_0 below 16 tokens takes the fused kernel whatever the tile switch says
+        // each row is labelled by the path the product really took: Q4_0 below 16 tokens takes the fused kernel whatever
+        // the tile switch says, the other types the 4×4 tile (or one row × 4 tokens without its scratch), and from 16 on the tile
         String tile = "8×" + 2 * io.backstop.engine.backend.gguf.tensor.Lanes.L + " tile";
-        String q4 = io.backstop.engine.backend.gguf.tensor.Lanes.L == 16 ? "fused, 2 rows × 4 tokens" : tile;
-        assertThat(NativeKernels.table(results)).contains("| Q4_K | 64×512 | 5 | " + tile + " |").contains("| Q4_K | 64×512 | 5 | 1 row, scalar |")
-                .contains("| Q4_0 | 64×512 | 5 | " + q4 + " |").contains("| F32 | 64×512 | 1 | fused, 1 token |");
+        String q4 = io.backstop.engine.backend.gguf.tensor.Lanes.L == 16 ? "fused, 2 rows × 4 tokens" : "4×4 tile";
+        assertThat(NativeKernels.table(results)).contains("| Q4_K | 64×512 | 17 | " + tile + " |").contains("| Q4_K | 64×512 | 17 | 1 row, scalar |")
+                .contains("| Q4_K | 64×512 | 5 | 4×4 tile |").contains("| Q4_K | 64×512 | 5 | 1 row × 4 tokens |")
+                .contains("| Q4_0 | 64×512 | 5 | " + q4 + " |").contains("| Q4_0 | 64×512 | 17 | " + tile + " |").contains("| F32 | 64×512 | 1 | fused, 1 token |");
     }
 
     @Test
