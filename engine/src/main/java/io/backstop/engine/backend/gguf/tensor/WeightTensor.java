@@ -93,6 +93,14 @@ public abstract sealed class WeightTensor
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
             return;
         }
+        batched(x, n, out, outOff, outStride, from, to, add, scratch);
+    }
+
+    /**
+     * {@link #matmul} from {@link #fusedBelow} tokens on. Its own method so that {@code matmul}, which every decode
+     * step's products go through, stays a few bytecodes for C2 to inline into the compute pool's tasks.
+     */
+    private void batched(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (n < TILE_FROM && scratch.length >= cols) {
             // 4–15 tokens of a type without a multi-token fused kernel: the tile would fill a fraction of its
             // token lanes and transpose for few tokens; rows decoded once, then dot-product form (Dot).
