@@ -110,11 +110,7 @@ class WeightTensorKernelTest {
         for (int n : new int[] {w.tileFrom(), w.tileFrom() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
             float[] x = RandomBlocks.activations(n * cols, 6 + n);
             for (boolean add : new boolean[] {false, true}) {
-                float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
-                java.util.Arrays.fill(rowByRow, 0.25f);
-                java.util.Arrays.fill(tiled, 0.25f);
-                w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
-                w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+                float[] rowByRow = fromRowOne(w, x, n, add, cols), tiled = fromRowOne(w, x, n, add, WeightTensor.scratchFloats(cols));
                 assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(rowByRow);
                 assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(chains(w, x, n, 1, add ? 0.25f : Float.NaN, 0.25f));
             }
@@ -130,11 +126,7 @@ class WeightTensorKernelTest {
         int n = w.fusedBelow() + 3; // a 4×4 tile and tokens left over
         float[] x = RandomBlocks.activations(n * cols, 6);
         for (boolean add : new boolean[] {false, true}) {
-            float[] rowByRow = new float[n * rows], tiled = new float[n * rows];
-            java.util.Arrays.fill(rowByRow, 0.25f);
-            java.util.Arrays.fill(tiled, 0.25f);
-            w.matmul(x, n, rowByRow, 0, rows, 1, rows, add, new float[cols]);
-            w.matmul(x, n, tiled, 0, rows, 1, rows, add, new float[WeightTensor.scratchFloats(cols)]);
+            float[] rowByRow = fromRowOne(w, x, n, add, cols), tiled = fromRowOne(w, x, n, add, WeightTensor.scratchFloats(cols));
             assertThat(tiled).as("%s add=%s", type, add).containsExactly(rowByRow);
             float[] row = new float[cols];
             for (int r = 1; r < rows; r++) {
@@ -145,6 +137,14 @@ class WeightTensorKernelTest {
                 }
             }
         }
+    }
+
+    /** Rows 1.. of {@code w} times n tokens into an output of 0.25s (row 0 left alone), with {@code scratch} floats of scratch. */
+    private static float[] fromRowOne(WeightTensor w, float[] x, int n, boolean add, int scratch) {
+        float[] out = new float[n * w.rows()];
+        java.util.Arrays.fill(out, 0.25f);
+        w.matmul(x, n, out, 0, w.rows(), 1, w.rows(), add, new float[scratch]);
+        return out;
     }
 
     /**
