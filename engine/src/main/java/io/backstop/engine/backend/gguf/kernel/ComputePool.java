@@ -40,9 +40,13 @@ public final class ComputePool implements AutoCloseable {
     private volatile Throwable failure;
     private volatile boolean closed;
     private int users;
+    /** When not null, {@link #run} adds the caller's time waiting for other members' last chunks to [0] (benchmarks). */
+    private long[] waits;
 
     private static final class Member {
         volatile boolean parked;
+        /** When its last chunk ended (only while {@link #waits} is set). */
+        long chunkEnd;
     }
 
     private ComputePool(int size) {
@@ -70,6 +74,15 @@ public final class ComputePool implements AutoCloseable {
         return size;
     }
 
+    /**
+     * Makes {@link #run} add the nanoseconds the caller spends waiting for the other members' last chunks
+     * to {@code nanos[0]}, and those the other members spend between their last chunk and the end of the
+     * job to {@code nanos[1]} (null stops it). For benchmarks: the caller holds {@link #lock()} meanwhile.
+     */
+    public void timeWaits(long[] nanos) {
+        this.waits = nanos;
+    }
+
     /** Held by a session for the length of one forward pass. */
     public ReentrantLock lock() {
         return turn;
@@ -87,6 +100,7 @@ public final class ComputePool implements AutoCloseable {
             for (int c = 0; c < n; c++) t.run(c, n, 0);
             return;
         }
+        long jobStart = waits == null ? 0 : System.nanoTime();
         task = t;
         failure = null;
         done.set(0);
@@ -96,10 +110,16 @@ public final class ComputePool implements AutoCloseable {
             if (members[i].parked) LockSupport.unpark(threads[i]);
         }
         work(job, 0);
-        long spinUntil = System.nanoTime() + SPIN_NANOS;
+        long idleFrom = System.nanoTime(), spinUntil = idleFrom + SPIN_NANOS;
         while (done.get() < n) {
             if (System.nanoTime() < spinUntil) Thread.onSpinWait();
             else Thread.yield();
+        }
+        long[] w = waits;
+        if (w != null) {
+            long end = System.nanoTime();
+            w[0] += end - idleFrom;
+            for (Member m : members) w[1] += end - Math.max(m.chunkEnd, jobStart);
         }
         Throwable f = failure;
         if (f instanceof RuntimeException r) throw r;
@@ -127,6 +147,7 @@ public final class ComputePool implements AutoCloseable {
             } catch (Throwable e) {
                 failure = e;
             }
+            if (worker > 0 && waits != null) members[worker - 1].chunkEnd = System.nanoTime();
             done.incrementAndGet();
         }
     }

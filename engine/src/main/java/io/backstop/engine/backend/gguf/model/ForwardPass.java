@@ -1,10 +1,9 @@
 package io.backstop.engine.backend.gguf.model;
 
-import static io.backstop.engine.backend.gguf.kernel.ComputePool.end;
-import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import io.backstop.engine.backend.gguf.kernel.Split;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
@@ -27,9 +26,8 @@ public final class ForwardPass {
      * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14).
      */
     public static final int CHUNK = 128;
-    /** Rows per unit of work when a matrix product is split between threads. */
+    /** Rows per unit of work when a matrix product is split between threads (chunks: {@link Split}). */
     private static final int GRAIN = 16;
-    private static final int CHUNKS_PER_THREAD = 8;
 
     private final ModelConfig c;
     private final Weights w;
@@ -58,11 +56,17 @@ public final class ForwardPass {
     private float[] logits;
 
     /** Phases of a pass a profile splits its time into (index into {@link #profile}'s array). */
-    public static final int EMBED = 0, NORMS = 1, QKV = 2, KV_STORE = 3, ATTENTION = 4, ATTN_OUT = 5, FFN_IN = 6, FFN_OUT = 7, LOGITS = 8, PHASES = 9;
-    public static final java.util.List<String> PHASE_NAMES =
-            java.util.List.of("embed+rope", "rmsnorm", "q/k/v", "kv store", "attention", "wo", "gate+up+silu", "down", "norm+logits");
+    public static final int EMBED = 0, NORMS = 1, QKV = 2, KV_STORE = 3, ATTENTION = 4, ATTN_OUT = 5, FFN_IN = 6, FFN_OUT = 7, LOGITS = 8,
+            CALLER_WAIT = 9, MEMBERS_IDLE = 10, PHASES = 11;
+    /** The last two are not phases but what the ones before spent at their joins (caller waiting; the other members idle, summed). */
+    public static final java.util.List<String> PHASE_NAMES = java.util.List.of("embed+rope", "rmsnorm", "q/k/v", "kv store", "attention", "wo",
+            "gate+up+silu", "down", "norm+logits", "(in the above) caller waiting at joins", "(in the above) other members idle at joins");
+
     /** When not null, each pass adds the nanoseconds of each phase to it (bench step profiling); null in service. */
     private long[] profile;
+    private final long[] waits = new long[2];
+    /** Chunk plans per product (guided self-scheduling, {@link Split}); attention's is made per pass. */
+    private final Split qkvSplit, dimSplit, ffnSplit, vocabSplit, attnSplit;
 
     private final ComputePool.Task qkv = this::qkv;
     private final ComputePool.Task attention = this::attention;
@@ -104,6 +108,15 @@ public final class ForwardPass {
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][64];
+        this.qkvSplit = new Split(pool.size());
+        this.dimSplit = new Split(pool.size());
+        this.ffnSplit = new Split(pool.size());
+        this.vocabSplit = new Split(pool.size());
+        this.attnSplit = new Split(pool.size());
+        qkvSplit.plan(c.heads() + 2 * c.kvHeads(), 1);
+        dimSplit.plan(c.dim(), GRAIN);
+        ffnSplit.plan(c.ffn(), GRAIN);
+        vocabSplit.plan(c.vocab(), GRAIN);
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
@@ -120,6 +133,7 @@ public final class ForwardPass {
     public void profile(long[] nanos) {
         if (nanos != null && nanos.length < PHASES) throw new IllegalArgumentException("profile of " + nanos.length + " phases");
         this.profile = nanos;
+        pool.timeWaits(nanos == null ? null : waits);
     }
 
     /** Rows a batch may have. */
@@ -196,19 +210,19 @@ public final class ForwardPass {
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
+            pool.run(qkv, qkvSplit.chunks());                    // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
-            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
+            pool.run(attention, attnSplit.plan(n * c.heads(), 1)); // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
-            pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
+            pool.run(attnOut, dimSplit.chunks());                // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            pool.run(ffnIn, ffnSplit.chunks());                  // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
-            pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
+            pool.run(ffnOut, dimSplit.chunks());                 // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
 
@@ -222,11 +236,16 @@ public final class ForwardPass {
             // the rows that want logits, normalized and packed at the front of xb: one batched product for all of them
             for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
-            pool.run(logitsTask, chunks(c.vocab() / GRAIN));
+            pool.run(logitsTask, vocabSplit.chunks());
             this.logits = null;
         }
         for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
-        if (p != null) lap(p, LOGITS, at);
+        if (p != null) {
+            lap(p, LOGITS, at);
+            p[CALLER_WAIT] += waits[0];
+            p[MEMBERS_IDLE] += waits[1];
+            waits[0] = waits[1] = 0;
+        }
     }
 
     private static long lap(long[] profile, int phase, long since) {
@@ -256,16 +275,11 @@ public final class ForwardPass {
         }
     }
 
-    /** A few chunks per thread: threads that finish early take more, and one not scheduled holds nothing up. */
-    private int chunks(int units) {
-        return Math.max(1, Math.min(units, CHUNKS_PER_THREAD * pool.size()));
-    }
-
     /** Work unit = one head of q, k or v: its rows, then bias, q/k norm and RoPE over the whole head. */
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
-        int units = heads + 2 * kvHeads;
-        for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
+        int from = qkvSplit.from(chunk), to = qkvSplit.to(chunk);
+        for (int u = from; u < to; u++) {
             if (u < heads) {
                 headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
             } else if (u < heads + kvHeads) {
@@ -306,8 +320,8 @@ public final class ForwardPass {
         int group = heads / c.kvHeads();
         int l = layerIndex;
         float[] s = scores[worker];
-        int units = n * heads;
-        for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
+        int from = attnSplit.from(chunk), to = attnSplit.to(chunk);
+        for (int u = from; u < to; u++) {
             int t = u / heads, h = u % heads, kvh = h / group;
             KvCache seq = rowSeq[t];
             int span = rowPos[t] + 1;
@@ -338,13 +352,14 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        int from = dimSplit.from(chunk), to = dimSplit.to(chunk);
+        layer.wo().matmul(att, n, x, 0, dim, from, to, true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
-        int from = start(ffn, chunk, chunks, GRAIN), to = end(ffn, chunk, chunks, GRAIN);
+        int from = ffnSplit.from(chunk), to = ffnSplit.to(chunk);
         layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false, rows[worker]);
         layer.up().matmul(xb, n, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
@@ -352,7 +367,8 @@ public final class ForwardPass {
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        int from = dimSplit.from(chunk), to = dimSplit.to(chunk);
+        layer.down().matmul(gate, n, x, 0, dim, from, to, true, rows[worker]);
     }
 
     /**
@@ -361,6 +377,7 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        w.output().matmul(xb, outs, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
+        int from = vocabSplit.from(chunk), to = vocabSplit.to(chunk);
+        w.output().matmul(xb, outs, logits, 0, vocab, from, to, false, rows[worker]);
     }
 }
