@@ -20,6 +20,11 @@ public final class Split {
 
     /** Cuts {@code [0, items)} in multiples of {@code grain}; returns the number of chunks. */
     public int plan(int items, int grain) {
+        return plan(items, grain, 1);
+    }
+
+    /** {@link #plan(int, int)} with chunks of at least {@code least} grains (but the last). */
+    public int plan(int items, int grain, int least) {
         int units = (items + grain - 1) / grain;
         int c = 0, at = 0;
         bounds[0] = 0;
@@ -28,7 +33,7 @@ public final class Split {
             return chunks = items > 0 ? 1 : 0;
         }
         while (at < units) {
-            int size = Math.max(1, (units - at) / (2 * threads));
+            int size = Math.max(least, (units - at) / (2 * threads));
             at = Math.min(units, at + size);
             if (++c + 1 > bounds.length) bounds = java.util.Arrays.copyOf(bounds, 2 * bounds.length);
             bounds[c] = Math.min(items, at * grain);

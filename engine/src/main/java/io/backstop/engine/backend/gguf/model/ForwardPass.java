@@ -28,6 +28,9 @@ public final class ForwardPass {
     public static final int CHUNK = 128;
     /** Rows per unit of work when a matrix product is split between threads (chunks: {@link Split}). */
     private static final int GRAIN = 16;
+    /** Batches from this many rows take the 4-token kernels or the tile, whose calls cost a layout of the activations. */
+    private static final int SHARED_LAYOUT = 4;
+    private static final int LEAST_ROWS_MANY = 64;
 
     private final ModelConfig c;
     private final Weights w;
@@ -114,15 +117,29 @@ public final class ForwardPass {
         this.vocabSplit = new Split(pool.size());
         this.attnSplit = new Split(pool.size());
         qkvSplit.plan(c.heads() + 2 * c.kvHeads(), 1);
-        dimSplit.plan(c.dim(), GRAIN);
-        ffnSplit.plan(c.ffn(), GRAIN);
-        vocabSplit.plan(c.vocab(), GRAIN);
+        plan(1);
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
+    }
+
+    /** Whether the products' plans are those for batches of {@link #SHARED_LAYOUT} rows or more. */
+    private boolean plannedForMany;
+
+    /**
+     * Row chunks of the products for a batch of n rows. From {@link #SHARED_LAYOUT} rows on, every product call lays
+     * out (or compares) the batch's activations once before its rows; a chunk of 16 rows would spend ~40 % of its
+     * time on that, so chunks are at least {@link #LEAST_ROWS_MANY} rows there. Below it, 16-row tails cost nothing extra.
+     */
+    private void plan(int n) {
+        plannedForMany = n >= SHARED_LAYOUT;
+        int least = plannedForMany ? LEAST_ROWS_MANY / GRAIN : 1;
+        dimSplit.plan(c.dim(), GRAIN, least);
+        ffnSplit.plan(c.ffn(), GRAIN, least);
+        vocabSplit.plan(c.vocab(), GRAIN, least);
     }
 
     /**
@@ -188,6 +205,7 @@ public final class ForwardPass {
 
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
+        if ((n >= SHARED_LAYOUT) != plannedForMany) plan(n);
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
@@ -275,28 +293,35 @@ public final class ForwardPass {
         }
     }
 
-    /** Work unit = one head of q, k or v: its rows, then bias, q/k norm and RoPE over the whole head. */
+    /**
+     * Work unit = one head of q, k or v. A chunk's heads of one tensor go through one product (rows of
+     * consecutive heads are consecutive), then bias, q/k norm and RoPE per head: a product call has a fixed
+     * cost (the 4-token kernels lay the activations out afresh in every call), paid once per chunk and tensor
+     * instead of once per head. Rows are computed alike in any range, so the bits are those of per-head calls.
+     */
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
         int from = qkvSplit.from(chunk), to = qkvSplit.to(chunk);
-        for (int u = from; u < to; u++) {
-            if (u < heads) {
-                headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, 0, c.qDim(), u * hd, hd, true);
-            } else if (u < heads + kvHeads) {
-                headProjection(worker, layer.wk(), layer.bk(), layer.kNorm(), k, 0, c.kvDim(), (u - heads) * hd, hd, true);
-            } else {
-                headProjection(worker, layer.wv(), layer.bv(), null, v, 0, c.vDim(), (u - heads - kvHeads) * hdv, hdv, false);
-            }
-        }
+        int a = from, b = Math.min(to, heads);
+        if (a < b) headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, c.qDim(), a, b, hd, true);
+        a = Math.max(from, heads) - heads;
+        b = Math.min(to, heads + kvHeads) - heads;
+        if (a < b) headProjection(worker, layer.wk(), layer.bk(), layer.kNorm(), k, c.kvDim(), a, b, hd, true);
+        a = Math.max(from, heads + kvHeads) - heads - kvHeads;
+        b = to - heads - kvHeads;
+        if (a < b) headProjection(worker, layer.wv(), layer.bv(), null, v, c.vDim(), a, b, hdv, false);
     }
 
-    private void headProjection(int worker, WeightTensor m, float[] bias, float[] norm, float[] out, int outOff, int stride, int row0, int rows, boolean rope) {
-        m.matmul(xb, n, out, outOff, stride, row0, row0 + rows, false, this.rows[worker]);
+    /** Heads {@code [h0, h1)} of one projection ({@code hd} rows each) for every row of the batch. */
+    private void headProjection(int worker, WeightTensor m, float[] bias, float[] norm, float[] out, int stride, int h0, int h1, int hd, boolean rope) {
+        m.matmul(xb, n, out, 0, stride, h0 * hd, h1 * hd, false, this.rows[worker]);
         for (int t = 0; t < n; t++) {
-            int o = outOff + t * stride + row0;
-            if (bias != null) VectorMath.add(out, o, bias, row0, rows);
-            if (norm != null) VectorMath.rmsnorm(out, o, out, o, norm, rows, c.rmsEps());
-            if (rope) rotate(out, o, t);
+            for (int h = h0; h < h1; h++) {
+                int o = t * stride + h * hd;
+                if (bias != null) VectorMath.add(out, o, bias, h * hd, hd);
+                if (norm != null) VectorMath.rmsnorm(out, o, out, o, norm, hd, c.rmsEps());
+                if (rope) rotate(out, o, t);
+            }
         }
     }
 

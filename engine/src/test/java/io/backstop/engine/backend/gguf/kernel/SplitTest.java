@@ -32,6 +32,17 @@ class SplitTest {
     }
 
     @ParameterizedTest
+    @ValueSource(ints = {2, 4})
+    void chunksButTheLastHaveAtLeastTheLeastGrains(int least) {
+        Split s = new Split(2);
+        for (int items : new int[] {16, 100, 2048, 5632, 32000}) {
+            int n = s.plan(items, 16, least);
+            assertThat(s.to(n - 1)).isEqualTo(items);
+            for (int c = 0; c + 1 < n; c++) assertThat(s.to(c) - s.from(c)).as("%d items, chunk %d", items, c).isGreaterThanOrEqualTo(least * 16);
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(ints = {0, 1})
     void noItemsNoChunksWithOneThreadOneChunk(int items) {
         Split one = new Split(1);
