@@ -25,10 +25,18 @@ public final class Q4_0Tensor extends WeightTensor {
     private static final int QUANTS = 16;
 
     private final RowGroups g;
+    private final Q4_0Lanes lanes;
+    /** A/B switch while measuring: the row-pair kernels instead of {@link Q4_0Lanes}. */
+    static final boolean PAIRS = Boolean.getBoolean("backstop.q4_0.pairs");
 
     Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
+        this(name, data, rows, cols, PAIRS);
+    }
+
+    Q4_0Tensor(String name, MemorySegment data, int rows, int cols, boolean pairs) {
         super(name, data, rows, cols);
         g = RowGroups.repack(data, rows, cols / BLOCK, BYTES, QUANTS);
+        lanes = pairs ? null : Q4_0Lanes.repack(g, rows);
     }
 
     @Override
@@ -39,6 +47,7 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
+        if (lanes != null) return lanes.dot(row, x, xOff);
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(row, 0), d = g.scale(row, 0);
@@ -71,6 +80,13 @@ public final class Q4_0Tensor extends WeightTensor {
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
+            return;
+        }
+        if (lanes != null) {
+            int blocks = cols / BLOCK;
+            float[] m8 = scratch.length >= n * blocks ? scratch : new float[n * blocks];
+            lanes.minus8(x, n, cols, m8);
+            lanes.matmul(x, n, cols, m8, out, outOff, outStride, from, to, add);
             return;
         }
         boolean pairs = TWO_TOKENS && scratch.length >= SUMS;
@@ -146,7 +162,7 @@ public final class Q4_0Tensor extends WeightTensor {
     /** Small batches stay on {@link #fusedRows} ({@link #PAIRED_FUSED_BELOW}); measured with AVX-512 only. */
     @Override
     int fusedBelow() {
-        return TWO_TOKENS ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+        return TWO_TOKENS || lanes != null ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {

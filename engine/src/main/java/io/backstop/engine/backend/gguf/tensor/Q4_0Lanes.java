@@ -1,0 +1,253 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}): rows in groups of
+ * L (16 with AVX-512), and for each group and block of 32 columns, 16 runs of L bytes (run j holds byte j of
+ * each row of the group: value j in its low nibble, value 16 + j in its high one), then the L rows' scales as
+ * F32. One widening load and a mask or a shift give one column for L rows; a token's activation for that
+ * column is a broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's
+ * L results come out as one vector, with no sum across lanes.
+ *
+ * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
+ * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
+ * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone
+ * and in any batch of 1 to 15. Two chains per block (low and high nibbles), and blocks independent but for
+ * {@code acc}: out-of-order execution overlaps consecutive blocks.
+ *
+ * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
+ * as {@link RowGroups}), rows padded to a multiple of L with zeros.
+ */
+final class Q4_0Lanes {
+    private static final int BLOCK = 32;
+    private static final int HALF = 16;
+    /** Bytes per group and block: 16 runs of L quantized bytes, then L F32 scales. */
+    private static final long STRIDE = 20L * L;
+    private static final long SCALES = 16L * L;
+
+    final MemorySegment packed;
+    final int blocks;
+    final int groups;
+    private final long groupBytes;
+
+    private Q4_0Lanes(MemorySegment packed, int blocks, int groups) {
+        this.packed = packed;
+        this.blocks = blocks;
+        this.groups = groups;
+        this.groupBytes = blocks * STRIDE;
+    }
+
+    /** Transposes the row-pair layout {@code g} ({@code rows} rows) into groups of L rows. */
+    static Q4_0Lanes repack(RowGroups g, int rows) {
+        int groups = (rows + L - 1) / L;
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) g.blocks * STRIDE), g.blocks, groups);
+        t.packed.fill((byte) 0);
+        for (int r = 0; r < rows; r++) {
+            int lane = r % L;
+            for (int b = 0; b < g.blocks; b++) {
+                long base = t.block(r / L, b), q = g.quants(r, b);
+                for (int j = 0; j < HALF; j++) t.packed.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, g.packed.get(ValueLayout.JAVA_BYTE, q + j));
+                t.packed.set(WeightTensor.FLOAT_LE, base + SCALES + 4L * lane, g.packed.get(WeightTensor.FLOAT_LE, g.scale(r, b)));
+            }
+        }
+        return t;
+    }
+
+    /** Offset of group {@code group}'s block {@code b}. */
+    long block(int group, int b) {
+        return group * groupBytes + b * STRIDE;
+    }
+
+    /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): the start of a block's sum. */
+    static float minus8(float[] x, int xo) {
+        FloatVector s = FloatVector.fromArray(F, x, xo);
+        for (int k = L; k < BLOCK; k += L) s = s.add(FloatVector.fromArray(F, x, xo + k));
+        return -8f * Lanes.sum(s);
+    }
+
+    /** {@link #minus8} of every block of {@code n} tokens ({@code cols} apart from {@code x[0]}) into {@code m8[t·blocks + b]}. */
+    void minus8(float[] x, int n, int cols, float[] m8) {
+        for (int t = 0; t < n; t++) {
+            for (int b = 0; b < blocks; b++) m8[t * blocks + b] = minus8(x, t * cols + b * BLOCK);
+        }
+    }
+
+    /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
+    float dot(int row, float[] x, int xOff) {
+        int lane = row % L;
+        float acc = 0;
+        for (int b = 0; b < blocks; b++) {
+            long p = block(row / L, b);
+            int xo = xOff + b * BLOCK;
+            float c0 = minus8(x, xo), c1 = 0;
+            for (int j = 0; j < HALF; j++) {
+                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + (long) j * L + lane));
+                c0 = Math.fma((float) (w & 15), x[xo + j], c0);
+                c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
+            }
+            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, p + SCALES + 4L * lane), acc);
+        }
+        return acc;
+    }
+
+    /**
+     * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}, their {@link #minus8} sums in
+     * {@code m8}): groups outer (a group's blocks stay in L1 for all its tokens), tokens four, two, then one at a time.
+     */
+    void matmul(float[] x, int n, int cols, float[] m8, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+        int gr = from / L;
+        for (; PAIRED && n % 2 == 1 && (gr + 2) * L <= to && gr * L >= from; gr += 2) { // whole pairs of groups
+            int o = outOff + gr * L;
+            tokens(gr, x, n - 1, cols, m8, out, o, outStride, add, 0, L);
+            tokens(gr + 1, x, n - 1, cols, m8, out, o + L, outStride, add, 0, L);
+            oneTwoGroups(gr, x, (n - 1) * cols, m8, (n - 1) * blocks, out, o + (n - 1) * outStride, add);
+        }
+        for (; gr * L < to; gr++) {
+            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+            int o = outOff + gr * L;
+            tokens(gr, x, n & -2, cols, m8, out, o, outStride, add, lo, hi);
+            if ((n & 1) != 0) one(gr, x, (n - 1) * cols, m8, (n - 1) * blocks, out, o + (n - 1) * outStride, add, lo, hi);
+        }
+    }
+
+    static final boolean PAIRED = !Boolean.getBoolean("backstop.q4_0.single");
+
+    /** Tokens {@code [0, n)} of group {@code gr}, n even: four, then two at a time. */
+    private void tokens(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        int t = 0;
+        for (; t + 4 <= n; t += 4) four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+        for (; t + 2 <= n; t += 2) two(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+    }
+
+    /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
+    private void oneTwoGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes, next = groupBytes;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero, e0 = c0, e1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                IntVector w = Widen.u8(m, p + (long) j * L), v = Widen.u8(m, p + next + (long) j * L);
+                FloatVector xl = FloatVector.broadcast(F, x[xo + j]), xh = FloatVector.broadcast(F, x[xo + HALF + j]);
+                c0 = lo(w).fma(xl, c0);
+                c1 = hi(w).fma(xh, c1);
+                e0 = lo(v).fma(xl, e0);
+                e1 = hi(v).fma(xh, e1);
+            }
+            a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, p + SCALES, LE), a0);
+            a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, m, p + next + SCALES, LE), a1);
+        }
+        store(a0, out, o, add, 0, L);
+        store(a1, out, o + L, add, 0, L);
+    }
+
+    private void one(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add, int lo, int hi) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes;
+        FloatVector acc = FloatVector.zero(F), zero = acc;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                IntVector w = Widen.u8(m, p + (long) j * L);
+                c0 = lo(w).fma(FloatVector.broadcast(F, x[xo + j]), c0);
+                c1 = hi(w).fma(FloatVector.broadcast(F, x[xo + HALF + j]), c1);
+            }
+            acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, p + SCALES, LE), acc);
+        }
+        store(acc, out, o, add, lo, hi);
+    }
+
+    private void two(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes;
+        int bl = blocks;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
+        for (int b = 0; b < bl; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero;
+            FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl + b]), e1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                IntVector w = Widen.u8(m, p + (long) j * L);
+                FloatVector l = lo(w), h = hi(w);
+                c0 = l.fma(FloatVector.broadcast(F, x[xo + j]), c0);
+                c1 = h.fma(FloatVector.broadcast(F, x[xo + HALF + j]), c1);
+                e0 = l.fma(FloatVector.broadcast(F, x[xo + cols + j]), e0);
+                e1 = h.fma(FloatVector.broadcast(F, x[xo + cols + HALF + j]), e1);
+            }
+            FloatVector d = FloatVector.fromMemorySegment(F, m, p + SCALES, LE);
+            a0 = c0.add(c1).fma(d, a0);
+            a1 = e0.add(e1).fma(d, a1);
+        }
+        store(a0, out, o, add, lo, hi);
+        store(a1, out, o + outStride, add, lo, hi);
+    }
+
+    private void four(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes;
+        int bl = blocks;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < bl; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero;
+            FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl + b]), e1 = zero;
+            FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl + b]), f1 = zero;
+            FloatVector g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl + b]), g1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                IntVector w = Widen.u8(m, p + (long) j * L);
+                FloatVector l = lo(w), h = hi(w);
+                int k = xo + j;
+                c0 = l.fma(FloatVector.broadcast(F, x[k]), c0);
+                c1 = h.fma(FloatVector.broadcast(F, x[k + HALF]), c1);
+                e0 = l.fma(FloatVector.broadcast(F, x[k + cols]), e0);
+                e1 = h.fma(FloatVector.broadcast(F, x[k + cols + HALF]), e1);
+                f0 = l.fma(FloatVector.broadcast(F, x[k + 2 * cols]), f0);
+                f1 = h.fma(FloatVector.broadcast(F, x[k + 2 * cols + HALF]), f1);
+                g0 = l.fma(FloatVector.broadcast(F, x[k + 3 * cols]), g0);
+                g1 = h.fma(FloatVector.broadcast(F, x[k + 3 * cols + HALF]), g1);
+            }
+            FloatVector d = FloatVector.fromMemorySegment(F, m, p + SCALES, LE);
+            a0 = c0.add(c1).fma(d, a0);
+            a1 = e0.add(e1).fma(d, a1);
+            a2 = f0.add(f1).fma(d, a2);
+            a3 = g0.add(g1).fma(d, a3);
+        }
+        store(a0, out, o, add, lo, hi);
+        store(a1, out, o + outStride, add, lo, hi);
+        store(a2, out, o + 2 * outStride, add, lo, hi);
+        store(a3, out, o + 3 * outStride, add, lo, hi);
+    }
+
+    private static FloatVector lo(IntVector w) {
+        return Widen.toFloat(w.and(15));
+    }
+
+    private static FloatVector hi(IntVector w) {
+        return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
+    }
+
+    /** Lanes {@code [lo, hi)} of {@code v} to {@code out[o + lane]}, or added to it: what {@link WeightTensor#put} does per lane. */
+    private static void store(FloatVector v, float[] out, int o, boolean add, int lo, int hi) {
+        if (lo == 0 && hi == L) {
+            if (add) v = FloatVector.fromArray(F, out, o).add(v);
+            v.intoArray(out, o);
+            return;
+        }
+        for (int i = lo; i < hi; i++) WeightTensor.put(out, o + i, v.lane(i), add);
+    }
+}
