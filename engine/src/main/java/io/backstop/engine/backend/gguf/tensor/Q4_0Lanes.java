@@ -104,28 +104,115 @@ final class Q4_0Lanes {
      * {@code m8}): groups outer (a group's blocks stay in L1 for all its tokens), tokens four, two, then one at a time.
      */
     void matmul(float[] x, int n, int cols, float[] m8, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        int gr = from / L;
-        for (; PAIRED && n % 2 == 1 && (gr + 2) * L <= to && gr * L >= from; gr += 2) { // whole pairs of groups
-            int o = outOff + gr * L;
-            tokens(gr, x, n - 1, cols, m8, out, o, outStride, add, 0, L);
-            tokens(gr + 1, x, n - 1, cols, m8, out, o + L, outStride, add, 0, L);
-            oneTwoGroups(gr, x, (n - 1) * cols, m8, (n - 1) * blocks, out, o + (n - 1) * outStride, add);
+        int gr = from / L, t2 = n & -4, t1 = n & -2;
+        if (gr * L == from) { // whole quads, then pairs of groups: more independent chains for the last one or two tokens
+            for (; (gr + 4) * L <= to; gr += 4) {
+                int o = outOff + gr * L;
+                for (int k = 0; k < 4; k++) fours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add, 0, L);
+                if (t1 > t2) {
+                    twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
+                    twoTwoGroups(gr + 2, x, t2 * cols, cols, m8, t2 * blocks, out, o + 2 * L + t2 * outStride, outStride, add);
+                }
+                if (n > t1) oneFourGroups(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add);
+            }
+            for (; (gr + 2) * L <= to; gr += 2) {
+                int o = outOff + gr * L;
+                for (int k = 0; k < 2; k++) fours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add, 0, L);
+                if (t1 > t2) twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
+                if (n > t1) oneTwoGroups(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add);
+            }
         }
-        for (; gr * L < to; gr++) {
+        for (; gr * L < to; gr++) { // a group the range covers in part, or the last one
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
-            tokens(gr, x, n & -2, cols, m8, out, o, outStride, add, lo, hi);
-            if ((n & 1) != 0) one(gr, x, (n - 1) * cols, m8, (n - 1) * blocks, out, o + (n - 1) * outStride, add, lo, hi);
+            fours(gr, x, t2, cols, m8, out, o, outStride, add, lo, hi);
+            if (t1 > t2) two(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add, lo, hi);
+            if (n > t1) one(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add, lo, hi);
         }
     }
 
-    static final boolean PAIRED = !Boolean.getBoolean("backstop.q4_0.single");
+    /** Tokens {@code [0, n)} of group {@code gr}, n a multiple of four. */
+    private void fours(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        for (int t = 0; t < n; t += 4) four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+    }
 
-    /** Tokens {@code [0, n)} of group {@code gr}, n even: four, then two at a time. */
-    private void tokens(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add, int lo, int hi) {
-        int t = 0;
-        for (; t + 4 <= n; t += 4) four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
-        for (; t + 2 <= n; t += 2) two(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+    /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
+    private void twoTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes, next = groupBytes;
+        int bl = blocks;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, b0 = a0, b1 = a0;
+        for (int b = 0; b < bl; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl + b]), e1 = zero;
+            FloatVector f0 = c0, f1 = zero, g0 = e0, g1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                long q = p + (long) j * L;
+                int k = xo + j;
+                FloatVector xl = FloatVector.broadcast(F, x[k]), xh = FloatVector.broadcast(F, x[k + HALF]);
+                FloatVector yl = FloatVector.broadcast(F, x[k + cols]), yh = FloatVector.broadcast(F, x[k + cols + HALF]);
+                IntVector w = Widen.u8(m, q);
+                FloatVector l = lo(w), h = hi(w);
+                c0 = l.fma(xl, c0);
+                c1 = h.fma(xh, c1);
+                e0 = l.fma(yl, e0);
+                e1 = h.fma(yh, e1);
+                w = Widen.u8(m, q + next);
+                l = lo(w);
+                h = hi(w);
+                f0 = l.fma(xl, f0);
+                f1 = h.fma(xh, f1);
+                g0 = l.fma(yl, g0);
+                g1 = h.fma(yh, g1);
+            }
+            FloatVector d = FloatVector.fromMemorySegment(F, m, p + SCALES, LE), d1 = FloatVector.fromMemorySegment(F, m, p + next + SCALES, LE);
+            a0 = c0.add(c1).fma(d, a0);
+            a1 = e0.add(e1).fma(d, a1);
+            b0 = f0.add(f1).fma(d1, b0);
+            b1 = g0.add(g1).fma(d1, b1);
+        }
+        store(a0, out, o, add, 0, L);
+        store(a1, out, o + outStride, add, 0, L);
+        store(b0, out, o + L, add, 0, L);
+        store(b1, out, o + L + outStride, add, 0, L);
+    }
+
+    /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one}. */
+    private void oneFourGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
+        for (int b = 0; b < blocks; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero, e0 = c0, e1 = zero, f0 = c0, f1 = zero, h0 = c0, h1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                long q = p + (long) j * L;
+                FloatVector xl = FloatVector.broadcast(F, x[xo + j]), xh = FloatVector.broadcast(F, x[xo + HALF + j]);
+                IntVector w = Widen.u8(m, q);
+                c0 = lo(w).fma(xl, c0);
+                c1 = hi(w).fma(xh, c1);
+                w = Widen.u8(m, q + g1);
+                e0 = lo(w).fma(xl, e0);
+                e1 = hi(w).fma(xh, e1);
+                w = Widen.u8(m, q + g2);
+                f0 = lo(w).fma(xl, f0);
+                f1 = hi(w).fma(xh, f1);
+                w = Widen.u8(m, q + g3);
+                h0 = lo(w).fma(xl, h0);
+                h1 = hi(w).fma(xh, h1);
+            }
+            long d = p + SCALES;
+            a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, d, LE), a0);
+            a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, m, d + g1, LE), a1);
+            a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, m, d + g2, LE), a2);
+            a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, m, d + g3, LE), a3);
+        }
+        store(a0, out, o, add, 0, L);
+        store(a1, out, o + L, add, 0, L);
+        store(a2, out, o + 2 * L, add, 0, L);
+        store(a3, out, o + 3 * L, add, 0, L);
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
