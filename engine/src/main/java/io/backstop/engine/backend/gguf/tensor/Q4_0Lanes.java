@@ -108,7 +108,7 @@ final class Q4_0Lanes {
         if (gr * L == from) { // whole quads, then pairs of groups: more independent chains for the last one or two tokens
             for (; (gr + 4) * L <= to; gr += 4) {
                 int o = outOff + gr * L;
-                for (int k = 0; k < 4; k++) fours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add, 0, L);
+                for (int k = 0; k < 4; k += 2) pairFours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add);
                 if (t1 > t2) {
                     twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
                     twoTwoGroups(gr + 2, x, t2 * cols, cols, m8, t2 * blocks, out, o + 2 * L + t2 * outStride, outStride, add);
@@ -117,7 +117,7 @@ final class Q4_0Lanes {
             }
             for (; (gr + 2) * L <= to; gr += 2) {
                 int o = outOff + gr * L;
-                for (int k = 0; k < 2; k++) fours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add, 0, L);
+                pairFours(gr, x, t2, cols, m8, out, o, outStride, add);
                 if (t1 > t2) twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
                 if (n > t1) oneTwoGroups(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add);
             }
@@ -131,9 +131,85 @@ final class Q4_0Lanes {
         }
     }
 
+    /** Tokens {@code [0, n)} of groups gr, gr + 1, n a multiple of four. */
+    private void pairFours(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add) {
+        for (int t = 0; t < n; t += 4) {
+            if (TWO_GROUPS) fourTwoGroups(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add);
+            else {
+                four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, 0, L);
+                four(gr + 1, x, t * cols, cols, m8, t * blocks, out, o + L + t * outStride, outStride, add, 0, L);
+            }
+        }
+    }
+
+    static final boolean TWO_GROUPS = !Boolean.getBoolean("backstop.q4_0.g1t4");
+
     /** Tokens {@code [0, n)} of group {@code gr}, n a multiple of four. */
     private void fours(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add, int lo, int hi) {
         for (int t = 0; t < n; t += 4) four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+    }
+
+    /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
+    private void fourTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes, next = groupBytes;
+        int bl = blocks;
+        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+        for (int b = 0; b < bl; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector c0 = FloatVector.broadcast(F, m8[mOff + b]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl + b]), e1 = zero;
+            FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl + b]), f1 = zero, g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl + b]), g1 = zero;
+            FloatVector u0 = c0, u1 = zero, v0 = e0, v1 = zero, y0 = f0, y1 = zero, z0 = g0, z1 = zero;
+            for (int j = 0; j < HALF; j++) {
+                long q = p + (long) j * L;
+                int k = xo + j;
+                IntVector w = Widen.u8(m, q), ww = Widen.u8(m, q + next);
+                FloatVector l = lo(w), h = hi(w), ll = lo(ww), hh = hi(ww);
+                FloatVector xv = FloatVector.broadcast(F, x[k]);
+                c0 = l.fma(xv, c0);
+                u0 = ll.fma(xv, u0);
+                xv = FloatVector.broadcast(F, x[k + HALF]);
+                c1 = h.fma(xv, c1);
+                u1 = hh.fma(xv, u1);
+                xv = FloatVector.broadcast(F, x[k + cols]);
+                e0 = l.fma(xv, e0);
+                v0 = ll.fma(xv, v0);
+                xv = FloatVector.broadcast(F, x[k + cols + HALF]);
+                e1 = h.fma(xv, e1);
+                v1 = hh.fma(xv, v1);
+                xv = FloatVector.broadcast(F, x[k + 2 * cols]);
+                f0 = l.fma(xv, f0);
+                y0 = ll.fma(xv, y0);
+                xv = FloatVector.broadcast(F, x[k + 2 * cols + HALF]);
+                f1 = h.fma(xv, f1);
+                y1 = hh.fma(xv, y1);
+                xv = FloatVector.broadcast(F, x[k + 3 * cols]);
+                g0 = l.fma(xv, g0);
+                z0 = ll.fma(xv, z0);
+                xv = FloatVector.broadcast(F, x[k + 3 * cols + HALF]);
+                g1 = h.fma(xv, g1);
+                z1 = hh.fma(xv, z1);
+            }
+            FloatVector d = FloatVector.fromMemorySegment(F, m, p + SCALES, LE);
+            a0 = c0.add(c1).fma(d, a0);
+            a1 = e0.add(e1).fma(d, a1);
+            a2 = f0.add(f1).fma(d, a2);
+            a3 = g0.add(g1).fma(d, a3);
+            d = FloatVector.fromMemorySegment(F, m, p + next + SCALES, LE);
+            b0 = u0.add(u1).fma(d, b0);
+            b1 = v0.add(v1).fma(d, b1);
+            b2 = y0.add(y1).fma(d, b2);
+            b3 = z0.add(z1).fma(d, b3);
+        }
+        store(a0, out, o, add, 0, L);
+        store(a1, out, o + outStride, add, 0, L);
+        store(a2, out, o + 2 * outStride, add, 0, L);
+        store(a3, out, o + 3 * outStride, add, 0, L);
+        store(b0, out, o + L, add, 0, L);
+        store(b1, out, o + L + outStride, add, 0, L);
+        store(b2, out, o + L + 2 * outStride, add, 0, L);
+        store(b3, out, o + L + 3 * outStride, add, 0, L);
     }
 
     /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
