@@ -74,12 +74,13 @@ final class Q4_0Lanes {
         return -8f * Lanes.sum(s);
     }
 
-    /** {@link #minus8} of every block of {@code n} tokens ({@code cols} apart from {@code x[0]}) into {@code m8[t·blocks + b]}. */
-    void minus8(float[] x, int n, int cols, float[] m8) {
-        for (int t = 0; t < n; t++) {
-            for (int b = 0; b < blocks; b++) m8[t * blocks + b] = minus8(x, t * cols + b * BLOCK);
-        }
+    /** Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, then each token's {@link #minus8} per block. */
+    int scratchFloats(int n) {
+        return SUMS + n * blocks;
     }
+
+    /** The kernels' accumulators: up to two groups × four tokens vectors. */
+    private static final int SUMS = 8 * L;
 
     /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
     float dot(int row, float[] x, int xOff) {
@@ -100,57 +101,93 @@ final class Q4_0Lanes {
     }
 
     /**
-     * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}, their {@link #minus8} sums in
-     * {@code m8}): groups outer (a group's blocks stay in L1 for all its tokens), tokens four, two, then one at a time.
+     * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
+     * scratch: two groups at a time × four tokens (each broadcast serves two groups, each decoded vector four tokens),
+     * then the last two tokens two groups at a time, the last one four groups at a time (more independent chains
+     * for fewer tokens); groups a range covers in part, or an odd one at its end, one at a time. Kernels hand their
+     * accumulators out through the scratch: vectors passed to a method C2 does not inline get boxed.
      */
-    void matmul(float[] x, int n, int cols, float[] m8, float[] out, int outOff, int outStride, int from, int to, boolean add) {
-        int gr = from / L, t2 = n & -4, t1 = n & -2;
-        if (gr * L == from) { // whole quads, then pairs of groups: more independent chains for the last one or two tokens
+    void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int m8 = SUMS;
+        for (int t = 0; t < n; t++) {
+            for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
+        }
+        int gr = from / L, t4 = n & -4, t2 = n & -2;
+        if (gr * L == from) {
             for (; (gr + 4) * L <= to; gr += 4) {
                 int o = outOff + gr * L;
-                for (int k = 0; k < 4; k += 2) pairFours(gr + k, x, t2, cols, m8, out, o + k * L, outStride, add);
-                if (t1 > t2) {
-                    twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
-                    twoTwoGroups(gr + 2, x, t2 * cols, cols, m8, t2 * blocks, out, o + 2 * L + t2 * outStride, outStride, add);
+                for (int t = 0; t < t4; t += 4) {
+                    for (int k = 0; k < 4; k += 2) {
+                        fourTwoGroups(gr + k, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
+                        put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
+                    }
                 }
-                if (n > t1) oneFourGroups(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add);
+                if (t2 > t4) {
+                    for (int k = 0; k < 4; k += 2) {
+                        twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                        put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                    }
+                }
+                if (n > t2) {
+                    oneFourGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    put(scratch, 4, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                }
             }
             for (; (gr + 2) * L <= to; gr += 2) {
                 int o = outOff + gr * L;
-                pairFours(gr, x, t2, cols, m8, out, o, outStride, add);
-                if (t1 > t2) twoTwoGroups(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add);
-                if (n > t1) oneTwoGroups(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add);
+                for (int t = 0; t < t4; t += 4) {
+                    fourTwoGroups(gr, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
+                    put(scratch, 2, 4, out, o + t * outStride, outStride, add, 0, L);
+                }
+                if (t2 > t4) {
+                    twoTwoGroups(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                    put(scratch, 2, 2, out, o + t4 * outStride, outStride, add, 0, L);
+                }
+                if (n > t2) {
+                    oneTwoGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    put(scratch, 2, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                }
             }
         }
-        for (; gr * L < to; gr++) { // a group the range covers in part, or the last one
+        for (; gr * L < to; gr++) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
-            fours(gr, x, t2, cols, m8, out, o, outStride, add, lo, hi);
-            if (t1 > t2) two(gr, x, t2 * cols, cols, m8, t2 * blocks, out, o + t2 * outStride, outStride, add, lo, hi);
-            if (n > t1) one(gr, x, t1 * cols, m8, t1 * blocks, out, o + t1 * outStride, add, lo, hi);
-        }
-    }
-
-    /** Tokens {@code [0, n)} of groups gr, gr + 1, n a multiple of four. */
-    private void pairFours(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add) {
-        for (int t = 0; t < n; t += 4) {
-            if (TWO_GROUPS) fourTwoGroups(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add);
-            else {
-                four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, 0, L);
-                four(gr + 1, x, t * cols, cols, m8, t * blocks, out, o + L + t * outStride, outStride, add, 0, L);
+            for (int t = 0; t < t4; t += 4) {
+                four(gr, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
+                put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+            }
+            if (t2 > t4) {
+                two(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+            }
+            if (n > t2) {
+                one(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }
     }
 
-    static final boolean TWO_GROUPS = !Boolean.getBoolean("backstop.q4_0.g1t4");
-
-    /** Tokens {@code [0, n)} of group {@code gr}, n a multiple of four. */
-    private void fours(int gr, float[] x, int n, int cols, float[] m8, float[] out, int o, int outStride, boolean add, int lo, int hi) {
-        for (int t = 0; t < n; t += 4) four(gr, x, t * cols, cols, m8, t * blocks, out, o + t * outStride, outStride, add, lo, hi);
+    /**
+     * Writes a kernel's results for {@code groups} groups × {@code tokens} tokens from {@code sums} (vector t·groups + g)
+     * to {@code out[o + t·outStride + g·L + lane]} for lanes {@code [lo, hi)}, or adds them: {@link WeightTensor#put} per lane.
+     */
+    private static void put(float[] sums, int groups, int tokens, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        for (int t = 0; t < tokens; t++) {
+            for (int g = 0; g < groups; g++) {
+                int s = (t * groups + g) * L, d = o + t * outStride + g * L;
+                if (lo == 0 && hi == L) {
+                    FloatVector v = FloatVector.fromArray(F, sums, s);
+                    if (add) v = FloatVector.fromArray(F, out, d).add(v);
+                    v.intoArray(out, d);
+                } else {
+                    for (int i = lo; i < hi; i++) WeightTensor.put(out, d + i, sums[s + i], add);
+                }
+            }
+        }
     }
 
     /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
-    private void fourTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add) {
+    private void fourTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes, next = groupBytes;
         int bl = blocks;
@@ -202,18 +239,18 @@ final class Q4_0Lanes {
             b2 = y0.add(y1).fma(d, b2);
             b3 = z0.add(z1).fma(d, b3);
         }
-        store(a0, out, o, add, 0, L);
-        store(a1, out, o + outStride, add, 0, L);
-        store(a2, out, o + 2 * outStride, add, 0, L);
-        store(a3, out, o + 3 * outStride, add, 0, L);
-        store(b0, out, o + L, add, 0, L);
-        store(b1, out, o + L + outStride, add, 0, L);
-        store(b2, out, o + L + 2 * outStride, add, 0, L);
-        store(b3, out, o + L + 3 * outStride, add, 0, L);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, 2 * L);
+        a2.intoArray(s, 4 * L);
+        a3.intoArray(s, 6 * L);
+        b0.intoArray(s, L);
+        b1.intoArray(s, 3 * L);
+        b2.intoArray(s, 5 * L);
+        b3.intoArray(s, 7 * L);
     }
 
     /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
-    private void twoTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add) {
+    private void twoTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes, next = groupBytes;
         int bl = blocks;
@@ -248,14 +285,14 @@ final class Q4_0Lanes {
             b0 = f0.add(f1).fma(d1, b0);
             b1 = g0.add(g1).fma(d1, b1);
         }
-        store(a0, out, o, add, 0, L);
-        store(a1, out, o + outStride, add, 0, L);
-        store(b0, out, o + L, add, 0, L);
-        store(b1, out, o + L + outStride, add, 0, L);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, 2 * L);
+        b0.intoArray(s, L);
+        b1.intoArray(s, 3 * L);
     }
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one}. */
-    private void oneFourGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add) {
+    private void oneFourGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
@@ -285,14 +322,14 @@ final class Q4_0Lanes {
             a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, m, d + g2, LE), a2);
             a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, m, d + g3, LE), a3);
         }
-        store(a0, out, o, add, 0, L);
-        store(a1, out, o + L, add, 0, L);
-        store(a2, out, o + 2 * L, add, 0, L);
-        store(a3, out, o + 3 * L, add, 0, L);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, L);
+        a2.intoArray(s, 2 * L);
+        a3.intoArray(s, 3 * L);
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
-    private void oneTwoGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add) {
+    private void oneTwoGroups(int gr, float[] x, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes, next = groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
@@ -311,11 +348,11 @@ final class Q4_0Lanes {
             a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, p + SCALES, LE), a0);
             a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, m, p + next + SCALES, LE), a1);
         }
-        store(a0, out, o, add, 0, L);
-        store(a1, out, o + L, add, 0, L);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, L);
     }
 
-    private void one(int gr, float[] x, int xOff, float[] m8, int mOff, float[] out, int o, boolean add, int lo, int hi) {
+    private void one(int gr, float[] x, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes;
         FloatVector acc = FloatVector.zero(F), zero = acc;
@@ -330,10 +367,10 @@ final class Q4_0Lanes {
             }
             acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, p + SCALES, LE), acc);
         }
-        store(acc, out, o, add, lo, hi);
+        acc.intoArray(s, 0);
     }
 
-    private void two(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+    private void two(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes;
         int bl = blocks;
@@ -355,11 +392,11 @@ final class Q4_0Lanes {
             a0 = c0.add(c1).fma(d, a0);
             a1 = e0.add(e1).fma(d, a1);
         }
-        store(a0, out, o, add, lo, hi);
-        store(a1, out, o + outStride, add, lo, hi);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, L);
     }
 
-    private void four(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+    private void four(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         long base = gr * groupBytes;
         int bl = blocks;
@@ -390,10 +427,10 @@ final class Q4_0Lanes {
             a2 = f0.add(f1).fma(d, a2);
             a3 = g0.add(g1).fma(d, a3);
         }
-        store(a0, out, o, add, lo, hi);
-        store(a1, out, o + outStride, add, lo, hi);
-        store(a2, out, o + 2 * outStride, add, lo, hi);
-        store(a3, out, o + 3 * outStride, add, lo, hi);
+        a0.intoArray(s, 0);
+        a1.intoArray(s, L);
+        a2.intoArray(s, 2 * L);
+        a3.intoArray(s, 3 * L);
     }
 
     private static FloatVector lo(IntVector w) {
@@ -404,13 +441,4 @@ final class Q4_0Lanes {
         return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }
 
-    /** Lanes {@code [lo, hi)} of {@code v} to {@code out[o + lane]}, or added to it: what {@link WeightTensor#put} does per lane. */
-    private static void store(FloatVector v, float[] out, int o, boolean add, int lo, int hi) {
-        if (lo == 0 && hi == L) {
-            if (add) v = FloatVector.fromArray(F, out, o).add(v);
-            v.intoArray(out, o);
-            return;
-        }
-        for (int i = lo; i < hi; i++) WeightTensor.put(out, o + i, v.lane(i), add);
-    }
 }

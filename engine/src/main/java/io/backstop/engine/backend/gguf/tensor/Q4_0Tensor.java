@@ -83,10 +83,8 @@ public final class Q4_0Tensor extends WeightTensor {
             return;
         }
         if (lanes != null) {
-            int blocks = cols / BLOCK;
-            float[] m8 = scratch.length >= n * blocks ? scratch : new float[n * blocks];
-            lanes.minus8(x, n, cols, m8);
-            lanes.matmul(x, n, cols, m8, out, outOff, outStride, from, to, add);
+            int need = lanes.scratchFloats(n);
+            lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
             return;
         }
         boolean pairs = TWO_TOKENS && scratch.length >= SUMS;
