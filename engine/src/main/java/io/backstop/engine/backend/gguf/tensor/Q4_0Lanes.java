@@ -46,19 +46,24 @@ final class Q4_0Lanes {
         this.groupBytes = blocks * STRIDE;
     }
 
-    /** Transposes the row-pair layout {@code g} ({@code rows} rows) into groups of L rows. */
-    static Q4_0Lanes repack(RowGroups g, int rows) {
+    /**
+     * Repacks {@code rows} rows of {@code blocks} GGUF Q4_0 blocks (an F16 scale, then 16 bytes) from {@code src}.
+     * The file's pages are dropped afterwards, as {@link RowGroups#repack} does: decoding reads the copy only.
+     */
+    static Q4_0Lanes repack(MemorySegment src, int rows, int blocks) {
         int groups = (rows + L - 1) / L;
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) g.blocks * STRIDE), g.blocks, groups);
-        t.packed.fill((byte) 0);
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * STRIDE), blocks, groups);
+        MemorySegment m = t.packed;
+        m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
-            for (int b = 0; b < g.blocks; b++) {
-                long base = t.block(r / L, b), q = g.quants(r, b);
-                for (int j = 0; j < HALF; j++) t.packed.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, g.packed.get(ValueLayout.JAVA_BYTE, q + j));
-                t.packed.set(WeightTensor.FLOAT_LE, base + SCALES + 4L * lane, g.packed.get(WeightTensor.FLOAT_LE, g.scale(r, b)));
+            for (int b = 0; b < blocks; b++) {
+                long base = t.block(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
+                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
+                m.set(WeightTensor.FLOAT_LE, base + SCALES + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
+        if (src.isMapped()) src.unload();
         return t;
     }
 
