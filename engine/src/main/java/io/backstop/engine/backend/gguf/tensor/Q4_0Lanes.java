@@ -20,8 +20,9 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
  * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
- * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone
- * and in any batch of 1 to 15. Two chains per block (low and high nibbles), and blocks independent but for
+ * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it).
+ * Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
+ * 1 to 15. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
  * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
@@ -34,15 +35,13 @@ final class Q4_0Lanes {
     private static final long STRIDE = 20L * L;
     private static final long SCALES = 16L * L;
 
-    final MemorySegment packed;
-    final int blocks;
-    final int groups;
+    private final MemorySegment packed;
+    private final int blocks;
     private final long groupBytes;
 
-    private Q4_0Lanes(MemorySegment packed, int blocks, int groups) {
+    private Q4_0Lanes(MemorySegment packed, int blocks) {
         this.packed = packed;
         this.blocks = blocks;
-        this.groups = groups;
         this.groupBytes = blocks * STRIDE;
     }
 
@@ -52,7 +51,7 @@ final class Q4_0Lanes {
      */
     static Q4_0Lanes repack(MemorySegment src, int rows, int blocks) {
         int groups = (rows + L - 1) / L;
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * STRIDE), blocks, groups);
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * STRIDE), blocks);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
@@ -68,7 +67,7 @@ final class Q4_0Lanes {
     }
 
     /** Offset of group {@code group}'s block {@code b}. */
-    long block(int group, int b) {
+    private long block(int group, int b) {
         return group * groupBytes + b * STRIDE;
     }
 
