@@ -63,9 +63,14 @@ public final class Q4_0Tensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
+        decode(row, 0, cols / BLOCK, out, outOff);
+    }
+
+    /** Blocks {@code [b0, b1)} of row {@code row} from the file's blocks, vectorized, block b to {@code out[outOff + 32·b ..]}. */
+    private void decode(int row, int b0, int b1, float[] out, int outOff) {
         MemorySegment m = data;
-        long p = row * rowBytes;
-        for (int b = 0, blocks = cols / BLOCK; b < blocks; b++, p += BYTES) {
+        long p = row * rowBytes + (long) b0 * BYTES;
+        for (int b = b0; b < b1; b++, p += BYTES) {
             int o = outOff + b * BLOCK;
             float d = f16(p);
             for (int k = 0; k < QUANTS; k += L) {
