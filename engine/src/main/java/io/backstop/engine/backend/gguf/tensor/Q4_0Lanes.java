@@ -107,8 +107,8 @@ final class Q4_0Lanes {
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
      * scratch: two groups at a time × four tokens (each broadcast serves two groups, each decoded vector four tokens),
-     * then the last two tokens two groups at a time, the last one four groups at a time (more independent chains
-     * for fewer tokens); groups a range covers in part, or an odd one at its end, one at a time. Kernels hand their
+     * then the last three tokens two groups at a time, or the last two two groups at a time and the last one four
+     * groups at a time (more independent chains for fewer tokens); groups a range covers in part, or an odd one at its end, one at a time. Kernels hand their
      * accumulators out through the scratch: vectors passed to a method C2 does not inline get boxed.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
@@ -126,6 +126,13 @@ final class Q4_0Lanes {
                         put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
+                if (n - t4 == 3) {
+                    for (int k = 0; k < 4; k += 2) {
+                        threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                        put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                    }
+                    continue;
+                }
                 if (t2 > t4) {
                     for (int k = 0; k < 4; k += 2) {
                         twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
@@ -142,6 +149,11 @@ final class Q4_0Lanes {
                 for (int t = 0; t < t4; t += 4) {
                     fourTwoGroups(gr, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
                     put(scratch, 2, 4, out, o + t * outStride, outStride, add, 0, L);
+                }
+                if (n - t4 == 3) {
+                    threeTwoGroups(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                    put(scratch, 2, 3, out, o + t4 * outStride, outStride, add, 0, L);
+                    continue;
                 }
                 if (t2 > t4) {
                     twoTwoGroups(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
@@ -188,6 +200,59 @@ final class Q4_0Lanes {
                 }
             }
         }
+    }
+
+    /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
+    private void threeTwoGroups(int gr, float[] x, int xOff, int cols, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        long base = gr * groupBytes, next = groupBytes;
+        int bl = blocks;
+        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
+        for (int b = 0; b < bl; b++) {
+            long p = base + b * STRIDE;
+            int xo = xOff + b * BLOCK;
+            FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * bl + b]);
+            FloatVector m1 = FloatVector.broadcast(F, m8[mOff + 1 * bl + b]);
+            FloatVector m2 = FloatVector.broadcast(F, m8[mOff + 2 * bl + b]);
+            FloatVector c00 = m0, e00 = zero, c01 = m0, e01 = zero, c10 = m1, e10 = zero, c11 = m1, e11 = zero, c20 = m2, e20 = zero, c21 = m2, e21 = zero;
+            for (int j = 0; j < HALF; j++) {
+                long q = p + (long) j * L;
+                int k = xo + j;
+                IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + next);
+                FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
+                FloatVector xv = FloatVector.broadcast(F, x[k + 0 * cols]);
+                c00 = l0.fma(xv, c00);
+                c01 = l1.fma(xv, c01);
+                xv = FloatVector.broadcast(F, x[k + 0 * cols + HALF]);
+                e00 = h0.fma(xv, e00);
+                e01 = h1.fma(xv, e01);
+                xv = FloatVector.broadcast(F, x[k + 1 * cols]);
+                c10 = l0.fma(xv, c10);
+                c11 = l1.fma(xv, c11);
+                xv = FloatVector.broadcast(F, x[k + 1 * cols + HALF]);
+                e10 = h0.fma(xv, e10);
+                e11 = h1.fma(xv, e11);
+                xv = FloatVector.broadcast(F, x[k + 2 * cols]);
+                c20 = l0.fma(xv, c20);
+                c21 = l1.fma(xv, c21);
+                xv = FloatVector.broadcast(F, x[k + 2 * cols + HALF]);
+                e20 = h0.fma(xv, e20);
+                e21 = h1.fma(xv, e21);
+            }
+            FloatVector d0 = FloatVector.fromMemorySegment(F, m, p + SCALES, LE), d1 = FloatVector.fromMemorySegment(F, m, p + next + SCALES, LE);
+            a00 = c00.add(e00).fma(d0, a00);
+            a01 = c01.add(e01).fma(d1, a01);
+            a10 = c10.add(e10).fma(d0, a10);
+            a11 = c11.add(e11).fma(d1, a11);
+            a20 = c20.add(e20).fma(d0, a20);
+            a21 = c21.add(e21).fma(d1, a21);
+        }
+        a00.intoArray(s, 0 * L);
+        a01.intoArray(s, 1 * L);
+        a10.intoArray(s, 2 * L);
+        a11.intoArray(s, 3 * L);
+        a20.intoArray(s, 4 * L);
+        a21.intoArray(s, 5 * L);
     }
 
     /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
