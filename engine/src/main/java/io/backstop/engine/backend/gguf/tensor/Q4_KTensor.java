@@ -1,7 +1,6 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
@@ -16,62 +15,73 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link KScales}), 128 bytes of nibbles. Each 32-byte run c holds sub-block 2c in its low nibbles and
  * 2c + 1 in its high nibbles; value = d·scale·q − dmin·min.
  *
- * <p>Repacked at load with rows in lanes ({@link KLanes}): per group of L rows, spans of 128 values, each the L
- * rows' F32 {@code d}, their 6-bit scales of the span's four sub-blocks (one byte per row), then 16 vectors of
- * L ints: nibble i of row r's int c is value c + 16·i of the span (sub-block i / 2); after the spans, per
- * super-block the rows' F32 {@code dmin} and their mins, one byte per sub-block. The decode kernel
- * ({@link #group}) sums {@code q·x} per sub-block for L rows at once (per int vector and nibble position one
- * unpacking and one FMA with a broadcast activation), applies the integer scales per sub-block and {@code d}
- * per span as vectors, and subtracts {@code Σ dmin·min·Σx} (the mins against the token's sums of 32
- * activations): no lane sums, one stream per group. Addresses are linear in each loop's counter, so C2 hoists
- * the segment bounds checks. 0.61 bytes per weight (the file's 0.5625), whose pages are dropped.
- * {@link #dequantizeRow} still reads the file's blocks: the reference the repacked kernels are tested against.
+ * <p>Repacked at load. The nibbles and {@code d·scale} go into Q4_0's layout ({@link KPairs}): two rows side
+ * by side, per sub-block 16 bytes of nibbles (value j &lt; 16 in the low nibble of byte j, 16 + j in its high
+ * nibble) and the F32 {@code d·scale}, so the kernel is Q4_0's two-row kernel. The mins' share of a row,
+ * {@code −Σ_sub dmin·min·Σx_sub}, does not need the weights: it is a short dot product of the row's mins
+ * (one byte per sub-block) and F32 {@code dmin}s ({@link #mins}, L rows per vector pass) with the token's sums of 32 activations
+ * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
+ * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
+ * the repacked kernels are tested against.
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
     static final int BYTES = 144;
     private static final int SUB = 32;
-    private static final int SPAN_VALUES = 128;
-    /** A span's bytes per group: d, four sub-blocks' scales, 16 int vectors. */
-    private static final long SPAN = 72L * L;
-    private static final long SCALES = 4L * L, QUANTS = 8L * L;
-    /** A super-block's min bytes per group: dmin, eight sub-blocks' mins. */
-    private static final long MIN_BLOCK = 12L * L, MINS = 4L * L;
+    private static final int QUANTS = 16;
 
-    private final KLanes g;
-    private final int supers;
+    /** The row-pair layout's kernels' data, or null when {@link #lanes} holds the weights instead. */
+    private final KPairs g;
+    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, opt-in), or null. */
+    private final Q4_KLanes lanes;
+    /** Sub-blocks per row rounded up to whole vectors. */
+    private final int subs;
+    /**
+     * The rows' mins transposed for {@link #minTerms}, in groups of L rows (a zero row pads the last): per
+     * sub-block the L rows' mins as unsigned bytes, then per super-block the L rows' F32 {@code dmin}s
+     * ({@link #GROUP_STRIDE} bytes per sub-block of a group; sub-blocks zero-padded to {@link #subs}).
+     */
+    private final MemorySegment mins;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
+        this(name, data, rows, cols, Q4_KLanes.ENABLED);
+    }
+
+    /** With {@code inLanes}, the weights go into {@link Q4_KLanes}' layout, else into row pairs. */
+    Q4_KTensor(String name, MemorySegment data, int rows, int cols, boolean inLanes) {
         super(name, data, rows, cols);
-        supers = cols / BLOCK;
-        g = new KLanes(rows, supers * (2 * SPAN + MIN_BLOCK));
+        if (inLanes && Lanes.VECTOR) {
+            lanes = new Q4_KLanes(data, rowBytes, rows, cols);
+            g = null;
+            subs = 0;
+            mins = null;
+            if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
+            return;
+        }
+        lanes = null;
+        g = new KPairs(rows, cols / SUB, QUANTS, 1);
+        subs = (cols / SUB + L - 1) / L * L;
+        mins = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
+        mins.fill((byte) 0);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
-            int lane = r % L;
-            long mb = g.group(r) + 2L * supers * SPAN;
-            for (int s = 0; s < supers; s++) {
-                long p = r * rowBytes + (long) s * BYTES, mo = mb + s * MIN_BLOCK;
-                m.set(FLOAT_LE, mo + 4L * lane, f16(p + 2));
-                for (int sub = 0; sub < 8; sub++) m.set(ValueLayout.JAVA_BYTE, mo + MINS + (long) sub * L + lane, (byte) KScales.min(data, p + 4, sub));
-                for (int h = 0; h < 2; h++) {
-                    long o = g.group(r) + (2L * s + h) * SPAN;
-                    m.set(FLOAT_LE, o + 4L * lane, f16(p));
-                    for (int i = 0; i < 4; i++) m.set(ValueLayout.JAVA_BYTE, o + SCALES + (long) i * L + lane, (byte) KScales.scale(data, p + 4, 4 * h + i));
-                    for (int c = 0; c < KLanes.SPAN_INTS; c++) {
-                        int v = 0;
-                        for (int i = 0; i < 8; i++) v |= nibble(p, SPAN_VALUES * h + c + 16 * i) << (4 * i);
-                        m.set(INT_LE, o + QUANTS + 4L * (c * L + lane), v);
+            long mr = minGroup(r) + r % L, dm = minGroup(r) + (long) subs * L + 4L * (r % L);
+            for (long p = r * rowBytes, end = p + rowBytes, j = 0; p < end; p += BYTES) {
+                float d = f16(p);
+                mins.set(FLOAT_LE, dm + (j / 8) * 4L * L, f16(p + 2));
+                for (int sub = 0; sub < 8; sub++, j++) {
+                    long q = g.quants(r, (int) j), run = p + 16 + 32L * (sub >> 1);
+                    int shift = 4 * (sub & 1);
+                    for (int k = 0; k < QUANTS; k++) {
+                        int lo = (u8(run + k) >> shift) & 15, hi = (u8(run + 16 + k) >> shift) & 15;
+                        m.set(ValueLayout.JAVA_BYTE, q + k, (byte) (lo | hi << 4));
                     }
+                    m.set(FLOAT_LE, g.factors(r, (int) j), d * KScales.scale(data, p + 4, sub));
+                    mins.set(ValueLayout.JAVA_BYTE, mr + j * L, (byte) KScales.min(data, p + 4, sub));
                 }
             }
         }
         if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
-    }
-
-    /** The 4-bit code of value j (0–255) of the file's super-block at p. */
-    private int nibble(long p, int j) {
-        int sub = j / SUB, l = j % SUB;
-        return (u8(p + 16 + 32L * (sub >> 1) + l) >> (4 * (sub & 1))) & 15;
     }
 
     @Override
@@ -79,114 +89,134 @@ public final class Q4_KTensor extends WeightTensor {
         return GgmlType.Q4_K;
     }
 
-    /** The fused kernel's operations for one row and token: its group's, one lane kept (allocates: not a hot path). */
+    /** The fused kernels' operations for one row and token (allocates its token sums: not a hot path). */
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
-        int sums = supers * 8;
-        float[] xs = new float[sums + L];
+        if (lanes != null) return lanes.dot(row, x, xOff);
+        float[] xs = new float[subs + L];
         xsums(x, xOff, xs);
-        group(g.group(row), x, xOff, xs, xs, sums);
-        return xs[sums + row % L];
+        minTerms(xs, row - row % L, row + 1);
+        return oneRow(row, x, xOff, xs[subs + row % L]);
     }
 
     /**
-     * Groups of L rows per pass, token by token; each row gets the operations of {@link #dot}, so its bits depend
-     * on neither the batch nor the rows a chunk starts at. The token's sums of 32 activations go to the scratch.
+     * Two rows per pass (one load of the activations serves both); each row gets the operations of
+     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch. The token's sums of 32
+     * activations go to the scratch (the forward pass's holds 4·cols floats; a smaller one goes through {@link #dot}).
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = supers * 8;
-        if (!Lanes.VECTOR || scratch.length < sums + L) {
+        if (lanes != null && scratch.length >= lanes.scratchFloats()) {
+            lanes.fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+            return;
+        }
+        if (!Lanes.VECTOR || lanes != null || scratch.length < subs + (to - from) + 2 * L) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
         for (int t = 0; t < n; t++) {
-            int o = outOff + t * outStride, xOff = t * cols;
+            int o = outOff + t * outStride, xOff = t * cols, r = from;
             xsums(x, xOff, scratch);
-            for (int r0 = from - from % L; r0 < to; r0 += L) {
-                if (r0 >= from && r0 + L <= to && !add) {
-                    group(g.group(r0), x, xOff, scratch, out, o + r0);
-                } else {
-                    group(g.group(r0), x, xOff, scratch, scratch, sums);
-                    for (int r = Math.max(from, r0); r < Math.min(to, r0 + L); r++) put(out, o + r, scratch[sums + r - r0], add);
-                }
+            int m = subs + from % L; // row r's min term is at scratch[m + r - from]
+            minTerms(scratch, from, to);
+            if ((r & 1) != 0 && r < to) {
+                put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
+                r++;
             }
+            for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, scratch[m + r - from], scratch[m + r + 1 - from], out, o + r, add);
+            if (r < to) put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
         }
     }
 
-    /** {@code xs[sub]} = the sum of the token's 32 activations of sub-block sub. */
+    /** {@code xs[sub]} = the sum of the token's 32 activations of sub-block sub, zero up to {@link #subs}. */
     private void xsums(float[] x, int xOff, float[] xs) {
-        for (int b = 0; b < supers * 8; b++) {
+        int blocks = g.blocks;
+        for (int b = 0; b < blocks; b++) {
             int xo = xOff + b * SUB;
             FloatVector v = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
-            for (int k = L; k < 16; k += L) v = v.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
+            for (int k = L; k < QUANTS; k += L) v = v.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
             xs[b] = Lanes.sum(v);
         }
+        for (int b = blocks; b < subs; b++) xs[b] = 0;
+    }
+
+    /** Bytes per sub-block of a group of L rows in {@link #mins}: L mins, and an eighth of L F32 dmins. */
+    private static final long GROUP_STRIDE = L + 4L * L / 8;
+
+    /** Offset of row r's group in {@link #mins}. */
+    private long minGroup(int r) {
+        return (long) (r / L) * subs * GROUP_STRIDE;
     }
 
     /**
-     * The L rows of the group at {@code base} times the token, to {@code out[o ..]} (lane i: row i): per sub-block
-     * Σ q·x lane-wise (four accumulators), times the rows' scales, per span times their {@code d}; minus the
-     * mins' share, Σ (dmin·min)·Σx. Written to memory, not returned: this is not inlined, and a returned vector is boxed.
+     * −Σ_sub dmin·min·Σx_sub of rows {@code [from, to)}, L rows per vector pass over the transposed mins (a row per
+     * lane: per sub-block one byte load, one broadcast token sum and one FMA serve L rows), to
+     * {@code xs[subs + r − (from − from % L)]}; {@code xs[0 .. subs)} holds the token sums ({@link #xsums}). Each
+     * row's sum has the same order whatever the group, so {@link #dot} and the fused kernels give the same bits.
      */
-    private void group(long base, float[] x, int xOff, float[] xs, float[] out, int o) {
-        MemorySegment m = g.packed;
-        FloatVector z = FloatVector.zero(F), acc = z;
-        int spans = 2 * supers;
-        for (int h = 0; h < spans; h++) { // the addresses are linear in h (and i, c): C2 hoists the bounds checks
-            long p = base + h * SPAN;
-            FloatVector t = z;
-            for (int i = 0; i < 4; i++) { // sub-block i of the span: nibbles 2i, 2i + 1
-                int xo = xOff + SPAN_VALUES * h + SUB * i;
-                FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-                for (int c = 0; c < KLanes.SPAN_INTS; c += 2) {
-                    IntVector w0 = IntVector.fromMemorySegment(I, m, p + QUANTS + 4L * L * c, Lanes.LE).lanewise(VectorOperators.LSHR, 8 * i);
-                    IntVector w1 = IntVector.fromMemorySegment(I, m, p + QUANTS + 4L * L * (c + 1), Lanes.LE).lanewise(VectorOperators.LSHR, 8 * i);
-                    a0 = Widen.toFloat(w0.and(15)).fma(FloatVector.broadcast(F, x[xo + c]), a0);
-                    a1 = Widen.toFloat(w0.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 16 + c]), a1);
-                    a2 = Widen.toFloat(w1.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 1]), a2);
-                    a3 = Widen.toFloat(w1.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 17 + c]), a3);
+    private void minTerms(float[] xs, int from, int to) {
+        int blocks = g.blocks, supers = blocks / 8;
+        for (int r0 = from - from % L, i = subs; r0 < to; r0 += L, i += L) {
+            long base = minGroup(r0), dm = base + (long) subs * L;
+            FloatVector acc = FloatVector.zero(F);
+            for (int sb = 0; sb < supers; sb++) {
+                FloatVector part = FloatVector.zero(F);
+                for (int j = sb * 8; j < sb * 8 + 8; j++) {
+                    part = Widen.toFloat(Widen.u8(mins, base + (long) j * L)).fma(FloatVector.broadcast(F, xs[j]), part);
                 }
-                t = a0.add(a2).add(a1.add(a3)).fma(Widen.toFloat(Widen.u8(m, p + SCALES + (long) L * i)), t);
+                acc = part.fma(FloatVector.fromMemorySegment(F, mins, dm + sb * 4L * L, Lanes.LE), acc);
             }
-            acc = t.fma(FloatVector.fromMemorySegment(F, m, p, Lanes.LE), acc);
+            acc.neg().intoArray(xs, i);
         }
-        long mb = base + spans * SPAN;
-        FloatVector mn = z;
-        for (int s = 0; s < supers; s++) {
-            long q = mb + s * MIN_BLOCK;
-            FloatVector mp = z;
-            for (int sub = 0; sub < 8; sub++) mp = Widen.toFloat(Widen.u8(m, q + MINS + (long) L * sub)).fma(FloatVector.broadcast(F, xs[8 * s + sub]), mp);
-            mn = mp.fma(FloatVector.fromMemorySegment(F, m, q, Lanes.LE), mn);
-        }
-        acc.sub(mn).intoArray(out, o);
     }
 
-    /**
-     * Σ q·x of one sub-block for the group's L rows, to {@code out[o ..]}: nibbles {@code shift / 4} and
-     * {@code shift / 4 + 1} of the span's 16 int vectors at {@code q} times activations {@code xo + c} and
-     * {@code xo + 16 + c}, in eight accumulators (four int vectors per pass) summed in a fixed order. Its own
-     * method, so that C2's inlining budget holds its eight FMA chains; stored, not returned (a returned vector is boxed).
-     */
-    private static void subBlock(MemorySegment m, long q, int shift, float[] x, int xo, float[] out, int o) {
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-        for (int c = 0; c < KLanes.SPAN_INTS; c += 4) {
-            long p = q + 4L * L * c;
-            IntVector w0 = IntVector.fromMemorySegment(I, m, p, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w1 = IntVector.fromMemorySegment(I, m, p + 4L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w2 = IntVector.fromMemorySegment(I, m, p + 8L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w3 = IntVector.fromMemorySegment(I, m, p + 12L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            a0 = Widen.toFloat(w0.and(15)).fma(FloatVector.broadcast(F, x[xo + c]), a0);
-            a1 = Widen.toFloat(w0.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 16 + c]), a1);
-            a2 = Widen.toFloat(w1.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 1]), a2);
-            a3 = Widen.toFloat(w1.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 17 + c]), a3);
-            b0 = Widen.toFloat(w2.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 2]), b0);
-            b1 = Widen.toFloat(w2.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 18 + c]), b1);
-            b2 = Widen.toFloat(w3.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 3]), b2);
-            b3 = Widen.toFloat(w3.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 19 + c]), b3);
+    /** One row: Σ_sub (d·scale)·(q·x) lane-wise, started from the row's min term in lane 0. */
+    private float oneRow(int row, float[] x, int xOff, float minTerm) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(row, 0), f = g.factors(row, 0);
+        FloatVector acc = FloatVector.zero(F).withLane(0, minTerm);
+        for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
+            long p = q + b * st;
+            int xo = xOff + b * SUB;
+            FloatVector s = FloatVector.zero(F);
+            for (int k = 0; k < QUANTS; k += L) {
+                IntVector w = Widen.u8(m, p + k);
+                s = hi(w).fma(FloatVector.fromArray(F, x, xo + 16 + k), lo(w).fma(FloatVector.fromArray(F, x, xo + k), s));
+            }
+            acc = s.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, f + b * st)), acc);
         }
-        a0.add(b0).add(a2.add(b2)).add(a1.add(b1).add(a3.add(b3))).intoArray(out, o);
+        return Lanes.sum(acc);
+    }
+
+    private void twoRows(int r, float[] x, int xOff, float min0, float min1, float[] out, int o, boolean add) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), f = g.factors(r, 0);
+        FloatVector z = FloatVector.zero(F), a0 = z.withLane(0, min0), a1 = z.withLane(0, min1);
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st, pf = f + b * st;
+            int xo = xOff + b * SUB;
+            FloatVector s0 = z, s1 = z;
+            for (int k = 0; k < QUANTS; k += L) {
+                FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
+                IntVector w0 = Widen.u8(m, p + k), w1 = Widen.u8(m, p + QUANTS + k);
+                s0 = hi(w0).fma(xh, lo(w0).fma(xl, s0));
+                s1 = hi(w1).fma(xh, lo(w1).fma(xl, s1));
+            }
+            a0 = s0.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), a0);
+            a1 = s1.fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), a1);
+        }
+        KPairs.sums(a0, a1, out, o, add);
+    }
+
+    private static FloatVector lo(IntVector w) {
+        return Widen.toFloat(w.and(15));
+    }
+
+    private static FloatVector hi(IntVector w) {
+        return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }
 
     @Override
@@ -195,21 +225,22 @@ public final class Q4_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
+        if (lanes != null) {
+            lanes.decodeRow(row, out, outOff);
+            return;
+        }
         MemorySegment m = g.packed;
-        int lane = row % L;
-        long base = g.group(row), mb = base + 2L * supers * SPAN;
-        for (int h = 0; h < 2 * supers; h++) {
-            long p = base + h * SPAN, mo = mb + (h >> 1) * MIN_BLOCK;
-            float d = m.get(FLOAT_LE, p + 4L * lane), dmin = m.get(FLOAT_LE, mo + 4L * lane);
-            int[] ints = g.gather(p + QUANTS, lane);
-            for (int i = 0; i < 8; i++) { // values c + 16·i of the span, c = 0..15: half a sub-block
-                int sub = i >> 1;
-                float d1 = d * Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, p + SCALES + (long) sub * L + lane));
-                float m1 = dmin * Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, mo + MINS + (long) (4 * (h & 1) + sub) * L + lane));
-                int o = outOff + SPAN_VALUES * h + 16 * i;
-                for (int c = 0; c < KLanes.SPAN_INTS; c += L) { // d1·q − m1: the reference's operations
-                    Widen.toFloat(IntVector.fromArray(I, ints, c).lanewise(VectorOperators.LSHR, 4 * i).and(15)).mul(d1).sub(m1).intoArray(out, o + c);
-                }
+        long st = g.stride;
+        long q = g.quants(row, 0), f = g.factors(row, 0), mr = minGroup(row) + row % L, dm = minGroup(row) + (long) subs * L + 4L * (row % L);
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st;
+            int o = outOff + b * SUB;
+            float d = m.get(FLOAT_LE, f + b * st);
+            float negMin = -(mins.get(FLOAT_LE, dm + 4L * L * (b / 8)) * Byte.toUnsignedInt(mins.get(ValueLayout.JAVA_BYTE, mr + (long) L * b)));
+            for (int k = 0; k < QUANTS; k += L) { // d·q − m: the reference's operations (x − m and x + (−m) are the same float)
+                IntVector w = Widen.u8(m, p + k);
+                lo(w).mul(d).add(negMin).intoArray(out, o + k);
+                hi(w).mul(d).add(negMin).intoArray(out, o + 16 + k);
             }
         }
     }
