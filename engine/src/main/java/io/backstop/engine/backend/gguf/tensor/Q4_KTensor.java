@@ -23,6 +23,9 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
+ *
+ * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
+ * lanes; less decode CPU with the weights streamed from memory, slower from 4 tokens on: opt-in, README issue 14).
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
