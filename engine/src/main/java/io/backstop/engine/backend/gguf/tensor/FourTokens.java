@@ -6,15 +6,13 @@ import static io.backstop.engine.backend.gguf.tensor.WeightTensor.FLOAT_LE;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * Two rows × four tokens per pass for the repacked Q4_0 and Q8_0 layouts ({@link RowGroups}): each block of a
+ * Two rows × four tokens per pass for the repacked Q8_0 layout ({@link RowGroups}; Q4_0 decodes with rows in lanes, {@link Q4_0Lanes}): each block of a
  * row pair is decoded into registers once and multiplied with four tokens' activations, so a decode step of
- * four or more sequences pays the unpacking (load, mask, shift, conversion to float) a quarter as often; the
+ * four or more sequences pays the unpacking (load, conversion to float) a quarter as often; the
  * per-token FMAs of {@code dot}'s order remain, which bounds the gain (the README's batching section). Each row
- * and token gets exactly the operations of its type's {@code dot}, in its order, so the bits do not depend on
+ * and token gets exactly the operations of {@code dot}, in its order, so the bits do not depend on
  * the batch. The eight accumulators are stored to {@code sums} and reduced by {@link #put} outside the
  * kernel: reducing them inside took C2 over its inlining node budget in the two-token kernel, and vectors
  * passed to a method C2 does not inline get boxed. Written for one vector per half block (16 float lanes).
@@ -50,54 +48,9 @@ final class FourTokens {
     }
 
     /**
-     * Q4_0 rows r, r + 1 times four tokens' activations as {@link #interleave} lays them out from {@code x[xOff]}: accumulators to {@code sums} in
-     * the order token 0 row 0, token 0 row 1, token 1 row 0, … (as {@link #put} reads them). Per row and token
-     * the operations of {@code Q4_0Tensor.dot}: {@code ((−8·Σx) + lo·xl + hi·xh)·d} added to the accumulator.
-     */
-    static void q4_0(RowGroups g, int r, float[] x, int xOff, float[] sums) {
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(r, 0), d = g.scale(r, 0);
-        FloatVector a00 = FloatVector.zero(F), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
-        for (int b = 0; b < g.blocks; b++) {
-            long p = q + b * st;
-            long ps = d + b * st;
-            int xo = xOff + b * STRIDE;
-            IntVector w0 = Widen.u8(m, p), w1 = Widen.u8(m, p + HALF);
-            FloatVector l0 = Widen.toFloat(w0.and(15)), h0 = Widen.toFloat(w0.lanewise(VectorOperators.LSHR, 4));
-            FloatVector l1 = Widen.toFloat(w1.and(15)), h1 = Widen.toFloat(w1.lanewise(VectorOperators.LSHR, 4));
-            FloatVector d0 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps)), d1 = FloatVector.broadcast(F, m.get(FLOAT_LE, ps + 4));
-            FloatVector xl = FloatVector.fromArray(F, x, xo), xh = FloatVector.fromArray(F, x, xo + HALF), m8 = xl.add(xh).mul(-8f);
-            a00 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a00);
-            a10 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a10);
-            xl = FloatVector.fromArray(F, x, xo + BLOCK);
-            xh = FloatVector.fromArray(F, x, xo + BLOCK + HALF);
-            m8 = xl.add(xh).mul(-8f);
-            a01 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a01);
-            a11 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a11);
-            xl = FloatVector.fromArray(F, x, xo + 2 * BLOCK);
-            xh = FloatVector.fromArray(F, x, xo + 2 * BLOCK + HALF);
-            m8 = xl.add(xh).mul(-8f);
-            a02 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a02);
-            a12 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a12);
-            xl = FloatVector.fromArray(F, x, xo + 3 * BLOCK);
-            xh = FloatVector.fromArray(F, x, xo + 3 * BLOCK + HALF);
-            m8 = xl.add(xh).mul(-8f);
-            a03 = h0.fma(xh, l0.fma(xl, m8)).fma(d0, a03);
-            a13 = h1.fma(xh, l1.fma(xl, m8)).fma(d1, a13);
-        }
-        a00.intoArray(sums, 0);
-        a10.intoArray(sums, L);
-        a01.intoArray(sums, 2 * L);
-        a11.intoArray(sums, 3 * L);
-        a02.intoArray(sums, 4 * L);
-        a12.intoArray(sums, 5 * L);
-        a03.intoArray(sums, 6 * L);
-        a13.intoArray(sums, 7 * L);
-    }
-
-    /**
-     * Q8_0 rows r, r + 1 times four tokens, as {@link #q4_0}; per row and token the operations of
+     * Q8_0 rows r, r + 1 times four tokens' activations as {@link #interleave} lays them out from {@code x[xOff]}:
+     * accumulators to {@code sums} in the order token 0 row 0, token 0 row 1, token 1 row 0, … (as {@link #put} reads
+     * them). Per row and token the operations of
      * {@code Q8_0Tensor.dot}: {@code (w·x + w'·x')·d} per block (two half blocks) added to the accumulator.
      */
     static void q8_0(RowGroups g, int r, float[] x, int xOff, float[] sums) {

@@ -23,6 +23,9 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link #xsums}, once per token), added to the row's accumulator. 0.67 bytes per weight instead of the
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
+ *
+ * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
+ * lanes; less decode CPU with the weights streamed from memory, slower from 4 tokens on: opt-in, README issue 14).
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -30,7 +33,10 @@ public final class Q4_KTensor extends WeightTensor {
     private static final int SUB = 32;
     private static final int QUANTS = 16;
 
+    /** The row-pair layout's kernels' data, or null when {@link #lanes} holds the weights instead. */
     private final KPairs g;
+    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, opt-in), or null. */
+    private final Q4_KLanes lanes;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
     /**
@@ -41,7 +47,21 @@ public final class Q4_KTensor extends WeightTensor {
     private final MemorySegment mins;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
+        this(name, data, rows, cols, Q4_KLanes.ENABLED);
+    }
+
+    /** With {@code inLanes}, the weights go into {@link Q4_KLanes}' layout, else into row pairs. */
+    Q4_KTensor(String name, MemorySegment data, int rows, int cols, boolean inLanes) {
         super(name, data, rows, cols);
+        if (inLanes && Lanes.VECTOR) {
+            lanes = new Q4_KLanes(data, rowBytes, rows, cols);
+            g = null;
+            subs = 0;
+            mins = null;
+            if (data.isMapped()) data.unload(); // read once; the copy is what the kernels use
+            return;
+        }
+        lanes = null;
         g = new KPairs(rows, cols / SUB, QUANTS, 1);
         subs = (cols / SUB + L - 1) / L * L;
         mins = RowGroups.allocate((rows + L - 1L) / L * subs * GROUP_STRIDE);
@@ -76,6 +96,7 @@ public final class Q4_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
+        if (lanes != null) return lanes.dot(row, x, xOff);
         float[] xs = new float[subs + L];
         xsums(x, xOff, xs);
         minTerms(xs, row - row % L, row + 1);
@@ -89,7 +110,11 @@ public final class Q4_KTensor extends WeightTensor {
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (!Lanes.VECTOR || scratch.length < subs + (to - from) + 2 * L) {
+        if (lanes != null && scratch.length >= lanes.scratchFloats()) {
+            lanes.fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+            return;
+        }
+        if (!Lanes.VECTOR || lanes != null || scratch.length < subs + (to - from) + 2 * L) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
@@ -201,6 +226,10 @@ public final class Q4_KTensor extends WeightTensor {
     public void decodeRow(int row, float[] out, int outOff) {
         if (!Lanes.VECTOR) {
             dequantizeRow(row, out, outOff);
+            return;
+        }
+        if (lanes != null) {
+            lanes.decodeRow(row, out, outOff);
             return;
         }
         MemorySegment m = g.packed;

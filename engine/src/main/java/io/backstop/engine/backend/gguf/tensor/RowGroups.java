@@ -9,7 +9,7 @@ import java.lang.invoke.MethodHandle;
 import java.nio.ByteOrder;
 
 /**
- * A Q8_0/Q4_0 matrix repacked at load time for the kernels: rows in pairs, and for each pair and block the
+ * A Q8_0 matrix repacked at load time for the kernels (Q4_0 has its own layout, {@link Q4_0Lanes}): rows in pairs, and for each pair and block the
  * two rows' quantized bytes side by side followed by their two scales as F32. A kernel doing two rows reads
  * one stream and shares each load of the activations between them, and no kernel converts an F16 per block.
  * (Pairs, not fours: a kernel of four rows exceeds C2's inlining budget.)
@@ -17,7 +17,7 @@ import java.nio.ByteOrder;
  * <p>Memory: native, from {@code malloc}, freed when the tensor is collected; like the file's mapping it is
  * bounded neither by the heap nor by {@code -XX:MaxDirectMemorySize}. The file's pages are dropped after the
  * copy, so the weights are held once: {@code 2·quants + 8} bytes per two blocks instead of
- * {@code 2·(quants + 2)} (Q4_0 +11 %, Q8_0 +6 %), plus a zero row padding an odd count.
+ * {@code 2·(quants + 2)} (Q8_0 +6 %), plus a zero row padding an odd count.
  */
 final class RowGroups {
     private static final ValueLayout.OfShort SHORT_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -46,7 +46,7 @@ final class RowGroups {
 
     /**
      * Repacks {@code rows} rows of {@code blocks} GGUF blocks of {@code blockBytes} each: an F16 scale, then
-     * {@code quantBytes} quantized bytes (the layout of Q8_0 and Q4_0).
+     * {@code quantBytes} quantized bytes (the layout of Q8_0 and Q4_0; Q4_KTensor and KPairs use {@link #allocate} only).
      */
     static RowGroups repack(MemorySegment src, int rows, int blocks, int blockBytes, int quantBytes) {
         RowGroups g = new RowGroups(allocate((rows + 1L) / 2 * blocks * (2L * quantBytes + 8)), blocks, quantBytes);

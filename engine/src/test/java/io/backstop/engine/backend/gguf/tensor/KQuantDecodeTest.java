@@ -1,0 +1,93 @@
+package io.backstop.engine.backend.gguf.tensor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assumptions.assumeThat;
+
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.assertj.core.data.Offset;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, opt-in) against the file's blocks and the row-pair layout: the
+ * same decoded rows bit for bit (so prefill and batches of 4 or more get the row pairs' bits), dot products within
+ * float rounding of the exact one, and every token and row of the fused kernel the bits of {@link WeightTensor#dot},
+ * whatever rows a chunk starts and ends at and whatever the batch.
+ */
+class KQuantDecodeTest {
+    private static final int ROWS = 37; // two full groups of 16 and a part of one
+
+    @ParameterizedTest(name = "{0} columns")
+    @ValueSource(ints = {256, 768, 2048})
+    void rowsInLanesDecodeAndMultiplyAsTheFileSays(int cols) {
+        assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
+        MemorySegment data = blocks(cols, 3L * cols);
+        Q4_KTensor lanes = new Q4_KTensor("lanes", data, ROWS, cols, true), pairs = new Q4_KTensor("pairs", data, ROWS, cols, false);
+        float[] a = new float[cols], b = new float[cols];
+        for (int r = 0; r < ROWS; r++) {
+            lanes.decodeRow(r, a, 0);
+            lanes.dequantizeRow(r, b, 0);
+            assertThat(a).as("row %d decoded", r).containsExactly(b);
+        }
+        float[] x = RandomBlocks.activations(16 * cols, 5);
+        for (int r = 0; r < ROWS; r++) {
+            double exact = lanes.referenceDot(r, x, cols), magnitude = 0;
+            lanes.dequantizeRow(r, b, 0);
+            for (int k = 0; k < cols; k++) magnitude += Math.abs((double) b[k] * x[cols + k]);
+            assertThat((double) lanes.dot(r, x, cols)).as("row %d", r).isCloseTo(exact, Offset.offset(1e-5 * magnitude + 1e-6));
+        }
+        for (int n : new int[] {4, 16}) { // the paths through decoded rows: the row pairs' bits
+            float[] one = new float[n * ROWS], two = new float[n * ROWS];
+            lanes.matmul(x, n, one, 0, ROWS, 0, ROWS, false, new float[WeightTensor.scratchFloats(cols)]);
+            pairs.matmul(x, n, two, 0, ROWS, 0, ROWS, false, new float[WeightTensor.scratchFloats(cols)]);
+            assertThat(one).as("batch of %d", n).containsExactly(two);
+        }
+    }
+
+    @ParameterizedTest(name = "{0} columns")
+    @ValueSource(ints = {256, 512})
+    void theFusedKernelGivesEveryRowAndTokenTheBitsOfDot(int cols) {
+        assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
+        Q4_KTensor w = new Q4_KTensor("lanes", blocks(cols, 7), ROWS, cols, true);
+        for (int n = 1; n <= 3; n++) {
+            float[] x = RandomBlocks.activations(n * cols, 10 + n);
+            for (int[] range : new int[][] {{0, ROWS}, {1, ROWS}, {17, 33}, {5, 6}, {32, ROWS}}) {
+                for (boolean add : new boolean[] {false, true}) {
+                    for (float[] scratch : new float[][] {new float[1], new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
+                        float[] out = new float[n * ROWS];
+                        Arrays.fill(out, 0.5f);
+                        w.matmul(x, n, out, 0, ROWS, range[0], range[1], add, scratch);
+                        for (int t = 0; t < n; t++) {
+                            for (int r = 0; r < ROWS; r++) {
+                                float alone = w.dot(r, x, t * cols);
+                                float expected = r < range[0] || r >= range[1] ? 0.5f : add ? 0.5f + alone : alone;
+                                assertThat(out[t * ROWS + r]).as("n=%d %s add=%s scratch %d token %d row %d", n, Arrays.toString(range), add, scratch.length, t, r)
+                                        .isEqualTo(expected);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Random Q4_K blocks (every nibble, scale and min pattern) with sane F16 d and dmin. */
+    private static MemorySegment blocks(int cols, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        byte[] b = new byte[ROWS * cols / Q4_KTensor.BLOCK * Q4_KTensor.BYTES];
+        r.nextBytes(b);
+        for (int p = 0; p < b.length; p += Q4_KTensor.BYTES) {
+            putF16(b, p, (float) r.nextDouble(-0.1, 0.1));
+            putF16(b, p + 2, (float) r.nextDouble(-0.1, 0.1));
+        }
+        return MemorySegment.ofArray(b);
+    }
+
+    private static void putF16(byte[] b, int p, float v) {
+        short h = Float.floatToFloat16(v);
+        b[p] = (byte) h;
+        b[p + 1] = (byte) (h >> 8);
+    }
+}
