@@ -1,9 +1,10 @@
 package io.backstop.engine.backend.gguf.model;
 
+import static io.backstop.engine.backend.gguf.kernel.ComputePool.end;
+import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
-import io.backstop.engine.backend.gguf.kernel.Split;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
@@ -26,11 +27,9 @@ public final class ForwardPass {
      * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14).
      */
     public static final int CHUNK = 128;
-    /** Rows per unit of work when a matrix product is split between threads (chunks: {@link Split}). */
+    /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
-    /** Batches from this many rows take the 4-token kernels or the tile, whose calls cost a layout of the activations. */
-    private static final int SHARED_LAYOUT = 4;
-    private static final int LEAST_ROWS_MANY = 64;
+    private static final int CHUNKS_PER_THREAD = 8;
 
     private final ModelConfig c;
     private final Weights w;
@@ -68,8 +67,6 @@ public final class ForwardPass {
     /** When not null, each pass adds the nanoseconds of each phase to it (bench step profiling); null in service. */
     private long[] profile;
     private final long[] waits = new long[2];
-    /** Chunk plans per product (guided self-scheduling, {@link Split}); attention's is made per pass. */
-    private final Split qkvSplit, dimSplit, ffnSplit, vocabSplit, attnSplit;
 
     private final ComputePool.Task qkv = this::qkv;
     private final ComputePool.Task attention = this::attention;
@@ -111,36 +108,12 @@ public final class ForwardPass {
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][64];
-        this.qkvSplit = new Split(pool.size());
-        this.dimSplit = new Split(pool.size());
-        this.ffnSplit = new Split(pool.size());
-        this.vocabSplit = new Split(pool.size());
-        this.attnSplit = new Split(pool.size());
-        qkvSplit.plan(c.heads() + 2 * c.kvHeads(), 1);
-        plan(1);
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
-    }
-
-    /** Whether the products' plans are those for batches of {@link #SHARED_LAYOUT} rows or more. */
-    private boolean plannedForMany;
-
-    /**
-     * Row chunks of the products for a batch of n rows. From {@link #SHARED_LAYOUT} rows on, every product call lays
-     * out (or compares) the batch's activations once before its rows: at 8 rows a product in 16-row calls took
-     * 1.35× its time in one call, in 64-row calls 1.08×, so chunks are at least {@link #LEAST_ROWS_MANY} rows
-     * there (README, "Chunks and product calls of a pass"). Below it, 16-row tails cost nothing extra.
-     */
-    private void plan(int n) {
-        plannedForMany = n >= SHARED_LAYOUT;
-        int least = plannedForMany ? LEAST_ROWS_MANY / GRAIN : 1;
-        dimSplit.plan(c.dim(), GRAIN, least);
-        ffnSplit.plan(c.ffn(), GRAIN, least);
-        vocabSplit.plan(c.vocab(), GRAIN, least);
     }
 
     /**
@@ -206,7 +179,6 @@ public final class ForwardPass {
 
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
-        if ((n >= SHARED_LAYOUT) != plannedForMany) plan(n);
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
@@ -229,19 +201,19 @@ public final class ForwardPass {
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(qkv, qkvSplit.chunks());                    // q, k, v of every head (+ bias, q/k norm, RoPE)
+            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
-            pool.run(attention, attnSplit.plan(n * c.heads(), 1)); // softmax(q·Kᵀ/√d)·V for every row and head
+            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
-            pool.run(attnOut, dimSplit.chunks());                // x += Wo·att
+            pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(ffnIn, ffnSplit.chunks());                  // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
-            pool.run(ffnOut, dimSplit.chunks());                 // x += Wdown·gate
+            pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
 
@@ -255,7 +227,7 @@ public final class ForwardPass {
             // the rows that want logits, normalized and packed at the front of xb: one batched product for all of them
             for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
-            pool.run(logitsTask, vocabSplit.chunks());
+            pool.run(logitsTask, chunks(c.vocab() / GRAIN));
             this.logits = null;
         }
         for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
@@ -294,6 +266,11 @@ public final class ForwardPass {
         }
     }
 
+    /** A few chunks per thread: threads that finish early take more, and one not scheduled holds nothing up. */
+    private int chunks(int units) {
+        return Math.max(1, Math.min(units, CHUNKS_PER_THREAD * pool.size()));
+    }
+
     /**
      * Work unit = one head of q, k or v. A chunk's heads of one tensor go through one product (rows of
      * consecutive heads are consecutive), then bias, q/k norm and RoPE per head: a product call has a fixed
@@ -302,7 +279,8 @@ public final class ForwardPass {
      */
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
-        int from = qkvSplit.from(chunk), to = qkvSplit.to(chunk);
+        int units = heads + 2 * kvHeads;
+        int from = start(units, chunk, chunks, 1), to = end(units, chunk, chunks, 1);
         int a = from, b = Math.min(to, heads);
         if (a < b) headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, c.qDim(), a, b, hd, true);
         a = Math.max(from, heads) - heads;
@@ -346,8 +324,8 @@ public final class ForwardPass {
         int group = heads / c.kvHeads();
         int l = layerIndex;
         float[] s = scores[worker];
-        int from = attnSplit.from(chunk), to = attnSplit.to(chunk);
-        for (int u = from; u < to; u++) {
+        int units = n * heads;
+        for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
             int t = u / heads, h = u % heads, kvh = h / group;
             KvCache seq = rowSeq[t];
             int span = rowPos[t] + 1;
@@ -378,14 +356,13 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        int from = dimSplit.from(chunk), to = dimSplit.to(chunk);
-        layer.wo().matmul(att, n, x, 0, dim, from, to, true, rows[worker]);
+        layer.wo().matmul(att, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
-        int from = ffnSplit.from(chunk), to = ffnSplit.to(chunk);
+        int from = start(ffn, chunk, chunks, GRAIN), to = end(ffn, chunk, chunks, GRAIN);
         layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false, rows[worker]);
         layer.up().matmul(xb, n, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
@@ -393,8 +370,7 @@ public final class ForwardPass {
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        int from = dimSplit.from(chunk), to = dimSplit.to(chunk);
-        layer.down().matmul(gate, n, x, 0, dim, from, to, true, rows[worker]);
+        layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /**
@@ -403,7 +379,6 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        int from = vocabSplit.from(chunk), to = vocabSplit.to(chunk);
-        w.output().matmul(xb, outs, logits, 0, vocab, from, to, false, rows[worker]);
+        w.output().matmul(xb, outs, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
     }
 }
