@@ -51,6 +51,11 @@ public final class Q4_0Tensor extends WeightTensor {
         lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
     }
 
+    @Override
+    String fusedPath(int n, int scratchFloats) {
+        return Lanes.VECTOR ? L + " rows in lanes × " + n + (n == 1 ? " token" : " tokens") : "fused, per token";
+    }
+
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */
     @Override
     int fusedBelow() {
@@ -95,27 +100,11 @@ public final class Q4_0Tensor extends WeightTensor {
         }
     }
 
-    /**
-     * {@link #decodeRow}'s operations on blocks {@code k0/32 .. k1/32} of a row (the sliced tile path of
-     * {@link WeightTensor#matmul}). Relies on {@link RowGroups#quants}, {@link RowGroups#scale}, {@code stride} and
-     * a row's 16 quantized bytes per block: low nibbles are values 0–15, high nibbles 16–31.
-     */
+    /** {@link #decodeRow}'s operations on blocks {@code k0/32 .. k1/32} of a row, to {@code out[off ..]} (the sliced tile path of {@link WeightTensor#matmul}). */
     @Override
     boolean decodeSlice(int row, int k0, int k1, float[] out, int off) {
         if (!Lanes.VECTOR) return false;
-        MemorySegment m = g.packed;
-        long st = g.stride;
-        long q = g.quants(row, 0), ds = g.scale(row, 0);
-        for (int b = k0 / BLOCK; b < k1 / BLOCK; b++) {
-            long p = q + b * st;
-            int o = off + b * BLOCK - k0;
-            float d = m.get(FLOAT_LE, ds + b * st);
-            for (int k = 0; k < QUANTS; k += L) {
-                IntVector w = Widen.u8(m, p + k);
-                Widen.toFloat(w.and(15).sub(8)).mul(d).intoArray(out, o + k);
-                Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4).sub(8)).mul(d).intoArray(out, o + 16 + k);
-            }
-        }
+        decode(row, k0 / BLOCK, k1 / BLOCK, out, off - k0);
         return true;
     }
 }

@@ -389,13 +389,16 @@ public abstract sealed class WeightTensor
      * with AVX-512), or one row at a time in scalar code.
      */
     public final String matmulPath(int n, int scratchFloats) {
-        if (n < fusedBelow()) {
-            if (n == 1) return "fused, 1 token";
-            if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
-            return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
-        }
+        if (n < fusedBelow()) return fusedPath(n, scratchFloats);
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
+    }
+
+    /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */
+    String fusedPath(int n, int scratchFloats) {
+        if (n == 1) return "fused, 1 token";
+        if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
+        return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
     }
 
     /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators, the activations and their transposition. */
