@@ -61,6 +61,50 @@ public final class VectorMath {
         y3.intoArray(y, yOff + 3 * L);
     }
 
+    /**
+     * Attention scores of {@code heads} query heads that share one key head (grouped-query attention) against m keys:
+     * {@code s[sOff + g·sStride + i] = dot(q, qOff + g·n, keys, kOff + i·kStride, n)·scale}. Each key is read from
+     * memory once for all the heads (a unit per query head reads it once per head), and each score is {@link #dot}'s
+     * operations in its order, so the same bits.
+     */
+    public static void scores(float[] q, int qOff, int heads, float[] keys, int kOff, int kStride, int m, int n, float scale, float[] s, int sOff, int sStride) {
+        for (int i = 0; i < m; i++) {
+            int ko = kOff + i * kStride;
+            for (int g = 0; g < heads; g++) s[sOff + g * sStride + i] = dot(q, qOff + g * n, keys, ko, n) * scale;
+        }
+    }
+
+    /**
+     * {@link #axpy4} for four heads that share one value head: {@code y[yOff + g·yStride ..] += Σ_i a[aOff + g·aStride + i]·x[xOff + i·xStride ..]}
+     * over i &lt; m, g &lt; 4, 4L values each. Each value row is loaded once for the four heads; per head and lane the same
+     * fused multiply-adds in the same order as {@link #axpy4}, so the same bits.
+     */
+    public static void axpy4x4(float[] a, int aOff, int aStride, float[] x, int xOff, int xStride, int m, float[] y, int yOff, int yStride) {
+        int o0 = yOff, o1 = o0 + yStride, o2 = o1 + yStride, o3 = o2 + yStride;
+        FloatVector y00 = FloatVector.fromArray(F, y, o0), y01 = FloatVector.fromArray(F, y, o0 + L), y02 = FloatVector.fromArray(F, y, o0 + 2 * L), y03 = FloatVector.fromArray(F, y, o0 + 3 * L);
+        FloatVector y10 = FloatVector.fromArray(F, y, o1), y11 = FloatVector.fromArray(F, y, o1 + L), y12 = FloatVector.fromArray(F, y, o1 + 2 * L), y13 = FloatVector.fromArray(F, y, o1 + 3 * L);
+        FloatVector y20 = FloatVector.fromArray(F, y, o2), y21 = FloatVector.fromArray(F, y, o2 + L), y22 = FloatVector.fromArray(F, y, o2 + 2 * L), y23 = FloatVector.fromArray(F, y, o2 + 3 * L);
+        FloatVector y30 = FloatVector.fromArray(F, y, o3), y31 = FloatVector.fromArray(F, y, o3 + L), y32 = FloatVector.fromArray(F, y, o3 + 2 * L), y33 = FloatVector.fromArray(F, y, o3 + 3 * L);
+        int a0 = aOff, a1 = a0 + aStride, a2 = a1 + aStride, a3 = a2 + aStride;
+        for (int i = 0; i < m; i++) {
+            int o = xOff + i * xStride;
+            FloatVector x0 = FloatVector.fromArray(F, x, o), x1 = FloatVector.fromArray(F, x, o + L);
+            FloatVector x2 = FloatVector.fromArray(F, x, o + 2 * L), x3 = FloatVector.fromArray(F, x, o + 3 * L);
+            FloatVector va = FloatVector.broadcast(F, a[a0 + i]);
+            y00 = x0.fma(va, y00); y01 = x1.fma(va, y01); y02 = x2.fma(va, y02); y03 = x3.fma(va, y03);
+            va = FloatVector.broadcast(F, a[a1 + i]);
+            y10 = x0.fma(va, y10); y11 = x1.fma(va, y11); y12 = x2.fma(va, y12); y13 = x3.fma(va, y13);
+            va = FloatVector.broadcast(F, a[a2 + i]);
+            y20 = x0.fma(va, y20); y21 = x1.fma(va, y21); y22 = x2.fma(va, y22); y23 = x3.fma(va, y23);
+            va = FloatVector.broadcast(F, a[a3 + i]);
+            y30 = x0.fma(va, y30); y31 = x1.fma(va, y31); y32 = x2.fma(va, y32); y33 = x3.fma(va, y33);
+        }
+        y00.intoArray(y, o0); y01.intoArray(y, o0 + L); y02.intoArray(y, o0 + 2 * L); y03.intoArray(y, o0 + 3 * L);
+        y10.intoArray(y, o1); y11.intoArray(y, o1 + L); y12.intoArray(y, o1 + 2 * L); y13.intoArray(y, o1 + 3 * L);
+        y20.intoArray(y, o2); y21.intoArray(y, o2 + L); y22.intoArray(y, o2 + 2 * L); y23.intoArray(y, o2 + 3 * L);
+        y30.intoArray(y, o3); y31.intoArray(y, o3 + L); y32.intoArray(y, o3 + 2 * L); y33.intoArray(y, o3 + 3 * L);
+    }
+
     /** out = x / √(mean(x²) + eps) ⊙ w, over n values. */
     public static void rmsnorm(float[] out, int outOff, float[] x, int xOff, float[] w, int n, float eps) {
         float ss = dot(x, xOff, x, xOff, n);

@@ -4,6 +4,7 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 
 /**
  * The register tile of the batched path (a prompt chunk, a large decode batch): {@link #ROWS} decoded weight rows
@@ -41,7 +42,14 @@ final class OuterProduct {
     static void transpose(float[] x, int t0, int t1, int cols, float[] xt, int off) {
         for (int b = t0; b < t1; b += TOKENS) {
             int base = off + (b - t0) * cols, real = Math.min(TOKENS, t1 - b);
-            for (int k0 = 0; k0 < cols; k0 += TRANSPOSE_K) { // a K-slice at a time: its lines of xt stay in L1 while every token fills them
+            int k0 = 0;
+            if (L == SQUARE) { // 16 tokens × 16 values at a time, transposed in registers
+                for (; k0 + SQUARE <= cols; k0 += SQUARE) {
+                    square(x, b * cols + k0, cols, real, xt, base + k0 * TOKENS);
+                    square(x, (b + SQUARE) * cols + k0, cols, real - SQUARE, xt, base + k0 * TOKENS + SQUARE);
+                }
+            }
+            for (; k0 < cols; k0 += TRANSPOSE_K) { // a K-slice at a time: its lines of xt stay in L1 while every token fills them
                 int k1 = Math.min(cols, k0 + TRANSPOSE_K);
                 for (int i = 0; i < real; i++) {
                     int s = (b + i) * cols, d = base + i;
@@ -52,6 +60,106 @@ final class OuterProduct {
                 }
             }
         }
+    }
+
+    private static final int SQUARE = 16;
+    /** Two-source permutes that swap the off-diagonal h × h blocks of each 2h × 2h block of a 16 × 16 square: rows a, a + h. */
+    @SuppressWarnings("unchecked")
+    private static final VectorShuffle<Float>[] SWAP_LO = new VectorShuffle[4], SWAP_HI = new VectorShuffle[4];
+
+    static {
+        if (L == SQUARE) {
+            for (int level = 0; level < 4; level++) {
+                int h = 1 << level;
+                int[] lo = new int[SQUARE], hi = new int[SQUARE];
+                for (int i = 0; i < SQUARE; i++) {
+                    lo[i] = (i & h) == 0 ? i : SQUARE + (i ^ h);
+                    hi[i] = (i & h) != 0 ? SQUARE + i : (i ^ h);
+                }
+                SWAP_LO[level] = VectorShuffle.fromArray(F, lo, 0);
+                SWAP_HI[level] = VectorShuffle.fromArray(F, hi, 0);
+            }
+        }
+    }
+
+    /**
+     * Tokens {@code [0, 16)} (of which {@code real} exist; the rest become zeros), 16 values each from {@code x[s + t·cols ..]},
+     * transposed to {@code xt[d + k·TOKENS ..]}: 16 loads, 64 two-source rearranges, 16 stores, where the scalar
+     * loop does a load and a store per value.
+     */
+    private static void square(float[] x, int s, int cols, int real, float[] xt, int d) {
+        FloatVector r0 = real > 0 ? FloatVector.fromArray(F, x, s + 0 * cols) : FloatVector.zero(F);
+        FloatVector r1 = real > 1 ? FloatVector.fromArray(F, x, s + 1 * cols) : FloatVector.zero(F);
+        FloatVector r2 = real > 2 ? FloatVector.fromArray(F, x, s + 2 * cols) : FloatVector.zero(F);
+        FloatVector r3 = real > 3 ? FloatVector.fromArray(F, x, s + 3 * cols) : FloatVector.zero(F);
+        FloatVector r4 = real > 4 ? FloatVector.fromArray(F, x, s + 4 * cols) : FloatVector.zero(F);
+        FloatVector r5 = real > 5 ? FloatVector.fromArray(F, x, s + 5 * cols) : FloatVector.zero(F);
+        FloatVector r6 = real > 6 ? FloatVector.fromArray(F, x, s + 6 * cols) : FloatVector.zero(F);
+        FloatVector r7 = real > 7 ? FloatVector.fromArray(F, x, s + 7 * cols) : FloatVector.zero(F);
+        FloatVector r8 = real > 8 ? FloatVector.fromArray(F, x, s + 8 * cols) : FloatVector.zero(F);
+        FloatVector r9 = real > 9 ? FloatVector.fromArray(F, x, s + 9 * cols) : FloatVector.zero(F);
+        FloatVector r10 = real > 10 ? FloatVector.fromArray(F, x, s + 10 * cols) : FloatVector.zero(F);
+        FloatVector r11 = real > 11 ? FloatVector.fromArray(F, x, s + 11 * cols) : FloatVector.zero(F);
+        FloatVector r12 = real > 12 ? FloatVector.fromArray(F, x, s + 12 * cols) : FloatVector.zero(F);
+        FloatVector r13 = real > 13 ? FloatVector.fromArray(F, x, s + 13 * cols) : FloatVector.zero(F);
+        FloatVector r14 = real > 14 ? FloatVector.fromArray(F, x, s + 14 * cols) : FloatVector.zero(F);
+        FloatVector r15 = real > 15 ? FloatVector.fromArray(F, x, s + 15 * cols) : FloatVector.zero(F);
+        VectorShuffle<Float> lo = SWAP_LO[0], hi = SWAP_HI[0];
+        FloatVector u, v;
+        u = r0.rearrange(lo, r1); v = r0.rearrange(hi, r1); r0 = u; r1 = v;
+        u = r2.rearrange(lo, r3); v = r2.rearrange(hi, r3); r2 = u; r3 = v;
+        u = r4.rearrange(lo, r5); v = r4.rearrange(hi, r5); r4 = u; r5 = v;
+        u = r6.rearrange(lo, r7); v = r6.rearrange(hi, r7); r6 = u; r7 = v;
+        u = r8.rearrange(lo, r9); v = r8.rearrange(hi, r9); r8 = u; r9 = v;
+        u = r10.rearrange(lo, r11); v = r10.rearrange(hi, r11); r10 = u; r11 = v;
+        u = r12.rearrange(lo, r13); v = r12.rearrange(hi, r13); r12 = u; r13 = v;
+        u = r14.rearrange(lo, r15); v = r14.rearrange(hi, r15); r14 = u; r15 = v;
+        lo = SWAP_LO[1];
+        hi = SWAP_HI[1];
+        u = r0.rearrange(lo, r2); v = r0.rearrange(hi, r2); r0 = u; r2 = v;
+        u = r1.rearrange(lo, r3); v = r1.rearrange(hi, r3); r1 = u; r3 = v;
+        u = r4.rearrange(lo, r6); v = r4.rearrange(hi, r6); r4 = u; r6 = v;
+        u = r5.rearrange(lo, r7); v = r5.rearrange(hi, r7); r5 = u; r7 = v;
+        u = r8.rearrange(lo, r10); v = r8.rearrange(hi, r10); r8 = u; r10 = v;
+        u = r9.rearrange(lo, r11); v = r9.rearrange(hi, r11); r9 = u; r11 = v;
+        u = r12.rearrange(lo, r14); v = r12.rearrange(hi, r14); r12 = u; r14 = v;
+        u = r13.rearrange(lo, r15); v = r13.rearrange(hi, r15); r13 = u; r15 = v;
+        lo = SWAP_LO[2];
+        hi = SWAP_HI[2];
+        u = r0.rearrange(lo, r4); v = r0.rearrange(hi, r4); r0 = u; r4 = v;
+        u = r1.rearrange(lo, r5); v = r1.rearrange(hi, r5); r1 = u; r5 = v;
+        u = r2.rearrange(lo, r6); v = r2.rearrange(hi, r6); r2 = u; r6 = v;
+        u = r3.rearrange(lo, r7); v = r3.rearrange(hi, r7); r3 = u; r7 = v;
+        u = r8.rearrange(lo, r12); v = r8.rearrange(hi, r12); r8 = u; r12 = v;
+        u = r9.rearrange(lo, r13); v = r9.rearrange(hi, r13); r9 = u; r13 = v;
+        u = r10.rearrange(lo, r14); v = r10.rearrange(hi, r14); r10 = u; r14 = v;
+        u = r11.rearrange(lo, r15); v = r11.rearrange(hi, r15); r11 = u; r15 = v;
+        lo = SWAP_LO[3];
+        hi = SWAP_HI[3];
+        u = r0.rearrange(lo, r8); v = r0.rearrange(hi, r8); r0 = u; r8 = v;
+        u = r1.rearrange(lo, r9); v = r1.rearrange(hi, r9); r1 = u; r9 = v;
+        u = r2.rearrange(lo, r10); v = r2.rearrange(hi, r10); r2 = u; r10 = v;
+        u = r3.rearrange(lo, r11); v = r3.rearrange(hi, r11); r3 = u; r11 = v;
+        u = r4.rearrange(lo, r12); v = r4.rearrange(hi, r12); r4 = u; r12 = v;
+        u = r5.rearrange(lo, r13); v = r5.rearrange(hi, r13); r5 = u; r13 = v;
+        u = r6.rearrange(lo, r14); v = r6.rearrange(hi, r14); r6 = u; r14 = v;
+        u = r7.rearrange(lo, r15); v = r7.rearrange(hi, r15); r7 = u; r15 = v;
+        r0.intoArray(xt, d + 0 * TOKENS);
+        r1.intoArray(xt, d + 1 * TOKENS);
+        r2.intoArray(xt, d + 2 * TOKENS);
+        r3.intoArray(xt, d + 3 * TOKENS);
+        r4.intoArray(xt, d + 4 * TOKENS);
+        r5.intoArray(xt, d + 5 * TOKENS);
+        r6.intoArray(xt, d + 6 * TOKENS);
+        r7.intoArray(xt, d + 7 * TOKENS);
+        r8.intoArray(xt, d + 8 * TOKENS);
+        r9.intoArray(xt, d + 9 * TOKENS);
+        r10.intoArray(xt, d + 10 * TOKENS);
+        r11.intoArray(xt, d + 11 * TOKENS);
+        r12.intoArray(xt, d + 12 * TOKENS);
+        r13.intoArray(xt, d + 13 * TOKENS);
+        r14.intoArray(xt, d + 14 * TOKENS);
+        r15.intoArray(xt, d + 15 * TOKENS);
     }
 
     /** Values of k per slice of {@link #transpose}: 64 × {@link #TOKENS} floats, 8 KB with AVX-512. */
@@ -132,6 +240,83 @@ final class OuterProduct {
             a5 = y.fma(FloatVector.broadcast(F, w[w5 + k]), a5);
             a6 = y.fma(FloatVector.broadcast(F, w[w6 + k]), a6);
             a7 = y.fma(FloatVector.broadcast(F, w[w7 + k]), a7);
+        }
+        a0.intoArray(acc, accOff); a1.intoArray(acc, accOff + 2 * L);
+        a2.intoArray(acc, accOff + 4 * L); a3.intoArray(acc, accOff + 6 * L);
+        a4.intoArray(acc, accOff + 8 * L); a5.intoArray(acc, accOff + 10 * L);
+        a6.intoArray(acc, accOff + 12 * L); a7.intoArray(acc, accOff + 14 * L);
+    }
+
+    /**
+     * {@link #tile} over one K-block of a decoded slice ({@link WeightTensor}'s sliced path): row r's {@code n} values
+     * at {@code w[wOff + r·KC ..]}, against the token block's K-block at {@code xt[xtOff ..]}. The rows' constant stride
+     * lets C2 address all eight from one base (a displacement each) where {@link #tile} keeps eight bases and spills
+     * five to the stack. The same chains in the same order, so the same bits.
+     */
+    static void sliceTile(float[] w, int wOff, int n, float[] xt, int xtOff, float[] acc, int accOff) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, accOff), a01 = FloatVector.fromArray(F, acc, accOff + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, accOff + 2 * L), a11 = FloatVector.fromArray(F, acc, accOff + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, accOff + 4 * L), a21 = FloatVector.fromArray(F, acc, accOff + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, accOff + 6 * L), a31 = FloatVector.fromArray(F, acc, accOff + 7 * L);
+        FloatVector a40 = FloatVector.fromArray(F, acc, accOff + 8 * L), a41 = FloatVector.fromArray(F, acc, accOff + 9 * L);
+        FloatVector a50 = FloatVector.fromArray(F, acc, accOff + 10 * L), a51 = FloatVector.fromArray(F, acc, accOff + 11 * L);
+        FloatVector a60 = FloatVector.fromArray(F, acc, accOff + 12 * L), a61 = FloatVector.fromArray(F, acc, accOff + 13 * L);
+        FloatVector a70 = FloatVector.fromArray(F, acc, accOff + 14 * L), a71 = FloatVector.fromArray(F, acc, accOff + 15 * L);
+        for (int k = 0; k < n; k++) {
+            int xi = xtOff + k * TOKENS, wi = wOff + k;
+            FloatVector y0 = FloatVector.fromArray(F, xt, xi), y1 = FloatVector.fromArray(F, xt, xi + L);
+            FloatVector b = FloatVector.broadcast(F, w[wi]);
+            a00 = y0.fma(b, a00);
+            a01 = y1.fma(b, a01);
+            b = FloatVector.broadcast(F, w[wi + KC]);
+            a10 = y0.fma(b, a10);
+            a11 = y1.fma(b, a11);
+            b = FloatVector.broadcast(F, w[wi + 2 * KC]);
+            a20 = y0.fma(b, a20);
+            a21 = y1.fma(b, a21);
+            b = FloatVector.broadcast(F, w[wi + 3 * KC]);
+            a30 = y0.fma(b, a30);
+            a31 = y1.fma(b, a31);
+            b = FloatVector.broadcast(F, w[wi + 4 * KC]);
+            a40 = y0.fma(b, a40);
+            a41 = y1.fma(b, a41);
+            b = FloatVector.broadcast(F, w[wi + 5 * KC]);
+            a50 = y0.fma(b, a50);
+            a51 = y1.fma(b, a51);
+            b = FloatVector.broadcast(F, w[wi + 6 * KC]);
+            a60 = y0.fma(b, a60);
+            a61 = y1.fma(b, a61);
+            b = FloatVector.broadcast(F, w[wi + 7 * KC]);
+            a70 = y0.fma(b, a70);
+            a71 = y1.fma(b, a71);
+        }
+        a00.intoArray(acc, accOff); a01.intoArray(acc, accOff + L);
+        a10.intoArray(acc, accOff + 2 * L); a11.intoArray(acc, accOff + 3 * L);
+        a20.intoArray(acc, accOff + 4 * L); a21.intoArray(acc, accOff + 5 * L);
+        a30.intoArray(acc, accOff + 6 * L); a31.intoArray(acc, accOff + 7 * L);
+        a40.intoArray(acc, accOff + 8 * L); a41.intoArray(acc, accOff + 9 * L);
+        a50.intoArray(acc, accOff + 10 * L); a51.intoArray(acc, accOff + 11 * L);
+        a60.intoArray(acc, accOff + 12 * L); a61.intoArray(acc, accOff + 13 * L);
+        a70.intoArray(acc, accOff + 14 * L); a71.intoArray(acc, accOff + 15 * L);
+    }
+
+    /** {@link #sliceTile} for a token block whose tokens all sit in its first vector of lanes, as {@link #halfTile}. */
+    static void sliceHalfTile(float[] w, int wOff, int n, float[] xt, int xtOff, float[] acc, int accOff) {
+        FloatVector a0 = FloatVector.fromArray(F, acc, accOff), a1 = FloatVector.fromArray(F, acc, accOff + 2 * L);
+        FloatVector a2 = FloatVector.fromArray(F, acc, accOff + 4 * L), a3 = FloatVector.fromArray(F, acc, accOff + 6 * L);
+        FloatVector a4 = FloatVector.fromArray(F, acc, accOff + 8 * L), a5 = FloatVector.fromArray(F, acc, accOff + 10 * L);
+        FloatVector a6 = FloatVector.fromArray(F, acc, accOff + 12 * L), a7 = FloatVector.fromArray(F, acc, accOff + 14 * L);
+        for (int k = 0; k < n; k++) {
+            int wi = wOff + k;
+            FloatVector y = FloatVector.fromArray(F, xt, xtOff + k * TOKENS);
+            a0 = y.fma(FloatVector.broadcast(F, w[wi]), a0);
+            a1 = y.fma(FloatVector.broadcast(F, w[wi + KC]), a1);
+            a2 = y.fma(FloatVector.broadcast(F, w[wi + 2 * KC]), a2);
+            a3 = y.fma(FloatVector.broadcast(F, w[wi + 3 * KC]), a3);
+            a4 = y.fma(FloatVector.broadcast(F, w[wi + 4 * KC]), a4);
+            a5 = y.fma(FloatVector.broadcast(F, w[wi + 5 * KC]), a5);
+            a6 = y.fma(FloatVector.broadcast(F, w[wi + 6 * KC]), a6);
+            a7 = y.fma(FloatVector.broadcast(F, w[wi + 7 * KC]), a7);
         }
         a0.intoArray(acc, accOff); a1.intoArray(acc, accOff + 2 * L);
         a2.intoArray(acc, accOff + 4 * L); a3.intoArray(acc, accOff + 6 * L);

@@ -51,6 +51,11 @@ public final class Q4_0Tensor extends WeightTensor {
         lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
     }
 
+    @Override
+    String fusedPath(int n, int scratchFloats) {
+        return Lanes.VECTOR ? L + " rows in lanes × " + n + (n == 1 ? " token" : " tokens") : "fused, per token";
+    }
+
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */
     @Override
     int fusedBelow() {
@@ -93,5 +98,13 @@ public final class Q4_0Tensor extends WeightTensor {
                 out[o + j + 16] = ((q >> 4) - 8) * d;
             }
         }
+    }
+
+    /** {@link #decodeRow}'s operations on blocks {@code k0/32 .. k1/32} of a row, to {@code out[off ..]} (the sliced tile path of {@link WeightTensor#matmul}). */
+    @Override
+    boolean decodeSlice(int row, int k0, int k1, float[] out, int off) {
+        if (!Lanes.VECTOR) return false;
+        decode(row, k0 / BLOCK, k1 / BLOCK, out, off - k0);
+        return true;
     }
 }

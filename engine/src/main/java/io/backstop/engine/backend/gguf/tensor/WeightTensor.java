@@ -109,7 +109,7 @@ public abstract sealed class WeightTensor
             oneRowFourTokens(x, n, out, outOff, outStride, r, to, add, scratch);
             scratch[scratch.length - TILE_META] = 0; // Dot's sums lie over the tile path's record of its transposed tokens
         } else if (Lanes.VECTOR && scratch.length >= tileScratch(OuterProduct.ROWS, cols)) {
-            tiles(x, n, out, outOff, outStride, from, to, add, scratch);
+            if (!sliced(x, n, out, outOff, outStride, from, to, add, scratch)) tiles(x, n, out, outOff, outStride, from, to, add, scratch);
         } else {
             oneRowAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
         }
@@ -189,6 +189,64 @@ public abstract sealed class WeightTensor
     }
 
     /**
+     * The tile path of a type that decodes K-slices of rows ({@link #decodeSlice}): per panel of up to
+     * {@link #SLICE_ROWS} rows, each K-block's slice of every row is decoded just before the tiles use it
+     * ({@link OuterProduct#sliceTile}), so decoded weights go to L1/L2 and back instead of a panel of whole rows
+     * through L2/L3, and a panel can be taller (the activations stream from L3 once per panel). The transposition
+     * sits where {@link #tiles} keeps it (the same copy, so either path may reuse the other's); the slice and the
+     * accumulators sit below it. Same chains, same bits. Returns false (nothing done) when the type decodes no
+     * slices or the scratch holds too few rows.
+     */
+    private boolean sliced(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int p = scratch.length >= tileScratch(PANEL_ROWS, cols) ? PANEL_ROWS : OuterProduct.ROWS;
+        int tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC;
+        int most = (scratch.length - TILE_META - p * cols) / (p + 2 * cols) / tokens * tokens; // as tiles(): the same copy and transposition
+        int span = Math.min((n + tokens - 1) / tokens * tokens, most);
+        int copy = p * cols + p * most, xt = copy + most * cols;
+        int panel = Math.min(Math.min(SLICE_ROWS, (to - from + height - 1) / height * height), copy / (kc + span) / height * height);
+        if (panel < height || !decodeSlice(from, 0, 0, scratch, 0)) return false;
+        for (int t0 = 0; t0 < n; t0 += span) {
+            int t1 = Math.min(n, t0 + span);
+            transposed(x, t0, t1, scratch, copy, xt);
+            for (int r = from; r < to; r += panel) slicedPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
+        }
+        return true;
+    }
+
+    /** Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}, K-block by K-block from decoded slices at {@code scratch[0 ..]}. */
+    private void slicedPanel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC;
+        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
+        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
+        for (int k0 = 0; k0 < cols; k0 += kc) {
+            int k1 = Math.min(cols, k0 + kc), kn = k1 - k0;
+            for (int i = 0; i < rows; i++) decodeSlice(r + i, k0, k1, scratch, i * kc);
+            for (int b = 0; b < blocks; b++) {
+                int x0 = xt + b * cols * tokens + k0 * tokens;
+                boolean half = t1 - t0 - b * tokens <= Lanes.L;
+                for (int g = 0; g < groups; g++) {
+                    int sums = acc + (g * blocks + b) * tile;
+                    if (half) OuterProduct.sliceHalfTile(scratch, g * height * kc, kn, scratch, x0, scratch, sums);
+                    else OuterProduct.sliceTile(scratch, g * height * kc, kn, scratch, x0, scratch, sums);
+                }
+            }
+        }
+        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
+    }
+
+    /** Rows a panel of the sliced tile path holds at most: its accumulators for 128 tokens weigh 64 KB. */
+    static final int SLICE_ROWS = 128;
+
+    /**
+     * Writes values {@code [k0, k1)} of row {@code row} as {@link #decodeRow} writes them to {@code out[off ..]} and
+     * returns true, or returns false if the type does not decode slices (then {@link #matmul} decodes whole rows).
+     * {@code k0} is a multiple of {@link OuterProduct#KC}, {@code k1} one too or {@code cols}; {@code k0 == k1} only asks.
+     */
+    boolean decodeSlice(int row, int k0, int k1, float[] out, int off) {
+        return false;
+    }
+
+    /**
      * Tokens {@code [t0, t1)} transposed at {@code scratch[xt ..]}, unless they already are: the q, k and v heads, and
      * gate and up, are separate products of the same activations, and a transposition costs a store per float (a
      * third of a 64-row head's product), while comparing with the copy at {@code copy} is a vectorized read. The
@@ -231,6 +289,13 @@ public abstract sealed class WeightTensor
                 }
             }
         }
+        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
+    }
+
+    /** The accumulators of a panel's tiles (row group g, token block b at {@code acc + (g·blocks + b)·TILE_FLOATS}) to {@code out}. */
+    private static void putTiles(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc) {
+        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
+        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
         for (int g = 0; g < groups; g++) {
             for (int b = 0; b < blocks; b++) {
                 int sums = acc + (g * blocks + b) * tile, tb = t0 + b * tokens;
@@ -324,13 +389,16 @@ public abstract sealed class WeightTensor
      * with AVX-512), or one row at a time in scalar code.
      */
     public final String matmulPath(int n, int scratchFloats) {
-        if (n < fusedBelow()) {
-            if (n == 1) return "fused, 1 token";
-            if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
-            return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
-        }
+        if (n < fusedBelow()) return fusedPath(n, scratchFloats);
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
+    }
+
+    /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */
+    String fusedPath(int n, int scratchFloats) {
+        if (n == 1) return "fused, 1 token";
+        if (fusedBelow() != PAIRED_FUSED_BELOW || scratchFloats < SUMS) return "fused, per token";
+        return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
     }
 
     /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators, the activations and their transposition. */
