@@ -189,9 +189,10 @@ public final class ForwardPass {
             w.tokenEmbedding().dequantizeRow(token, x, t * dim);
             span = Math.max(span, rowPos[t] + 1);
         }
-        if (scores[0].length < span) {
-            int len = Math.min(c.contextLength(), Math.max(span, 2 * scores[0].length));
-            for (int i = 0; i < scores.length; i++) scores[i] = new float[len];
+        int group = c.heads() / c.kvHeads();
+        if (scores[0].length < span * group) {
+            int len = Math.min(c.contextLength(), Math.max(span, 2 * scores[0].length / group));
+            for (int i = 0; i < scores.length; i++) scores[i] = new float[len * group];
         }
         ropeAngles();
         if (p != null) at = lap(p, EMBED, at);
@@ -205,7 +206,7 @@ public final class ForwardPass {
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
-            pool.run(attention, chunks(n * c.heads()));          // softmax(q·Kᵀ/√d)·V for every row and head
+            pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
             pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
@@ -318,38 +319,53 @@ public final class ForwardPass {
         }
     }
 
-    /** Work unit = (row, query head): causal attention over the row's sequence up to the row's position, block by block. */
+    /**
+     * Work unit = (row, key/value head): causal attention of the query heads that share the key/value head, over the
+     * row's sequence up to the row's position, block by block. Each key and value row is read once for the group
+     * ({@link VectorMath#scores}, {@link VectorMath#axpy4x4}); every score and output has the operations of one head
+     * at a time in the same order, so the same bits.
+     */
     private void attention(int chunk, int chunks, int worker) {
-        int heads = c.heads(), hd = c.headDimK(), hdv = c.headDimV(), kvDim = c.kvDim(), vDim = c.vDim();
-        int group = heads / c.kvHeads();
+        int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV(), kvDim = c.kvDim(), vDim = c.vDim();
+        int group = heads / kvHeads;
         int l = layerIndex;
         float[] s = scores[worker];
-        int units = n * heads;
+        int units = n * kvHeads;
         for (int u = start(units, chunk, chunks, 1); u < end(units, chunk, chunks, 1); u++) {
-            int t = u / heads, h = u % heads, kvh = h / group;
+            int t = u / kvHeads, kvh = u % kvHeads, h0 = kvh * group;
             KvCache seq = rowSeq[t];
             int span = rowPos[t] + 1;
-            int qo = t * c.qDim() + h * hd;
+            int qo = t * c.qDim() + h0 * hd;
             for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
-                float[] keys = seq.block(j0).keys[l];
-                int m = Math.min(KvBlocks.BLOCK, span - j0);
-                for (int i = 0; i < m; i++) s[j0 + i] = VectorMath.dot(q, qo, keys, i * kvDim + kvh * hd, hd) * attnScale;
+                VectorMath.scores(q, qo, group, seq.block(j0).keys[l], kvh * hd, kvDim, Math.min(KvBlocks.BLOCK, span - j0), hd, attnScale, s, j0, span);
             }
-            VectorMath.softmax(s, 0, span);
-            int ao = t * heads * hdv + h * hdv;
-            java.util.Arrays.fill(att, ao, ao + hdv, 0f);
-            int d = 0;
-            if (Lanes.VECTOR) { // 4L dimensions at a time, accumulated in registers over a block's positions
-                for (; d + 4 * L <= hdv; d += 4 * L) {
-                    for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
-                        VectorMath.axpy4(s, j0, seq.block(j0).values[l], kvh * hdv + d, vDim, Math.min(KvBlocks.BLOCK, span - j0), att, ao + d);
+            for (int g = 0; g < group; g++) VectorMath.softmax(s, g * span, span);
+            int ao = t * heads * hdv + h0 * hdv;
+            java.util.Arrays.fill(att, ao, ao + group * hdv, 0f);
+            int g = 0;
+            if (Lanes.VECTOR && hdv % (4 * L) == 0) { // four heads × 4L dimensions in registers over a block's positions
+                for (; g + 4 <= group; g += 4) {
+                    for (int d = 0; d < hdv; d += 4 * L) {
+                        for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                            VectorMath.axpy4x4(s, g * span + j0, span, seq.block(j0).values[l], kvh * hdv + d, vDim, Math.min(KvBlocks.BLOCK, span - j0), att, ao + g * hdv + d, hdv);
+                        }
                     }
                 }
             }
-            for (int j0 = 0; d < hdv && j0 < span; j0 += KvBlocks.BLOCK) {
-                float[] values = seq.block(j0).values[l];
-                int m = Math.min(KvBlocks.BLOCK, span - j0);
-                for (int i = 0; i < m; i++) VectorMath.axpy(s[j0 + i], values, i * vDim + kvh * hdv + d, att, ao + d, hdv - d);
+            for (; g < group; g++) {
+                int so = g * span, aoh = ao + g * hdv, d = 0;
+                if (Lanes.VECTOR) {
+                    for (; d + 4 * L <= hdv; d += 4 * L) {
+                        for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
+                            VectorMath.axpy4(s, so + j0, seq.block(j0).values[l], kvh * hdv + d, vDim, Math.min(KvBlocks.BLOCK, span - j0), att, aoh + d);
+                        }
+                    }
+                }
+                for (int j0 = 0; d < hdv && j0 < span; j0 += KvBlocks.BLOCK) {
+                    float[] values = seq.block(j0).values[l];
+                    int m = Math.min(KvBlocks.BLOCK, span - j0);
+                    for (int i = 0; i < m; i++) VectorMath.axpy(s[so + j0 + i], values, i * vDim + kvh * hdv + d, att, aoh + d, hdv - d);
+                }
             }
         }
     }
