@@ -27,13 +27,15 @@ import jdk.incubator.vector.VectorOperators;
  * {@link #dequantizeRow} still reads the file's blocks: the reference the repacked kernels are tested against.
  *
  * <p>The trade (README, issue 14): with the weights streamed from memory (decoding) a product costs ~20 % less CPU
- * than the row pairs; resident in cache ~20 % more; and {@link #decodeRow}, which prefill and batches of 4–15
- * tokens use, gathers a row's ints one by one (batch 4 ~2×, batch 128 ~1.15× the row pairs' time per product).
+ * than the row pairs; resident in cache ~20 % more. A row lies across the group's vectors, so prefill and batches of
+ * 4–15 tokens decode rows from the file's blocks instead ({@link Q4_KTensor#decodeRow}): gathering a row's ints here
+ * cost 2× the row pairs' time per product at batch 4.
  */
 final class Q4_KLanes {
     /**
      * Whether Q4_K tensors load in this layout ({@code -Dbackstop.gguf.q4k=lanes}) instead of the row pairs ({@link KPairs}):
-     * opt-in until measured on a quiet machine (README, issue 14).
+     * opt-in, since on a quiet machine it decodes one sequence 1.14–1.4× faster but steps of 4–8 sequences 0.75–0.85×
+     * (their rows decode from the file's blocks; README, issue 14).
      */
     static final boolean ENABLED = "lanes".equals(System.getProperty("backstop.gguf.q4k"));
 
@@ -202,25 +204,5 @@ final class Q4_KLanes {
             b3 = Widen.toFloat(w3.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 19 + c]), b3);
         }
         a0.add(b0).add(a2.add(b2)).add(a1.add(b1).add(a3.add(b3))).intoArray(out, o);
-    }
-
-    void decodeRow(int row, float[] out, int outOff) {
-        MemorySegment m = g.packed;
-        int lane = row % L;
-        long base = g.group(row), mb = base + 2L * supers * SPAN;
-        for (int h = 0; h < 2 * supers; h++) {
-            long p = base + h * SPAN, mo = mb + (h >> 1) * MIN_BLOCK;
-            float d = m.get(WeightTensor.FLOAT_LE, p + 4L * lane), dmin = m.get(WeightTensor.FLOAT_LE, mo + 4L * lane);
-            int[] ints = g.gather(p + QUANTS, lane);
-            for (int i = 0; i < 8; i++) { // values c + 16·i of the span, c = 0..15: half a sub-block
-                int sub = i >> 1;
-                float d1 = d * Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, p + SCALES + (long) sub * L + lane));
-                float m1 = dmin * Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, mo + MINS + (long) (4 * (h & 1) + sub) * L + lane));
-                int o = outOff + SPAN_VALUES * h + 16 * i;
-                for (int c = 0; c < KLanes.SPAN_INTS; c += L) { // d1·q − m1: the reference's operations
-                    Widen.toFloat(IntVector.fromArray(I, ints, c).lanewise(VectorOperators.LSHR, 4 * i).and(15)).mul(d1).sub(m1).intoArray(out, o + c);
-                }
-            }
-        }
     }
 }

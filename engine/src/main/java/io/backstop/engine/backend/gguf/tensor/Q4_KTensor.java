@@ -25,7 +25,8 @@ import jdk.incubator.vector.VectorOperators;
  * the repacked kernels are tested against.
  *
  * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
- * lanes; less decode CPU with the weights streamed from memory, slower from 4 tokens on: opt-in, README issue 14).
+ * lanes; less decode CPU with the weights streamed from memory, slower from 4 tokens on, where rows are decoded from
+ * the file's blocks: opt-in, README issue 14).
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -229,7 +230,7 @@ public final class Q4_KTensor extends WeightTensor {
             return;
         }
         if (lanes != null) {
-            lanes.decodeRow(row, out, outOff);
+            decodeFileRow(row, out, outOff);
             return;
         }
         MemorySegment m = g.packed;
@@ -244,6 +245,27 @@ public final class Q4_KTensor extends WeightTensor {
                 IntVector w = Widen.u8(m, p + k);
                 lo(w).mul(d).add(negMin).intoArray(out, o + k);
                 hi(w).mul(d).add(negMin).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    /**
+     * {@link #dequantizeRow}'s operations on the file's blocks, vectorized: the row decoder of the lanes layout, whose
+     * rows lie across vectors (prefill and batches of 4–15 tokens page the file's blocks back in; they are clean pages).
+     */
+    private void decodeFileRow(int row, float[] out, int outOff) {
+        long p = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+            float d = f16(p), dmin = f16(p + 2);
+            for (int c = 0; c < 4; c++) {
+                float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
+                float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
+                int o = outOff + b * BLOCK + 64 * c;
+                for (int l = 0; l < SUB; l += L) {
+                    IntVector w = Widen.u8(data, p + 16 + 32L * c + l);
+                    lo(w).mul(d1).sub(m1).intoArray(out, o + l);
+                    hi(w).mul(d2).sub(m2).intoArray(out, o + 32 + l);
+                }
             }
         }
     }
