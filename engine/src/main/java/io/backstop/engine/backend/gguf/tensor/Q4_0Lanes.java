@@ -118,50 +118,34 @@ final class Q4_0Lanes {
         }
         int gr = from / L, t4 = n & -4, t2 = n & -2;
         if (gr * L == from) {
-            for (; (gr + 4) * L <= to; gr += 4) {
+            // four groups per pass where they fit, else two: the kernels take two groups at a time, and a last odd
+            // token takes all of the pass's groups at once (more independent chains)
+            for (int pass; (gr + 2) * L <= to; gr += pass) {
+                pass = (gr + 4) * L <= to ? 4 : 2;
                 int o = outOff + gr * L;
                 for (int t = 0; t < t4; t += 4) {
-                    for (int k = 0; k < 4; k += 2) {
+                    for (int k = 0; k < pass; k += 2) {
                         fourTwoGroups(gr + k, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
                         put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
-                    for (int k = 0; k < 4; k += 2) {
+                    for (int k = 0; k < pass; k += 2) {
                         threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
                         put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
-                    for (int k = 0; k < 4; k += 2) {
+                    for (int k = 0; k < pass; k += 2) {
                         twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
                         put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    oneFourGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                    put(scratch, 4, 1, out, o + t2 * outStride, outStride, add, 0, L);
-                }
-            }
-            for (; (gr + 2) * L <= to; gr += 2) {
-                int o = outOff + gr * L;
-                for (int t = 0; t < t4; t += 4) {
-                    fourTwoGroups(gr, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
-                    put(scratch, 2, 4, out, o + t * outStride, outStride, add, 0, L);
-                }
-                if (n - t4 == 3) {
-                    threeTwoGroups(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
-                    put(scratch, 2, 3, out, o + t4 * outStride, outStride, add, 0, L);
-                    continue;
-                }
-                if (t2 > t4) {
-                    twoTwoGroups(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
-                    put(scratch, 2, 2, out, o + t4 * outStride, outStride, add, 0, L);
-                }
-                if (n > t2) {
-                    oneTwoGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                    put(scratch, 2, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                    if (pass == 4) oneFourGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    else oneTwoGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
         }
