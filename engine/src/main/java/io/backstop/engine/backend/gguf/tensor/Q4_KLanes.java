@@ -1,208 +1,197 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@link Q4_KTensor}'s layout with rows in lanes (opt-in, {@link #ENABLED}). Q4_K: super-blocks of 256 values: {@code d}, {@code dmin} (F16), 12 bytes of 6-bit scales and mins
- * ({@link KScales}), 128 bytes of nibbles. Each 32-byte run c holds sub-block 2c in its low nibbles and
- * 2c + 1 in its high nibbles; value = d·scale·q − dmin·min.
+ * {@link Q4_KTensor}'s decode layout (the default; {@code -Dbackstop.gguf.q4k=pairs} takes the row pairs,
+ * {@link KPairs}, instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
+ * (16 with AVX-512); per group and super-block the rows' F32 {@code d} and {@code dmin}, their 6-bit scales and mins
+ * as bytes, and per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in the low nibble,
+ * column 16 + j in the high one; {@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
+ * L rows; a token's activation there is a broadcast, so each decoded vector serves every token of a pass with one FMA,
+ * and a group's L results come out as one vector, with no sum across lanes. 0.59 bytes per weight (the file's 0.5625,
+ * the row pairs' 0.67), the file's pages dropped after the copy.
  *
- * <p>Repacked at load with rows in lanes ({@link KLanes}): per group of L rows, spans of 128 values, each the L
- * rows' F32 {@code d}, their 6-bit scales of the span's four sub-blocks (one byte per row), then 16 vectors of
- * L ints: nibble i of row r's int c is value c + 16·i of the span (sub-block i / 2); after the spans, per
- * super-block the rows' F32 {@code dmin} and their mins, one byte per sub-block. The decode kernel
- * ({@link #group}) sums {@code q·x} per sub-block for L rows at once (per int vector and nibble position one
- * unpacking and one FMA with a broadcast activation), applies the integer scales per sub-block and {@code d}
- * per span as vectors, and subtracts {@code Σ dmin·min·Σx} (the mins against the token's sums of 32
- * activations): no lane sums, one stream per group. Addresses are linear in each loop's counter, so C2 hoists
- * the segment bounds checks. 0.61 bytes per weight (the file's 0.5625), whose pages are dropped.
- * {@link #dequantizeRow} still reads the file's blocks: the reference the repacked kernels are tested against.
- *
- * <p>The trade (README, issue 14): with the weights streamed from memory (decoding) a product costs ~20 % less CPU
- * than the row pairs; resident in cache ~20 % more. A row lies across the group's vectors, so prefill and batches of
- * 4–15 tokens decode rows from the file's blocks instead ({@link Q4_KTensor#decodeRow}): gathering a row's ints here
- * cost 2× the row pairs' time per product at batch 4.
+ * <p>Per row and token the operations are, for each sub-block b: {@code c = 0}, {@code e = 0}; for j = 0..15
+ * {@code c = fma(lo_j, x_j, c)}, {@code e = fma(hi_j, x_{16+j}, e)}; then
+ * {@code acc = fma(dmin·min_b, −Σx_b, fma(c + e, d·scale_b, acc))} ({@code Σx_b} the sum of the sub-block's 32
+ * activations as {@link #negSum} sums them, once per token and product). Every kernel and {@link #dot} do exactly
+ * that, so a token gets the same bits alone and in any batch of 1 to 15 ({@code Q4_KDecodeTest}).
  */
-final class Q4_KLanes {
-    /**
-     * Whether Q4_K tensors load in this layout ({@code -Dbackstop.gguf.q4k=lanes}) instead of the row pairs ({@link KPairs}):
-     * opt-in, since on a quiet machine it decodes one sequence 1.14–1.4× faster but steps of 4–8 sequences 0.75–0.85×
-     * (their rows decode from the file's blocks; README, issue 14).
-     */
-    static final boolean ENABLED = "lanes".equals(System.getProperty("backstop.gguf.q4k"));
+final class Q4_KLanes extends Q4_KLaneKernels {
+    /** Whether Q4_K tensors load in this layout: unless {@code -Dbackstop.gguf.q4k=pairs} asks for the row pairs. */
+    static final boolean ENABLED = !"pairs".equals(System.getProperty("backstop.gguf.q4k"));
 
-    static final int BLOCK = 256;
     static final int BYTES = 144;
-    private static final int SUB = 32;
-    private static final int SPAN_VALUES = 128;
-    /** A span's bytes per group: d, four sub-blocks' scales, 16 int vectors. */
-    private static final long SPAN = 72L * L;
-    private static final long SCALES = 4L * L, QUANTS = 8L * L;
-    /** A super-block's min bytes per group: dmin, eight sub-blocks' mins. */
-    private static final long MIN_BLOCK = 12L * L, MINS = 4L * L;
 
-    private final KLanes g;
-    private final int supers;
+    private Q4_KLanes(MemorySegment packed, int supers) {
+        super(packed, supers);
+    }
 
-    private final MemorySegment data;
-    private final long rowBytes;
-    private final int cols;
-
-    Q4_KLanes(MemorySegment data, long rowBytes, int rows, int cols) {
-        this.data = data;
-        this.rowBytes = rowBytes;
-        this.cols = cols;
-        supers = cols / BLOCK;
-        g = new KLanes(rows, supers * (2 * SPAN + MIN_BLOCK));
-        MemorySegment m = g.packed;
+    /**
+     * Repacks {@code rows} rows of {@code supers} GGUF Q4_K super-blocks from {@code src}. The caller drops the file's
+     * pages afterwards: decoding reads the copy only.
+     */
+    static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
+        int groups = (rows + L - 1) / L;
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUPER), supers);
+        MemorySegment m = t.packed;
+        m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
-            long mb = g.group(r) + 2L * supers * SPAN;
             for (int s = 0; s < supers; s++) {
-                long p = r * rowBytes + (long) s * BYTES, mo = mb + s * MIN_BLOCK;
-                m.set(WeightTensor.FLOAT_LE, mo + 4L * lane, f16(p + 2));
-                for (int sub = 0; sub < 8; sub++) m.set(ValueLayout.JAVA_BYTE, mo + MINS + (long) sub * L + lane, (byte) KScales.min(data, p + 4, sub));
-                for (int h = 0; h < 2; h++) {
-                    long o = g.group(r) + (2L * s + h) * SPAN;
-                    m.set(WeightTensor.FLOAT_LE, o + 4L * lane, f16(p));
-                    for (int i = 0; i < 4; i++) m.set(ValueLayout.JAVA_BYTE, o + SCALES + (long) i * L + lane, (byte) KScales.scale(data, p + 4, 4 * h + i));
-                    for (int c = 0; c < KLanes.SPAN_INTS; c++) {
-                        int v = 0;
-                        for (int i = 0; i < 8; i++) v |= nibble(p, SPAN_VALUES * h + c + 16 * i) << (4 * i);
-                        m.set(WeightTensor.INT_LE, o + QUANTS + 4L * (c * L + lane), v);
+                long p = ((long) r * supers + s) * BYTES, o = (r / L) * t.groupBytes + s * SUPER;
+                m.set(WeightTensor.FLOAT_LE, o + D + 4L * lane, f16(src, p));
+                m.set(WeightTensor.FLOAT_LE, o + DMIN + 4L * lane, f16(src, p + 2));
+                for (int b = 0; b < SUBS; b++) {
+                    m.set(ValueLayout.JAVA_BYTE, o + SCALES + (long) b * L + lane, (byte) KScales.scale(src, p + 4, b));
+                    m.set(ValueLayout.JAVA_BYTE, o + MINS + (long) b * L + lane, (byte) KScales.min(src, p + 4, b));
+                    long run = p + 16 + 32L * (b >> 1);
+                    int shift = 4 * (b & 1);
+                    for (int j = 0; j < HALF; j++) {
+                        int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
+                        m.set(ValueLayout.JAVA_BYTE, o + QUANTS + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
                     }
                 }
             }
         }
+        return t;
     }
 
-    private float f16(long offset) {
-        return Float.float16ToFloat(data.get(WeightTensor.SHORT_LE, offset));
+    private static float f16(MemorySegment m, long offset) {
+        return Float.float16ToFloat(m.get(WeightTensor.SHORT_LE, offset));
     }
 
-    private int u8(long offset) {
-        return Byte.toUnsignedInt(data.get(ValueLayout.JAVA_BYTE, offset));
+    private static int u8(MemorySegment m, long offset) {
+        return Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, offset));
     }
 
-    /** The 4-bit code of value j (0–255) of the file's super-block at p. */
-    private int nibble(long p, int j) {
-        int sub = j / SUB, l = j % SUB;
-        return (u8(p + 16 + 32L * (sub >> 1) + l) >> (4 * (sub & 1))) & 15;
+    /** −Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): a sub-block's weight for its rows' mins. */
+    static float negSum(float[] x, int xo) {
+        FloatVector s = FloatVector.fromArray(F, x, xo);
+        for (int k = L; k < SUB; k += L) s = s.add(FloatVector.fromArray(F, x, xo + k));
+        return -Lanes.sum(s);
     }
 
-    /** The fused kernel's operations for one row and token: its group's, one lane kept (allocates: not a hot path). */
+    /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
     float dot(int row, float[] x, int xOff) {
-        int sums = supers * 8;
-        float[] xs = new float[sums + L];
-        xsums(x, xOff, xs);
-        group(g.group(row), x, xOff, xs, xs, sums);
-        return xs[sums + row % L];
-    }
-
-    /**
-     * Groups of L rows per pass, token by token; each row gets the operations of {@link #dot}, so its bits depend
-     * on neither the batch nor the rows a chunk starts at. The token's sums of 32 activations go to the scratch.
-     */
-    /** Scratch floats {@link #fusedRows} needs: the token's sums of 32 activations and one group's results. */
-    int scratchFloats() {
-        return supers * 8 + L;
-    }
-
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = supers * 8;
-        for (int t = 0; t < n; t++) {
-            int o = outOff + t * outStride, xOff = t * cols;
-            xsums(x, xOff, scratch);
-            for (int r0 = from - from % L; r0 < to; r0 += L) {
-                if (r0 >= from && r0 + L <= to && !add) {
-                    group(g.group(r0), x, xOff, scratch, out, o + r0);
-                } else {
-                    group(g.group(r0), x, xOff, scratch, scratch, sums);
-                    for (int r = Math.max(from, r0); r < Math.min(to, r0 + L); r++) WeightTensor.put(out, o + r, scratch[sums + r - r0], add);
-                }
-            }
-        }
-    }
-
-    /** {@code xs[sub]} = the sum of the token's 32 activations of sub-block sub. */
-    private void xsums(float[] x, int xOff, float[] xs) {
-        for (int b = 0; b < supers * 8; b++) {
-            int xo = xOff + b * SUB;
-            FloatVector v = FloatVector.fromArray(F, x, xo).add(FloatVector.fromArray(F, x, xo + 16));
-            for (int k = L; k < 16; k += L) v = v.add(FloatVector.fromArray(F, x, xo + k)).add(FloatVector.fromArray(F, x, xo + 16 + k));
-            xs[b] = Lanes.sum(v);
-        }
-    }
-
-    /**
-     * The L rows of the group at {@code base} times the token, to {@code out[o ..]} (lane i: row i): per sub-block
-     * Σ q·x lane-wise (four accumulators), times the rows' scales, per span times their {@code d}; minus the
-     * mins' share, Σ (dmin·min)·Σx. Written to memory, not returned: this is not inlined, and a returned vector is boxed.
-     */
-    private void group(long base, float[] x, int xOff, float[] xs, float[] out, int o) {
-        MemorySegment m = g.packed;
-        FloatVector z = FloatVector.zero(F), acc = z;
-        int spans = 2 * supers;
-        for (int h = 0; h < spans; h++) { // the addresses are linear in h (and i, c): C2 hoists the bounds checks
-            long p = base + h * SPAN;
-            FloatVector t = z;
-            for (int i = 0; i < 4; i++) { // sub-block i of the span: nibbles 2i, 2i + 1
-                int xo = xOff + SPAN_VALUES * h + SUB * i;
-                FloatVector a0 = z, a1 = z, a2 = z, a3 = z;
-                for (int c = 0; c < KLanes.SPAN_INTS; c += 2) {
-                    IntVector w0 = IntVector.fromMemorySegment(I, m, p + QUANTS + 4L * L * c, Lanes.LE).lanewise(VectorOperators.LSHR, 8 * i);
-                    IntVector w1 = IntVector.fromMemorySegment(I, m, p + QUANTS + 4L * L * (c + 1), Lanes.LE).lanewise(VectorOperators.LSHR, 8 * i);
-                    a0 = Widen.toFloat(w0.and(15)).fma(FloatVector.broadcast(F, x[xo + c]), a0);
-                    a1 = Widen.toFloat(w0.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 16 + c]), a1);
-                    a2 = Widen.toFloat(w1.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 1]), a2);
-                    a3 = Widen.toFloat(w1.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 17 + c]), a3);
-                }
-                t = a0.add(a2).add(a1.add(a3)).fma(Widen.toFloat(Widen.u8(m, p + SCALES + (long) L * i)), t);
-            }
-            acc = t.fma(FloatVector.fromMemorySegment(F, m, p, Lanes.LE), acc);
-        }
-        long mb = base + spans * SPAN;
-        FloatVector mn = z;
+        int lane = row % L;
+        MemorySegment m = packed;
+        float acc = 0;
         for (int s = 0; s < supers; s++) {
-            long q = mb + s * MIN_BLOCK;
-            FloatVector mp = z;
-            for (int sub = 0; sub < 8; sub++) mp = Widen.toFloat(Widen.u8(m, q + MINS + (long) L * sub)).fma(FloatVector.broadcast(F, xs[8 * s + sub]), mp);
-            mn = mp.fma(FloatVector.fromMemorySegment(F, m, q, Lanes.LE), mn);
+            long p = (row / L) * groupBytes + s * SUPER;
+            float d = m.get(WeightTensor.FLOAT_LE, p + D + 4L * lane), dmin = m.get(WeightTensor.FLOAT_LE, p + DMIN + 4L * lane);
+            for (int b = 0; b < SUBS; b++) {
+                long q = p + QUANTS + b * RUNS + lane;
+                int xo = xOff + s * BLOCK + b * SUB;
+                float c = 0, e = 0;
+                for (int j = 0; j < HALF; j++) {
+                    int w = u8(m, q + (long) j * L);
+                    c = Math.fma((float) (w & 15), x[xo + j], c);
+                    e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
+                }
+                float ds = d * u8(m, p + SCALES + (long) b * L + lane), dm = dmin * u8(m, p + MINS + (long) b * L + lane);
+                acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
+            }
         }
-        acc.sub(mn).intoArray(out, o);
+        return acc;
+    }
+
+    /** The kernels' accumulators: up to two groups × four tokens vectors. */
+    private static final int SUMS = 8 * L;
+
+    /**
+     * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
+     * sub-block, then up to four groups' {@link #scales}.
+     */
+    int scratchFloats(int n) {
+        return SUMS + n * supers * SUBS + 4 * scaleFloats();
     }
 
     /**
-     * Σ q·x of one sub-block for the group's L rows, to {@code out[o ..]}: nibbles {@code shift / 4} and
-     * {@code shift / 4 + 1} of the span's 16 int vectors at {@code q} times activations {@code xo + c} and
-     * {@code xo + 16 + c}, in eight accumulators (four int vectors per pass) summed in a fixed order. Its own
-     * method, so that C2's inlining budget holds its eight FMA chains; stored, not returned (a returned vector is boxed).
+     * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
+     * scratch, in {@link Q4_0Lanes#matmul}'s passes: two groups at a time × four tokens, then the last three tokens two
+     * groups at a time, or the last two two groups at a time and the last one four (or two) groups at a time; groups a
+     * range covers in part, or an odd one at its end, one at a time. Kernels hand their accumulators out through the
+     * scratch: vectors passed to a method C2 does not inline get boxed.
      */
-    private static void subBlock(MemorySegment m, long q, int shift, float[] x, int xo, float[] out, int o) {
-        FloatVector z = FloatVector.zero(F), a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
-        for (int c = 0; c < KLanes.SPAN_INTS; c += 4) {
-            long p = q + 4L * L * c;
-            IntVector w0 = IntVector.fromMemorySegment(I, m, p, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w1 = IntVector.fromMemorySegment(I, m, p + 4L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w2 = IntVector.fromMemorySegment(I, m, p + 8L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            IntVector w3 = IntVector.fromMemorySegment(I, m, p + 12L * L, Lanes.LE).lanewise(VectorOperators.LSHR, shift);
-            a0 = Widen.toFloat(w0.and(15)).fma(FloatVector.broadcast(F, x[xo + c]), a0);
-            a1 = Widen.toFloat(w0.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 16 + c]), a1);
-            a2 = Widen.toFloat(w1.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 1]), a2);
-            a3 = Widen.toFloat(w1.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 17 + c]), a3);
-            b0 = Widen.toFloat(w2.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 2]), b0);
-            b1 = Widen.toFloat(w2.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 18 + c]), b1);
-            b2 = Widen.toFloat(w3.and(15)).fma(FloatVector.broadcast(F, x[xo + c + 3]), b2);
-            b3 = Widen.toFloat(w3.lanewise(VectorOperators.LSHR, 4).and(15)).fma(FloatVector.broadcast(F, x[xo + 19 + c]), b3);
+    void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int sums = SUMS, subs = supers * SUBS, d = sums + n * subs;
+        for (int t = 0; t < n; t++) {
+            for (int b = 0; b < subs; b++) scratch[sums + t * subs + b] = negSum(x, t * cols + b * SUB);
         }
-        a0.add(b0).add(a2.add(b2)).add(a1.add(b1).add(a3.add(b3))).intoArray(out, o);
+        int gr = from / L, t4 = n & -4, t2 = n & -2;
+        if (gr * L == from) {
+            for (int pass; (gr + 2) * L <= to; gr += pass) {
+                pass = (gr + 4) * L <= to ? 4 : 2;
+                int o = outOff + gr * L;
+                scales(gr, pass, scratch, d);
+                for (int t = 0; t < t4; t += 4) {
+                    for (int k = 0; k < pass; k += 2) {
+                        fourTwoGroups(gr + k, x, t * cols, cols, scratch, sums + t * subs, d + k * scaleFloats(), scratch);
+                        put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
+                    }
+                }
+                if (n - t4 == 3) {
+                    for (int k = 0; k < pass; k += 2) {
+                        threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                    }
+                    continue;
+                }
+                if (t2 > t4) {
+                    for (int k = 0; k < pass; k += 2) {
+                        twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                    }
+                }
+                if (n > t2) {
+                    if (pass == 4) oneFourGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                    else oneTwoGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                    put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                }
+            }
+        }
+        for (; gr * L < to; gr++) {
+            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+            int o = outOff + gr * L;
+            scales(gr, 1, scratch, d);
+            for (int t = 0; t < t4; t += 4) {
+                four(gr, x, t * cols, cols, scratch, sums + t * subs, d, scratch);
+                put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+            }
+            if (t2 > t4) {
+                two(gr, x, t4 * cols, cols, scratch, sums + t4 * subs, d, scratch);
+                put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+            }
+            if (n > t2) {
+                one(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
+            }
+        }
+    }
+
+    /**
+     * Writes a kernel's results for {@code groups} groups × {@code tokens} tokens from {@code sums} (vector t·groups + g)
+     * to {@code out[o + t·outStride + g·L + lane]} for lanes {@code [lo, hi)}, or adds them: {@link WeightTensor#put} per lane.
+     */
+    private static void put(float[] sums, int groups, int tokens, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+        for (int t = 0; t < tokens; t++) {
+            for (int g = 0; g < groups; g++) {
+                int s = (t * groups + g) * L, d = o + t * outStride + g * L;
+                if (lo == 0 && hi == L) {
+                    FloatVector v = FloatVector.fromArray(F, sums, s);
+                    if (add) v = FloatVector.fromArray(F, out, d).add(v);
+                    v.intoArray(out, d);
+                } else {
+                    for (int i = lo; i < hi; i++) WeightTensor.put(out, d + i, sums[s + i], add);
+                }
+            }
+        }
     }
 }

@@ -24,9 +24,10 @@ import jdk.incubator.vector.VectorOperators;
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
  *
- * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
- * lanes; less decode CPU with the weights streamed from memory, slower from 4 tokens on, where rows are decoded from
- * the file's blocks: opt-in, README issue 14).
+ * <p>By default the weights go into {@link Q4_KLanes}' layout instead (rows in vector lanes, each decoded vector
+ * serving every token of a decode batch of 1–15, Q4_0's kernels with Q4_K's scales); the row pairs above are the
+ * fallback, {@code -Dbackstop.gguf.q4k=pairs}. With the lanes, prefill ({@link #TILE_FROM} tokens on) decodes rows from
+ * the file's blocks ({@link #decodeFileRow}), whose pages the repacking dropped and a prompt pages in again.
  */
 public final class Q4_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -36,7 +37,7 @@ public final class Q4_KTensor extends WeightTensor {
 
     /** The row-pair layout's kernels' data, or null when {@link #lanes} holds the weights instead. */
     private final KPairs g;
-    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, opt-in), or null. */
+    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, the default), or null. */
     private final Q4_KLanes lanes;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
@@ -55,7 +56,7 @@ public final class Q4_KTensor extends WeightTensor {
     Q4_KTensor(String name, MemorySegment data, int rows, int cols, boolean inLanes) {
         super(name, data, rows, cols);
         if (inLanes && Lanes.VECTOR) {
-            lanes = new Q4_KLanes(data, rowBytes, rows, cols);
+            lanes = Q4_KLanes.repack(data, rows, cols / BLOCK);
             g = null;
             subs = 0;
             mins = null;
@@ -111,11 +112,12 @@ public final class Q4_KTensor extends WeightTensor {
      */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (lanes != null && scratch.length >= lanes.scratchFloats()) {
-            lanes.fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+        if (lanes != null) { // every token the bits of dot, whatever the batch (1 to 15) and the rows
+            int need = lanes.scratchFloats(n);
+            lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
             return;
         }
-        if (!Lanes.VECTOR || lanes != null || scratch.length < subs + (to - from) + 2 * L) {
+        if (!Lanes.VECTOR || scratch.length < subs + (to - from) + 2 * L) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
@@ -131,6 +133,17 @@ public final class Q4_KTensor extends WeightTensor {
             for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, scratch[m + r - from], scratch[m + r + 1 - from], out, o + r, add);
             if (r < to) put(out, o + r, oneRow(r, x, xOff, scratch[m + r - from]), add);
         }
+    }
+
+    @Override
+    String fusedPath(int n, int scratchFloats) {
+        return lanes != null ? L + " rows in lanes × " + n + (n == 1 ? " token" : " tokens") : super.fusedPath(n, scratchFloats);
+    }
+
+    /** With the lanes layout every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}, as Q4_0's does. */
+    @Override
+    int fusedBelow() {
+        return lanes != null ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
 
     /** {@code xs[sub]} = the sum of the token's 32 activations of sub-block sub, zero up to {@link #subs}. */
@@ -251,7 +264,7 @@ public final class Q4_KTensor extends WeightTensor {
 
     /**
      * {@link #dequantizeRow}'s operations on the file's blocks, vectorized: the row decoder of the lanes layout, whose
-     * rows lie across vectors (prefill and batches of 4–15 tokens page the file's blocks back in; they are clean pages).
+     * rows lie across vectors (prefill pages the file's blocks back in; they are clean pages).
      */
     private void decodeFileRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;

@@ -11,13 +11,15 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, opt-in) against the file's blocks and the row-pair layout: the
- * same decoded rows bit for bit (so prefill and batches of 4 or more get the row pairs' bits), dot products within
- * float rounding of the exact one, and every token and row of the fused kernel the bits of {@link WeightTensor#dot},
- * whatever rows a chunk starts and ends at and whatever the batch.
+ * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, the default) against the file's blocks and the row-pair layout:
+ * the same decoded rows bit for bit (so prefill gets the row pairs' bits), dot products within float rounding of the
+ * exact one, and every token and row of the decode kernels ({@link Q4_KLaneKernels}, every grouping they take: four
+ * groups of L rows, two, one, a group a range covers in part, the padded last one) the bits of {@link WeightTensor#dot}
+ * whatever rows a chunk starts and ends at and whatever the batch below the tile, so a token gets the same bits alone
+ * and in any batch.
  */
 class KQuantDecodeTest {
-    private static final int ROWS = 37; // two full groups of 16 and a part of one
+    private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5;
 
     @ParameterizedTest(name = "{0} columns")
     @ValueSource(ints = {256, 768, 2048})
@@ -31,14 +33,14 @@ class KQuantDecodeTest {
             lanes.dequantizeRow(r, b, 0);
             assertThat(a).as("row %d decoded", r).containsExactly(b);
         }
-        float[] x = RandomBlocks.activations(16 * cols, 5);
+        float[] x = RandomBlocks.activations(21 * cols, 5);
         for (int r = 0; r < ROWS; r++) {
             double exact = lanes.referenceDot(r, x, cols), magnitude = 0;
             lanes.dequantizeRow(r, b, 0);
             for (int k = 0; k < cols; k++) magnitude += Math.abs((double) b[k] * x[cols + k]);
             assertThat((double) lanes.dot(r, x, cols)).as("row %d", r).isCloseTo(exact, Offset.offset(1e-5 * magnitude + 1e-6));
         }
-        for (int n : new int[] {4, 16}) { // the paths through decoded rows: the row pairs' bits
+        for (int n : new int[] {16, 21}) { // prefill, through decoded rows: the row pairs' bits
             float[] one = new float[n * ROWS], two = new float[n * ROWS];
             lanes.matmul(x, n, one, 0, ROWS, 0, ROWS, false, new float[WeightTensor.scratchFloats(cols)]);
             pairs.matmul(x, n, two, 0, ROWS, 0, ROWS, false, new float[WeightTensor.scratchFloats(cols)]);
@@ -48,12 +50,19 @@ class KQuantDecodeTest {
 
     @ParameterizedTest(name = "{0} columns")
     @ValueSource(ints = {256, 512})
-    void theFusedKernelGivesEveryRowAndTokenTheBitsOfDot(int cols) {
+    void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(int cols) {
         assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
         Q4_KTensor w = new Q4_KTensor("lanes", blocks(cols, 7), ROWS, cols, true);
-        for (int n = 1; n <= 3; n++) {
+        int l = Lanes.L;
+        int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {5, 6}, {2 * l, ROWS}};
+        for (int n = 1; n < WeightTensor.TILE_FROM; n++) {
+            assertThat(w.matmulPath(n, WeightTensor.scratchFloats(cols))).as("n=%d", n).contains("rows in lanes");
             float[] x = RandomBlocks.activations(n * cols, 10 + n);
-            for (int[] range : new int[][] {{0, ROWS}, {1, ROWS}, {17, 33}, {5, 6}, {32, ROWS}}) {
+            float[] alone = new float[n * ROWS];
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < ROWS; r++) alone[t * ROWS + r] = w.dot(r, x, t * cols);
+            }
+            for (int[] range : ranges) {
                 for (boolean add : new boolean[] {false, true}) {
                     for (float[] scratch : new float[][] {new float[1], new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
                         float[] out = new float[n * ROWS];
@@ -61,8 +70,8 @@ class KQuantDecodeTest {
                         w.matmul(x, n, out, 0, ROWS, range[0], range[1], add, scratch);
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < ROWS; r++) {
-                                float alone = w.dot(r, x, t * cols);
-                                float expected = r < range[0] || r >= range[1] ? 0.5f : add ? 0.5f + alone : alone;
+                                float d = alone[t * ROWS + r];
+                                float expected = r < range[0] || r >= range[1] ? 0.5f : add ? 0.5f + d : d;
                                 assertThat(out[t * ROWS + r]).as("n=%d %s add=%s scratch %d token %d row %d", n, Arrays.toString(range), add, scratch.length, t, r)
                                         .isEqualTo(expected);
                             }
@@ -71,6 +80,16 @@ class KQuantDecodeTest {
                 }
             }
         }
+    }
+
+    @org.junit.jupiter.api.Test
+    void q4kTensorsLoadInLanesUnlessThePairsAreAskedFor() {
+        assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
+        assumeThat(System.getProperty("backstop.gguf.q4k")).as("no layout asked for").isNull();
+        WeightTensor w = RandomBlocks.tensor(io.backstop.engine.backend.gguf.file.GgmlType.Q4_K, ROWS, 256, 9);
+        assertThat(w.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo(Lanes.L + " rows in lanes × 4 tokens");
+        Q4_KTensor pairs = new Q4_KTensor("pairs", blocks(256, 9), ROWS, 256, false);
+        assertThat(pairs.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo("4×4 tile");
     }
 
     /** Random Q4_K blocks (every nibble, scale and min pattern) with sane F16 d and dmin. */
