@@ -8,8 +8,8 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Q4_KTensor}'s decode layout (the default; {@code -Dbackstop.gguf.q4k=pairs} takes the row pairs,
- * {@link KPairs}, instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
+ * {@link Q4_KTensor}'s opt-in decode layout ({@code -Dbackstop.gguf.q4k=lanes}, instead of the row pairs,
+ * {@link KPairs}): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
  * (16 with AVX-512); per group and super-block the rows' F32 {@code d} and {@code dmin}, their 6-bit scales and mins
  * as bytes, and per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in the low nibble,
  * column 16 + j in the high one; {@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
@@ -24,8 +24,11 @@ import jdk.incubator.vector.FloatVector;
  * that, so a token gets the same bits alone and in any batch of 1 to 15 ({@code Q4_KDecodeTest}).
  */
 final class Q4_KLanes extends Q4_KLaneKernels {
-    /** Whether Q4_K tensors load in this layout: unless {@code -Dbackstop.gguf.q4k=pairs} asks for the row pairs. */
-    static final boolean ENABLED = !"pairs".equals(System.getProperty("backstop.gguf.q4k"));
+    /**
+     * Whether Q4_K tensors load in this layout ({@code -Dbackstop.gguf.q4k=lanes}): opt-in, since with a busy machine
+     * its decode steps of 2–8 sequences took 0.5–0.9× the row pairs' CPU but a lone sequence's 1.0–1.6× (README, issue 14).
+     */
+    static final boolean ENABLED = "lanes".equals(System.getProperty("backstop.gguf.q4k"));
 
     static final int BYTES = 144;
 

@@ -15,7 +15,8 @@ import jdk.incubator.vector.VectorOperators;
  * ({@link KScales}), 128 bytes of nibbles. Each 32-byte run c holds sub-block 2c in its low nibbles and
  * 2c + 1 in its high nibbles; value = d·scale·q − dmin·min.
  *
- * <p>Repacked at load. The nibbles and {@code d·scale} go into Q4_0's layout ({@link KPairs}): two rows side
+ * <p>Repacked at load, into {@link Q4_KLanes}' layout (below) or the row pairs. The row pairs: the nibbles and
+ * {@code d·scale} go into Q4_0's former layout ({@link KPairs}): two rows side
  * by side, per sub-block 16 bytes of nibbles (value j &lt; 16 in the low nibble of byte j, 16 + j in its high
  * nibble) and the F32 {@code d·scale}, so the kernel is Q4_0's two-row kernel. The mins' share of a row,
  * {@code −Σ_sub dmin·min·Σx_sub}, does not need the weights: it is a short dot product of the row's mins
@@ -24,9 +25,9 @@ import jdk.incubator.vector.VectorOperators;
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
  *
- * <p>By default the weights go into {@link Q4_KLanes}' layout instead (rows in vector lanes, each decoded vector
- * serving every token of a decode batch of 1–15, Q4_0's kernels with Q4_K's scales); the row pairs above are the
- * fallback, {@code -Dbackstop.gguf.q4k=pairs}. With the lanes, prefill ({@link #TILE_FROM} tokens on) decodes rows from
+ * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
+ * lanes, each decoded vector serving every token of a decode batch of 1–15, Q4_0's kernels with Q4_K's scales;
+ * opt-in: less CPU from 2 tokens on, more for a lone token, README issue 14). With the lanes, prefill ({@link #TILE_FROM} tokens on) decodes rows from
  * the file's blocks ({@link #decodeFileRow}), whose pages the repacking dropped and a prompt pages in again.
  */
 public final class Q4_KTensor extends WeightTensor {
@@ -37,7 +38,7 @@ public final class Q4_KTensor extends WeightTensor {
 
     /** The row-pair layout's kernels' data, or null when {@link #lanes} holds the weights instead. */
     private final KPairs g;
-    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, the default), or null. */
+    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, opt-in), or null. */
     private final Q4_KLanes lanes;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;
