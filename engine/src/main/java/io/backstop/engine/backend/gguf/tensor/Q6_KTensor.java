@@ -59,7 +59,11 @@ public final class Q6_KTensor extends WeightTensor {
         return GgmlType.Q6_K;
     }
 
-    /** Each run of 16 values: (q·x) summed lane-wise, times its scale into one of two accumulators (runs alternate, off one FMA chain). */
+    /**
+     * Each run of 16 values decoded as {@link #decodeRow} decodes it, {@code (d·scale)·(q − 32)}, then fused-multiplied with
+     * the activations into one of two accumulators (runs alternate, off one FMA chain). The scale comes first so that
+     * a kernel taking several tokens decodes a run once for all of them ({@link #twoRowsFourTokens}).
+     */
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
@@ -70,30 +74,67 @@ public final class Q6_KTensor extends WeightTensor {
         for (int b = 0; b < g.blocks; b++) { // one induction variable: C2 hoists the bounds checks
             long p = q + b * st, pf = f + b * st;
             int xo = xOff + b * SUB;
+            FloatVector s0 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), s1 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4));
             for (int k = 0; k < 16; k += L) {
-                e = Widen.s8(m, p + k).mul(FloatVector.fromArray(F, x, xo + k)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), e);
-                o = Widen.s8(m, p + 16 + k).mul(FloatVector.fromArray(F, x, xo + 16 + k)).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), o);
+                e = Widen.s8(m, p + k).mul(s0).fma(FloatVector.fromArray(F, x, xo + k), e);
+                o = Widen.s8(m, p + 16 + k).mul(s1).fma(FloatVector.fromArray(F, x, xo + 16 + k), o);
             }
         }
         return Lanes.sum(e.add(o));
     }
 
     /**
-     * Two rows per pass (one load of the activations serves both); each row gets the operations of
-     * {@link #dot} in its order, so its bits do not depend on the pairing or the batch.
+     * Two rows per pass (one load of the activations serves both); with AVX-512 four tokens per decoded run
+     * ({@link #twoRowsFourTokens}), then two ({@link #twoRowsTwoTokens}), then one ({@link #twoRows}). Each row and token
+     * gets the operations of {@link #dot} in its order, so its bits do not depend on the pairing or the batch.
      */
     @Override
-    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
             return;
         }
-        for (int t = 0; t < n; t++) {
+        int t = 0;
+        for (; FourTokens.APPLIES && scratch.length >= FourTokens.scratchFloats(cols) && t + 4 <= n; t += 4) {
+            int o = outOff + t * outStride, r = from;
+            FourTokens.interleave(x, t * cols, cols, scratch);
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 4, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                twoRowsFourTokens(r, scratch, FourTokens.SUMS, scratch);
+                FourTokens.put(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 4, out, outOff, outStride, add);
+        }
+        for (; Lanes.L == 16 && scratch.length >= SUMS && t + 2 <= n; t += 2) {
+            int o = outOff + t * outStride, r = from;
+            if ((r & 1) != 0 && r < to) oneRow(r++, x, t, 2, out, outOff, outStride, add);
+            for (; r + 2 <= to; r += 2) {
+                twoRowsTwoTokens(r, x, t * cols, scratch);
+                putSums(scratch, out, o + r, outStride, add);
+            }
+            if (r < to) oneRow(r, x, t, 2, out, outOff, outStride, add);
+        }
+        for (; t < n; t++) {
             int o = outOff + t * outStride, xOff = t * cols, r = from;
             if ((r & 1) != 0 && r < to) put(out, o + r++, dot(r - 1, x, xOff), add);
             for (; r + 2 <= to; r += 2) twoRows(r, x, xOff, out, o + r, add);
             if (r < to) put(out, o + r, dot(r, x, xOff), add);
         }
+    }
+
+    @Override
+    void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add) {
+        fusedRows(x, n, out, outOff, outStride, from, to, add, new float[0]);
+    }
+
+    /** Below the tile, batches stay on {@link #fusedRows}: its kernels for four and two tokens are written for AVX-512's 16 float lanes. */
+    @Override
+    int fusedBelow() {
+        return L == 16 ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+    }
+
+    private void oneRow(int r, float[] x, int t0, int n, float[] out, int outOff, int outStride, boolean add) {
+        for (int t = t0; t < t0 + n; t++) put(out, outOff + t * outStride + r, dot(r, x, t * cols), add);
     }
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
@@ -104,15 +145,100 @@ public final class Q6_KTensor extends WeightTensor {
         for (int b = 0; b < g.blocks; b++) {
             long p = q + b * st, pf = f + b * st;
             int xo = xOff + b * SUB;
+            FloatVector s0 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), s1 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4));
+            FloatVector s2 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), s3 = FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12));
             for (int k = 0; k < 16; k += L) {
                 FloatVector xl = FloatVector.fromArray(F, x, xo + k), xh = FloatVector.fromArray(F, x, xo + 16 + k);
-                e0 = Widen.s8(m, p + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf)), e0);
-                o0 = Widen.s8(m, p + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 4)), o0);
-                e1 = Widen.s8(m, p + SUB + k).mul(xl).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 8)), e1);
-                o1 = Widen.s8(m, p + SUB + 16 + k).mul(xh).fma(FloatVector.broadcast(F, m.get(FLOAT_LE, pf + 12)), o1);
+                e0 = Widen.s8(m, p + k).mul(s0).fma(xl, e0);
+                o0 = Widen.s8(m, p + 16 + k).mul(s1).fma(xh, o0);
+                e1 = Widen.s8(m, p + SUB + k).mul(s2).fma(xl, e1);
+                o1 = Widen.s8(m, p + SUB + 16 + k).mul(s3).fma(xh, o1);
             }
         }
         KPairs.sums(e0.add(o0), e1.add(o1), out, o, add);
+    }
+
+    /**
+     * Rows r, r + 1 times tokens at {@code xOff} and {@code xOff + cols} (L = 16: one vector per run), each run decoded
+     * once for both; the accumulators' per-row sums to {@code sums} as {@link #putSums} reads them.
+     */
+    private void twoRowsTwoTokens(int r, float[] x, int xOff, float[] sums) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), f = g.factors(r, 0);
+        int c = cols;
+        FloatVector e00 = FloatVector.zero(F), o00 = e00, e10 = e00, o10 = e00, e01 = e00, o01 = e00, e11 = e00, o11 = e00;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st, pf = f + b * st;
+            int xo = xOff + b * SUB;
+            FloatVector u0 = Widen.s8(m, p).mul(m.get(FLOAT_LE, pf)), v0 = Widen.s8(m, p + 16).mul(m.get(FLOAT_LE, pf + 4));
+            FloatVector u1 = Widen.s8(m, p + SUB).mul(m.get(FLOAT_LE, pf + 8)), v1 = Widen.s8(m, p + SUB + 16).mul(m.get(FLOAT_LE, pf + 12));
+            FloatVector xl = FloatVector.fromArray(F, x, xo), xh = FloatVector.fromArray(F, x, xo + 16);
+            e00 = u0.fma(xl, e00);
+            o00 = v0.fma(xh, o00);
+            e10 = u1.fma(xl, e10);
+            o10 = v1.fma(xh, o10);
+            xl = FloatVector.fromArray(F, x, xo + c);
+            xh = FloatVector.fromArray(F, x, xo + c + 16);
+            e01 = u0.fma(xl, e01);
+            o01 = v0.fma(xh, o01);
+            e11 = u1.fma(xl, e11);
+            o11 = v1.fma(xh, o11);
+        }
+        e00.add(o00).intoArray(sums, 0);
+        e10.add(o10).intoArray(sums, L);
+        e01.add(o01).intoArray(sums, 2 * L);
+        e11.add(o11).intoArray(sums, 3 * L);
+    }
+
+    /**
+     * Rows r, r + 1 times four tokens' activations as {@link FourTokens#interleave} lays them out from {@code x[xOff]}
+     * (L = 16): each run is decoded once ({@code (d·scale)·(q − 32)}) for the four tokens, 16 accumulators in registers;
+     * their per-row sums to {@code sums} as {@link FourTokens#put} reads them.
+     */
+    private void twoRowsFourTokens(int r, float[] x, int xOff, float[] sums) {
+        MemorySegment m = g.packed;
+        long st = g.stride;
+        long q = g.quants(r, 0), f = g.factors(r, 0);
+        FloatVector e00 = FloatVector.zero(F), o00 = e00, e10 = e00, o10 = e00, e01 = e00, o01 = e00, e11 = e00, o11 = e00;
+        FloatVector e02 = e00, o02 = e00, e12 = e00, o12 = e00, e03 = e00, o03 = e00, e13 = e00, o13 = e00;
+        for (int b = 0; b < g.blocks; b++) {
+            long p = q + b * st, pf = f + b * st;
+            int xo = xOff + b * 4 * SUB;
+            FloatVector u0 = Widen.s8(m, p).mul(m.get(FLOAT_LE, pf)), v0 = Widen.s8(m, p + 16).mul(m.get(FLOAT_LE, pf + 4));
+            FloatVector u1 = Widen.s8(m, p + SUB).mul(m.get(FLOAT_LE, pf + 8)), v1 = Widen.s8(m, p + SUB + 16).mul(m.get(FLOAT_LE, pf + 12));
+            FloatVector xl = FloatVector.fromArray(F, x, xo), xh = FloatVector.fromArray(F, x, xo + 16);
+            e00 = u0.fma(xl, e00);
+            o00 = v0.fma(xh, o00);
+            e10 = u1.fma(xl, e10);
+            o10 = v1.fma(xh, o10);
+            xl = FloatVector.fromArray(F, x, xo + SUB);
+            xh = FloatVector.fromArray(F, x, xo + SUB + 16);
+            e01 = u0.fma(xl, e01);
+            o01 = v0.fma(xh, o01);
+            e11 = u1.fma(xl, e11);
+            o11 = v1.fma(xh, o11);
+            xl = FloatVector.fromArray(F, x, xo + 2 * SUB);
+            xh = FloatVector.fromArray(F, x, xo + 2 * SUB + 16);
+            e02 = u0.fma(xl, e02);
+            o02 = v0.fma(xh, o02);
+            e12 = u1.fma(xl, e12);
+            o12 = v1.fma(xh, o12);
+            xl = FloatVector.fromArray(F, x, xo + 3 * SUB);
+            xh = FloatVector.fromArray(F, x, xo + 3 * SUB + 16);
+            e03 = u0.fma(xl, e03);
+            o03 = v0.fma(xh, o03);
+            e13 = u1.fma(xl, e13);
+            o13 = v1.fma(xh, o13);
+        }
+        e00.add(o00).intoArray(sums, 0);
+        e10.add(o10).intoArray(sums, L);
+        e01.add(o01).intoArray(sums, 2 * L);
+        e11.add(o11).intoArray(sums, 3 * L);
+        e02.add(o02).intoArray(sums, 4 * L);
+        e12.add(o12).intoArray(sums, 5 * L);
+        e03.add(o03).intoArray(sums, 6 * L);
+        e13.add(o13).intoArray(sums, 7 * L);
     }
 
     @Override
