@@ -20,21 +20,22 @@ class F16TensorTest {
         int rows = 13;
         for (int cols : new int[] {2 * Lanes.L, 4 * Lanes.L, 2048, 75}) {
             WeightTensor w = RandomBlocks.tensor(GgmlType.F16, rows, cols, cols);
+            float[][] scratches = {new float[cols], new float[cols + 2], new float[WeightTensor.scratchFloats(cols)]}; // the pairs need two floats past the row
             for (int n = 1; n < w.fusedBelow(); n++) {
                 float[] x = RandomBlocks.activations(n * cols, 3L * n + cols);
                 for (int[] range : RANGES) {
-                    for (int scratch : new int[] {cols, cols + 2, WeightTensor.scratchFloats(cols)}) { // the pairs need two floats past the row
+                    for (float[] scratch : scratches) {
                         for (boolean add : new boolean[] {false, true}) {
                             float[] out = new float[n * rows];
                             Arrays.fill(out, 0.5f);
-                            w.fusedRows(x, n, out, 0, rows, range[0], range[1], add, new float[scratch]);
+                            w.fusedRows(x, n, out, 0, rows, range[0], range[1], add, scratch);
                             for (int t = 0; t < n; t++) {
                                 for (int r = 0; r < rows; r++) {
                                     boolean in = r >= range[0] && r < range[1];
                                     float dot = w.dot(r, x, t * cols);
                                     float expected = !in ? 0.5f : add ? 0.5f + dot : dot;
                                     assertThat(out[t * rows + r]).as("cols %d n=%d token %d row %d of %s scratch %d add=%s", cols, n, t, r,
-                                            Arrays.toString(range), scratch, add).isEqualTo(expected);
+                                            Arrays.toString(range), scratch.length, add).isEqualTo(expected);
                                 }
                             }
                         }
