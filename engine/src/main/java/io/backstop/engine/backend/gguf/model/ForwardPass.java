@@ -53,6 +53,8 @@ public final class ForwardPass {
     private final int[] rowPos;
     private final int[] outRows;
     private int outs;
+    /** Whether every row of the pass is a different sequence's one token (a decode step; see {@link WeightTensor#matmul}'s decode form). */
+    private boolean decode;
     private Weights.Layer layer;
     private int layerIndex;
     private float[] logits;
@@ -179,6 +181,7 @@ public final class ForwardPass {
 
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
+        this.decode = oneRowPerSequence(n);
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
@@ -240,6 +243,19 @@ public final class ForwardPass {
         }
     }
 
+    /** Whether no two of the first n rows belong to one sequence (checked up to the widest decode step any type takes). */
+    private boolean oneRowPerSequence(int n) {
+        if (n > MAX_DECODE_ROWS) return false;
+        for (int t = 1; t < n; t++) {
+            for (int u = 0; u < t; u++) {
+                if (rowSeq[u] == rowSeq[t]) return false;
+            }
+        }
+        return true;
+    }
+
+    private static final int MAX_DECODE_ROWS = 64;
+
     private static long lap(long[] profile, int phase, long since) {
         long now = System.nanoTime();
         profile[phase] += now - since;
@@ -294,7 +310,7 @@ public final class ForwardPass {
 
     /** Heads {@code [h0, h1)} of one projection ({@code hd} rows each) for every row of the batch. */
     private void headProjection(int worker, WeightTensor m, float[] bias, float[] norm, float[] out, int stride, int h0, int h1, int hd, boolean rope) {
-        m.matmul(xb, n, out, 0, stride, h0 * hd, h1 * hd, false, this.rows[worker]);
+        m.matmul(xb, n, decode, out, 0, stride, h0 * hd, h1 * hd, false, this.rows[worker]);
         for (int t = 0; t < n; t++) {
             for (int h = h0; h < h1; h++) {
                 int o = t * stride + h * hd;
@@ -372,21 +388,21 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        layer.wo().matmul(att, n, decode, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
         int from = start(ffn, chunk, chunks, GRAIN), to = end(ffn, chunk, chunks, GRAIN);
-        layer.gate().matmul(xb, n, gate, 0, ffn, from, to, false, rows[worker]);
-        layer.up().matmul(xb, n, up, 0, ffn, from, to, false, rows[worker]);
+        layer.gate().matmul(xb, n, decode, gate, 0, ffn, from, to, false, rows[worker]);
+        layer.up().matmul(xb, n, decode, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
     }
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        layer.down().matmul(gate, n, decode, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
     }
 
     /**
@@ -395,6 +411,6 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        w.output().matmul(xb, outs, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
+        w.output().matmul(xb, outs, decode, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
     }
 }

@@ -8,7 +8,8 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}): rows in groups of
+ * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
+ * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of
  * L (16 with AVX-512), and for each group and block of 32 columns, 16 runs of L bytes (run j holds byte j of
  * each row of the group: value j in its low nibble, value 16 + j in its high one), then the L rows' scales as
  * F32. One widening load and a mask or a shift give one column for L rows; a token's activation for that
@@ -19,7 +20,7 @@ import jdk.incubator.vector.FloatVector;
  * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
  * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it).
  * Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
- * 1 to 15. Two chains per block (low and high nibbles), and blocks independent but for
+ * 1 to 31. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
  * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,

@@ -40,7 +40,7 @@ public final class Q4_0Tensor extends WeightTensor {
         return lanes.dot(row, x, xOff);
     }
 
-    /** {@link Q4_0Lanes#matmul}: every token gets the bits of {@link #dot} whatever the batch (1 to 15) and the rows. */
+    /** {@link Q4_0Lanes#matmul}: every token gets the bits of {@link #dot} whatever the batch (1 to 31) and the rows. */
     @Override
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
@@ -61,6 +61,17 @@ public final class Q4_0Tensor extends WeightTensor {
     int fusedBelow() {
         return Lanes.VECTOR ? PAIRED_FUSED_BELOW : FUSED_BELOW;
     }
+
+    /**
+     * Decode steps of up to 31 sequences stay on the lanes kernels too: per token they cost 0.6–0.9× the 8×32 tile at
+     * 16–31 tokens (5632×2048, one thread's CPU; README, "Q4_0 decode"), and the tokens keep {@link #dot}'s bits.
+     */
+    @Override
+    int decodeBelow() {
+        return Lanes.VECTOR ? DECODE_BELOW : FUSED_BELOW;
+    }
+
+    static final int DECODE_BELOW = 32;
 
     @Override
     public void decodeRow(int row, float[] out, int outOff) {

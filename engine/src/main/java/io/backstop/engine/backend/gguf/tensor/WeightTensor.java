@@ -97,6 +97,21 @@ public abstract sealed class WeightTensor
     }
 
     /**
+     * {@link #matmul} for a decode step, whose n tokens are n different sequences' next ones: below {@link #decodeBelow}
+     * tokens they take the fused kernel, so a decoding token gets the bits it gets alone in larger steps too. Prompt
+     * chunks keep {@link #matmul} (a prompt token gets the tile's bits in any chunking of {@link #tileFrom} tokens or more).
+     */
+    public final void matmul(float[] x, int n, boolean decode, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        if (decode && n < decodeBelow()) fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+        else matmul(x, n, out, outOff, outStride, from, to, add, scratch);
+    }
+
+    /** Decode steps below this many tokens take {@link #fusedRows}; a type whose fused kernel beats the tile further up raises it. */
+    int decodeBelow() {
+        return fusedBelow();
+    }
+
+    /**
      * {@link #matmul} from {@link #fusedBelow} tokens on. Its own method so that {@code matmul}, which every decode
      * step's products go through, stays a few bytecodes for C2 to inline into the compute pool's tasks.
      */

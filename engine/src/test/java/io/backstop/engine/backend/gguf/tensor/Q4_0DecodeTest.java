@@ -8,30 +8,32 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Q4_0's decode kernels ({@link Q4_0Lanes}) over enough rows for every grouping they take (four groups of L rows,
- * two, one, a group a range covers in part, the padded last one) and every batch below the tile: each (row, token)
- * gets exactly the bits of {@link WeightTensor#dot}, which stays within float rounding of the float64 reference.
+ * two, one, a group a range covers in part, the padded last one) and every batch below the tile, and every decode step
+ * below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of {@link WeightTensor#dot}, which stays
+ * within float rounding of the float64 reference.
  */
 class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
 
     @Test
-    void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot() {
+    void everyBatchAndDecodeStepAndRowRangeGivesEachTokenTheBitsOfDot() {
         WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 41);
         int l = Lanes.L;
         int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {5, 6}};
-        for (int n = 1; n < WeightTensor.TILE_FROM; n++) {
+        for (int n = 1; n < Q4_0Tensor.DECODE_BELOW; n++) {
+            boolean decode = n >= WeightTensor.TILE_FROM; // below the tile both forms take the lanes kernels
             float[] x = RandomBlocks.activations(n * COLS, 100 + n);
             for (int[] range : ranges) {
                 for (boolean add : new boolean[] {false, true}) {
                     for (float[] scratch : new float[][] {new float[1], new float[WeightTensor.scratchFloats(COLS)]}) {
                         float[] out = new float[n * ROWS];
                         java.util.Arrays.fill(out, 0.25f);
-                        w.matmul(x, n, out, 0, ROWS, range[0], range[1], add, scratch);
+                        w.matmul(x, n, decode, out, 0, ROWS, range[0], range[1], add, scratch);
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < ROWS; r++) {
                                 float d = w.dot(r, x, t * COLS);
                                 float expected = r < range[0] || r >= range[1] ? 0.25f : add ? 0.25f + d : d;
-                                assertThat(out[t * ROWS + r]).as("n=%d range %d..%d add=%s scratch %d token %d row %d", n, range[0], range[1], add, scratch.length, t, r)
+                                assertThat(out[t * ROWS + r]).as("decode=%s n=%d range %d..%d add=%s scratch %d token %d row %d", decode, n, range[0], range[1], add, scratch.length, t, r)
                                         .isEqualTo(expected);
                             }
                         }
