@@ -155,9 +155,9 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
 
     /**
      * Writes a kernel's results for {@code groups} groups × {@code tokens} tokens from {@code sums} (vector t·groups + g)
-     * to {@code out[o + t·outStride + g·L + lane]} for lanes {@code [lo, hi)}, or adds them: {@link WeightTensor#put} per lane.
+     * to {@code out[o + t·outStride + g·L + lane]} for lanes {@code [lo, hi)}, or adds them: {@link WeightTensor#put} per lane. Shared with {@link Q4_KLanes}, whose kernels leave their sums alike.
      */
-    private static void put(float[] sums, int groups, int tokens, float[] out, int o, int outStride, boolean add, int lo, int hi) {
+    static void put(float[] sums, int groups, int tokens, float[] out, int o, int outStride, boolean add, int lo, int hi) {
         for (int t = 0; t < tokens; t++) {
             for (int g = 0; g < groups; g++) {
                 int s = (t * groups + g) * L, d = o + t * outStride + g * L;

@@ -137,26 +137,26 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
                         fourTwoGroups(gr + k, x, t * cols, cols, scratch, sums + t * subs, d + k * scaleFloats(), scratch);
-                        put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
+                        Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
                         threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
-                        put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                        Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
                         twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
-                        put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                        Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
                     if (pass == 4) oneFourGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
                     else oneTwoGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
-                    put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                    Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
         }
@@ -166,34 +166,15 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             scales(gr, 1, scratch, d);
             for (int t = 0; t < t4; t += 4) {
                 four(gr, x, t * cols, cols, scratch, sums + t * subs, d, scratch);
-                put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+                Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
                 two(gr, x, t4 * cols, cols, scratch, sums + t4 * subs, d, scratch);
-                put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+                Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
                 one(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
-                put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
-            }
-        }
-    }
-
-    /**
-     * Writes a kernel's results for {@code groups} groups × {@code tokens} tokens from {@code sums} (vector t·groups + g)
-     * to {@code out[o + t·outStride + g·L + lane]} for lanes {@code [lo, hi)}, or adds them: {@link WeightTensor#put} per lane.
-     */
-    private static void put(float[] sums, int groups, int tokens, float[] out, int o, int outStride, boolean add, int lo, int hi) {
-        for (int t = 0; t < tokens; t++) {
-            for (int g = 0; g < groups; g++) {
-                int s = (t * groups + g) * L, d = o + t * outStride + g * L;
-                if (lo == 0 && hi == L) {
-                    FloatVector v = FloatVector.fromArray(F, sums, s);
-                    if (add) v = FloatVector.fromArray(F, out, d).add(v);
-                    v.intoArray(out, d);
-                } else {
-                    for (int i = lo; i < hi; i++) WeightTensor.put(out, d + i, sums[s + i], add);
-                }
+                Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }
     }
