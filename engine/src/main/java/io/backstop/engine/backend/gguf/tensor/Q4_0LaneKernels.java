@@ -19,35 +19,42 @@ import jdk.incubator.vector.VectorOperators;
  * <p>Each kernel is one loop over a group's runs (run i = 16·block + j), closing a block's sums when i ends one:
  * the runs of a group lie end to end and the activations come interleaved ({@code xp}, see {@link Q4_0Lanes#interleave}),
  * so every address is linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per
- * block (a quarter less CPU for a lone token, a tenth for four to eight; README, "Q4_0 decode").
+ * block: 0.82–0.83× the CPU of the loop per block for two tokens, 0.91–0.94× for eight, a lone token 1.04–1.08× (one
+ * thread, 5632×2048 streamed, both in one JVM; README, "Q4_0 decode: one loop per group").
  */
 abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     static final int BLOCK = 32;
     static final int HALF = 16;
 
-    /** Runs of L quantized bytes, groups one after another ({@link #groupBytes} each), then the F32 scales. */
+    /** Per group of L rows, its runs of L quantized bytes end to end, then its F32 scales; groups one after another. */
     final MemorySegment packed;
     final int blocks;
-    /** Bytes of one group's runs: {@code 16·L} per block. */
+    /** Bytes of one group: {@code 16·L} of runs and {@code 4·L} of scales per block. */
     final long groupBytes;
-    /** Where the scales start: group g's block b at {@code scales + 4·L·(g·blocks + b)}. */
+    /** Where a group's scales start within it: block b's L scales at {@code g·groupBytes + scales + 4·L·b}. */
     final long scales;
-    /** Bytes between one group's scales and the next's. */
+    /** Bytes between one group's scales and the next's (= {@link #groupBytes}). */
     final long groupScales;
+    /**
+     * {@code packed} from {@link #scales} on, for the scales' loads: a segment of their own, so that C2 checks the runs'
+     * loads apart from theirs. Each group's scales follow its runs, so a group is read as one region.
+     */
+    final MemorySegment scaleSeg;
 
     Q4_0LaneKernels(MemorySegment packed, int groups, int blocks) {
         this.packed = packed;
         this.blocks = blocks;
-        this.groupBytes = (long) blocks * HALF * L;
-        this.scales = groups * groupBytes;
-        this.groupScales = 4L * L * blocks;
+        this.groupBytes = 20L * L * blocks;
+        this.scales = 16L * L * blocks;
+        this.groupScales = groupBytes;
+        this.scaleSeg = packed.asSlice(scales);
     }
 
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
     final void threeTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = scales + gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
         FloatVector c00 = FloatVector.broadcast(F, m8[mOff]), c01 = c00, e00 = zero, e01 = zero;
         FloatVector c10 = FloatVector.broadcast(F, m8[mOff + bl]), c11 = c10, e10 = zero, e11 = zero;
@@ -78,7 +85,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = next(b);
                 long d = sc + (long) b * 4 * L;
-                FloatVector d0 = FloatVector.fromMemorySegment(F, m, d, LE), d1 = FloatVector.fromMemorySegment(F, m, d + nsc, LE);
+                FloatVector d0 = FloatVector.fromMemorySegment(F, ss, d, LE), d1 = FloatVector.fromMemorySegment(F, ss, d + nsc, LE);
                 a00 = c00.add(e00).fma(d0, a00);
                 a01 = c01.add(e01).fma(d1, a01);
                 a10 = c10.add(e10).fma(d0, a10);
@@ -109,9 +116,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
 
     /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
     final void fourTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = scales + gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl]), f1 = zero, g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl]), g1 = zero;
@@ -148,12 +155,12 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = next(b);
                 long dd = sc + (long) b * 4 * L;
-                FloatVector d = FloatVector.fromMemorySegment(F, m, dd, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 a2 = f0.add(f1).fma(d, a2);
                 a3 = g0.add(g1).fma(d, a3);
-                d = FloatVector.fromMemorySegment(F, m, dd + nsc, LE);
+                d = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 b0 = u0.add(u1).fma(d, b0);
                 b1 = v0.add(v1).fma(d, b1);
                 b2 = y0.add(y1).fma(d, b2);
@@ -188,9 +195,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
 
     /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
     final void twoTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = scales + gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, b0 = a0, b1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = c0, f1 = zero, g0 = e0, g1 = zero;
@@ -215,7 +222,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = next(b);
                 long dd = sc + (long) b * 4 * L;
-                FloatVector d = FloatVector.fromMemorySegment(F, m, dd, LE), d1 = FloatVector.fromMemorySegment(F, m, dd + nsc, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE), d1 = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 b0 = f0.add(f1).fma(d1, b0);
@@ -238,9 +245,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one}. */
     final void oneFourGroups(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long gs = groupBytes, base = gr * gs, g2 = 2 * gs, g3 = 3 * gs, sc = scales + gr * groupScales, nsc = groupScales;
+        long gs = groupBytes, base = gr * gs, g2 = 2 * gs, g3 = 3 * gs, sc = gr * groupScales, nsc = groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero, f0 = c0, f1 = zero, h0 = c0, h1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -261,10 +268,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 long d = sc + (long) b * 4 * L;
-                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, d, LE), a0);
-                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, m, d + nsc, LE), a1);
-                a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, m, d + 2 * nsc, LE), a2);
-                a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, m, d + 3 * nsc, LE), a3);
+                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
+                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
+                a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
+                a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, ss, d + 3 * nsc, LE), a3);
                 c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
                 e0 = c0;
                 f0 = c0;
@@ -283,9 +290,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
     final void oneTwoGroups(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, next = groupBytes, sc = scales + gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -299,8 +306,8 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 long d = sc + (long) b * 4 * L;
-                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, d, LE), a0);
-                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, m, d + nsc, LE), a1);
+                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
+                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
                 e0 = c0;
                 c1 = zero;
@@ -312,9 +319,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     final void one(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, sc = scales + gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupScales;
         FloatVector acc = FloatVector.zero(F), zero = acc;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -323,7 +330,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             c1 = hi(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, m, sc + (long) b * 4 * L, LE), acc);
+                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE), acc);
                 c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
                 c1 = zero;
             }
@@ -332,9 +339,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     final void two(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = scales + gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
@@ -348,7 +355,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e1 = h.fma(FloatVector.broadcast(F, xp[k + cols + 1]), e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = next(b);
-                FloatVector d = FloatVector.fromMemorySegment(F, m, sc + (long) b * 4 * L, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + nb]);
@@ -362,9 +369,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     final void four(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed;
+        MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = scales + gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupScales;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
@@ -384,7 +391,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(FloatVector.broadcast(F, xp[k + 3 * cols + 1]), g1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = next(b);
-                FloatVector d = FloatVector.fromMemorySegment(F, m, sc + (long) b * 4 * L, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 a2 = f0.add(f1).fma(d, a2);

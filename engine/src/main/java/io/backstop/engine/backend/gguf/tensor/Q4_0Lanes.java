@@ -11,7 +11,7 @@ import jdk.incubator.vector.FloatVector;
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
  * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512); for each group, its blocks' runs end to end:
  * for block b and j = 0..15, run 16·b + j holds byte j of block b of each of the L rows (value j in its low nibble,
- * value 16 + j in its high one); after every group's runs, the L rows' scales of each group and block as F32. One
+ * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32. One
  * widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
  * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
  * as one vector, with no sum across lanes.
