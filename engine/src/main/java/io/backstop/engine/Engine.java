@@ -53,7 +53,7 @@ public final class Engine {
         int sequences = options.maxInFlight() > 0 ? options.maxInFlight() : LoadOptions.DEFAULT_BATCH_IN_FLIGHT;
         BatchRunner runner = model.batchRunner(sequences, prefill, options.kvBudgetBytes());
         if (runner == null) return null;
-        WarmUp.run(runner, sequences, prefill);
+        if (options.warmUp()) WarmUp.run(runner, sequences, prefill);
         return new BatchScheduler(name, runner, sequences, options.queueSize(), prefill, STREAM_BUFFER);
     }
 
