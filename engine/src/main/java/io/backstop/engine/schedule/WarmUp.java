@@ -7,7 +7,7 @@ import java.util.List;
 
 /**
  * Runs a batch runner's step shapes once before it serves, as llama.cpp's server warms up with an empty run: a
- * prompt chunk, then decode steps of 1, 2, 3, 4, 8, 16 … sequences up to the most that run at once. The JIT compiles
+ * prompt chunk, then a decode step of 1, 2, 3, 4, 8, 16 … sequences up to the most that run at once. The JIT compiles
  * each matrix kernel the first time a shape reaches it (Q4_0 alone has one per tokens-per-pass); without this the
  * first requests at each concurrency pay for it. The sequences hold only the vocabulary's last token; the prefix cache
  * is emptied afterwards, so the runner serves its first request as if nothing had run.
@@ -15,8 +15,11 @@ import java.util.List;
 public final class WarmUp {
     /** Tokens of the warm-up's prompt chunk at most: past the 16 from which prompts take the tiled kernels, within any context. */
     static final int CHUNK = 32;
-    /** Decode steps per batch size: the second runs compiled code where the first triggered it. */
-    static final int STEPS = 2;
+    /**
+     * Decode steps per batch size: one is enough to queue the kernels' methods for compilation (C2 compiles in the
+     * background); a second only waited for it (measured on a loaded host: ~70 s more load for a 1.1B model).
+     */
+    static final int STEPS = 1;
 
     private WarmUp() {}
 
