@@ -42,23 +42,24 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      */
     static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
         int groups = (rows + L - 1) / L;
-        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUPER), supers);
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUBS * (RUNS + FACTORS)), supers);
         MemorySegment m = t.packed;
         m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
+            long g = (r / L) * t.groupBytes;
             for (int s = 0; s < supers; s++) {
-                long p = ((long) r * supers + s) * BYTES, o = (r / L) * t.groupBytes + s * SUPER;
-                m.set(WeightTensor.FLOAT_LE, o + D + 4L * lane, f16(src, p));
-                m.set(WeightTensor.FLOAT_LE, o + DMIN + 4L * lane, f16(src, p + 2));
-                for (int b = 0; b < SUBS; b++) {
-                    m.set(ValueLayout.JAVA_BYTE, o + SCALES + (long) b * L + lane, (byte) KScales.scale(src, p + 4, b));
-                    m.set(ValueLayout.JAVA_BYTE, o + MINS + (long) b * L + lane, (byte) KScales.min(src, p + 4, b));
-                    long run = p + 16 + 32L * (b >> 1);
-                    int shift = 4 * (b & 1);
+                long p = ((long) r * supers + s) * BYTES;
+                float d = f16(src, p), dmin = f16(src, p + 2);
+                for (int sb = 0; sb < SUBS; sb++) {
+                    long b = (long) s * SUBS + sb, f = g + t.factors + b * FACTORS + 4L * lane;
+                    m.set(WeightTensor.FLOAT_LE, f, d * KScales.scale(src, p + 4, sb));
+                    m.set(WeightTensor.FLOAT_LE, f + 4L * L, dmin * KScales.min(src, p + 4, sb));
+                    long run = p + 16 + 32L * (sb >> 1);
+                    int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
-                        m.set(ValueLayout.JAVA_BYTE, o + QUANTS + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
+                        m.set(ValueLayout.JAVA_BYTE, g + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
                     }
                 }
             }
@@ -85,24 +86,35 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     float dot(int row, float[] x, int xOff) {
         int lane = row % L;
         MemorySegment m = packed;
+        long g = (row / L) * groupBytes;
         float acc = 0;
-        for (int s = 0; s < supers; s++) {
-            long p = (row / L) * groupBytes + s * SUPER;
-            float d = m.get(WeightTensor.FLOAT_LE, p + D + 4L * lane), dmin = m.get(WeightTensor.FLOAT_LE, p + DMIN + 4L * lane);
-            for (int b = 0; b < SUBS; b++) {
-                long q = p + QUANTS + b * RUNS + lane;
-                int xo = xOff + s * BLOCK + b * SUB;
-                float c = 0, e = 0;
-                for (int j = 0; j < HALF; j++) {
-                    int w = u8(m, q + (long) j * L);
-                    c = Math.fma((float) (w & 15), x[xo + j], c);
-                    e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
-                }
-                float ds = d * u8(m, p + SCALES + (long) b * L + lane), dm = dmin * u8(m, p + MINS + (long) b * L + lane);
-                acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
+        for (int b = 0; b < supers * SUBS; b++) {
+            long q = g + b * RUNS + lane, f = g + factors + b * FACTORS + 4L * lane;
+            int xo = xOff + b * SUB;
+            float c = 0, e = 0;
+            for (int j = 0; j < HALF; j++) {
+                int w = u8(m, q + (long) j * L);
+                c = Math.fma((float) (w & 15), x[xo + j], c);
+                e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
+            float ds = m.get(WeightTensor.FLOAT_LE, f), dm = m.get(WeightTensor.FLOAT_LE, f + 4L * L);
+            acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
+    }
+
+    /**
+     * Copies the 32·subs activations at {@code x[from ..]} to {@code xp[to ..]} in the order the kernels read them:
+     * per sub-block, x_j and x_{16+j} side by side for j = 0..15, so run i's two activations are at 2i and 2i + 1.
+     */
+    static void interleave(float[] x, int from, float[] xp, int to, int subs) {
+        for (int b = 0; b < subs; b++) {
+            int s = from + b * SUB, d = to + b * SUB;
+            for (int j = 0; j < HALF; j++) {
+                xp[d + 2 * j] = x[s + j];
+                xp[d + 2 * j + 1] = x[s + HALF + j];
+            }
+        }
     }
 
     /** The kernels' accumulators: up to two groups × four tokens vectors. */
@@ -110,10 +122,10 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
-     * sub-block, then up to four groups' {@link #scales}.
+     * sub-block, then the tokens' activations {@link #interleave}d.
      */
     int scratchFloats(int n) {
-        return SUMS + n * supers * SUBS + 4 * scaleFloats();
+        return SUMS + n * supers * SUBS + n * supers * BLOCK;
     }
 
     /**
@@ -124,38 +136,39 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * scratch: vectors passed to a method C2 does not inline get boxed.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = SUMS, subs = supers * SUBS, d = sums + n * subs;
+        int sums = SUMS, subs = supers * SUBS, xi = sums + n * subs;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < subs; b++) scratch[sums + t * subs + b] = negSum(x, t * cols + b * SUB);
+            interleave(x, t * cols, scratch, xi + t * cols, subs);
         }
+        float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
         if (gr * L == from) {
             for (int pass; (gr + 2) * L <= to; gr += pass) {
                 pass = (gr + 4) * L <= to ? 4 : 2;
                 int o = outOff + gr * L;
-                scales(gr, pass, scratch, d);
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(gr + k, x, t * cols, cols, scratch, sums + t * subs, d + k * scaleFloats(), scratch);
+                        fourTwoGroups(gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        threeTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        twoTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    if (pass == 4) oneFourGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
-                    else oneTwoGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                    if (pass == 4) oneFourGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    else oneTwoGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                     Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
@@ -163,17 +176,16 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         for (; gr * L < to; gr++) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
-            scales(gr, 1, scratch, d);
             for (int t = 0; t < t4; t += 4) {
-                four(gr, x, t * cols, cols, scratch, sums + t * subs, d, scratch);
+                four(gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
-                two(gr, x, t4 * cols, cols, scratch, sums + t4 * subs, d, scratch);
+                two(gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
-                one(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                one(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }
