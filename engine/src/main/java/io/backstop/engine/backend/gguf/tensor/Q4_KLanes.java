@@ -8,14 +8,14 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Q4_KTensor}'s opt-in decode layout ({@code -Dbackstop.gguf.q4k=lanes}, instead of the row pairs,
- * {@link KPairs}): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
- * (16 with AVX-512); per group and super-block the rows' F32 {@code d} and {@code dmin}, their 6-bit scales and mins
- * as bytes, and per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in the low nibble,
- * column 16 + j in the high one; {@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
+ * {@link Q4_KTensor}'s decode layout (the row pairs, {@link KPairs}, with {@code -Dbackstop.gguf.q4k=pairs}): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
+ * (16 with AVX-512); per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
+ * the low nibble, column 16 + j in the high one), all end to end, then per sub-block the rows' F32 {@code d·scale} and
+ * {@code dmin·min} ({@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
  * L rows; a token's activation there is a broadcast, so each decoded vector serves every token of a pass with one FMA,
- * and a group's L results come out as one vector, with no sum across lanes. 0.59 bytes per weight (the file's 0.5625,
- * the row pairs' 0.67), the file's pages dropped after the copy.
+ * and a group's L results come out as one vector, with no sum across lanes. 0.75 bytes per weight (the file's 0.5625,
+ * the row pairs' 0.67: the F32 factors, computed at load, spare the kernels their scales), the file's pages dropped
+ * after the copy.
  *
  * <p>Per row and token the operations are, for each sub-block b: {@code c = 0}, {@code e = 0}; for j = 0..15
  * {@code c = fma(lo_j, x_j, c)}, {@code e = fma(hi_j, x_{16+j}, e)}; then
@@ -25,10 +25,11 @@ import jdk.incubator.vector.FloatVector;
  */
 final class Q4_KLanes extends Q4_KLaneKernels {
     /**
-     * Whether Q4_K tensors load in this layout ({@code -Dbackstop.gguf.q4k=lanes}): opt-in, since with a busy machine
-     * its decode steps of 2–8 sequences took 0.5–0.9× the row pairs' CPU but a lone sequence's 1.0–1.6× (README, issue 14).
+     * Whether Q4_K tensors load in this layout: unless {@code -Dbackstop.gguf.q4k=pairs} asks for the row pairs. With one
+     * loop per group and stored factors a lone token took 0.56–0.67× the row pairs' thread CPU, 2–8 tokens 0.3–0.6×
+     * (one thread, 5632×2048 and 2048×5632; README, issue 14).
      */
-    static final boolean ENABLED = "lanes".equals(System.getProperty("backstop.gguf.q4k"));
+    static final boolean ENABLED = !"pairs".equals(System.getProperty("backstop.gguf.q4k"));
 
     static final int BYTES = 144;
 
