@@ -9,12 +9,12 @@ import jdk.incubator.vector.FloatVector;
 
 /**
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
- * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of
- * L (16 with AVX-512), and for each group and block of 32 columns, 16 runs of L bytes (run j holds byte j of
- * each row of the group: value j in its low nibble, value 16 + j in its high one), then the L rows' scales as
- * F32. One widening load and a mask or a shift give one column for L rows; a token's activation for that
- * column is a broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's
- * L results come out as one vector, with no sum across lanes.
+ * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512); for each group, its blocks' runs end to end:
+ * for block b and j = 0..15, run 16·b + j holds byte j of block b of each of the L rows (value j in its low nibble,
+ * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32. One
+ * widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
+ * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
+ * as one vector, with no sum across lanes.
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
  * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
@@ -27,8 +27,8 @@ import jdk.incubator.vector.FloatVector;
  * as {@link RowGroups}), rows padded to a multiple of L with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
-    private Q4_0Lanes(MemorySegment packed, int blocks) {
-        super(packed, blocks);
+    private Q4_0Lanes(MemorySegment packed, int groups, int blocks) {
+        super(packed, groups, blocks);
     }
 
     /**
@@ -37,24 +37,29 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      */
     static Q4_0Lanes repack(MemorySegment src, int rows, int blocks) {
         int groups = (rows + L - 1) / L;
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * STRIDE), blocks);
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
             for (int b = 0; b < blocks; b++) {
-                long base = t.block(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
+                long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
                 for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
-                m.set(WeightTensor.FLOAT_LE, base + SCALES + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
+                m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
         if (src.isMapped()) src.unload();
         return t;
     }
 
-    /** Offset of group {@code group}'s block {@code b}. */
-    private long block(int group, int b) {
-        return group * groupBytes + b * STRIDE;
+    /** Offset of group {@code group}'s first run of block {@code b}. */
+    private long runs(int group, int b) {
+        return group * groupBytes + (long) b * HALF * L;
+    }
+
+    /** Offset of group {@code group}'s L scales of block {@code b}. */
+    private long scale(int group, int b) {
+        return scales + group * groupScales + 4L * L * b;
     }
 
     /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): the start of a block's sum. */
@@ -64,9 +69,26 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return -8f * Lanes.sum(s);
     }
 
-    /** Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, then each token's {@link #minus8} per block. */
+    /**
+     * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #minus8} per
+     * block, then the tokens' activations {@link #interleave}d.
+     */
     int scratchFloats(int n) {
-        return SUMS + n * blocks;
+        return SUMS + n * blocks + n * blocks * BLOCK;
+    }
+
+    /**
+     * Copies the 32·blocks activations at {@code x[from ..]} to {@code xp[to ..]} in the order the kernels read them:
+     * per block, x_j and x_{16+j} side by side for j = 0..15, so a run's two activations are at 2i and 2i + 1.
+     */
+    static void interleave(float[] x, int from, float[] xp, int to, int blocks) {
+        for (int b = 0; b < blocks; b++) {
+            int s = from + b * BLOCK, d = to + b * BLOCK;
+            for (int j = 0; j < HALF; j++) {
+                xp[d + 2 * j] = x[s + j];
+                xp[d + 2 * j + 1] = x[s + HALF + j];
+            }
+        }
     }
 
     /** The kernels' accumulators: up to two groups × four tokens vectors. */
@@ -77,7 +99,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         int lane = row % L;
         float acc = 0;
         for (int b = 0; b < blocks; b++) {
-            long p = block(row / L, b);
+            long p = runs(row / L, b);
             int xo = xOff + b * BLOCK;
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
@@ -85,7 +107,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
                 c0 = Math.fma((float) (w & 15), x[xo + j], c0);
                 c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
-            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, p + SCALES + 4L * lane), acc);
+            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(row / L, b) + 4L * lane), acc);
         }
         return acc;
     }
@@ -98,10 +120,12 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      * accumulators out through the scratch: vectors passed to a method C2 does not inline get boxed.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int m8 = SUMS;
+        int m8 = SUMS, xi = SUMS + n * blocks;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
+            interleave(x, t * cols, scratch, xi + t * cols, blocks);
         }
+        float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
         if (gr * L == from) {
             // four groups per pass where they fit, else two: the kernels take two groups at a time, and a last odd
@@ -111,26 +135,26 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
                 int o = outOff + gr * L;
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(gr + k, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
+                        fourTwoGroups(gr + k, xp, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
                         put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                        threeTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
                         put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                        twoTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
                         put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    if (pass == 4) oneFourGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                    else oneTwoGroups(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    if (pass == 4) oneFourGroups(gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                    else oneTwoGroups(gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
                     put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
@@ -139,15 +163,15 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
             for (int t = 0; t < t4; t += 4) {
-                four(gr, x, t * cols, cols, scratch, m8 + t * blocks, scratch);
+                four(gr, xp, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
                 put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
-                two(gr, x, t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                two(gr, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
                 put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
-                one(gr, x, t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                one(gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
                 put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }
