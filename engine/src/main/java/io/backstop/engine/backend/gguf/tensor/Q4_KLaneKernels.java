@@ -18,7 +18,7 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Each kernel is one loop over a group's runs (run i = 16·sub-block + j), closing a sub-block's sums when i ends
  * one: the runs of a group lie end to end and the activations come interleaved ({@code xp}, see
- * {@link Q4_KLanes#interleave}), so every address is linear in i and C2 checks the ranges once per product instead
+ * {@link Q4_0Lanes#interleave}), so every address is linear in i and C2 checks the ranges once per product instead
  * of setting up a 16-trip loop per sub-block. The sub-block's F32 {@code d·scale} and {@code dmin·min} are stored
  * (computed at load), loaded where the sub-block ends: computed in the kernels (a load, a widening, a conversion and a
  * multiply each) they took the 2-group kernels past C2's {@code NodeCountInliningCutoff}, which then boxed every
@@ -48,7 +48,7 @@ abstract sealed class Q4_KLaneKernels permits Q4_KLanes {
     final long factors;
     /**
      * {@code packed} from {@link #factors} on, for the factors' loads: a segment of their own, so that C2 checks the
-     * runs' loads apart from theirs.
+     * runs' loads apart from theirs (as {@link Q4_0LaneKernels#scaleSeg}).
      */
     final MemorySegment scaleSeg;
 

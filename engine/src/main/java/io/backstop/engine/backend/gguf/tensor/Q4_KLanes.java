@@ -8,8 +8,9 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Q4_KTensor}'s decode layout (the row pairs, {@link KPairs}, with {@code -Dbackstop.gguf.q4k=pairs}): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
- * (16 with AVX-512); per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
+ * {@link Q4_KTensor}'s default decode layout ({@code -Dbackstop.gguf.q4k=pairs} takes the row pairs, {@link KPairs},
+ * instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L (16 with AVX-512);
+ * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
  * the low nibble, column 16 + j in the high one), all end to end, then per sub-block the rows' F32 {@code d·scale} and
  * {@code dmin·min} ({@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
  * L rows; a token's activation there is a broadcast, so each decoded vector serves every token of a pass with one FMA,
@@ -26,7 +27,7 @@ import jdk.incubator.vector.FloatVector;
 final class Q4_KLanes extends Q4_KLaneKernels {
     /**
      * Whether Q4_K tensors load in this layout: unless {@code -Dbackstop.gguf.q4k=pairs} asks for the row pairs. With one
-     * loop per group and stored factors a lone token took 0.56–0.67× the row pairs' thread CPU, 2–8 tokens 0.3–0.6×
+     * loop per group and stored factors a lone token took 0.56–0.58× the row pairs' thread CPU (medians), 2–8 tokens 0.37–0.57×
      * (one thread, 5632×2048 and 2048×5632; README, issue 14).
      */
     static final boolean ENABLED = !"pairs".equals(System.getProperty("backstop.gguf.q4k"));
@@ -104,26 +105,12 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         return acc;
     }
 
-    /**
-     * Copies the 32·subs activations at {@code x[from ..]} to {@code xp[to ..]} in the order the kernels read them:
-     * per sub-block, x_j and x_{16+j} side by side for j = 0..15, so run i's two activations are at 2i and 2i + 1.
-     */
-    static void interleave(float[] x, int from, float[] xp, int to, int subs) {
-        for (int b = 0; b < subs; b++) {
-            int s = from + b * SUB, d = to + b * SUB;
-            for (int j = 0; j < HALF; j++) {
-                xp[d + 2 * j] = x[s + j];
-                xp[d + 2 * j + 1] = x[s + HALF + j];
-            }
-        }
-    }
-
     /** The kernels' accumulators: up to two groups × four tokens vectors. */
     private static final int SUMS = 8 * L;
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
-     * sub-block, then the tokens' activations {@link #interleave}d.
+     * sub-block, then the tokens' activations {@link Q4_0Lanes#interleave}d.
      */
     int scratchFloats(int n) {
         return SUMS + n * supers * SUBS + n * supers * BLOCK;
@@ -140,7 +127,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         int sums = SUMS, subs = supers * SUBS, xi = sums + n * subs;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < subs; b++) scratch[sums + t * subs + b] = negSum(x, t * cols + b * SUB);
-            interleave(x, t * cols, scratch, xi + t * cols, subs);
+            Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
         float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
