@@ -10,6 +10,7 @@ import io.backstop.engine.backend.jlama.JlamaQuantizer;
 import io.backstop.engine.hub.ModelNames;
 import io.backstop.engine.backend.BatchRunner;
 import io.backstop.engine.schedule.BatchScheduler;
+import io.backstop.engine.schedule.WarmUp;
 import io.backstop.engine.schedule.Scheduler;
 import io.backstop.engine.text.ChatTemplates;
 import java.io.IOException;
@@ -46,12 +47,14 @@ public final class Engine {
         }
     }
 
-    /** Continuous batching when the backend offers it (the native one), else null: one session per request. */
+    /** Continuous batching when the backend offers it (the native one), warmed up ({@link WarmUp}), else null: one session per request. */
     private static BatchScheduler batching(String name, BackendModel model, LoadOptions options) {
         int prefill = options.prefillTokensPerStep();
         int sequences = options.maxInFlight() > 0 ? options.maxInFlight() : LoadOptions.DEFAULT_BATCH_IN_FLIGHT;
         BatchRunner runner = model.batchRunner(sequences, prefill, options.kvBudgetBytes());
-        return runner == null ? null : new BatchScheduler(name, runner, sequences, options.queueSize(), prefill, STREAM_BUFFER);
+        if (runner == null) return null;
+        if (options.warmUp()) WarmUp.run(runner, sequences, prefill);
+        return new BatchScheduler(name, runner, sequences, options.queueSize(), prefill, STREAM_BUFFER);
     }
 
     /** Events a stream may have waiting for a slow client before it is cancelled (a few seconds of tokens at any speed). */

@@ -42,6 +42,9 @@ public interface BatchRunner extends AutoCloseable {
     /** Counters of the KV memory and the prefix cache. */
     KvUsage usage();
 
+    /** Forgets every cached prefix no sequence holds (their blocks become free). */
+    void clearCache();
+
     /** Rows one {@link #step} can take. */
     int maxRows();
 

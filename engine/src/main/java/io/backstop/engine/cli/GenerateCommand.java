@@ -132,7 +132,7 @@ public final class GenerateCommand implements Callable<Integer> {
         }
         String prompt = PromptInput.read(spec, this.prompt, promptFile, "--prompt", "--prompt-file", System.in);
         GenerationRequest request = request(prompt);
-        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
+        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0).withWarmUp(false))) {
             if (echo) out.print(prompt);
             GenerationResult r = m.generate(request, new GenerationListener() {
                 @Override

@@ -25,7 +25,7 @@ public final class InfoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
+        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0).withWarmUp(false))) {
             ModelInfo i = m.info();
             if (json) {
                 System.out.println(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(i));

@@ -42,7 +42,7 @@ public final class TokenizeCommand implements Callable<Integer> {
     public Integer call() {
         String text = PromptInput.read(spec, this.text, textFile, "--text", "--text-file", System.in);
         PrintStream out = new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.out), true, StandardCharsets.UTF_8);
-        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0))) {
+        try (Model m = model.load(LoadOptions.defaults().withConcurrency(1, 0).withWarmUp(false))) {
             int[] ids = m.tokenize(text, !noBos);
             if (pieces) {
                 for (int id : ids) out.println(id + "\t" + m.backend().vocabulary().piece(id));

@@ -93,6 +93,11 @@ final class GgufBatchRunner implements BatchRunner {
     }
 
     @Override
+    public void clearCache() {
+        blocks.clearCache();
+    }
+
+    @Override
     public int maxRows() {
         return pass.capacity();
     }

@@ -101,6 +101,15 @@ public final class KvBlocks {
         return b;
     }
 
+    /** Empties the prefix cache: every cached block nobody holds becomes free (after a warm-up, whose tokens serve nobody). */
+    public synchronized void clearCache() {
+        for (KvBlock b : idle) {
+            unpublish(b);
+            free.add(b);
+        }
+        idle.clear();
+    }
+
     /** A sequence lets go of a block: the last holder frees it, or leaves it cached when published. */
     synchronized void release(KvBlock b) {
         if (--b.refs > 0) return;

@@ -1,0 +1,78 @@
+package io.backstop.engine.schedule;
+
+import io.backstop.engine.backend.BatchRunner;
+import io.backstop.engine.backend.StepBatch;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs a batch runner's step shapes once before it serves, as llama.cpp's server warms up with an empty run: a
+ * prompt chunk, then decode steps of 1, 2, 3, 4, 8, 16 … sequences up to the most that run at once. The JIT compiles
+ * each matrix kernel the first time a shape reaches it (Q4_0 alone has one per tokens-per-pass); without this the
+ * first requests at each concurrency pay for it. The sequences hold only the vocabulary's last token; the prefix cache
+ * is emptied afterwards, so the runner serves its first request as if nothing had run.
+ */
+public final class WarmUp {
+    /** Tokens of the warm-up's prompt chunk at most: past the 16 from which prompts take the tiled kernels, within any context. */
+    static final int CHUNK = 32;
+    /** Decode steps per batch size: the second runs compiled code where the first triggered it. */
+    static final int STEPS = 2;
+
+    private WarmUp() {}
+
+    /**
+     * @param maxRunning sequences that decode at once
+     * @param prefillTokens prompt tokens per step (the warm-up's prompt chunk)
+     * @return the rows of each step run, in order (what a test checks)
+     */
+    public static List<Integer> run(BatchRunner runner, int maxRunning, int prefillTokens) {
+        int vocab = runner.logits().length / runner.maxRows();
+        int token = vocab - 1;
+        List<Integer> steps = new ArrayList<>();
+        StepBatch batch = new StepBatch(runner.maxRows());
+        List<BatchRunner.Sequence> open = new ArrayList<>();
+        try {
+            int chunk = Math.min(Math.min(prefillTokens, runner.maxRows()), CHUNK);
+            BatchRunner.Sequence first = runner.open(new int[] {token}, 0, false);
+            if (first == null) return steps;
+            open.add(first);
+            if (!first.reserve(chunk + 1)) return steps;
+            for (int p = 0; p < chunk; p++) batch.add(first, p, token, p == chunk - 1);
+            step(runner, batch, steps);
+            for (int size : sizes(maxRunning)) {
+                while (open.size() < size) {
+                    BatchRunner.Sequence s = runner.open(new int[] {token}, 0, false);
+                    if (s == null) return steps; // the KV budget is smaller than the batch: nothing more to warm
+                    open.add(s);
+                }
+                for (int k = 0; k < STEPS; k++) {
+                    for (int i = 0; i < size; i++) {
+                        BatchRunner.Sequence s = open.get(i);
+                        if (!s.reserve(s.position() + 1)) return steps;
+                        batch.add(s, s.position(), token, true);
+                    }
+                    step(runner, batch, steps);
+                }
+            }
+            return steps;
+        } finally {
+            for (BatchRunner.Sequence s : open) s.close();
+            runner.clearCache();
+        }
+    }
+
+    private static void step(BatchRunner runner, StepBatch batch, List<Integer> steps) {
+        runner.step(batch);
+        steps.add(batch.size());
+        batch.clear();
+    }
+
+    /** 1, 2, 3, 4, then doubling, up to {@code max} (included). */
+    static List<Integer> sizes(int max) {
+        List<Integer> sizes = new ArrayList<>();
+        for (int s = 1; s <= Math.min(4, max); s++) sizes.add(s);
+        for (int s = 8; s < max; s *= 2) sizes.add(s);
+        if (max > 4 && sizes.get(sizes.size() - 1) != max) sizes.add(max);
+        return sizes;
+    }
+}
