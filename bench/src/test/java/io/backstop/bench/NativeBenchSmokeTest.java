@@ -44,12 +44,14 @@ class NativeBenchSmokeTest {
             assertThat(r.gbps()).isPositive().isFinite();
             assertThat(r.relativeError()).as("%s batch %d vs the scalar reference", r.type(), r.batch()).isLessThanOrEqualTo(1e-4);
         });
-        // each row is labelled by the path the product really took: Q4_0 below 16 tokens takes the fused kernel whatever
-        // the tile switch says, the other types the 4×4 tile (or one row × 4 tokens without its scratch), and from 16 on the tile
+        // each row is labelled by the path the product really took: Q4_0 and Q4_K (rows in lanes) below 16 tokens take the
+        // fused kernel whatever the tile switch says, the other types the 4×4 tile (or one row × 4 tokens without its
+        // scratch), and from 16 on the tile
         String tile = "8×" + 2 * io.backstop.engine.backend.gguf.tensor.Lanes.L + " tile";
         String q4 = io.backstop.engine.backend.gguf.tensor.Lanes.L + " rows in lanes × 5 tokens";
         assertThat(NativeKernels.table(results)).contains("| Q4_K | 64×512 | 17 | " + tile + " |").contains("| Q4_K | 64×512 | 17 | 1 row, scalar |")
-                .contains("| Q4_K | 64×512 | 5 | 4×4 tile |").contains("| Q4_K | 64×512 | 5 | 1 row × 4 tokens |")
+                .contains("| Q4_K | 64×512 | 5 | " + q4 + " |")
+                .contains("| Q5_0 | 64×512 | 5 | 4×4 tile |").contains("| Q5_0 | 64×512 | 5 | 1 row × 4 tokens |")
                 .contains("| Q4_0 | 64×512 | 5 | " + q4 + " |").contains("| Q4_0 | 64×512 | 17 | " + tile + " |").contains("| F32 | 64×512 | 1 | fused, 1 token |");
     }
 

@@ -8,14 +8,15 @@ import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 
 /**
- * {@link Q4_KTensor}'s opt-in decode layout ({@code -Dbackstop.gguf.q4k=lanes}, instead of the row pairs,
- * {@link KPairs}): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L
- * (16 with AVX-512); per group and super-block the rows' F32 {@code d} and {@code dmin}, their 6-bit scales and mins
- * as bytes, and per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in the low nibble,
- * column 16 + j in the high one; {@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
+ * {@link Q4_KTensor}'s default decode layout ({@code -Dbackstop.gguf.q4k=pairs} takes the row pairs, {@link KPairs},
+ * instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L (16 with AVX-512);
+ * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
+ * the low nibble, column 16 + j in the high one), all end to end, then per sub-block the rows' F32 {@code d·scale} and
+ * {@code dmin·min} ({@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
  * L rows; a token's activation there is a broadcast, so each decoded vector serves every token of a pass with one FMA,
- * and a group's L results come out as one vector, with no sum across lanes. 0.59 bytes per weight (the file's 0.5625,
- * the row pairs' 0.67), the file's pages dropped after the copy.
+ * and a group's L results come out as one vector, with no sum across lanes. 0.75 bytes per weight (the file's 0.5625,
+ * the row pairs' 0.67: the F32 factors, computed at load, spare the kernels their scales), the file's pages dropped
+ * after the copy.
  *
  * <p>Per row and token the operations are, for each sub-block b: {@code c = 0}, {@code e = 0}; for j = 0..15
  * {@code c = fma(lo_j, x_j, c)}, {@code e = fma(hi_j, x_{16+j}, e)}; then
@@ -25,10 +26,11 @@ import jdk.incubator.vector.FloatVector;
  */
 final class Q4_KLanes extends Q4_KLaneKernels {
     /**
-     * Whether Q4_K tensors load in this layout ({@code -Dbackstop.gguf.q4k=lanes}): opt-in, since with a busy machine
-     * its decode steps of 2–8 sequences took 0.5–0.9× the row pairs' CPU but a lone sequence's 1.0–1.6× (README, issue 14).
+     * Whether Q4_K tensors load in this layout: unless {@code -Dbackstop.gguf.q4k=pairs} asks for the row pairs. With one
+     * loop per group and stored factors a lone token took 0.56–0.58× the row pairs' thread CPU (medians), 2–8 tokens 0.37–0.57×
+     * (one thread, 5632×2048 and 2048×5632; README, issue 14).
      */
-    static final boolean ENABLED = "lanes".equals(System.getProperty("backstop.gguf.q4k"));
+    static final boolean ENABLED = !"pairs".equals(System.getProperty("backstop.gguf.q4k"));
 
     static final int BYTES = 144;
 
@@ -42,23 +44,24 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      */
     static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
         int groups = (rows + L - 1) / L;
-        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUPER), supers);
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUBS * (RUNS + FACTORS)), supers);
         MemorySegment m = t.packed;
         m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
+            long g = (r / L) * t.groupBytes;
             for (int s = 0; s < supers; s++) {
-                long p = ((long) r * supers + s) * BYTES, o = (r / L) * t.groupBytes + s * SUPER;
-                m.set(WeightTensor.FLOAT_LE, o + D + 4L * lane, f16(src, p));
-                m.set(WeightTensor.FLOAT_LE, o + DMIN + 4L * lane, f16(src, p + 2));
-                for (int b = 0; b < SUBS; b++) {
-                    m.set(ValueLayout.JAVA_BYTE, o + SCALES + (long) b * L + lane, (byte) KScales.scale(src, p + 4, b));
-                    m.set(ValueLayout.JAVA_BYTE, o + MINS + (long) b * L + lane, (byte) KScales.min(src, p + 4, b));
-                    long run = p + 16 + 32L * (b >> 1);
-                    int shift = 4 * (b & 1);
+                long p = ((long) r * supers + s) * BYTES;
+                float d = f16(src, p), dmin = f16(src, p + 2);
+                for (int sb = 0; sb < SUBS; sb++) {
+                    long b = (long) s * SUBS + sb, f = g + t.factors + b * FACTORS + 4L * lane;
+                    m.set(WeightTensor.FLOAT_LE, f, d * KScales.scale(src, p + 4, sb));
+                    m.set(WeightTensor.FLOAT_LE, f + 4L * L, dmin * KScales.min(src, p + 4, sb));
+                    long run = p + 16 + 32L * (sb >> 1);
+                    int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
-                        m.set(ValueLayout.JAVA_BYTE, o + QUANTS + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
+                        m.set(ValueLayout.JAVA_BYTE, g + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
                     }
                 }
             }
@@ -85,22 +88,19 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     float dot(int row, float[] x, int xOff) {
         int lane = row % L;
         MemorySegment m = packed;
+        long g = (row / L) * groupBytes;
         float acc = 0;
-        for (int s = 0; s < supers; s++) {
-            long p = (row / L) * groupBytes + s * SUPER;
-            float d = m.get(WeightTensor.FLOAT_LE, p + D + 4L * lane), dmin = m.get(WeightTensor.FLOAT_LE, p + DMIN + 4L * lane);
-            for (int b = 0; b < SUBS; b++) {
-                long q = p + QUANTS + b * RUNS + lane;
-                int xo = xOff + s * BLOCK + b * SUB;
-                float c = 0, e = 0;
-                for (int j = 0; j < HALF; j++) {
-                    int w = u8(m, q + (long) j * L);
-                    c = Math.fma((float) (w & 15), x[xo + j], c);
-                    e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
-                }
-                float ds = d * u8(m, p + SCALES + (long) b * L + lane), dm = dmin * u8(m, p + MINS + (long) b * L + lane);
-                acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
+        for (int b = 0; b < supers * SUBS; b++) {
+            long q = g + b * RUNS + lane, f = g + factors + b * FACTORS + 4L * lane;
+            int xo = xOff + b * SUB;
+            float c = 0, e = 0;
+            for (int j = 0; j < HALF; j++) {
+                int w = u8(m, q + (long) j * L);
+                c = Math.fma((float) (w & 15), x[xo + j], c);
+                e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
+            float ds = m.get(WeightTensor.FLOAT_LE, f), dm = m.get(WeightTensor.FLOAT_LE, f + 4L * L);
+            acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
     }
@@ -110,10 +110,10 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
-     * sub-block, then up to four groups' {@link #scales}.
+     * sub-block, then the tokens' activations {@link Q4_0Lanes#interleave}d.
      */
     int scratchFloats(int n) {
-        return SUMS + n * supers * SUBS + 4 * scaleFloats();
+        return SUMS + n * supers * SUBS + n * supers * BLOCK;
     }
 
     /**
@@ -124,38 +124,39 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * scratch: vectors passed to a method C2 does not inline get boxed.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = SUMS, subs = supers * SUBS, d = sums + n * subs;
+        int sums = SUMS, subs = supers * SUBS, xi = sums + n * subs;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < subs; b++) scratch[sums + t * subs + b] = negSum(x, t * cols + b * SUB);
+            Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
+        float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
         if (gr * L == from) {
             for (int pass; (gr + 2) * L <= to; gr += pass) {
                 pass = (gr + 4) * L <= to ? 4 : 2;
                 int o = outOff + gr * L;
-                scales(gr, pass, scratch, d);
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(gr + k, x, t * cols, cols, scratch, sums + t * subs, d + k * scaleFloats(), scratch);
+                        fourTwoGroups(gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        threeTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(gr + k, x, t4 * cols, cols, scratch, sums + t4 * subs, d + k * scaleFloats(), scratch);
+                        twoTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    if (pass == 4) oneFourGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
-                    else oneTwoGroups(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                    if (pass == 4) oneFourGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    else oneTwoGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                     Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
@@ -163,17 +164,16 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         for (; gr * L < to; gr++) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
-            scales(gr, 1, scratch, d);
             for (int t = 0; t < t4; t += 4) {
-                four(gr, x, t * cols, cols, scratch, sums + t * subs, d, scratch);
+                four(gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
-                two(gr, x, t4 * cols, cols, scratch, sums + t4 * subs, d, scratch);
+                two(gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
-                one(gr, x, t2 * cols, cols, scratch, sums + t2 * subs, d, scratch);
+                one(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }

@@ -25,9 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  * file's 0.5625, whose pages are dropped. {@link #dequantizeRow} still reads the file's blocks: the reference
  * the repacked kernels are tested against.
  *
- * <p>With {@code -Dbackstop.gguf.q4k=lanes} the weights go into {@link Q4_KLanes}' layout instead (rows in vector
- * lanes, each decoded vector serving every token of a decode batch of 1–15, Q4_0's kernels with Q4_K's scales;
- * opt-in: less CPU from 2 tokens on, more for a lone token, README issue 14). With the lanes, prefill ({@link #TILE_FROM} tokens on) decodes rows from
+ * <p>By default the weights go into {@link Q4_KLanes}' layout instead (rows in vector lanes, each decoded vector
+ * serving every token of a decode batch of 1–15, Q4_0's kernels with Q4_K's scales: less CPU than the row pairs for
+ * a lone token and more so from 2 tokens on, README issue 14); {@code -Dbackstop.gguf.q4k=pairs} keeps the row
+ * pairs. With the lanes, prefill ({@link #TILE_FROM} tokens on) decodes rows from
  * the file's blocks ({@link #decodeFileRow}), whose pages the repacking dropped and a prompt pages in again.
  */
 public final class Q4_KTensor extends WeightTensor {
@@ -38,7 +39,7 @@ public final class Q4_KTensor extends WeightTensor {
 
     /** The row-pair layout's kernels' data, or null when {@link #lanes} holds the weights instead. */
     private final KPairs g;
-    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, opt-in), or null. */
+    /** The rows-in-lanes layout ({@link Q4_KLanes#ENABLED}, the default), or null. */
     private final Q4_KLanes lanes;
     /** Sub-blocks per row rounded up to whole vectors. */
     private final int subs;

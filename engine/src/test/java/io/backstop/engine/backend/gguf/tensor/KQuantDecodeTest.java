@@ -11,7 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
- * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, opt-in) against the file's blocks and the row-pair layout:
+ * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, the default) against the file's blocks and the row-pair layout:
  * the same decoded rows bit for bit (so prefill gets the row pairs' bits), dot products within float rounding of the
  * exact one, and every token and row of the decode kernels ({@link Q4_KLaneKernels}, every grouping they take: four
  * groups of L rows, two, one, a group a range covers in part, the padded last one) the bits of {@link WeightTensor#dot}
@@ -83,13 +83,13 @@ class KQuantDecodeTest {
     }
 
     @org.junit.jupiter.api.Test
-    void q4kTensorsLoadInRowPairsUnlessTheLanesAreAskedFor() {
+    void q4kTensorsLoadInLanesUnlessTheRowPairsAreAskedFor() {
         assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
         assumeThat(System.getProperty("backstop.gguf.q4k")).as("no layout asked for").isNull();
         WeightTensor w = RandomBlocks.tensor(io.backstop.engine.backend.gguf.file.GgmlType.Q4_K, ROWS, 256, 9);
-        assertThat(w.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo("4×4 tile");
-        Q4_KTensor lanes = new Q4_KTensor("lanes", blocks(256, 9), ROWS, 256, true);
-        assertThat(lanes.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo(Lanes.L + " rows in lanes × 4 tokens");
+        assertThat(w.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo(Lanes.L + " rows in lanes × 4 tokens");
+        Q4_KTensor pairs = new Q4_KTensor("pairs", blocks(256, 9), ROWS, 256, false);
+        assertThat(pairs.matmulPath(4, WeightTensor.scratchFloats(256))).isEqualTo("4×4 tile");
     }
 
     /** Random Q4_K blocks (every nibble, scale and min pattern) with sane F16 d and dmin. */
