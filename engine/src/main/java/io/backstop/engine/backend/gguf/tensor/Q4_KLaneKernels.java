@@ -3,15 +3,17 @@ package io.backstop.engine.backend.gguf.tensor;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
+import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
- * {@link Q4_KLanes}' layout and its decode kernels, one method per shape (groups × tokens), kept apart from the
- * repacking and the dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Each kernel computes its groups' sums for its
+ * {@link Q4_KLanes}' decode kernels for two and four groups of L rows at a time (its layout and the one-group kernels
+ * are in {@link Q4_KLaneLayout}), one method per shape (groups × tokens), kept apart from the repacking and the
+ * dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Each kernel computes its groups' sums for its
  * tokens with the operations of {@link Q4_KLanes}' class comment and stores the accumulators to {@code s} (vector
  * t·groups + g): vectors passed on to a method C2 does not inline get boxed. Written out per shape, not looped: a
  * loop over accumulators would need an array of vectors, which C2 does not keep in registers.
@@ -23,164 +25,10 @@ import jdk.incubator.vector.VectorOperators;
  * (computed at load), loaded where the sub-block ends: computed in the kernels (a load, a widening, a conversion and a
  * multiply each) they took the 2-group kernels past C2's {@code NodeCountInliningCutoff}, which then boxed every
  * vector, and computed once per pass into the scratch they cost a lone token a pass over them per product.
- *
- * <p>Layout, per group of L rows: per sub-block of 32 columns (8 per super-block) 16 runs of L bytes, all end to end
- * (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low nibble, value
- * 16 + j in its high one: Q4_0's order), then per sub-block the L rows' F32 {@code d·scale} and their F32
- * {@code dmin·min} (the float products, as {@link Q4_KTensor#dequantizeRow} takes them). 0.75 bytes per weight.
  */
-abstract sealed class Q4_KLaneKernels permits Q4_KLanes {
-    static final int BLOCK = 256;
-    static final int SUB = 32;
-    static final int SUBS = BLOCK / SUB;
-    static final int HALF = 16;
-    /** Bytes of one sub-block's runs. */
-    static final long RUNS = 16L * L;
-    /** Bytes of one sub-block's factors: L {@code d·scale}, then L {@code dmin·min}. */
-    static final long FACTORS = 8L * L;
-
-    /** Per group of L rows, its runs end to end, then its factors; groups one after another. */
-    final MemorySegment packed;
-    final int supers;
-    /** Bytes of one group: {@link #RUNS} + {@link #FACTORS} per sub-block. */
-    final long groupBytes;
-    /** Where a group's factors start within it: sub-block b's at {@code g·groupBytes + factors + FACTORS·b}. */
-    final long factors;
-    /**
-     * {@code packed} from {@link #factors} on, for the factors' loads: a segment of their own, so that C2 checks the
-     * runs' loads apart from theirs (as {@link Q4_0LaneKernels#scaleSeg}).
-     */
-    final MemorySegment scaleSeg;
-
+abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     Q4_KLaneKernels(MemorySegment packed, int supers) {
-        this.packed = packed;
-        this.supers = supers;
-        this.factors = supers * SUBS * RUNS;
-        this.groupBytes = supers * SUBS * (RUNS + FACTORS);
-        this.scaleSeg = packed.asSlice(factors);
-    }
-
-    /** One group times one token: a group a row range covers in part. */
-    final void one(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero;
-        FloatVector c00 = zero, e00 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
-            int k = xOff + 2 * i;
-            IntVector w0 = Widen.u8(m, q);
-            FloatVector l0 = lo(w0), h0 = hi(w0);
-            FloatVector xv = FloatVector.broadcast(F, xp[k]);
-            c00 = l0.fma(xv, c00);
-            xv = FloatVector.broadcast(F, xp[k + 1]);
-            e00 = h0.fma(xv, e00);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
-                a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
-                c00 = zero;
-                e00 = zero;
-            }
-        }
-        a00.intoArray(s, 0 * L);
-    }
-
-    /** One group times two tokens. */
-    final void two(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero;
-        FloatVector c00 = zero, e00 = zero, c10 = zero, e10 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
-            int k = xOff + 2 * i;
-            IntVector w0 = Widen.u8(m, q);
-            FloatVector l0 = lo(w0), h0 = hi(w0);
-            FloatVector xv = FloatVector.broadcast(F, xp[k]);
-            c00 = l0.fma(xv, c00);
-            xv = FloatVector.broadcast(F, xp[k + 1]);
-            e00 = h0.fma(xv, e00);
-            xv = FloatVector.broadcast(F, xp[k + cols]);
-            c10 = l0.fma(xv, c10);
-            xv = FloatVector.broadcast(F, xp[k + cols + 1]);
-            e10 = h0.fma(xv, e10);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
-                a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
-                FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);
-                a10 = u0.fma(y1, c10.add(e10).fma(s0, a10));
-                c00 = zero;
-                e00 = zero;
-                c10 = zero;
-                e10 = zero;
-            }
-        }
-        a00.intoArray(s, 0 * L);
-        a10.intoArray(s, 1 * L);
-    }
-
-    /** One group times four tokens. */
-    final void four(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero, a20 = zero, a30 = zero;
-        FloatVector c00 = zero, e00 = zero, c10 = zero, e10 = zero, c20 = zero, e20 = zero, c30 = zero, e30 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
-            int k = xOff + 2 * i;
-            IntVector w0 = Widen.u8(m, q);
-            FloatVector l0 = lo(w0), h0 = hi(w0);
-            FloatVector xv = FloatVector.broadcast(F, xp[k]);
-            c00 = l0.fma(xv, c00);
-            xv = FloatVector.broadcast(F, xp[k + 1]);
-            e00 = h0.fma(xv, e00);
-            xv = FloatVector.broadcast(F, xp[k + cols]);
-            c10 = l0.fma(xv, c10);
-            xv = FloatVector.broadcast(F, xp[k + cols + 1]);
-            e10 = h0.fma(xv, e10);
-            xv = FloatVector.broadcast(F, xp[k + 2 * cols]);
-            c20 = l0.fma(xv, c20);
-            xv = FloatVector.broadcast(F, xp[k + 2 * cols + 1]);
-            e20 = h0.fma(xv, e20);
-            xv = FloatVector.broadcast(F, xp[k + 3 * cols]);
-            c30 = l0.fma(xv, c30);
-            xv = FloatVector.broadcast(F, xp[k + 3 * cols + 1]);
-            e30 = h0.fma(xv, e30);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
-                a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
-                FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);
-                a10 = u0.fma(y1, c10.add(e10).fma(s0, a10));
-                FloatVector y2 = FloatVector.broadcast(F, nx[nOff + b + 2 * subs]);
-                a20 = u0.fma(y2, c20.add(e20).fma(s0, a20));
-                FloatVector y3 = FloatVector.broadcast(F, nx[nOff + b + 3 * subs]);
-                a30 = u0.fma(y3, c30.add(e30).fma(s0, a30));
-                c00 = zero;
-                e00 = zero;
-                c10 = zero;
-                e10 = zero;
-                c20 = zero;
-                e20 = zero;
-                c30 = zero;
-                e30 = zero;
-            }
-        }
-        a00.intoArray(s, 0 * L);
-        a10.intoArray(s, 1 * L);
-        a20.intoArray(s, 2 * L);
-        a30.intoArray(s, 3 * L);
+        super(packed, supers);
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}. */
@@ -465,13 +313,5 @@ abstract sealed class Q4_KLaneKernels permits Q4_KLanes {
         a21.intoArray(s, 5 * L);
         a30.intoArray(s, 6 * L);
         a31.intoArray(s, 7 * L);
-    }
-
-    static FloatVector lo(IntVector w) {
-        return Widen.toFloat(w.and(15));
-    }
-
-    static FloatVector hi(IntVector w) {
-        return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }
 }
