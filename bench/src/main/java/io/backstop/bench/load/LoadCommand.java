@@ -3,11 +3,13 @@ package io.backstop.bench.load;
 import io.backstop.bench.Hardware;
 import io.backstop.bench.server.LocalServer;
 import io.backstop.bench.synthetic.SyntheticGguf;
+import io.backstop.engine.schedule.SchedulerStats;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import java.util.function.Supplier;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.ParameterException;
@@ -64,6 +66,7 @@ public final class LoadCommand implements Callable<Integer> {
         String label;
         List<LoadBench.Level> levels;
         double[] prefix;
+        List<StepTimes> stepTimes = new ArrayList<>();
         int max = clients.stream().mapToInt(Integer::intValue).max().orElse(1);
         if (url != null) {
             label = url;
@@ -75,12 +78,17 @@ public final class LoadCommand implements Callable<Integer> {
             label = served.getFileName().toString();
             try (LocalServer server = LocalServer.start(served, maxInFlight != null ? maxInFlight : max, Math.max(32, max))) {
                 LoadBench bench = new LoadBench(server.baseUrl(), LocalServer.MODEL);
-                levels = levels(bench, clients, requests, tokens);
+                Supplier<SchedulerStats> stats = () -> server.model().schedulerStats();
+                levels = levels(bench, clients, requests, tokens, stats.get() != null ? stats : null, stepTimes);
                 prefix = prefixWords > 0 ? prefixTtft(bench, prefixWords) : null;
             }
         }
         System.out.println("Hardware: " + Hardware.oneLine());
         System.out.print(table(label, tokens, levels));
+        if (!stepTimes.isEmpty()) {
+            System.out.printf("%nOur step thread in the same levels (forward passes, its own work around them, waiting for requests):%n%n");
+            System.out.print(StepTimes.table(stepTimes));
+        }
         if (prefix != null) {
             System.out.printf(Locale.ROOT, "%nPrompt cache: a %d-word prompt, TTFT %.0f ms; then one sharing all but its last word, TTFT %.0f ms (%.0f %%)%n",
                     prefixWords, prefix[0], prefix[1], 100 * prefix[1] / prefix[0]);
@@ -105,6 +113,12 @@ public final class LoadCommand implements Callable<Integer> {
     }
 
     private static List<LoadBench.Level> levels(LoadBench bench, List<Integer> clients, int requests, int tokens) throws Exception {
+        return levels(bench, clients, requests, tokens, null, new ArrayList<>());
+    }
+
+    /** With {@code stats} (our server with continuous batching), each level's {@link StepTimes} go to {@code stepTimes}. */
+    private static List<LoadBench.Level> levels(LoadBench bench, List<Integer> clients, int requests, int tokens,
+                                                Supplier<SchedulerStats> stats, List<StepTimes> stepTimes) throws Exception {
         List<LoadBench.Level> levels = new ArrayList<>();
         // warm-up at one and at the most clients, so the JIT has compiled the batched paths (several rows per
         // step) before a level is timed, and both servers hold the prompt in their cache
@@ -114,8 +128,10 @@ public final class LoadCommand implements Callable<Integer> {
         if (most > 1) bench.run(most, 1, Math.min(tokens, 16));
         progress("warm-up", start);
         for (int c : clients) {
+            SchedulerStats before = stats == null ? null : stats.get();
             start = System.nanoTime();
             levels.add(bench.run(c, requests, tokens));
+            if (stats != null) stepTimes.add(StepTimes.between(c, before, stats.get(), System.nanoTime() - start));
             progress(c + (c == 1 ? " client" : " clients"), start);
         }
         return levels;

@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.LongSupplier;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -37,9 +38,17 @@ public final class BatchScheduler implements AutoCloseable {
     private volatile boolean closed;
     private volatile int runningCount, lastBatchRows;
     private final AtomicLong steps = new AtomicLong(), batchedTokens = new AtomicLong(), slowClients = new AtomicLong();
+    /** Nanoseconds the step thread spent in forward passes, and with work in hand (admission, batching, sampling, hand-off included). */
+    private final AtomicLong forwardNanos = new AtomicLong(), busyNanos = new AtomicLong();
+    private final LongSupplier clock;
     private long streams;
 
     public BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer) {
+        this(name, runner, maxRunning, queueSize, prefillTokens, streamBuffer, System::nanoTime);
+    }
+
+    /** @param clock nanoseconds for the busy and forward-pass times of {@link #stats()} (tests pass their own) */
+    BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer, LongSupplier clock) {
         if (maxRunning < 1) throw new IllegalArgumentException("maxRunning must be at least 1, got " + maxRunning);
         if (queueSize < 0) throw new IllegalArgumentException("queueSize must be 0 or more, got " + queueSize);
         if (prefillTokens < 1) throw new IllegalArgumentException("prefillTokens must be at least 1, got " + prefillTokens);
@@ -50,6 +59,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.queueSize = queueSize;
         this.prefillTokens = prefillTokens;
         this.streamBuffer = Math.max(1, streamBuffer);
+        this.clock = clock;
         this.batch = new StepBatch(maxRunning + prefillTokens);
         this.thread = Thread.ofPlatform().daemon().name("backstop-" + name + "-steps").start(this::loop);
     }
@@ -119,15 +129,17 @@ public final class BatchScheduler implements AutoCloseable {
             lock.unlock();
         }
         return new SchedulerStats(runningCount, w, steps.get(), lastBatchRows, batchedTokens.get(), kv.total(), kv.used(), kv.cached(),
-                kv.blockBytes(), kv.prefixHits(), kv.prefixTokensSaved(), slowClients.get());
+                kv.blockBytes(), kv.prefixHits(), kv.prefixTokensSaved(), slowClients.get(), forwardNanos.get(), busyNanos.get());
     }
 
     private void loop() {
         while (!closed) {
             try {
                 admit();
+                long from = clock.getAsLong(); // the wait for work is over: from here the step thread is busy
                 if (running.isEmpty()) continue;
                 step();
+                busyNanos.addAndGet(clock.getAsLong() - from + admitting);
             } catch (Throwable t) {
                 if (closed) break;
                 failAll(t);
@@ -158,6 +170,7 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (running.isEmpty() && waiting.isEmpty() && !closed) work.await();
+            long from = clock.getAsLong();
             while (running.size() < maxRunning && !waiting.isEmpty()) {
                 Waiting w = waiting.peek();
                 if (sharesPrefixInProgress(w.job())) break; // it will start from that prompt's blocks once they are computed
@@ -179,10 +192,14 @@ public final class BatchScheduler implements AutoCloseable {
                 }
             }
             runningCount = running.size();
+            admitting = clock.getAsLong() - from;
         } finally {
             lock.unlock();
         }
     }
+
+    /** Nanoseconds the latest {@link #admit} spent admitting (after its wait for work). */
+    private long admitting;
 
     /**
      * Whether a prompt still being read shares at least a block of its start with the job's and has not
@@ -230,7 +247,9 @@ public final class BatchScheduler implements AutoCloseable {
             room -= m;
         }
         if (batch.size() > 0) {
+            long from = clock.getAsLong();
             runner.step(batch);
+            forwardNanos.addAndGet(clock.getAsLong() - from);
             steps.incrementAndGet();
             batchedTokens.addAndGet(batch.size());
             lastBatchRows = batch.size();

@@ -11,10 +11,13 @@ import io.backstop.engine.GenerationResult;
 import io.backstop.engine.Model;
 import io.backstop.engine.QueueFullException;
 import io.backstop.engine.TestModels;
+import io.backstop.engine.backend.BatchRunner;
+import io.backstop.engine.backend.StepBatch;
 import io.backstop.engine.generate.Generation;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -126,6 +129,84 @@ class BatchSchedulerTest {
             release.countDown();
             assertThat(running.result().get().tokenIds()).hasSize(3);
             assertThat(queued.result()).isNotDone();
+        }
+    }
+
+    @Test
+    void theStatsSplitTheStepThreadsBusyTimeIntoForwardPassesAndItsOwnWork() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        // the clock moves only in a forward pass (1,000 per step) and when a sequence opens (7): what the step
+        // thread does between them (batching, sampling, hand-off) takes no time on it
+        BatchRunner runner = new Ticking(model.backend().batchRunner(2, 16, 1 << 24), clock, 1_000, 7);
+        BatchScheduler s = new BatchScheduler("test", runner, 2, 2, 16, 64, clock::get);
+        SchedulerStats stats;
+        try (s) {
+            clock.addAndGet(1_000_000); // time before any work (the step thread reads the clock only once it has some)
+            Job a = new Job(GenerationRequest.text("Once upon a time").greedy().maxTokens(4).build(), GenerationListener.NONE, () -> false);
+            s.submit(a);
+            assertThat(a.result().get().tokenIds()).hasSize(4);
+            Job b = new Job(GenerationRequest.text("Lily").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
+            s.submit(b);
+            assertThat(b.result().get().tokenIds()).hasSize(2);
+        } // closing joins the step thread: every count is in
+        stats = s.stats();
+        assertThat(stats.steps()).isGreaterThanOrEqualTo(4 + 2 - 2); // a prompt step gives each its first token
+        assertThat(stats.forwardNanos()).isEqualTo(1_000 * stats.steps());
+        assertThat(stats.busyNanos()).isEqualTo(stats.forwardNanos() + 2 * 7);
+    }
+
+    /** A runner whose forward passes and sequence openings advance a test's clock. */
+    private record Ticking(BatchRunner inner, AtomicLong clock, long perStep, long perOpen) implements BatchRunner {
+        @Override
+        public Sequence open(int[] prompt, int headroomBlocks, boolean reusePrefix) {
+            clock.addAndGet(perOpen);
+            return inner.open(prompt, headroomBlocks, reusePrefix);
+        }
+
+        @Override
+        public void step(StepBatch batch) {
+            inner.step(batch);
+            clock.addAndGet(perStep);
+        }
+
+        @Override
+        public int blockSize() {
+            return inner.blockSize();
+        }
+
+        @Override
+        public int blocksFor(int positions) {
+            return inner.blocksFor(positions);
+        }
+
+        @Override
+        public int totalBlocks() {
+            return inner.totalBlocks();
+        }
+
+        @Override
+        public KvUsage usage() {
+            return inner.usage();
+        }
+
+        @Override
+        public void clearCache() {
+            inner.clearCache();
+        }
+
+        @Override
+        public int maxRows() {
+            return inner.maxRows();
+        }
+
+        @Override
+        public float[] logits() {
+            return inner.logits();
+        }
+
+        @Override
+        public void close() {
+            inner.close();
         }
     }
 }
