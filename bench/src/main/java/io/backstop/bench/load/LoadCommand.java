@@ -3,6 +3,7 @@ package io.backstop.bench.load;
 import io.backstop.bench.Hardware;
 import io.backstop.bench.server.LocalServer;
 import io.backstop.bench.synthetic.SyntheticGguf;
+import io.backstop.engine.schedule.JitBacklog;
 import io.backstop.engine.schedule.SchedulerStats;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -126,6 +127,8 @@ public final class LoadCommand implements Callable<Integer> {
         long start = System.nanoTime();
         bench.run(1, 1, Math.min(tokens, 8));
         if (most > 1) bench.run(most, 1, Math.min(tokens, 16));
+        // our server runs in this JVM: let C2 finish what the warm-ups queued, or the first level shares the cores with it
+        if (stats != null) JitBacklog.awaitEngine();
         progress("warm-up", start);
         for (int c : clients) {
             SchedulerStats before = stats == null ? null : stats.get();

@@ -6,15 +6,23 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Runs a batch runner's step shapes once before it serves, as llama.cpp's server warms up with an empty run: a
- * prompt chunk, then a decode step of 1, 2, 3, 4, 8, 16 … sequences up to the most that run at once. The JIT compiles
- * each matrix kernel the first time a shape reaches it (Q4_0 alone has one per tokens-per-pass); without this the
- * first requests at each concurrency pay for it. The sequences hold only the vocabulary's last token; the prefix cache
- * is emptied afterwards, so the runner serves its first request as if nothing had run.
+ * Runs a batch runner's step shapes once before it serves, as llama.cpp's server warms up with an empty run: prompt
+ * chunks of {@link #CHUNKS} tokens, then a decode step of 1, 2, 3, 4, 8, 16 … sequences up to the most that run at once,
+ * then waits until the JIT has compiled what they queued ({@link JitBacklog}). The JIT compiles each matrix kernel the
+ * first time a shape reaches it (Q4_0 alone has one per tokens-per-pass); without this the first requests at each
+ * concurrency pay for it. The sequences hold only the vocabulary's last token; the prefix cache is emptied afterwards,
+ * so the runner serves its first request as if nothing had run.
  */
 public final class WarmUp {
-    /** Tokens of the warm-up's prompt chunk at most: past the 16 from which prompts take the tiled kernels, within any context. */
-    static final int CHUNK = 32;
+    /**
+     * The warm-up's prompt chunks (each at most prefill_tokens), one after the other in one sequence: 32 fills the tiled
+     * kernels' token block; 17 leaves a block with one real token, so every "is this token real" branch of the tile
+     * (transposition, accumulators out) has gone both ways before C2 compiles it; 5 is a prompt chunk below the tile.
+     * With 32 alone, a real request's first odd chunk (a 26-token prompt) hit branches C2 had compiled as never taken:
+     * HotSpot dropped those kernels back to the interpreter during that request (JFR: unstable_if, reinterpret) and
+     * compiled them again.
+     */
+    static final int[] CHUNKS = {32, 17, 5};
     /**
      * Decode steps per batch size: one is enough to queue the kernels' methods for compilation (C2 compiles in the
      * background); a second only waited for it (TinyLlama Q4_0 on a loaded host: ready after 80 s with two, 45 s with one).
@@ -29,19 +37,27 @@ public final class WarmUp {
      * @return the rows of each step run, in order (what a test checks)
      */
     public static List<Integer> run(BatchRunner runner, int maxRunning, int prefillTokens) {
+        List<Integer> steps = steps(runner, maxRunning, prefillTokens);
+        JitBacklog.awaitEngine();
+        return steps;
+    }
+
+    private static List<Integer> steps(BatchRunner runner, int maxRunning, int prefillTokens) {
         int vocab = runner.logits().length / runner.maxRows();
         int token = vocab - 1;
         List<Integer> steps = new ArrayList<>();
         StepBatch batch = new StepBatch(runner.maxRows());
         List<BatchRunner.Sequence> open = new ArrayList<>();
         try {
-            int chunk = Math.min(Math.min(prefillTokens, runner.maxRows()), CHUNK);
             BatchRunner.Sequence first = runner.open(new int[] {token}, 0, false);
             if (first == null) return steps;
             open.add(first);
-            if (!first.reserve(chunk + 1)) return steps;
-            for (int p = 0; p < chunk; p++) batch.add(first, p, token, p == chunk - 1);
-            step(runner, batch, steps);
+            for (int chunk : chunks(Math.min(prefillTokens, runner.maxRows()))) {
+                int from = first.position();
+                if (!first.reserve(from + chunk + 1)) return steps;
+                for (int p = from; p < from + chunk; p++) batch.add(first, p, token, p == from + chunk - 1);
+                step(runner, batch, steps);
+            }
             for (int size : sizes(maxRunning)) {
                 while (open.size() < size) {
                     BatchRunner.Sequence s = runner.open(new int[] {token}, 0, false);
@@ -68,6 +84,16 @@ public final class WarmUp {
         runner.step(batch);
         steps.add(batch.size());
         batch.clear();
+    }
+
+    /** {@link #CHUNKS} cut to {@code most} tokens, each size once. */
+    static List<Integer> chunks(int most) {
+        List<Integer> chunks = new ArrayList<>();
+        for (int c : CHUNKS) {
+            int size = Math.min(c, most);
+            if (size > 0 && !chunks.contains(size)) chunks.add(size);
+        }
+        return chunks;
     }
 
     /** 1, 2, 3, 4, then doubling, up to {@code max} (included). */

@@ -27,10 +27,10 @@ class WarmUpTest {
     }
 
     @Test
-    void runsAPromptChunkThenEachDecodeBatchSizeOnceAndGivesItsMemoryBack() {
-        try (BatchRunner runner = model.backend().batchRunner(8, 16, 1 << 24)) {
-            List<Integer> steps = WarmUp.run(runner, 8, 16);
-            assertThat(steps).containsExactly(16, 1, 2, 3, 4, 8);
+    void runsPromptChunksThenEachDecodeBatchSizeOnceAndGivesItsMemoryBack() {
+        try (BatchRunner runner = model.backend().batchRunner(8, 64, 1 << 24)) {
+            List<Integer> steps = WarmUp.run(runner, 8, 64);
+            assertThat(steps).containsExactly(32, 17, 5, 1, 2, 3, 4, 8);
             BatchRunner.KvUsage usage = runner.usage();
             assertThat(usage.used()).as("blocks held after the warm-up").isZero();
             assertThat(usage.cached()).as("blocks left in the prefix cache").isZero();
@@ -50,6 +50,16 @@ class WarmUpTest {
             assertThat(steps.size()).isLessThan(6);
             assertThat(runner.usage().used()).isZero();
             assertThat(runner.usage().cached()).isZero();
+        }
+    }
+
+    @Test
+    void promptChunksAreAFullTileBlockOneWithASingleRealTokenAndOneBelowTheTileCutToPrefillTokens() {
+        assertThat(WarmUp.chunks(64)).containsExactly(32, 17, 5);
+        assertThat(WarmUp.chunks(16)).containsExactly(16, 5);
+        assertThat(WarmUp.chunks(4)).containsExactly(4);
+        try (BatchRunner runner = model.backend().batchRunner(2, 16, 1 << 24)) {
+            assertThat(WarmUp.run(runner, 2, 16)).containsExactly(16, 5, 1, 2);
         }
     }
 
