@@ -41,14 +41,29 @@ public final class BatchScheduler implements AutoCloseable {
     /** Nanoseconds the step thread spent in forward passes, and with work in hand (admission, batching, sampling, hand-off included). */
     private final AtomicLong forwardNanos = new AtomicLong(), busyNanos = new AtomicLong();
     private final LongSupplier clock;
+    private final long gatherNanos;
     private long streams;
 
+    /**
+     * How long a request that finds the step thread idle waits for others before its first step (until
+     * {@code max_in_flight} are waiting at most). Clients that send together (a pool of workers, a fan-out, streams
+     * that ended in one step and come back) would otherwise start one step apart: the first runs a step alone, and
+     * each other waits that whole step (~100 ms for a 1B model on 2 cores) before its first token. A few
+     * milliseconds cover an HTTP request's way to the queue on loopback; a lone request pays them once.
+     */
+    static final long GATHER_NANOS = 3_000_000;
+
     public BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer) {
-        this(name, runner, maxRunning, queueSize, prefillTokens, streamBuffer, System::nanoTime);
+        this(name, runner, maxRunning, queueSize, prefillTokens, streamBuffer, System::nanoTime, GATHER_NANOS);
     }
 
-    /** @param clock nanoseconds for the busy and forward-pass times of {@link #stats()} (tests pass their own) */
-    BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer, LongSupplier clock) {
+    /**
+     * @param clock nanoseconds for the busy and forward-pass times of {@link #stats()} and the gathering window (tests
+     *              pass their own)
+     * @param gatherNanos see {@link #GATHER_NANOS}; 0: a request found idle starts at once
+     */
+    BatchScheduler(String name, BatchRunner runner, int maxRunning, int queueSize, int prefillTokens, int streamBuffer, LongSupplier clock,
+                   long gatherNanos) {
         if (maxRunning < 1) throw new IllegalArgumentException("maxRunning must be at least 1, got " + maxRunning);
         if (queueSize < 0) throw new IllegalArgumentException("queueSize must be 0 or more, got " + queueSize);
         if (prefillTokens < 1) throw new IllegalArgumentException("prefillTokens must be at least 1, got " + prefillTokens);
@@ -60,6 +75,7 @@ public final class BatchScheduler implements AutoCloseable {
         this.prefillTokens = prefillTokens;
         this.streamBuffer = Math.max(1, streamBuffer);
         this.clock = clock;
+        this.gatherNanos = gatherNanos;
         this.batch = new StepBatch(maxRunning + prefillTokens);
         this.thread = Thread.ofPlatform().daemon().name("backstop-" + name + "-steps").start(this::loop);
     }
@@ -170,6 +186,7 @@ public final class BatchScheduler implements AutoCloseable {
         lock.lock();
         try {
             while (running.isEmpty() && waiting.isEmpty() && !closed) work.await();
+            if (running.isEmpty()) gather();
             long from = clock.getAsLong();
             while (running.size() < maxRunning && !waiting.isEmpty()) {
                 Waiting w = waiting.peek();
@@ -195,6 +212,16 @@ public final class BatchScheduler implements AutoCloseable {
             admitting = clock.getAsLong() - from;
         } finally {
             lock.unlock();
+        }
+    }
+
+    /** Idle until now: waits up to {@link #gatherNanos} for more requests to start with (the lock is held, and released while waiting). */
+    private void gather() throws InterruptedException {
+        long until = clock.getAsLong() + gatherNanos;
+        while (waiting.size() < maxRunning && !closed) {
+            long left = until - clock.getAsLong();
+            if (left <= 0) return;
+            work.awaitNanos(Math.min(left, 1_000_000)); // a submit signals; else look at the clock again within 1 ms
         }
     }
 

@@ -16,6 +16,8 @@ import io.backstop.engine.backend.StepBatch;
 import io.backstop.engine.generate.Generation;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
@@ -138,7 +140,7 @@ class BatchSchedulerTest {
         // the clock moves only in a forward pass (1,000 per step) and when a sequence opens (7): what the step
         // thread does between them (batching, sampling, hand-off) takes no time on it
         BatchRunner runner = new Ticking(model.backend().batchRunner(2, 16, 1 << 24), clock, 1_000, 7);
-        BatchScheduler s = new BatchScheduler("test", runner, 2, 2, 16, 64, clock::get);
+        BatchScheduler s = new BatchScheduler("test", runner, 2, 2, 16, 64, clock::get, 0);
         SchedulerStats stats;
         try (s) {
             clock.addAndGet(1_000_000); // time before any work (the step thread reads the clock only once it has some)
@@ -155,8 +157,52 @@ class BatchSchedulerTest {
         assertThat(stats.busyNanos()).isEqualTo(stats.forwardNanos() + 2 * 7);
     }
 
+    @Test
+    void requestsThatFindTheStepThreadIdleWaitForOthersWithinTheGatheringWindowAndStartInOneStep() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        List<Integer> rows = new CopyOnWriteArrayList<>();
+        BatchRunner runner = new Ticking(model.backend().batchRunner(2, 16, 1 << 24), clock, 0, 0) {
+            @Override
+            public void step(StepBatch batch) {
+                rows.add(batch.size());
+                super.step(batch);
+            }
+        };
+        try (BatchScheduler s = new BatchScheduler("test", runner, 2, 2, 16, 64, clock::get, 1_000)) {
+            Job a = new Job(GenerationRequest.text("Lily").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
+            Job b = new Job(GenerationRequest.text("Tom").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
+            s.submit(a);
+            // the window is open as long as the test's clock stands still: a waits for a second request
+            assertThat(s.stats().steps()).isZero();
+            s.submit(b);
+            a.result().get();
+            b.result().get();
+            int promptA = model.tokenize("Lily", true).length, promptB = model.tokenize("Tom", true).length;
+            assertThat(rows.get(0)).as("both prompts in the first step").isEqualTo(promptA + promptB);
+            // max_in_flight are waiting: no window to wait out. A lone request starts once the window has passed
+            Job c = new Job(GenerationRequest.text("Sue").greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false);
+            s.submit(c);
+            while (s.stats().waiting() == 1 && !c.result().isDone()) {
+                clock.addAndGet(100); // the step thread looks at the clock at least every millisecond
+                Thread.sleep(1);
+            }
+            assertThat(c.result().get().tokenIds()).hasSize(1);
+        }
+    }
+
     /** A runner whose forward passes and sequence openings advance a test's clock. */
-    private record Ticking(BatchRunner inner, AtomicLong clock, long perStep, long perOpen) implements BatchRunner {
+    private static class Ticking implements BatchRunner {
+        private final BatchRunner inner;
+        private final AtomicLong clock;
+        private final long perStep, perOpen;
+
+        Ticking(BatchRunner inner, AtomicLong clock, long perStep, long perOpen) {
+            this.inner = inner;
+            this.clock = clock;
+            this.perStep = perStep;
+            this.perOpen = perOpen;
+        }
+
         @Override
         public Sequence open(int[] prompt, int headroomBlocks, boolean reusePrefix) {
             clock.addAndGet(perOpen);
