@@ -324,6 +324,83 @@ final class OuterProduct {
         a6.intoArray(acc, accOff + 12 * L); a7.intoArray(acc, accOff + 14 * L);
     }
 
+    /**
+     * {@link #sliceTile} over a K-block decoded column by column ({@link WeightTensor}'s column panels): value k of row r
+     * at {@code w[wOff + k·L + r]}, so the eight rows' weights of one k sit side by side. The same chains in the same
+     * order, so the same bits.
+     */
+    static void columnTile(float[] w, int wOff, int n, float[] xt, int xtOff, float[] acc, int accOff) {
+        FloatVector a00 = FloatVector.fromArray(F, acc, accOff), a01 = FloatVector.fromArray(F, acc, accOff + L);
+        FloatVector a10 = FloatVector.fromArray(F, acc, accOff + 2 * L), a11 = FloatVector.fromArray(F, acc, accOff + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(F, acc, accOff + 4 * L), a21 = FloatVector.fromArray(F, acc, accOff + 5 * L);
+        FloatVector a30 = FloatVector.fromArray(F, acc, accOff + 6 * L), a31 = FloatVector.fromArray(F, acc, accOff + 7 * L);
+        FloatVector a40 = FloatVector.fromArray(F, acc, accOff + 8 * L), a41 = FloatVector.fromArray(F, acc, accOff + 9 * L);
+        FloatVector a50 = FloatVector.fromArray(F, acc, accOff + 10 * L), a51 = FloatVector.fromArray(F, acc, accOff + 11 * L);
+        FloatVector a60 = FloatVector.fromArray(F, acc, accOff + 12 * L), a61 = FloatVector.fromArray(F, acc, accOff + 13 * L);
+        FloatVector a70 = FloatVector.fromArray(F, acc, accOff + 14 * L), a71 = FloatVector.fromArray(F, acc, accOff + 15 * L);
+        for (int k = 0; k < n; k++) {
+            int xi = xtOff + k * TOKENS, wi = wOff + k * L;
+            FloatVector y0 = FloatVector.fromArray(F, xt, xi), y1 = FloatVector.fromArray(F, xt, xi + L);
+            FloatVector b = FloatVector.broadcast(F, w[wi]);
+            a00 = y0.fma(b, a00);
+            a01 = y1.fma(b, a01);
+            b = FloatVector.broadcast(F, w[wi + 1]);
+            a10 = y0.fma(b, a10);
+            a11 = y1.fma(b, a11);
+            b = FloatVector.broadcast(F, w[wi + 2]);
+            a20 = y0.fma(b, a20);
+            a21 = y1.fma(b, a21);
+            b = FloatVector.broadcast(F, w[wi + 3]);
+            a30 = y0.fma(b, a30);
+            a31 = y1.fma(b, a31);
+            b = FloatVector.broadcast(F, w[wi + 4]);
+            a40 = y0.fma(b, a40);
+            a41 = y1.fma(b, a41);
+            b = FloatVector.broadcast(F, w[wi + 5]);
+            a50 = y0.fma(b, a50);
+            a51 = y1.fma(b, a51);
+            b = FloatVector.broadcast(F, w[wi + 6]);
+            a60 = y0.fma(b, a60);
+            a61 = y1.fma(b, a61);
+            b = FloatVector.broadcast(F, w[wi + 7]);
+            a70 = y0.fma(b, a70);
+            a71 = y1.fma(b, a71);
+        }
+        a00.intoArray(acc, accOff); a01.intoArray(acc, accOff + L);
+        a10.intoArray(acc, accOff + 2 * L); a11.intoArray(acc, accOff + 3 * L);
+        a20.intoArray(acc, accOff + 4 * L); a21.intoArray(acc, accOff + 5 * L);
+        a30.intoArray(acc, accOff + 6 * L); a31.intoArray(acc, accOff + 7 * L);
+        a40.intoArray(acc, accOff + 8 * L); a41.intoArray(acc, accOff + 9 * L);
+        a50.intoArray(acc, accOff + 10 * L); a51.intoArray(acc, accOff + 11 * L);
+        a60.intoArray(acc, accOff + 12 * L); a61.intoArray(acc, accOff + 13 * L);
+        a70.intoArray(acc, accOff + 14 * L); a71.intoArray(acc, accOff + 15 * L);
+    }
+
+
+    /** {@link #columnTile} for a token block whose tokens all sit in its first vector of lanes, as {@link #halfTile}. */
+    static void columnHalfTile(float[] w, int wOff, int n, float[] xt, int xtOff, float[] acc, int accOff) {
+        FloatVector a0 = FloatVector.fromArray(F, acc, accOff), a1 = FloatVector.fromArray(F, acc, accOff + 2 * L);
+        FloatVector a2 = FloatVector.fromArray(F, acc, accOff + 4 * L), a3 = FloatVector.fromArray(F, acc, accOff + 6 * L);
+        FloatVector a4 = FloatVector.fromArray(F, acc, accOff + 8 * L), a5 = FloatVector.fromArray(F, acc, accOff + 10 * L);
+        FloatVector a6 = FloatVector.fromArray(F, acc, accOff + 12 * L), a7 = FloatVector.fromArray(F, acc, accOff + 14 * L);
+        for (int k = 0; k < n; k++) {
+            int wi = wOff + k * L;
+            FloatVector y = FloatVector.fromArray(F, xt, xtOff + k * TOKENS);
+            a0 = y.fma(FloatVector.broadcast(F, w[wi]), a0);
+            a1 = y.fma(FloatVector.broadcast(F, w[wi + 1]), a1);
+            a2 = y.fma(FloatVector.broadcast(F, w[wi + 2]), a2);
+            a3 = y.fma(FloatVector.broadcast(F, w[wi + 3]), a3);
+            a4 = y.fma(FloatVector.broadcast(F, w[wi + 4]), a4);
+            a5 = y.fma(FloatVector.broadcast(F, w[wi + 5]), a5);
+            a6 = y.fma(FloatVector.broadcast(F, w[wi + 6]), a6);
+            a7 = y.fma(FloatVector.broadcast(F, w[wi + 7]), a7);
+        }
+        a0.intoArray(acc, accOff); a1.intoArray(acc, accOff + 2 * L);
+        a2.intoArray(acc, accOff + 4 * L); a3.intoArray(acc, accOff + 6 * L);
+        a4.intoArray(acc, accOff + 8 * L); a5.intoArray(acc, accOff + 10 * L);
+        a6.intoArray(acc, accOff + 12 * L); a7.intoArray(acc, accOff + 14 * L);
+    }
+
     /** Σ_k w[wOff + k]·x[xOff + k] as the tile computes each (row, token): one fused multiply-add chain from +0 in k order. */
     static float chain(float[] w, int wOff, float[] x, int xOff, int n) {
         float s = 0;

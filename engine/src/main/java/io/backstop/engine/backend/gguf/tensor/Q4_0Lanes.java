@@ -2,10 +2,12 @@ package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 
 /**
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
@@ -87,6 +89,27 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             for (int j = 0; j < HALF; j++) {
                 xp[d + 2 * j] = x[s + j];
                 xp[d + 2 * j + 1] = x[s + HALF + j];
+            }
+        }
+    }
+
+    /**
+     * Blocks {@code [b0, b1)} of group {@code group}'s L rows, column by column: value k (from 32·b0) of the group's
+     * row j to {@code out[off + k·L + j]} (the tile path's column panels, {@link WeightTensor#decodeColumns}). Each
+     * value is {@code fma(q, d, −8·d)}: −8·d is exact and the multiply-add rounds once, so it is (q − 8)·d rounded,
+     * the bits {@link Q4_0Tensor#decodeRow} gives (but the sign of a zero, which no multiply-add chain from +0 sees).
+     */
+    void decodeColumns(int group, int b0, int b1, float[] out, int off) {
+        MemorySegment m = packed;
+        for (int b = b0; b < b1; b++) {
+            long q = runs(group, b);
+            FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
+            FloatVector c = d.mul(-8f);
+            int o = off + (b - b0) * BLOCK * L;
+            for (int j = 0; j < HALF; j++, q += L) {
+                IntVector w = Widen.u8(m, q);
+                lo(w).fma(d, c).intoArray(out, o + j * L);
+                hi(w).fma(d, c).intoArray(out, o + (HALF + j) * L);
             }
         }
     }

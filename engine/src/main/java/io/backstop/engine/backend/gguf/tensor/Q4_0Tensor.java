@@ -13,8 +13,10 @@ import jdk.incubator.vector.VectorOperators;
  *
  * <p>Decoding (batches below {@link #TILE_FROM}) runs on a copy repacked at load time with rows in vector lanes
  * ({@link Q4_0Lanes}): each decoded weight vector serves every token of the batch, and L rows' results come out as
- * one vector. {@link #decodeRow} and {@link #dequantizeRow} (the prefill tile's panels, the tests' reference) read the
- * file's own blocks, whose pages the repacking dropped and a prompt pages in again.
+ * one vector. The prefill tile decodes its K-blocks from that copy too, L rows at a time ({@link #decodeColumns}), so
+ * a prompt does not page the file's blocks (dropped after repacking) back in. {@link #decodeRow} and
+ * {@link #dequantizeRow} read the file's own blocks: the fallback for row ranges that do not start on a group, and
+ * the tests' reference.
  */
 public final class Q4_0Tensor extends WeightTensor {
     static final int BLOCK = 32;
@@ -109,6 +111,14 @@ public final class Q4_0Tensor extends WeightTensor {
                 out[o + j + 16] = ((q >> 4) - 8) * d;
             }
         }
+    }
+
+    /** {@link Q4_0Lanes#decodeColumns}: the values of {@link #decodeRow}, from the lanes copy. */
+    @Override
+    boolean decodeColumns(int row, int k0, int k1, float[] out, int off) {
+        if (!Lanes.VECTOR) return false;
+        lanes.decodeColumns(row / L, k0 / BLOCK, k1 / BLOCK, out, off);
+        return true;
     }
 
     /** {@link #decodeRow}'s operations on blocks {@code k0/32 .. k1/32} of a row, to {@code out[off ..]} (the sliced tile path of {@link WeightTensor#matmul}). */

@@ -218,12 +218,18 @@ public abstract sealed class WeightTensor
         int most = (scratch.length - TILE_META - p * cols) / (p + 2 * cols) / tokens * tokens; // as tiles(): the same copy and transposition
         int span = Math.min((n + tokens - 1) / tokens * tokens, most);
         int copy = p * cols + p * most, xt = copy + most * cols;
-        int panel = Math.min(Math.min(SLICE_ROWS, (to - from + height - 1) / height * height), copy / (kc + span) / height * height);
-        if (panel < height || !decodeSlice(from, 0, 0, scratch, 0)) return false;
+        int l = Lanes.L, room = copy / (kc + span);
+        int colPanel = Math.min(Math.min(SLICE_ROWS, (to - from + l - 1) / l * l), room / l * l);
+        boolean columns = from % l == 0 && colPanel >= l && decodeColumns(from, 0, 0, scratch, 0);
+        int panel = columns ? colPanel : Math.min(Math.min(SLICE_ROWS, (to - from + height - 1) / height * height), room / height * height);
+        if (!columns && (panel < height || !decodeSlice(from, 0, 0, scratch, 0))) return false;
         for (int t0 = 0; t0 < n; t0 += span) {
             int t1 = Math.min(n, t0 + span);
             transposed(x, t0, t1, scratch, copy, xt);
-            for (int r = from; r < to; r += panel) slicedPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
+            for (int r = from; r < to; r += panel) {
+                if (columns) columnPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
+                else slicedPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
+            }
         }
         return true;
     }
@@ -247,6 +253,42 @@ public abstract sealed class WeightTensor
             }
         }
         putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
+    }
+
+    /**
+     * {@link #slicedPanel} for a type that decodes K-blocks of L rows at once, column by column ({@link #decodeColumns}):
+     * each group of L rows' K-block lies k-major ({@code L} floats per k), and a tile's eight rows are eight neighbouring
+     * lanes of it. Q4_0 decodes these from its lanes copy, which decoding reads anyway, instead of paging in the file's
+     * blocks row by row: one widening load and one multiply-add give one value of L rows. Same chains, same bits.
+     */
+    private void columnPanel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC, l = Lanes.L;
+        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
+        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
+        for (int k0 = 0; k0 < cols; k0 += kc) {
+            int k1 = Math.min(cols, k0 + kc), kn = k1 - k0;
+            for (int i = 0; i < rows; i += l) decodeColumns(r + i, k0, k1, scratch, i * kc);
+            for (int b = 0; b < blocks; b++) {
+                int x0 = xt + b * cols * tokens + k0 * tokens;
+                boolean half = t1 - t0 - b * tokens <= l;
+                for (int g = 0; g < groups; g++) {
+                    int sums = acc + (g * blocks + b) * tile, w = g * height / l * l * kc + g * height % l;
+                    if (half) OuterProduct.columnHalfTile(scratch, w, kn, scratch, x0, scratch, sums);
+                    else OuterProduct.columnTile(scratch, w, kn, scratch, x0, scratch, sums);
+                }
+            }
+        }
+        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
+    }
+
+    /**
+     * Writes values {@code [k0, k1)} of rows {@code [row, row + L)} ({@code row} a multiple of {@link Lanes#L}) as
+     * {@link #decodeRow} writes them, value k of row {@code row + j} at {@code out[off + (k − k0)·L + j]}, and returns
+     * true; or returns false if the type has no such decoder (then {@link #decodeSlice} or whole rows). Rows past the
+     * tensor's decode as zeros. {@code k0}, {@code k1} as for {@link #decodeSlice}; {@code k0 == k1} only asks.
+     */
+    boolean decodeColumns(int row, int k0, int k1, float[] out, int off) {
+        return false;
     }
 
     /** Rows a panel of the sliced tile path holds at most: its accumulators for 128 tokens weigh 64 KB. */
