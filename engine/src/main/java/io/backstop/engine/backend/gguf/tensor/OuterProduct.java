@@ -376,7 +376,6 @@ final class OuterProduct {
         a70.intoArray(acc, accOff + 14 * L); a71.intoArray(acc, accOff + 15 * L);
     }
 
-
     /** {@link #columnTile} for a token block whose tokens all sit in its first vector of lanes, as {@link #halfTile}. */
     static void columnHalfTile(float[] w, int wOff, int n, float[] xt, int xtOff, float[] acc, int accOff) {
         FloatVector a0 = FloatVector.fromArray(F, acc, accOff), a1 = FloatVector.fromArray(F, acc, accOff + 2 * L);

@@ -122,11 +122,11 @@ public abstract sealed class WeightTensor
             int r = from;
             if (scratch.length >= smallTileScratch(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
             oneRowFourTokens(x, n, out, outOff, outStride, r, to, add, scratch);
-            scratch[scratch.length - TILE_META] = 0; // Dot's sums lie over the tile path's record of its transposed tokens
-        } else if (Lanes.VECTOR && scratch.length >= tileScratch(OuterProduct.ROWS, cols)) {
-            if (!sliced(x, n, out, outOff, outStride, from, to, add, scratch)) tiles(x, n, out, outOff, outStride, from, to, add, scratch);
+            scratch[scratch.length - TilePath.TILE_META] = 0; // Dot's sums lie over the tile path's record of its transposed tokens
+        } else if (Lanes.VECTOR && scratch.length >= TilePath.tileScratch(OuterProduct.ROWS, cols)) {
+            if (!TilePath.sliced(this, x, n, out, outOff, outStride, from, to, add, scratch)) TilePath.tiles(this, x, n, out, outOff, outStride, from, to, add, scratch);
         } else {
-            oneRowAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
+            TilePath.oneRowAtATime(this, x, n, out, outOff, outStride, from, to, add, scratch);
         }
     }
 
@@ -184,102 +184,6 @@ public abstract sealed class WeightTensor
         return Math.max(fusedBelow(), TILE_FROM);
     }
 
-    /**
-     * The tile path. Scratch: a panel of up to {@link #PANEL_ROWS} decoded rows, the tiles' accumulators, and up to
-     * {@link #TILE_TOKENS} tokens transposed K-major ({@link OuterProduct#transpose}) with a copy of the activations they
-     * came from. Each panel is decoded once for all those tokens and run K-block by K-block ({@link OuterProduct#KC}),
-     * every token block against every row group of the panel, so the K-block's activations and rows stay in L1/L2.
-     */
-    private void tiles(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int p = scratch.length >= tileScratch(PANEL_ROWS, cols) ? PANEL_ROWS : OuterProduct.ROWS;
-        int tokens = OuterProduct.TOKENS;
-        int most = (scratch.length - TILE_META - p * cols) / (p + 2 * cols) / tokens * tokens; // the layout depends on the scratch and cols only
-        int span = Math.min((n + tokens - 1) / tokens * tokens, most);
-        int acc = p * cols, copy = acc + p * most, xt = copy + most * cols;
-        for (int t0 = 0; t0 < n; t0 += span) {
-            int t1 = Math.min(n, t0 + span);
-            transposed(x, t0, t1, scratch, copy, xt);
-            for (int r = from; r < to; r += p) panel(r, Math.min(p, to - r), t0, t1, out, outOff, outStride, add, scratch, acc, xt);
-        }
-    }
-
-    /**
-     * The tile path of a type that decodes K-slices of rows ({@link #decodeSlice}): per panel of up to
-     * {@link #SLICE_ROWS} rows, each K-block's slice of every row is decoded just before the tiles use it
-     * ({@link OuterProduct#sliceTile}), so decoded weights go to L1/L2 and back instead of a panel of whole rows
-     * through L2/L3, and a panel can be taller (the activations stream from L3 once per panel). The transposition
-     * sits where {@link #tiles} keeps it (the same copy, so either path may reuse the other's); the slice and the
-     * accumulators sit below it. Same chains, same bits. Returns false (nothing done) when the type decodes no
-     * slices or the scratch holds too few rows.
-     */
-    private boolean sliced(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int p = scratch.length >= tileScratch(PANEL_ROWS, cols) ? PANEL_ROWS : OuterProduct.ROWS;
-        int tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC;
-        int most = (scratch.length - TILE_META - p * cols) / (p + 2 * cols) / tokens * tokens; // as tiles(): the same copy and transposition
-        int span = Math.min((n + tokens - 1) / tokens * tokens, most);
-        int copy = p * cols + p * most, xt = copy + most * cols;
-        int l = Lanes.L, room = copy / (kc + span);
-        int colPanel = Math.min(Math.min(SLICE_ROWS, (to - from + l - 1) / l * l), room / l * l);
-        boolean columns = from % l == 0 && colPanel >= l && decodeColumns(from, 0, 0, scratch, 0);
-        int panel = columns ? colPanel : Math.min(Math.min(SLICE_ROWS, (to - from + height - 1) / height * height), room / height * height);
-        if (!columns && (panel < height || !decodeSlice(from, 0, 0, scratch, 0))) return false;
-        for (int t0 = 0; t0 < n; t0 += span) {
-            int t1 = Math.min(n, t0 + span);
-            transposed(x, t0, t1, scratch, copy, xt);
-            for (int r = from; r < to; r += panel) {
-                if (columns) columnPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
-                else slicedPanel(r, Math.min(panel, to - r), t0, t1, out, outOff, outStride, add, scratch, panel * kc, xt);
-            }
-        }
-        return true;
-    }
-
-    /** Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}, K-block by K-block from decoded slices at {@code scratch[0 ..]}. */
-    private void slicedPanel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
-        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC;
-        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
-        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
-        for (int k0 = 0; k0 < cols; k0 += kc) {
-            int k1 = Math.min(cols, k0 + kc), kn = k1 - k0;
-            for (int i = 0; i < rows; i++) decodeSlice(r + i, k0, k1, scratch, i * kc);
-            for (int b = 0; b < blocks; b++) {
-                int x0 = xt + b * cols * tokens + k0 * tokens;
-                boolean half = t1 - t0 - b * tokens <= Lanes.L;
-                for (int g = 0; g < groups; g++) {
-                    int sums = acc + (g * blocks + b) * tile;
-                    if (half) OuterProduct.sliceHalfTile(scratch, g * height * kc, kn, scratch, x0, scratch, sums);
-                    else OuterProduct.sliceTile(scratch, g * height * kc, kn, scratch, x0, scratch, sums);
-                }
-            }
-        }
-        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
-    }
-
-    /**
-     * {@link #slicedPanel} for a type that decodes K-blocks of L rows at once, column by column ({@link #decodeColumns}):
-     * each group of L rows' K-block lies k-major ({@code L} floats per k), and a tile's eight rows are eight neighbouring
-     * lanes of it. Q4_0 decodes these from its lanes copy, which decoding reads anyway, instead of paging in the file's
-     * blocks row by row: one widening load and one multiply-add give one value of L rows. Same chains, same bits.
-     */
-    private void columnPanel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
-        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC, l = Lanes.L;
-        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
-        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
-        for (int k0 = 0; k0 < cols; k0 += kc) {
-            int k1 = Math.min(cols, k0 + kc), kn = k1 - k0;
-            for (int i = 0; i < rows; i += l) decodeColumns(r + i, k0, k1, scratch, i * kc);
-            for (int b = 0; b < blocks; b++) {
-                int x0 = xt + b * cols * tokens + k0 * tokens;
-                boolean half = t1 - t0 - b * tokens <= l;
-                for (int g = 0; g < groups; g++) {
-                    int sums = acc + (g * blocks + b) * tile, w = g * height / l * l * kc + g * height % l;
-                    if (half) OuterProduct.columnHalfTile(scratch, w, kn, scratch, x0, scratch, sums);
-                    else OuterProduct.columnTile(scratch, w, kn, scratch, x0, scratch, sums);
-                }
-            }
-        }
-        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
-    }
 
     /**
      * Writes values {@code [k0, k1)} of rows {@code [row, row + L)} ({@code row} a multiple of {@link Lanes#L}) as
@@ -291,9 +195,6 @@ public abstract sealed class WeightTensor
         return false;
     }
 
-    /** Rows a panel of the sliced tile path holds at most: its accumulators for 128 tokens weigh 64 KB. */
-    static final int SLICE_ROWS = 128;
-
     /**
      * Writes values {@code [k0, k1)} of row {@code row} as {@link #decodeRow} writes them to {@code out[off ..]} and
      * returns true, or returns false if the type does not decode slices (then {@link #matmul} decodes whole rows).
@@ -301,81 +202,6 @@ public abstract sealed class WeightTensor
      */
     boolean decodeSlice(int row, int k0, int k1, float[] out, int off) {
         return false;
-    }
-
-    /**
-     * Tokens {@code [t0, t1)} transposed at {@code scratch[xt ..]}, unless they already are: the q, k and v heads, and
-     * gate and up, are separate products of the same activations, and a transposition costs a store per float (a
-     * third of a 64-row head's product), while comparing with the copy at {@code copy} is a vectorized read. The
-     * last {@link #TILE_META} floats say which tokens of which width the copy holds; the copy lies below the
-     * transposition, so a kernel that used the scratch from its start spoils the copy first and never goes unseen.
-     */
-    private void transposed(float[] x, int t0, int t1, float[] scratch, int copy, int xt) {
-        int meta = scratch.length - TILE_META, floats = (t1 - t0) * cols;
-        if (scratch[meta] == cols && scratch[meta + 1] == t0 && scratch[meta + 2] == t1
-                && java.util.Arrays.equals(x, t0 * cols, t1 * cols, scratch, copy, copy + floats)) return;
-        scratch[meta] = 0; // invalid until both are written
-        OuterProduct.transpose(x, t0, t1, cols, scratch, xt);
-        System.arraycopy(x, t0 * cols, scratch, copy, floats);
-        scratch[meta] = cols;
-        scratch[meta + 1] = t0;
-        scratch[meta + 2] = t1;
-    }
-
-    /** Floats at the end of the tile path's scratch saying what its transposed tokens are ({@link #transposed}). */
-    private static final int TILE_META = 3;
-
-    /**
-     * Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}. The last row group may reach past
-     * {@code rows} into the panel's stale floats: those lanes are computed and never read.
-     */
-    private void panel(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
-        for (int k = 0; k < rows; k++) decodeRow(r + k, scratch, k * cols);
-        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
-        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
-        java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
-        for (int k0 = 0; k0 < cols; k0 += OuterProduct.KC) {
-            int k1 = Math.min(cols, k0 + OuterProduct.KC);
-            for (int b = 0; b < blocks; b++) {
-                int x0 = xt + b * cols * tokens;
-                boolean half = t1 - t0 - b * tokens <= Lanes.L; // every token of the block in its first vector
-                for (int g = 0; g < groups; g++) {
-                    int sums = acc + (g * blocks + b) * tile;
-                    if (half) OuterProduct.halfTile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, sums);
-                    else OuterProduct.tile(scratch, g * height * cols, cols, k0, k1, scratch, x0, scratch, sums);
-                }
-            }
-        }
-        putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
-    }
-
-    /** The accumulators of a panel's tiles (row group g, token block b at {@code acc + (g·blocks + b)·TILE_FLOATS}) to {@code out}. */
-    private static void putTiles(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc) {
-        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
-        int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
-        for (int g = 0; g < groups; g++) {
-            for (int b = 0; b < blocks; b++) {
-                int sums = acc + (g * blocks + b) * tile, tb = t0 + b * tokens;
-                for (int i = 0; i < tokens && tb + i < t1; i++) {
-                    int o = outOff + (tb + i) * outStride + r + g * height;
-                    for (int h = 0; h < height && g * height + h < rows; h++) put(out, o + h, scratch[sums + h * tokens + i], add);
-                }
-            }
-        }
-    }
-
-    /** Rows decoded at once for the tile path, given the scratch ({@link #scratchFloats}): a multiple of {@link OuterProduct#ROWS}. */
-    static final int PANEL_ROWS = 32;
-    /** Tokens transposed at once for the tile path, given the scratch: a prompt chunk's 128 tokens decode each row once. */
-    static final int TILE_TOKENS = 128;
-
-    /** Without room for the tile (or without vectors): each row decoded once, then {@link OuterProduct#chain} per token, the tile's bits. */
-    private void oneRowAtATime(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        float[] row = scratch.length >= cols ? scratch : new float[cols];
-        for (int r = from; r < to; r++) {
-            decodeRow(r, row, 0);
-            for (int t = 0; t < n; t++) put(out, outOff + t * outStride + r, OuterProduct.chain(row, 0, x, t * cols, cols), add);
-        }
     }
 
     /**
@@ -448,7 +274,7 @@ public abstract sealed class WeightTensor
     public final String matmulPath(int n, int scratchFloats) {
         if (n < fusedBelow()) return fusedPath(n, scratchFloats);
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
-        return Lanes.VECTOR && scratchFloats >= tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
+        return Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
     /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */
@@ -458,14 +284,9 @@ public abstract sealed class WeightTensor
         return n >= FourTokens.TOKENS && FourTokens.APPLIES && scratchFloats >= FourTokens.scratchFloats(cols) ? "fused, 2 rows × 4 tokens" : "fused, 2 rows × 2 tokens";
     }
 
-    /** Scratch for the tile path with panels of {@code rows} rows and one token block: the rows, the accumulators, the activations and their transposition. */
-    static int tileScratch(int rows, int cols) {
-        return rows * cols + OuterProduct.TOKENS * (rows + 2 * cols) + TILE_META;
-    }
-
-    /** Scratch floats per thread that let {@link #matmul} run a prompt chunk of {@link #TILE_TOKENS} tokens through the tile in full panels. */
+    /** Scratch floats per thread that let {@link #matmul} run a prompt chunk of {@link TilePath#TILE_TOKENS} tokens through the tile in full panels. */
     public static int scratchFloats(int cols) {
-        return PANEL_ROWS * cols + TILE_TOKENS * (PANEL_ROWS + 2 * cols) + TILE_META;
+        return TilePath.scratchFloats(cols);
     }
 
     /** The exact dot product (float64) of a row, from {@link #dequantizeRow}: what tests compare kernels with. */

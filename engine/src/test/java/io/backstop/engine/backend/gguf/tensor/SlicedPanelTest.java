@@ -50,8 +50,8 @@ class SlicedPanelTest {
 
     /** Rows from {@code from} of a Q4_0 tensor times two token spans through the tile path, against the chain per (row, token). */
     private static void assertTilePathMatchesTheChain(int cols, int from) {
-        int rows = 2 * WeightTensor.SLICE_ROWS + OuterProduct.ROWS + 5;
-        int n = WeightTensor.TILE_TOKENS + 20; // a second span of one token block with 20 tokens
+        int rows = 2 * TilePath.SLICE_ROWS + OuterProduct.ROWS + 5;
+        int n = TilePath.TILE_TOKENS + 20; // a second span of one token block with 20 tokens
         WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, rows, cols, 21);
         float[] x = RandomBlocks.activations(n * cols, 22);
         float[] out = new float[n * rows];

@@ -170,14 +170,14 @@ class WeightTensorKernelTest {
     @MethodSource("types")
     void rowPanelsTokenSpansAndKBlocksGiveTheBitsOfOneRowAtATime(GgmlType type) {
         int cols = OuterProduct.KC + (type.blockSize() == 1 ? 37 : type.blockSize()); // a full K-block and a part of one
-        int rows = WeightTensor.PANEL_ROWS + OuterProduct.ROWS + 3, n = 2 * OuterProduct.TOKENS + 7; // panels of every height, three token blocks
+        int rows = TilePath.PANEL_ROWS + OuterProduct.ROWS + 3, n = 2 * OuterProduct.TOKENS + 7; // panels of every height, three token blocks
         WeightTensor w = RandomBlocks.tensor(type, rows, cols, 11);
         float[] x = RandomBlocks.activations(n * cols, 12);
         float[] rowByRow = new float[n * rows];
         w.matmul(x, n, rowByRow, 0, rows, 1, rows, true, new float[cols]);
         assertThat(rowByRow).as("%s one row at a time", type).containsExactly(chains(w, x, n, 1, 0, 0));
-        int least = WeightTensor.tileScratch(OuterProduct.ROWS, cols); // panels of one row group, spans of one token block
-        int fullPanels = WeightTensor.tileScratch(WeightTensor.PANEL_ROWS, cols); // full panels, one token block per span
+        int least = TilePath.tileScratch(OuterProduct.ROWS, cols); // panels of one row group, spans of one token block
+        int fullPanels = TilePath.tileScratch(TilePath.PANEL_ROWS, cols); // full panels, one token block per span
         for (int scratch : new int[] {least, fullPanels, WeightTensor.scratchFloats(cols)}) {
             float[] tiled = new float[n * rows];
             w.matmul(x, n, tiled, 0, rows, 1, rows, true, new float[scratch]);
