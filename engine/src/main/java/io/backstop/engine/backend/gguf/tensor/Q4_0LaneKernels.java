@@ -21,6 +21,10 @@ import jdk.incubator.vector.VectorOperators;
  * so every address is linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per
  * block: 0.82–0.83× the CPU of the loop per block for two tokens, 0.91–0.94× for eight, a lone token 1.04–1.08× (one
  * thread, 5632×2048 streamed, both in one JVM; README, "Q4_0 decode: one loop per group").
+ *
+ * <p>The kernels are static and take the layout's fields as arguments: the same code as an instance method reading
+ * them from {@code this} ran at 0.76–0.80× the speed (a lone token, one thread, 5632×2048 streamed, 16.0–16.6 against
+ * 19.7–21.5 GB/s over eight fresh JVMs alternating; README, "Q4_0 decode: static kernels").
  */
 abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     static final int BLOCK = 32;
@@ -33,8 +37,6 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     final long groupBytes;
     /** Where a group's scales start within it: block b's L scales at {@code g·groupBytes + scales + 4·L·b}. */
     final long scales;
-    /** Bytes between one group's scales and the next's (= {@link #groupBytes}). */
-    final long groupScales;
     /**
      * {@code packed} from {@link #scales} on, for the scales' loads: a segment of their own, so that C2 checks the runs'
      * loads apart from theirs. Each group's scales follow its runs, so a group is read as one region.
@@ -46,15 +48,14 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         this.blocks = blocks;
         this.groupBytes = 20L * L * blocks;
         this.scales = 16L * L * blocks;
-        this.groupScales = groupBytes;
         this.scaleSeg = packed.asSlice(scales);
     }
 
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
-    final void threeTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void threeTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
         FloatVector c00 = FloatVector.broadcast(F, m8[mOff]), c01 = c00, e00 = zero, e01 = zero;
         FloatVector c10 = FloatVector.broadcast(F, m8[mOff + bl]), c11 = c10, e10 = zero, e11 = zero;
@@ -83,7 +84,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e20 = h0.fma(xv, e20);
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b);
+                int b = i >> 4, nb = next(b, blocks);
                 long d = sc + (long) b * 4 * L;
                 FloatVector d0 = FloatVector.fromMemorySegment(F, ss, d, LE), d1 = FloatVector.fromMemorySegment(F, ss, d + nsc, LE);
                 a00 = c00.add(e00).fma(d0, a00);
@@ -115,10 +116,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
-    final void fourTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void fourTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl]), f1 = zero, g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl]), g1 = zero;
@@ -153,7 +154,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(xv, g1);
             z1 = hh.fma(xv, z1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b);
+                int b = i >> 4, nb = next(b, blocks);
                 long dd = sc + (long) b * 4 * L;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE);
                 a0 = c0.add(c1).fma(d, a0);
@@ -194,10 +195,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
-    final void twoTwoGroups(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void twoTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, b0 = a0, b1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = c0, f1 = zero, g0 = e0, g1 = zero;
@@ -220,7 +221,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g0 = l.fma(yl, g0);
             g1 = h.fma(yh, g1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b);
+                int b = i >> 4, nb = next(b, blocks);
                 long dd = sc + (long) b * 4 * L;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE), d1 = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 a0 = c0.add(c1).fma(d, a0);
@@ -244,10 +245,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one}. */
-    final void oneFourGroups(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void oneFourGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long gs = groupBytes, base = gr * gs, g2 = 2 * gs, g3 = 3 * gs, sc = gr * groupScales, nsc = groupScales;
+        long gs = groupBytes, base = gr * gs, g2 = 2 * gs, g3 = 3 * gs, sc = gr * groupBytes, nsc = groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero, f0 = c0, f1 = zero, h0 = c0, h1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -272,7 +273,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
                 a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, ss, d + 3 * nsc, LE), a3);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
                 e0 = c0;
                 f0 = c0;
                 h0 = c0;
@@ -289,10 +290,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
-    final void oneTwoGroups(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void oneTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupScales, nsc = groupScales;
+        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -308,7 +309,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
                 long d = sc + (long) b * 4 * L;
                 a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
                 e0 = c0;
                 c1 = zero;
                 e1 = zero;
@@ -318,10 +319,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         a1.intoArray(s, L);
     }
 
-    final void one(int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void one(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, sc = gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector acc = FloatVector.zero(F), zero = acc;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         for (int i = 0; i < runs; i++) {
@@ -331,17 +332,17 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE), acc);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
                 c1 = zero;
             }
         }
         acc.intoArray(s, 0);
     }
 
-    final void two(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void two(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
@@ -354,7 +355,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e0 = l.fma(FloatVector.broadcast(F, xp[k + cols]), e0);
             e1 = h.fma(FloatVector.broadcast(F, xp[k + cols + 1]), e1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b);
+                int b = i >> 4, nb = next(b, blocks);
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -368,10 +369,10 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         a1.intoArray(s, L);
     }
 
-    final void four(int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void four(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = gr * groupScales;
+        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
@@ -390,7 +391,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g0 = l.fma(FloatVector.broadcast(F, xp[k + 3 * cols]), g0);
             g1 = h.fma(FloatVector.broadcast(F, xp[k + 3 * cols + 1]), g1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b);
+                int b = i >> 4, nb = next(b, blocks);
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -413,7 +414,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** The block after b, for the next block's starting sum; the last block's "next" is itself (read, never used). */
-    private int next(int b) {
+    private static int next(int b, int blocks) {
         return Math.min(b + 1, blocks - 1);
     }
 

@@ -32,7 +32,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}. */
-    final void oneTwoGroups(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void oneTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
@@ -68,7 +68,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one} (a lone token is latency-bound). */
-    final void oneFourGroups(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void oneFourGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
@@ -118,7 +118,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times two tokens: each decoded vector serves both tokens, each broadcast both groups. */
-    final void twoTwoGroups(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void twoTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
@@ -169,7 +169,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
-    final void threeTwoGroups(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void threeTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
@@ -235,7 +235,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times four tokens: each broadcast serves two groups, each decoded vector four tokens. */
-    final void fourTwoGroups(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void fourTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;

@@ -13,7 +13,8 @@ import jdk.incubator.vector.IntVector;
 /**
  * {@link Q4_KLanes}' layout (below) and its kernels for one group of L rows at a time: a group a row range covers in
  * part, or the odd one at its end. The kernels for two and four groups are in {@link Q4_KLaneKernels}; both follow
- * the rules of that class's comment.
+ * the rules of that class's comment. The kernels are static, taking the layout's fields as arguments, as
+ * {@link Q4_0LaneKernels}' are (the instance form ran slower on C2).
  *
  * <p>Layout, per group of L rows: per sub-block of 32 columns (8 per super-block) 16 runs of L bytes, all end to end
  * (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low nibble, value
@@ -52,7 +53,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times one token: a group a row range covers in part. */
-    final void one(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void one(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
@@ -81,7 +82,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times two tokens. */
-    final void two(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void two(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
@@ -119,7 +120,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times four tokens. */
-    final void four(int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    static void four(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;

@@ -137,26 +137,26 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 int o = outOff + gr * L;
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
+                        fourTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                        threeTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                        twoTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    if (pass == 4) oneFourGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
-                    else oneTwoGroups(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    if (pass == 4) oneFourGroups(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    else oneTwoGroups(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                     Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
@@ -165,15 +165,15 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
             for (int t = 0; t < t4; t += 4) {
-                four(gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
+                four(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
-                two(gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                two(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
-                one(gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                one(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }

@@ -16,6 +16,23 @@ class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
 
     @Test
+    void interleavePutsEachBlocksTwoHalvesSideBySideAndWritesNothingElse() {
+        int blocks = 3, from = 5, to = 7;
+        float[] x = RandomBlocks.activations(from + blocks * 32 + 4, 9);
+        float[] xp = new float[to + blocks * 32 + 6];
+        java.util.Arrays.fill(xp, -1f);
+        Q4_0Lanes.interleave(x, from, xp, to, blocks);
+        for (int b = 0; b < blocks; b++) {
+            for (int j = 0; j < 16; j++) {
+                assertThat(xp[to + 32 * b + 2 * j]).as("block %d x_%d", b, j).isEqualTo(x[from + 32 * b + j]);
+                assertThat(xp[to + 32 * b + 2 * j + 1]).as("block %d x_%d", b, 16 + j).isEqualTo(x[from + 32 * b + 16 + j]);
+            }
+        }
+        for (int i = 0; i < to; i++) assertThat(xp[i]).isEqualTo(-1f);
+        for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
+    }
+
+    @Test
     void everyBatchAndDecodeStepAndRowRangeGivesEachTokenTheBitsOfDot() {
         WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 41);
         int l = Lanes.L;
