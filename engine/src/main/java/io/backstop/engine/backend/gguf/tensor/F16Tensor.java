@@ -55,7 +55,7 @@ public final class F16Tensor extends WeightTensor {
             int o = outOff + t * outStride;
             if (scaled(x, t * cols, scratch)) {
                 int half = cols % (2 * L) == 0 && scratch.length >= cols + 2 ? (to - from) / 2 : 0; // whole passes of 2·L, room for two sums
-                for (int r = from; r < from + half; r++) dotScaledApart(r, half, scratch, out, o, add);
+                for (int r = from; r < from + half; r++) dotScaledApart(data, rowBytes, cols, r, half, scratch, out, o, add);
                 for (int r = from + 2 * half; r < to; r++) put(out, o + r, dotScaled(r, scratch), add);
             } else {
                 for (int r = from; r < to; r++) put(out, o + r, dot(r, x, t * cols), add);
@@ -100,9 +100,10 @@ public final class F16Tensor extends WeightTensor {
      * pass, each with its own two accumulators and the same operations in the same order, so each row keeps its
      * bits; the activation loads serve both. Two sequential streams in flight per core read faster than one
      * (decode is bound by how many misses a core keeps in flight); two adjacent rows, which hop over each
-     * other's pages, read half as fast, hence rows from the two halves of the range (README, F16 decode).
+     * other's pages, read half as fast, hence rows from the two halves of the range (README, F16 decode). Static, with
+     * the tensor's fields as arguments, as {@link Q4_0LaneKernels}' kernels are.
      */
-    private void dotScaledApart(int row, int apart, float[] xs, float[] out, int o, boolean add) {
+    private static void dotScaledApart(MemorySegment data, long rowBytes, int cols, int row, int apart, float[] xs, float[] out, int o, boolean add) {
         long b0 = row * rowBytes, b1 = b0 + apart * rowBytes;
         FloatVector a0 = FloatVector.zero(F), a1 = a0, c0 = a0, c1 = a0;
         for (int j = 0; j + 2 * L <= cols; j += 2 * L) {
