@@ -60,7 +60,7 @@ final class TilePath {
     }
 
     /** Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}, K-block by K-block from decoded slices at {@code scratch[0 ..]}. */
-    static void slicedPanel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+    private static void slicedPanel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
         int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC;
         int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
         java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
@@ -86,7 +86,7 @@ final class TilePath {
      * lanes of it. Q4_0 decodes these from its lanes copy, which decoding reads anyway, instead of paging in the file's
      * blocks row by row: one widening load and one multiply-add give one value of L rows. Same chains, same bits.
      */
-    static void columnPanel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+    private static void columnPanel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
         int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, kc = OuterProduct.KC, l = Lanes.L;
         int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
         java.util.Arrays.fill(scratch, acc, acc + groups * blocks * tile, 0f);
@@ -116,7 +116,7 @@ final class TilePath {
      * last {@link #TILE_META} floats say which tokens of which width the copy holds; the copy lies below the
      * transposition, so a kernel that used the scratch from its start spoils the copy first and never goes unseen.
      */
-    static void transposed(WeightTensor w, float[] x, int t0, int t1, float[] scratch, int copy, int xt) {
+    private static void transposed(WeightTensor w, float[] x, int t0, int t1, float[] scratch, int copy, int xt) {
         int meta = scratch.length - TILE_META, floats = (t1 - t0) * w.cols;
         if (scratch[meta] == w.cols && scratch[meta + 1] == t0 && scratch[meta + 2] == t1
                 && java.util.Arrays.equals(x, t0 * w.cols, t1 * w.cols, scratch, copy, copy + floats)) return;
@@ -135,7 +135,7 @@ final class TilePath {
      * Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}. The last row group may reach past
      * {@code rows} into the panel's stale floats: those lanes are computed and never read.
      */
-    static void panel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
+    private static void panel(WeightTensor w, int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc, int xt) {
         for (int k = 0; k < rows; k++) w.decodeRow(r + k, scratch, k * w.cols);
         int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
         int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
@@ -156,7 +156,7 @@ final class TilePath {
     }
 
     /** The accumulators of a panel's tiles (row group g, token block b at {@code acc + (g·blocks + b)·TILE_FLOATS}) to {@code out}. */
-    static void putTiles(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc) {
+    private static void putTiles(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc) {
         int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
         int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
         for (int g = 0; g < groups; g++) {
