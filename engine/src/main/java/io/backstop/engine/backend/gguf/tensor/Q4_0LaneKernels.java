@@ -25,6 +25,12 @@ import jdk.incubator.vector.VectorOperators;
  * <p>The kernels are static and take the layout's fields as arguments: the same code as an instance method reading
  * them from {@code this} ran at 0.76–0.80× the speed (a lone token, one thread, 5632×2048 streamed, 16.0–16.6 against
  * 19.7–21.5 GB/s over eight fresh JVMs alternating; README, "Q4_0 decode: static kernels").
+ *
+ * <p>No kernel calls a method of ours, not even a one-liner: C2 stops inlining once a method's graph passes
+ * {@code NodeCountInliningCutoff}, which the Vector API's intrinsics reach early, and the block after b
+ * ({@code Math.min(b + 1, blocks - 1)}, the next block's starting sum; the last block's is read, never used) was a
+ * helper that {@link #oneFourGroups} then called once per block: every call spilled the accumulators and kept C2 from
+ * hoisting the segments' bounds and liveness checks out of the loop (README, "Q4_0 decode: a call C2 did not inline").
  */
 abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     static final int BLOCK = 32;
@@ -84,7 +90,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e20 = h0.fma(xv, e20);
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b, blocks);
+                int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
                 long d = sc + (long) b * 4 * L;
                 FloatVector d0 = FloatVector.fromMemorySegment(F, ss, d, LE), d1 = FloatVector.fromMemorySegment(F, ss, d + nsc, LE);
                 a00 = c00.add(e00).fma(d0, a00);
@@ -154,7 +160,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(xv, g1);
             z1 = hh.fma(xv, z1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b, blocks);
+                int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
                 long dd = sc + (long) b * 4 * L;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE);
                 a0 = c0.add(c1).fma(d, a0);
@@ -221,7 +227,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g0 = l.fma(yl, g0);
             g1 = h.fma(yh, g1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b, blocks);
+                int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
                 long dd = sc + (long) b * 4 * L;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE), d1 = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 a0 = c0.add(c1).fma(d, a0);
@@ -273,7 +279,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
                 a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, ss, d + 3 * nsc, LE), a3);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 e0 = c0;
                 f0 = c0;
                 h0 = c0;
@@ -309,7 +315,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
                 long d = sc + (long) b * 4 * L;
                 a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 e0 = c0;
                 c1 = zero;
                 e1 = zero;
@@ -332,7 +338,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE), acc);
-                c0 = FloatVector.broadcast(F, m8[mOff + next(b, blocks)]);
+                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 c1 = zero;
             }
         }
@@ -355,7 +361,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e0 = l.fma(FloatVector.broadcast(F, xp[k + cols]), e0);
             e1 = h.fma(FloatVector.broadcast(F, xp[k + cols + 1]), e1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b, blocks);
+                int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -391,7 +397,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g0 = l.fma(FloatVector.broadcast(F, xp[k + 3 * cols]), g0);
             g1 = h.fma(FloatVector.broadcast(F, xp[k + 3 * cols + 1]), g1);
             if ((i & (HALF - 1)) == HALF - 1) {
-                int b = i >> 4, nb = next(b, blocks);
+                int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -411,11 +417,6 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         a1.intoArray(s, L);
         a2.intoArray(s, 2 * L);
         a3.intoArray(s, 3 * L);
-    }
-
-    /** The block after b, for the next block's starting sum; the last block's "next" is itself (read, never used). */
-    private static int next(int b, int blocks) {
-        return Math.min(b + 1, blocks - 1);
     }
 
     static FloatVector lo(IntVector w) {
