@@ -20,6 +20,10 @@ public abstract sealed class WeightTensor
     static final ValueLayout.OfFloat FLOAT_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
 
     private final String name;
+    /**
+     * The tensor's bytes, a native view of the file's mapping ({@link #nativeView}); constructors that copy the weights
+     * unload the mapped slice they were given.
+     */
     final MemorySegment data;
     final int rows;
     final int cols;
@@ -27,7 +31,7 @@ public abstract sealed class WeightTensor
 
     WeightTensor(String name, MemorySegment data, int rows, int cols) {
         this.name = name;
-        this.data = data;
+        this.data = nativeView(data);
         this.rows = rows;
         this.cols = cols;
         this.rowBytes = type().bytesFor(cols);
@@ -37,6 +41,16 @@ public abstract sealed class WeightTensor
     }
 
     public abstract GgmlType type();
+
+    /**
+     * The same bytes, scope and access mode as a segment of the native kind. Kernels read both repacked copies (native)
+     * and the file (mapped) through the same Vector API loads, whose type profile is shared: with both kinds in it, C2
+     * speculated on the mapped kind in the Q4_K decode kernels, trapped on the copies, and recompiled them with the
+     * bounds and liveness checks inside the loop (README, "One kind of segment"). A view is free: no copy, no mapping.
+     */
+    static MemorySegment nativeView(MemorySegment data) {
+        return data.isMapped() ? data.reinterpret(data.byteSize()) : data;
+    }
 
     /** Σ_j W[row][j]·x[xOff + j] over the row's {@code cols} values. */
     public abstract float dot(int row, float[] x, int xOff);
