@@ -1,11 +1,18 @@
 package io.backstop.engine.backend.gguf.tensor;
 
+import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHR;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
@@ -266,7 +273,9 @@ public final class Q4_KTensor extends WeightTensor {
 
     /**
      * {@link #dequantizeRow}'s operations on the file's blocks, vectorized: the row decoder of the lanes layout, whose
-     * rows lie across vectors (prefill pages the file's blocks back in; they are clean pages).
+     * rows lie across vectors (prefill pages the file's blocks back in; they are clean pages). Its vector operations
+     * are the Vector API's own, no helper of ours: with {@link KScales} inlined, C2 passed {@code NodeCountInliningCutoff}
+     * and called {@code Widen.u8}, {@code lo} and {@code hi}, boxing their vectors.
      */
     private void decodeFileRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
@@ -276,10 +285,10 @@ public final class Q4_KTensor extends WeightTensor {
                 float d1 = d * KScales.scale(data, p + 4, 2 * c), m1 = dmin * KScales.min(data, p + 4, 2 * c);
                 float d2 = d * KScales.scale(data, p + 4, 2 * c + 1), m2 = dmin * KScales.min(data, p + 4, 2 * c + 1);
                 int o = outOff + b * BLOCK + 64 * c;
-                for (int l = 0; l < SUB; l += L) {
-                    IntVector w = Widen.u8(data, p + 16 + 32L * c + l);
-                    lo(w).mul(d1).sub(m1).intoArray(out, o + l);
-                    hi(w).mul(d2).sub(m2).intoArray(out, o + 32 + l);
+                for (int l = 0; l < SUB; l += L) { // Widen.u8, lo and hi written out: see the comment above
+                    IntVector w = (IntVector) ByteVector.fromMemorySegment(B, data, p + 16 + 32L * c + l, LE).convertShape(ZERO_EXTEND_B2I, I, 0);
+                    ((FloatVector) w.and(15).convert(I2F, 0)).mul(d1).sub(m1).intoArray(out, o + l);
+                    ((FloatVector) w.lanewise(LSHR, 4).convert(I2F, 0)).mul(d2).sub(m2).intoArray(out, o + 32 + l);
                 }
             }
         }
