@@ -1,14 +1,24 @@
 package io.backstop.engine.backend.gguf.tensor;
 
+import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
+import static io.backstop.engine.backend.gguf.tensor.Widen.F16_BITS;
+import static io.backstop.engine.backend.gguf.tensor.Widen.F16_RESCALE;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 /**
  * {@link Q4_KLanes}' decode kernels for two and four groups of L rows at a time (its layout and the one-group kernels
@@ -51,9 +61,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e01 = h1.fma(xv, e01);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector s1 = FloatVector.fromMemorySegment(F, ss, sc + g1, LE), u1 = FloatVector.fromMemorySegment(F, ss, sc + g1 + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -91,11 +103,15 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e03 = h3.fma(xv, e03);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector s1 = FloatVector.fromMemorySegment(F, ss, sc + g1, LE), u1 = FloatVector.fromMemorySegment(F, ss, sc + g1 + 4 * L, LE);
-                FloatVector s2 = FloatVector.fromMemorySegment(F, ss, sc + g2, LE), u2 = FloatVector.fromMemorySegment(F, ss, sc + g2 + 4 * L, LE);
-                FloatVector s3 = FloatVector.fromMemorySegment(F, ss, sc + g3, LE), u3 = FloatVector.fromMemorySegment(F, ss, sc + g3 + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g2, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g2, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u2 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g2 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g2 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g3, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g3, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u3 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g3 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g3 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -143,9 +159,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e11 = h1.fma(xv, e11);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector s1 = FloatVector.fromMemorySegment(F, ss, sc + g1, LE), u1 = FloatVector.fromMemorySegment(F, ss, sc + g1 + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -200,9 +218,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector s1 = FloatVector.fromMemorySegment(F, ss, sc + g1, LE), u1 = FloatVector.fromMemorySegment(F, ss, sc + g1 + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -272,9 +292,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e31 = h1.fma(xv, e31);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
-                FloatVector s1 = FloatVector.fromMemorySegment(F, ss, sc + g1, LE), u1 = FloatVector.fromMemorySegment(F, ss, sc + g1 + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));

@@ -1,14 +1,24 @@
 package io.backstop.engine.backend.gguf.tensor;
 
+import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
+import static io.backstop.engine.backend.gguf.tensor.Widen.F16_BITS;
+import static io.backstop.engine.backend.gguf.tensor.Widen.F16_RESCALE;
+import static jdk.incubator.vector.VectorOperators.B2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 /**
  * {@link Q4_KLanes}' layout (below) and its kernels for one group of L rows at a time: a group a row range covers in
@@ -18,8 +28,16 @@ import jdk.incubator.vector.IntVector;
  *
  * <p>Layout, per group of L rows: per sub-block of 32 columns (8 per super-block) 16 runs of L bytes, all end to end
  * (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low nibble, value
- * 16 + j in its high one: Q4_0's order), then per sub-block the L rows' F32 {@code d·scale} and their F32
- * {@code dmin·min} (the float products, as {@link Q4_KTensor#dequantizeRow} takes them). 0.75 bytes per weight.
+ * 16 + j in its high one: Q4_0's order), then per sub-block the L rows' 6-bit scales and their 6-bit mins as
+ * bytes, then per super-block the L rows' F16 {@code d} and their F16 {@code dmin}, as in the file. A kernel
+ * forms the F32 {@code d·scale} and {@code dmin·min} where a sub-block ends (the float products, as
+ * {@link Q4_KTensor#dequantizeRow} takes them, so the same bits): 148 bytes per row and super-block against the
+ * file's 144. Storing the products as F32 (0.75 bytes per weight) read a third more bytes than the file, and a lone
+ * token is bound by reading them (README, "Q4_K decode: the file's scales").
+ *
+ * <p>The factor loads and conversions are written out in each kernel, from the Vector API's methods only: a helper
+ * of ours would not inline there once the kernel's graph passes C2's {@code NodeCountInliningCutoff}
+ * ({@link Q4_0LaneKernels}).
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
@@ -28,15 +46,20 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int HALF = 16;
     /** Bytes of one sub-block's runs. */
     static final long RUNS = 16L * L;
-    /** Bytes of one sub-block's factors: L {@code d·scale}, then L {@code dmin·min}. */
-    static final long FACTORS = 8L * L;
+    /** Bytes of one sub-block's factors: L scales, then L mins, one byte each. */
+    static final long FACTORS = 2L * L;
+    /** Bytes of one super-block's L F16 {@code d}, then L F16 {@code dmin}, after all sub-blocks' factors. */
+    static final long SUPER_FACTORS = 4L * L;
 
     /** Per group of L rows, its runs end to end, then its factors; groups one after another. */
     final MemorySegment packed;
     final int supers;
-    /** Bytes of one group: {@link #RUNS} + {@link #FACTORS} per sub-block. */
+    /** Bytes of one group: {@link #RUNS} + {@link #FACTORS} per sub-block, {@link #SUPER_FACTORS} per super-block. */
     final long groupBytes;
-    /** Where a group's factors start within it: sub-block b's at {@code g·groupBytes + factors + FACTORS·b}. */
+    /**
+     * Where a group's factors start within it: sub-block b's at {@code g·groupBytes + factors + FACTORS·b}, super-block
+     * s's at {@code g·groupBytes + factors + FACTORS·subs + SUPER_FACTORS·s}.
+     */
     final long factors;
     /**
      * {@code packed} from {@link #factors} on, for the factors' loads: a segment of their own, so that C2 checks the
@@ -48,8 +71,13 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         this.packed = packed;
         this.supers = supers;
         this.factors = supers * SUBS * RUNS;
-        this.groupBytes = supers * SUBS * (RUNS + FACTORS);
+        this.groupBytes = supers * (SUBS * (RUNS + FACTORS) + SUPER_FACTORS);
         this.scaleSeg = packed.asSlice(factors);
+    }
+
+    /** Offset in {@link #packed} of group {@code group}'s L F16 {@code d} of super-block {@code s} (their {@code dmin} 2·L bytes on). */
+    long superFactors(int group, int s) {
+        return group * groupBytes + factors + FACTORS * supers * SUBS + SUPER_FACTORS * s;
     }
 
     /** One group times one token: a group a row range covers in part. */
@@ -70,8 +98,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e00 = h0.fma(xv, e00);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 c00 = zero;
@@ -103,8 +132,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e10 = h0.fma(xv, e10);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);
@@ -149,8 +179,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e30 = h0.fma(xv, e30);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 8 * L;
-                FloatVector s0 = FloatVector.fromMemorySegment(F, ss, sc, LE), u0 = FloatVector.fromMemorySegment(F, ss, sc + 4 * L, LE);
+                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
+                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);

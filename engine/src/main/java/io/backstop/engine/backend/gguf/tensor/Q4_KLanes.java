@@ -11,12 +11,11 @@ import jdk.incubator.vector.FloatVector;
  * {@link Q4_KTensor}'s default decode layout ({@code -Dbackstop.gguf.q4k=pairs} takes the row pairs, {@link KPairs},
  * instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L (16 with AVX-512);
  * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
- * the low nibble, column 16 + j in the high one), all end to end, then per sub-block the rows' F32 {@code d·scale} and
- * {@code dmin·min} ({@link Q4_KLaneKernels}). One widening load and a mask or a shift give one column for
- * L rows; a token's activation there is a broadcast, so each decoded vector serves every token of a pass with one FMA,
- * and a group's L results come out as one vector, with no sum across lanes. 0.75 bytes per weight (the file's 0.5625,
- * the row pairs' 0.67: the F32 factors, computed at load, spare the kernels their scales), the file's pages dropped
- * after the copy.
+ * the low nibble, column 16 + j in the high one), all end to end, then the rows' scales and mins per sub-block and
+ * their F16 {@code d} and {@code dmin} per super-block ({@link Q4_KLaneLayout}). One widening load and a mask or a
+ * shift give one column for L rows; a token's activation there is a broadcast, so each decoded vector serves every
+ * token of a pass with one FMA, and a group's L results come out as one vector, with no sum across lanes. 0.578 bytes
+ * per weight (the file's 0.5625), the file's pages dropped after the copy.
  *
  * <p>Per row and token the operations are, for each sub-block b: {@code c = 0}, {@code e = 0}; for j = 0..15
  * {@code c = fma(lo_j, x_j, c)}, {@code e = fma(hi_j, x_{16+j}, e)}; then
@@ -44,7 +43,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      */
     static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
         int groups = (rows + L - 1) / L;
-        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * SUBS * (RUNS + FACTORS)), supers);
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * (SUBS * (RUNS + FACTORS) + SUPER_FACTORS)), supers);
         MemorySegment m = t.packed;
         m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
@@ -52,11 +51,13 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             long g = (r / L) * t.groupBytes;
             for (int s = 0; s < supers; s++) {
                 long p = ((long) r * supers + s) * BYTES;
-                float d = f16(src, p), dmin = f16(src, p + 2);
+                long sf = t.superFactors(r / L, s) + 2L * lane;
+                m.set(WeightTensor.SHORT_LE, sf, src.get(WeightTensor.SHORT_LE, p));
+                m.set(WeightTensor.SHORT_LE, sf + 2L * L, src.get(WeightTensor.SHORT_LE, p + 2));
                 for (int sb = 0; sb < SUBS; sb++) {
-                    long b = (long) s * SUBS + sb, f = g + t.factors + b * FACTORS + 4L * lane;
-                    m.set(WeightTensor.FLOAT_LE, f, d * KScales.scale(src, p + 4, sb));
-                    m.set(WeightTensor.FLOAT_LE, f + 4L * L, dmin * KScales.min(src, p + 4, sb));
+                    long b = (long) s * SUBS + sb, f = g + t.factors + b * FACTORS + lane;
+                    m.set(ValueLayout.JAVA_BYTE, f, (byte) KScales.scale(src, p + 4, sb));
+                    m.set(ValueLayout.JAVA_BYTE, f + L, (byte) KScales.min(src, p + 4, sb));
                     long run = p + 16 + 32L * (sb >> 1);
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
@@ -91,7 +92,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         long g = (row / L) * groupBytes;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long q = g + b * RUNS + lane, f = g + factors + b * FACTORS + 4L * lane;
+            long q = g + b * RUNS + lane, f = g + factors + b * FACTORS + lane, sf = superFactors(row / L, b / SUBS) + 2L * lane;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
@@ -99,7 +100,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
-            float ds = m.get(WeightTensor.FLOAT_LE, f), dm = m.get(WeightTensor.FLOAT_LE, f + 4L * L);
+            float ds = (float) u8(m, f) * f16(m, sf), dm = (float) u8(m, f + L) * f16(m, sf + 2L * L);
             acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
