@@ -1,24 +1,14 @@
 package io.backstop.engine.backend.gguf.tensor;
 
-import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_BITS;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_RESCALE;
-import static jdk.incubator.vector.VectorOperators.B2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 
 /**
  * {@link Q4_KLanes}' decode kernels for two and four groups of L rows at a time (its layout and the one-group kernels
@@ -31,10 +21,11 @@ import jdk.incubator.vector.ShortVector;
  * <p>Each kernel is one loop over a group's runs (run i = 16·sub-block + j), closing a sub-block's sums when i ends
  * one: the runs of a group lie end to end and the activations come interleaved ({@code xp}, see
  * {@link Q4_0Lanes#interleave}), so every address is linear in i and C2 checks the ranges once per product instead
- * of setting up a 16-trip loop per sub-block. The sub-block's F32 {@code d·scale} and {@code dmin·min} are stored
- * (computed at load), loaded where the sub-block ends: computed in the kernels (a load, a widening, a conversion and a
- * multiply each) they took the 2-group kernels past C2's {@code NodeCountInliningCutoff}, which then boxed every
- * vector, and computed once per pass into the scratch they cost a lone token a pass over them per product.
+ * of setting up a 16-trip loop per sub-block. The sub-block's F32 {@code d·scale} and {@code dmin·min} come from the
+ * scratch ({@code nx} from {@code fOff}, group k's {@code 2·L·subs} floats on; {@link Q4_KLanes#factors} forms them
+ * once per pass of groups from the copy's bytes), loaded where the sub-block ends: formed in the kernels they took
+ * the 2-group kernels past C2's {@code NodeCountInliningCutoff} (helpers) or past what it optimizes loops in (the
+ * Vector API's own methods), and stored as F32 in the copy they made it a third larger than the file.
  */
 abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     Q4_KLaneKernels(MemorySegment packed, int supers) {
@@ -42,8 +33,9 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}. */
-    static void oneTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void oneTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero;
@@ -61,11 +53,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e01 = h1.fma(xv, e01);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -80,8 +72,9 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one} (a lone token is latency-bound). */
-    static void oneFourGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void oneFourGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a02 = zero, a03 = zero;
@@ -103,15 +96,15 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e03 = h3.fma(xv, e03);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s2 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g2, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g2, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u2 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g2 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g2 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s3 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g3, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g3, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u3 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g3 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g3 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
+                FloatVector s2 = FloatVector.fromArray(F, nx, fb + 2 * gf);
+                FloatVector u2 = FloatVector.fromArray(F, nx, fb + 2 * gf + L);
+                FloatVector s3 = FloatVector.fromArray(F, nx, fb + 3 * gf);
+                FloatVector u3 = FloatVector.fromArray(F, nx, fb + 3 * gf + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -134,8 +127,9 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times two tokens: each decoded vector serves both tokens, each broadcast both groups. */
-    static void twoTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void twoTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero;
@@ -159,11 +153,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e11 = h1.fma(xv, e11);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -187,8 +181,9 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
-    static void threeTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void threeTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
@@ -218,11 +213,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -255,8 +250,9 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     }
 
     /** Groups gr, gr + 1 times four tokens: each broadcast serves two groups, each decoded vector four tokens. */
-    static void fourTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void fourTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
@@ -292,11 +288,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e31 = h1.fma(xv, e31);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector s1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u1 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + g1 + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + g1 + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));

@@ -1,24 +1,14 @@
 package io.backstop.engine.backend.gguf.tensor;
 
-import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_BITS;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_RESCALE;
-import static jdk.incubator.vector.VectorOperators.B2F;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
-import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 
 /**
  * {@link Q4_KLanes}' layout (below) and its kernels for one group of L rows at a time: a group a row range covers in
@@ -29,15 +19,11 @@ import jdk.incubator.vector.ShortVector;
  * <p>Layout, per group of L rows: per sub-block of 32 columns (8 per super-block) 16 runs of L bytes, all end to end
  * (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low nibble, value
  * 16 + j in its high one: Q4_0's order), then per sub-block the L rows' 6-bit scales and their 6-bit mins as
- * bytes, then per super-block the L rows' F16 {@code d} and their F16 {@code dmin}, as in the file. A kernel
- * forms the F32 {@code d·scale} and {@code dmin·min} where a sub-block ends (the float products, as
- * {@link Q4_KTensor#dequantizeRow} takes them, so the same bits): 148 bytes per row and super-block against the
- * file's 144. Storing the products as F32 (0.75 bytes per weight) read a third more bytes than the file, and a lone
+ * bytes, then per super-block the L rows' F16 {@code d} and their F16 {@code dmin}, as in the file. Each
+ * pass of groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch ({@link Q4_KLanes#factors}; the
+ * float products, as {@link Q4_KTensor#dequantizeRow} takes them, so the same bits), which the kernels load where a
+ * sub-block ends: 148 bytes per row and super-block against the file's 144. Storing the products as F32 (0.75 bytes per weight) read a third more bytes than the file, and a lone
  * token is bound by reading them (README, "Q4_K decode: the file's scales").
- *
- * <p>The factor loads and conversions are written out in each kernel, from the Vector API's methods only: a helper
- * of ours would not inline there once the kernel's graph passes C2's {@code NodeCountInliningCutoff}
- * ({@link Q4_0LaneKernels}).
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
@@ -61,18 +47,12 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
      * s's at {@code g·groupBytes + factors + FACTORS·subs + SUPER_FACTORS·s}.
      */
     final long factors;
-    /**
-     * {@code packed} from {@link #factors} on, for the factors' loads: a segment of their own, so that C2 checks the
-     * runs' loads apart from theirs (as {@link Q4_0LaneKernels#scaleSeg}).
-     */
-    final MemorySegment scaleSeg;
 
     Q4_KLaneLayout(MemorySegment packed, int supers) {
         this.packed = packed;
         this.supers = supers;
         this.factors = supers * SUBS * RUNS;
         this.groupBytes = supers * (SUBS * (RUNS + FACTORS) + SUPER_FACTORS);
-        this.scaleSeg = packed.asSlice(factors);
     }
 
     /** Offset in {@link #packed} of group {@code group}'s L F16 {@code d} of super-block {@code s} (their {@code dmin} 2·L bytes on). */
@@ -81,8 +61,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times one token: a group a row range covers in part. */
-    static void one(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void one(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero;
@@ -98,9 +79,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e00 = h0.fma(xv, e00);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 c00 = zero;
@@ -111,8 +92,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times two tokens. */
-    static void two(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void two(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero;
@@ -132,9 +114,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e10 = h0.fma(xv, e10);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);
@@ -150,8 +132,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     }
 
     /** One group times four tokens. */
-    static void four(MemorySegment packed, MemorySegment scaleSeg, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
-        MemorySegment m = packed, ss = scaleSeg;
+    static void four(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+        MemorySegment m = packed;
+        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero, a20 = zero, a30 = zero;
@@ -179,9 +162,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e30 = h0.fma(xv, e30);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long sc = gr * groupBytes + (long) b * 2 * L, sd = gr * groupBytes + (long) subs * 2 * L + (long) (b >> 3) * 4 * L;
-                FloatVector s0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
-                FloatVector u0 = ((FloatVector) ByteVector.fromMemorySegment(B, ss, sc + L, LE).convertShape(B2F, F, 0)).mul(((IntVector) ShortVector.fromMemorySegment(S, ss, sd + 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE));
+                int fb = fOff + b * 2 * L;
+                FloatVector s0 = FloatVector.fromArray(F, nx, fb);
+                FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 FloatVector y1 = FloatVector.broadcast(F, nx[nOff + b + subs]);

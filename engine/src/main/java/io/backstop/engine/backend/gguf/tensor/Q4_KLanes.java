@@ -114,7 +114,31 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * sub-block, then the tokens' activations {@link Q4_0Lanes#interleave}d.
      */
     int scratchFloats(int n) {
-        return SUMS + n * supers * SUBS + n * supers * BLOCK;
+        return SUMS + n * supers * SUBS + n * supers * BLOCK + 4 * 2 * L * supers * SUBS;
+    }
+
+    /**
+     * Groups {@code group .. group + count − 1}'s F32 {@code d·scale} and {@code dmin·min}, {@code 2·L·subs} floats per
+     * group from {@code f[off]}: sub-block b's L {@code d·scale} at {@code 2·L·b}, its L {@code dmin·min} L on (the float
+     * products, as the file's dequantization takes them). Once per pass of groups, before its kernels: formed inside the
+     * kernels, the loads and conversions grew their graphs past what C2 optimizes loops in (the loop kept its bounds
+     * and liveness checks and spilled its sums: 0.6× the speed of a step).
+     */
+    private void factors(int group, int count, float[] f, int off) {
+        MemorySegment m = packed;
+        int subs = supers * SUBS;
+        for (int g = group; g < group + count; g++, off += 2 * L * subs) {
+            long sf = g * groupBytes + factors, sd = sf + FACTORS * subs;
+            for (int s = 0; s < supers; s++) {
+                FloatVector d = Widen.f16(m, sd + SUPER_FACTORS * s), dm = Widen.f16(m, sd + SUPER_FACTORS * s + 2L * L);
+                for (int j = 0; j < SUBS; j++) {
+                    int b = s * SUBS + j;
+                    long q = sf + FACTORS * b;
+                    Widen.s8(m, q).mul(d).intoArray(f, off + 2 * L * b);
+                    Widen.s8(m, q + L).mul(dm).intoArray(f, off + 2 * L * b + L);
+                }
+            }
+        }
     }
 
     /**
@@ -131,33 +155,34 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
         float[] xp = scratch;
-        int gr = from / L, t4 = n & -4, t2 = n & -2;
+        int gr = from / L, t4 = n & -4, t2 = n & -2, fo = xi + n * cols, gf = 2 * L * subs;
         if (gr * L == from) {
             for (int pass; (gr + 2) * L <= to; gr += pass) {
                 pass = (gr + 4) * L <= to ? 4 : 2;
                 int o = outOff + gr * L;
+                factors(gr, pass, scratch, fo);
                 for (int t = 0; t < t4; t += 4) {
                     for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
+                        fourTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n - t4 == 3) {
                     for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                        threeTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                     continue;
                 }
                 if (t2 > t4) {
                     for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(packed, scaleSeg, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                        twoTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                         Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                     }
                 }
                 if (n > t2) {
-                    if (pass == 4) oneFourGroups(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
-                    else oneTwoGroups(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    if (pass == 4) oneFourGroups(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                    else oneTwoGroups(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                     Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
                 }
             }
@@ -165,16 +190,17 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         for (; gr * L < to; gr++) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             int o = outOff + gr * L;
+            factors(gr, 1, scratch, fo);
             for (int t = 0; t < t4; t += 4) {
-                four(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
+                four(packed, fo, supers, groupBytes, gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
             }
             if (t2 > t4) {
-                two(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
+                two(packed, fo, supers, groupBytes, gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
             }
             if (n > t2) {
-                one(packed, scaleSeg, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
+                one(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
                 Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
             }
         }
