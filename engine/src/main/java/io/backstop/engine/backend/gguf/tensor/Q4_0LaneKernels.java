@@ -1,19 +1,12 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_BITS;
-import static io.backstop.engine.backend.gguf.tensor.Widen.F16_RESCALE;
-import static jdk.incubator.vector.VectorOperators.LSHL;
-import static jdk.incubator.vector.VectorOperators.S2I;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -38,19 +31,17 @@ import jdk.incubator.vector.VectorOperators;
  * ({@code Math.min(b + 1, blocks - 1)}, the next block's starting sum; the last block's is read, never used) was a
  * helper that {@link #oneFourGroups} then called once per block: every call spilled the accumulators and kept C2 from
  * hoisting the segments' bounds and liveness checks out of the loop (README, "Q4_0 decode: a call C2 did not inline").
- * For the same reason each kernel widens its F16 scales with {@link Widen#f16}'s operations written out: the call did
- * not inline in the four-group kernels (the Vector API's own methods are exempt from the cutoff).
  */
 abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     static final int BLOCK = 32;
     static final int HALF = 16;
 
-    /** Per group of L rows, its runs of L quantized bytes end to end, then its F16 scales; groups one after another. */
+    /** Per group of L rows, its runs of L quantized bytes end to end, then its F32 scales; groups one after another. */
     final MemorySegment packed;
     final int blocks;
-    /** Bytes of one group: {@code 16·L} of runs and {@code 2·L} of scales per block. */
+    /** Bytes of one group: {@code 16·L} of runs and {@code 4·L} of scales per block. */
     final long groupBytes;
-    /** Where a group's scales start within it: block b's L scales at {@code g·groupBytes + scales + 2·L·b}. */
+    /** Where a group's scales start within it: block b's L scales at {@code g·groupBytes + scales + 4·L·b}. */
     final long scales;
     /**
      * {@code packed} from {@link #scales} on, for the scales' loads: a segment of their own, so that C2 checks the runs'
@@ -61,7 +52,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     Q4_0LaneKernels(MemorySegment packed, int groups, int blocks) {
         this.packed = packed;
         this.blocks = blocks;
-        this.groupBytes = 18L * L * blocks;
+        this.groupBytes = 20L * L * blocks;
         this.scales = 16L * L * blocks;
         this.scaleSeg = packed.asSlice(scales);
     }
@@ -100,8 +91,8 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long d = sc + (long) b * 2 * L;
-                FloatVector d0 = ((IntVector) ShortVector.fromMemorySegment(S, ss, d, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), d1 = ((IntVector) ShortVector.fromMemorySegment(S, ss, d + nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                long d = sc + (long) b * 4 * L;
+                FloatVector d0 = FloatVector.fromMemorySegment(F, ss, d, LE), d1 = FloatVector.fromMemorySegment(F, ss, d + nsc, LE);
                 a00 = c00.add(e00).fma(d0, a00);
                 a01 = c01.add(e01).fma(d1, a01);
                 a10 = c10.add(e10).fma(d0, a10);
@@ -170,13 +161,13 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             z1 = hh.fma(xv, z1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long dd = sc + (long) b * 2 * L;
-                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S, ss, dd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                long dd = sc + (long) b * 4 * L;
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 a2 = f0.add(f1).fma(d, a2);
                 a3 = g0.add(g1).fma(d, a3);
-                d = ((IntVector) ShortVector.fromMemorySegment(S, ss, dd + nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                d = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 b0 = u0.add(u1).fma(d, b0);
                 b1 = v0.add(v1).fma(d, b1);
                 b2 = y0.add(y1).fma(d, b2);
@@ -237,8 +228,8 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(yh, g1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long dd = sc + (long) b * 2 * L;
-                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S, ss, dd, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), d1 = ((IntVector) ShortVector.fromMemorySegment(S, ss, dd + nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                long dd = sc + (long) b * 4 * L;
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE), d1 = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 b0 = f0.add(f1).fma(d1, b0);
@@ -283,11 +274,11 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             h1 = hi(w).fma(xh, h1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long d = sc + (long) b * 2 * L;
-                a0 = c0.add(c1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a0);
-                a1 = e0.add(e1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d + nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a1);
-                a2 = f0.add(f1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d + 2 * nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a2);
-                a3 = h0.add(h1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d + 3 * nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a3);
+                long d = sc + (long) b * 4 * L;
+                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
+                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
+                a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
+                a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, ss, d + 3 * nsc, LE), a3);
                 c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 e0 = c0;
                 f0 = c0;
@@ -321,9 +312,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e1 = hi(v).fma(xh, e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long d = sc + (long) b * 2 * L;
-                a0 = c0.add(c1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a0);
-                a1 = e0.add(e1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, d + nsc, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), a1);
+                long d = sc + (long) b * 4 * L;
+                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
+                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 e0 = c0;
                 c1 = zero;
@@ -346,7 +337,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             c1 = hi(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                acc = c0.add(c1).fma(((IntVector) ShortVector.fromMemorySegment(S, ss, sc + (long) b * 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE), acc);
+                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE), acc);
                 c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 c1 = zero;
             }
@@ -371,7 +362,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e1 = h.fma(FloatVector.broadcast(F, xp[k + cols + 1]), e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S, ss, sc + (long) b * 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + nb]);
@@ -407,7 +398,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(FloatVector.broadcast(F, xp[k + 3 * cols + 1]), g1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                FloatVector d = ((IntVector) ShortVector.fromMemorySegment(S, ss, sc + (long) b * 2 * L, LE).convertShape(S2I, I, 0)).lanewise(LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 a2 = f0.add(f1).fma(d, a2);

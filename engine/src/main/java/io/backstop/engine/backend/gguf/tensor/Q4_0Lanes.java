@@ -14,9 +14,7 @@ import jdk.incubator.vector.VectorShuffle;
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
  * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512); for each group, its blocks' runs end to end:
  * for block b and j = 0..15, run 16·b + j holds byte j of block b of each of the L rows (value j in its low nibble,
- * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as the file's F16 (a
- * kernel widens a block's L of them with {@link Widen#f16} where the block ends: exact, so the bits of F32 scales,
- * and 10 % fewer bytes to stream than F32 scales, the copy as large as the file). One
+ * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32. One
  * widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
  * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
  * as one vector, with no sum across lanes.
@@ -28,8 +26,8 @@ import jdk.incubator.vector.VectorShuffle;
  * 1 to 31. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
- * <p>Memory: native ({@link RowGroups#allocate}), {@code 18·L} bytes per group and block (the file's size), rows
- * padded to a multiple of L with zeros.
+ * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
+ * as {@link RowGroups}), rows padded to a multiple of L with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
     private Q4_0Lanes(MemorySegment packed, int groups, int blocks) {
@@ -42,7 +40,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      */
     static Q4_0Lanes repack(MemorySegment src, int rows, int blocks) {
         int groups = (rows + L - 1) / L;
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 18 * L), groups, blocks);
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
@@ -50,7 +48,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             for (int b = 0; b < blocks; b++) {
                 long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
                 for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
-                m.set(WeightTensor.SHORT_LE, t.scale(r / L, b) + 2L * lane, src.get(WeightTensor.SHORT_LE, s));
+                m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
         if (src.isMapped()) src.unload();
@@ -64,7 +62,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
 
     /** Offset of group {@code group}'s L scales of block {@code b}. */
     private long scale(int group, int b) {
-        return scales + group * groupBytes + 2L * L * b;
+        return scales + group * groupBytes + 4L * L * b;
     }
 
     /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): the start of a block's sum. */
@@ -126,7 +124,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         MemorySegment m = packed;
         for (int b = b0; b < b1; b++) {
             long q = runs(group, b);
-            FloatVector d = Widen.f16(m, scale(group, b));
+            FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
             FloatVector c = d.mul(-8f);
             int o = off + (b - b0) * BLOCK * L;
             for (int j = 0; j < HALF; j++, q += L) {
@@ -153,7 +151,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
                 c0 = Math.fma((float) (w & 15), x[xo + j], c0);
                 c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
-            acc = Math.fma(c0 + c1, Float.float16ToFloat(packed.get(WeightTensor.SHORT_LE, scale(row / L, b) + 2L * lane)), acc);
+            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(row / L, b) + 4L * lane), acc);
         }
         return acc;
     }

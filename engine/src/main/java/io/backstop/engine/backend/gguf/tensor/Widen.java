@@ -19,9 +19,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Widen {
     /** 2^112: rescales an F16 exponent moved into an F32's place (see {@link #f16}). */
-    static final float F16_RESCALE = Float.intBitsToFloat(0x77800000);
-    /** Sign, exponent and mantissa of an F16 shifted left by 13 into an F32's places (see {@link #f16}). */
-    static final int F16_BITS = 0x8FFFE000;
+    private static final float F16_RESCALE = Float.intBitsToFloat(0x77800000);
     /** 0, 1, …, L-1: per-lane shift counts for bit-packed high bits. */
     static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
@@ -49,7 +47,7 @@ final class Widen {
      */
     static FloatVector f16(MemorySegment data, long offset) {
         IntVector s = (IntVector) ShortVector.fromMemorySegment(S, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
-        return s.lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats().mul(F16_RESCALE);
+        return s.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(F16_RESCALE);
     }
 
     /**
@@ -58,7 +56,7 @@ final class Widen {
      */
     static FloatVector f16Bits(MemorySegment data, long offset) {
         IntVector s = (IntVector) ShortVector.fromMemorySegment(S, data, offset, LE).convertShape(VectorOperators.S2I, I, 0);
-        return s.lanewise(VectorOperators.LSHL, 13).and(F16_BITS).reinterpretAsFloats();
+        return s.lanewise(VectorOperators.LSHL, 13).and(0x8FFFE000).reinterpretAsFloats();
     }
 
     /** L bfloat16 values as floats: the upper half of an F32. */
