@@ -35,8 +35,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}. */
     static void oneTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
+        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero;
@@ -74,8 +73,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one} (a lone token is latency-bound). */
     static void oneFourGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
+        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
         long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a02 = zero, a03 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c02 = zero, e02 = zero, c03 = zero, e03 = zero;
@@ -129,8 +127,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     /** Groups gr, gr + 1 times two tokens: each decoded vector serves both tokens, each broadcast both groups. */
     static void twoTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
+        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero;
@@ -183,8 +180,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
     static void threeTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
+        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero, c20 = zero, e20 = zero, c21 = zero, e21 = zero;
@@ -252,8 +248,7 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
     /** Groups gr, gr + 1 times four tokens: each broadcast serves two groups, each decoded vector four tokens. */
     static void fourTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
+        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
         long base = gr * groupBytes, g1 = groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero, c20 = zero, e20 = zero, c21 = zero, e21 = zero, c30 = zero, e30 = zero, c31 = zero, e31 = zero;

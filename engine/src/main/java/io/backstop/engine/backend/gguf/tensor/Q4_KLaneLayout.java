@@ -22,8 +22,9 @@ import jdk.incubator.vector.IntVector;
  * bytes, then per super-block the L rows' F16 {@code d} and their F16 {@code dmin}, as in the file. Each
  * pass of groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch ({@link Q4_KLanes#factors}; the
  * float products, as {@link Q4_KTensor#dequantizeRow} takes them, so the same bits), which the kernels load where a
- * sub-block ends: 148 bytes per row and super-block against the file's 144. Storing the products as F32 (0.75 bytes per weight) read a third more bytes than the file, and a lone
- * token is bound by reading them (README, "Q4_K decode: the file's scales").
+ * sub-block ends: 148 bytes per row and super-block against the file's 144. Storing the products as F32 (0.75 bytes
+ * per weight) read a third more bytes than the file, and a lone token is bound by reading them (README, "Q4_K
+ * decode: the file's scales").
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
@@ -63,7 +64,6 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     /** One group times one token: a group a row range covers in part. */
     static void one(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero;
@@ -94,7 +94,6 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     /** One group times two tokens. */
     static void two(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero;
@@ -134,7 +133,6 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     /** One group times four tokens. */
     static void four(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
         MemorySegment m = packed;
-        int gf = 2 * L * supers * SUBS;
         int runs = supers * SUBS * HALF, subs = supers * SUBS;
         long base = gr * groupBytes;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero, a20 = zero, a30 = zero;
