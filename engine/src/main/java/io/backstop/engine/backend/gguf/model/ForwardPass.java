@@ -5,6 +5,7 @@ import static io.backstop.engine.backend.gguf.kernel.ComputePool.start;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import io.backstop.engine.backend.gguf.kernel.Split;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
@@ -46,6 +47,8 @@ public final class ForwardPass {
     /** A decoded weight row per compute thread (batched matrix products). */
     private final float[][] rows;
     private final float attnScale;
+    /** How each product's rows (q/k/v: heads) are cut into chunks ({@link Split}); attention keeps equal chunks. */
+    private final Split qkvSplit, dimSplit, ffnSplit, vocabSplit;
 
     // the pass in progress, read by the tasks
     private int n;
@@ -113,6 +116,11 @@ public final class ForwardPass {
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
+        int threads = pool.size();
+        this.qkvSplit = Split.guided(c.heads() + 2 * c.kvHeads(), threads, 1);
+        this.dimSplit = Split.guided(grains(c.dim()), threads, 2);
+        this.ffnSplit = Split.guided(grains(c.ffn()), threads, 2);
+        this.vocabSplit = Split.guided(grains(c.vocab()), threads, 2);
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
@@ -205,19 +213,19 @@ public final class ForwardPass {
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(qkv, chunks(c.heads() + 2 * c.kvHeads()));  // q, k, v of every head (+ bias, q/k norm, RoPE)
+            pool.run(qkv, qkvSplit.chunks());                    // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
             pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
-            pool.run(attnOut, chunks(c.dim() / GRAIN));          // x += Wo·att
+            pool.run(attnOut, dimSplit.chunks());                // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(ffnIn, chunks(c.ffn() / GRAIN));            // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            pool.run(ffnIn, ffnSplit.chunks());                  // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
-            pool.run(ffnOut, chunks(c.dim() / GRAIN));           // x += Wdown·gate
+            pool.run(ffnOut, dimSplit.chunks());                 // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
 
@@ -231,7 +239,7 @@ public final class ForwardPass {
             // the rows that want logits, normalized and packed at the front of xb: one batched product for all of them
             for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
-            pool.run(logitsTask, chunks(c.vocab() / GRAIN));
+            pool.run(logitsTask, vocabSplit.chunks());
             this.logits = null;
         }
         for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
@@ -288,6 +296,19 @@ public final class ForwardPass {
         return Math.max(1, Math.min(units, CHUNKS_PER_THREAD * pool.size()));
     }
 
+    private static int grains(int rows) {
+        return (rows + GRAIN - 1) / GRAIN;
+    }
+
+    /** First row of a chunk of a product of {@code rows} rows cut in {@link #GRAIN}s. */
+    private static int from(Split s, int chunk, int rows) {
+        return Math.min(rows, s.start(chunk) * GRAIN);
+    }
+
+    private static int to(Split s, int chunk, int rows) {
+        return Math.min(rows, s.end(chunk) * GRAIN);
+    }
+
     /**
      * Work unit = one head of q, k or v. A chunk's heads of one tensor go through one product (rows of
      * consecutive heads are consecutive), then bias, q/k norm and RoPE per head: a product call has a fixed
@@ -297,7 +318,7 @@ public final class ForwardPass {
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
         int units = heads + 2 * kvHeads;
-        int from = start(units, chunk, chunks, 1), to = end(units, chunk, chunks, 1);
+        int from = qkvSplit.start(chunk), to = qkvSplit.end(chunk);
         int a = from, b = Math.min(to, heads);
         if (a < b) headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, c.qDim(), a, b, hd, true);
         a = Math.max(from, heads) - heads;
@@ -388,13 +409,13 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, decode, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        layer.wo().matmul(att, n, decode, x, 0, dim, from(dimSplit, chunk, dim), to(dimSplit, chunk, dim), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
-        int from = start(ffn, chunk, chunks, GRAIN), to = end(ffn, chunk, chunks, GRAIN);
+        int from = from(ffnSplit, chunk, ffn), to = to(ffnSplit, chunk, ffn);
         layer.gate().matmul(xb, n, decode, gate, 0, ffn, from, to, false, rows[worker]);
         layer.up().matmul(xb, n, decode, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
@@ -402,7 +423,7 @@ public final class ForwardPass {
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, decode, x, 0, dim, start(dim, chunk, chunks, GRAIN), end(dim, chunk, chunks, GRAIN), true, rows[worker]);
+        layer.down().matmul(gate, n, decode, x, 0, dim, from(dimSplit, chunk, dim), to(dimSplit, chunk, dim), true, rows[worker]);
     }
 
     /**
@@ -411,6 +432,6 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        w.output().matmul(xb, outs, decode, logits, 0, vocab, start(vocab, chunk, chunks, GRAIN), end(vocab, chunk, chunks, GRAIN), false, rows[worker]);
+        w.output().matmul(xb, outs, decode, logits, 0, vocab, from(vocabSplit, chunk, vocab), to(vocabSplit, chunk, vocab), false, rows[worker]);
     }
 }
