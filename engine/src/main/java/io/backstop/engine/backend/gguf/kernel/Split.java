@@ -10,7 +10,7 @@ import java.util.Arrays;
  * {@code c} of remaining work R takes {@code R / (2·threads)} units, at most {@code units / (4·threads)} (a member that
  * the OS deschedules holds no more than that) and at least {@code align} — in multiples of {@code align}, so the
  * kernels keep taking their groups in pairs. Boundaries are computed once per product and shape: claiming allocates
- * nothing.
+ * nothing. Prefill keeps {@link #equal} chunks.
  */
 public final class Split {
     private final int[] bounds;
@@ -32,6 +32,18 @@ public final class Split {
             b[++c] = at;
         }
         return new Split(Arrays.copyOf(b, c + 1));
+    }
+
+    /**
+     * {@code chunks} chunks of (nearly) equal size, at most one per unit: for prefill, whose products pay a fixed cost per
+     * call (the tile lays out its tokens' activations afresh) that the guided tail would multiply.
+     */
+    public static Split equal(int units, int chunks) {
+        if (units < 0 || chunks < 1) throw new IllegalArgumentException(units + " units, " + chunks + " chunks");
+        int n = Math.max(1, Math.min(units, chunks));
+        int[] b = new int[n + 1];
+        for (int c = 0; c <= n; c++) b[c] = (int) ((long) units * c / n);
+        return new Split(b);
     }
 
     /** Number of chunks: what {@link ComputePool#run} is given. */

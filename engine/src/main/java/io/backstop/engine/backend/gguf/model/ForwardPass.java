@@ -47,8 +47,19 @@ public final class ForwardPass {
     /** A decoded weight row per compute thread (batched matrix products). */
     private final float[][] rows;
     private final float attnScale;
-    /** How each product's rows (q/k/v: heads) are cut into chunks ({@link Split}); attention keeps equal chunks. */
-    private final Split qkvSplit, dimSplit, ffnSplit, vocabSplit;
+    /**
+     * How each product's rows (q/k/v: heads) are cut into chunks: guided ({@link Split#guided}) for passes of a few tokens,
+     * equal for prefill's ({@link Split#equal}); attention keeps equal chunks.
+     */
+    private record Splits(Split qkv, Split dim, Split ffn, Split vocab) {
+        Splits(int heads, int dim, int ffn, int vocab, java.util.function.IntFunction<Split> split) {
+            this(split.apply(heads), split.apply(dim), split.apply(ffn), split.apply(vocab));
+        }
+    }
+
+    private final Splits fewTokens, manyTokens;
+    /** The pass in progress's. */
+    private Splits splits;
 
     // the pass in progress, read by the tasks
     private int n;
@@ -116,11 +127,11 @@ public final class ForwardPass {
         int widest = Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV());
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
-        int threads = pool.size();
-        this.qkvSplit = Split.guided(c.heads() + 2 * c.kvHeads(), threads, 1);
-        this.dimSplit = Split.guided(grains(c.dim()), threads, 2);
-        this.ffnSplit = Split.guided(grains(c.ffn()), threads, 2);
-        this.vocabSplit = Split.guided(grains(c.vocab()), threads, 2);
+        int threads = pool.size(), heads = c.heads() + 2 * c.kvHeads();
+        // q/k/v's units are heads (four groups of 16 rows and more): align 1; the others' are groups, cut in pairs
+        this.fewTokens = new Splits(Split.guided(heads, threads, 1), Split.guided(grains(c.dim()), threads, 2),
+                Split.guided(grains(c.ffn()), threads, 2), Split.guided(grains(c.vocab()), threads, 2));
+        this.manyTokens = new Splits(heads, grains(c.dim()), grains(c.ffn()), grains(c.vocab()), u -> Split.equal(u, chunks(u)));
         this.rowSeq = new KvCache[b];
         this.rowPos = new int[b];
         this.outRows = new int[b];
@@ -190,6 +201,7 @@ public final class ForwardPass {
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
         this.n = n;
         this.decode = oneRowPerSequence(n);
+        this.splits = n < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
         int dim = c.dim();
@@ -213,19 +225,19 @@ public final class ForwardPass {
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(qkv, qkvSplit.chunks());                    // q, k, v of every head (+ bias, q/k norm, RoPE)
+            pool.run(qkv, splits.qkv().chunks());                // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
             pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
-            pool.run(attnOut, dimSplit.chunks());                // x += Wo·att
+            pool.run(attnOut, splits.dim().chunks());            // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
-            pool.run(ffnIn, ffnSplit.chunks());                  // gate = silu(Wgate·xb) ⊙ (Wup·xb)
+            pool.run(ffnIn, splits.ffn().chunks());              // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
-            pool.run(ffnOut, dimSplit.chunks());                 // x += Wdown·gate
+            pool.run(ffnOut, splits.dim().chunks());             // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
 
@@ -239,7 +251,8 @@ public final class ForwardPass {
             // the rows that want logits, normalized and packed at the front of xb: one batched product for all of them
             for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
-            pool.run(logitsTask, vocabSplit.chunks());
+            this.splits = outs < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
+            pool.run(logitsTask, splits.vocab().chunks());
             this.logits = null;
         }
         for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
@@ -318,7 +331,7 @@ public final class ForwardPass {
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
         int units = heads + 2 * kvHeads;
-        int from = qkvSplit.start(chunk), to = qkvSplit.end(chunk);
+        int from = splits.qkv().start(chunk), to = splits.qkv().end(chunk);
         int a = from, b = Math.min(to, heads);
         if (a < b) headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, c.qDim(), a, b, hd, true);
         a = Math.max(from, heads) - heads;
@@ -409,13 +422,13 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, decode, x, 0, dim, from(dimSplit, chunk, dim), to(dimSplit, chunk, dim), true, rows[worker]);
+        layer.wo().matmul(att, n, decode, x, 0, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, rows[worker]);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
-        int from = from(ffnSplit, chunk, ffn), to = to(ffnSplit, chunk, ffn);
+        int from = from(splits.ffn(), chunk, ffn), to = to(splits.ffn(), chunk, ffn);
         layer.gate().matmul(xb, n, decode, gate, 0, ffn, from, to, false, rows[worker]);
         layer.up().matmul(xb, n, decode, up, 0, ffn, from, to, false, rows[worker]);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
@@ -423,7 +436,7 @@ public final class ForwardPass {
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, decode, x, 0, dim, from(dimSplit, chunk, dim), to(dimSplit, chunk, dim), true, rows[worker]);
+        layer.down().matmul(gate, n, decode, x, 0, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, rows[worker]);
     }
 
     /**
@@ -432,6 +445,6 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        w.output().matmul(xb, outs, decode, logits, 0, vocab, from(vocabSplit, chunk, vocab), to(vocabSplit, chunk, vocab), false, rows[worker]);
+        w.output().matmul(xb, outs, decode, logits, 0, vocab, from(splits.vocab(), chunk, vocab), to(splits.vocab(), chunk, vocab), false, rows[worker]);
     }
 }

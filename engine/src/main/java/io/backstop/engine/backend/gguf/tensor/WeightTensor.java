@@ -184,7 +184,7 @@ public abstract sealed class WeightTensor
     }
 
     /** From this many tokens on, products run through the {@link OuterProduct} tile; below it (and from {@link #fusedBelow}), the small-batch path. */
-    static final int TILE_FROM = 16;
+    public static final int TILE_FROM = 16;
     /** Rows the small-batch path decodes at once, given the scratch. */
     private static final int SMALL_PANEL_ROWS = 16;
 

@@ -37,6 +37,21 @@ class SplitTest {
     }
 
     @Test
+    void equalChunksMatchThePoolsEqualShares() {
+        for (int units : new int[] {1, 7, 16, 128, 352, 2000}) {
+            for (int chunks : new int[] {1, 3, 16}) {
+                Split s = Split.equal(units, chunks);
+                assertThat(s.chunks()).isEqualTo(Math.min(units, chunks));
+                for (int c = 0; c < s.chunks(); c++) {
+                    assertThat(s.start(c)).isEqualTo(ComputePool.start(units, c, s.chunks(), 1));
+                    assertThat(s.end(c)).isEqualTo(ComputePool.end(units, c, s.chunks(), 1));
+                }
+            }
+        }
+        assertThatThrownBy(() -> Split.equal(10, 0)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void oneThreadRunsOneChunk() {
         Split s = Split.guided(352, 1, 2);
         assertThat(s.chunks()).isOne();
