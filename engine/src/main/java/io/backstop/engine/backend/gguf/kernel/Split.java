@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * How one product's units (row groups, heads) are cut into the chunks {@link ComputePool} members claim: chunks of
  * an equal size first, then ever smaller ones, so that the member finishing last holds up the others for a sliver of
- * work, not for one of many equal chunks. With equal chunks a member waited half a chunk on average at every join:
- * 1.5–1.7 ms of each thread's time per 23 ms decode step (TinyLlama Q4_0, two threads, {@code bench step}). Chunk
+ * work, not for one of many equal chunks. With 16 equal chunks a member waited half a chunk on average at every join:
+ * 1.5–2.4 ms of thread time per 23 ms decode step (TinyLlama Q4_0, two threads, {@code bench step}). Chunk
  * {@code c} of remaining work R takes {@code R / (2·threads)} units, at most {@code units / (4·threads)} (a member that
  * the OS deschedules holds no more than that) and at least {@code align} — in multiples of {@code align}, so the
  * kernels keep taking their groups in pairs. Boundaries are computed once per product and shape: claiming allocates
@@ -19,7 +19,7 @@ public final class Split {
         this.bounds = bounds;
     }
 
-    /** One chunk per unit count that a single thread runs, or the guided chunks above for several. */
+    /** The guided chunks above for {@code threads} members; a single chunk for one thread, or for no more than {@code align} units. */
     public static Split guided(int units, int threads, int align) {
         if (units < 0 || threads < 1 || align < 1) throw new IllegalArgumentException(units + " units, " + threads + " threads, align " + align);
         if (threads == 1 || units <= align) return new Split(new int[] {0, units});

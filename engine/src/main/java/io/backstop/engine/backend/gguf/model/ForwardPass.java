@@ -330,7 +330,6 @@ public final class ForwardPass {
      */
     private void qkv(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV();
-        int units = heads + 2 * kvHeads;
         int from = splits.qkv().start(chunk), to = splits.qkv().end(chunk);
         int a = from, b = Math.min(to, heads);
         if (a < b) headProjection(worker, layer.wq(), layer.bq(), layer.qNorm(), q, c.qDim(), a, b, hd, true);

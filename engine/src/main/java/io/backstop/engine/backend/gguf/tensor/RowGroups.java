@@ -67,8 +67,8 @@ final class RowGroups {
     /**
      * {@code bytes} of native memory from {@code malloc}, starting on a cache line, freed when the segment is collected.
      * ({@code malloc} puts large blocks 16 bytes past a page, so every 64-byte load of the Q4_0/Q4_K scales spanned two
-     * cache lines; 1.02–1.06× a decode step, README. Huge pages, {@code madvise(MADV_HUGEPAGE)}, were tried as well:
-     * no gain, a wider spread.)
+     * cache lines; with the guided chunks of the same commit 1.00–1.06× a decode step, README. Huge pages,
+     * {@code madvise(MADV_HUGEPAGE)}, were tried as well: no gain, a wider spread.)
      */
     static MemorySegment allocate(long bytes) {
         MemorySegment p;
