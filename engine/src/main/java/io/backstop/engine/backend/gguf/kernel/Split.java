@@ -42,7 +42,7 @@ public final class Split {
         if (units < 0 || chunks < 1) throw new IllegalArgumentException(units + " units, " + chunks + " chunks");
         int n = Math.max(1, Math.min(units, chunks));
         int[] b = new int[n + 1];
-        for (int c = 0; c <= n; c++) b[c] = (int) ((long) units * c / n);
+        for (int c = 0; c <= n; c++) b[c] = ComputePool.start(units, c, n, 1); // the pool's own equal shares
         return new Split(b);
     }
 
