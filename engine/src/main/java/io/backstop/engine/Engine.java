@@ -34,7 +34,7 @@ public final class Engine {
 
     public static Model load(Path path, LoadOptions options) {
         Choice choice = choose(path, options.backend());
-        BackendModel model = choice.backend().load(choice.path(), new BackendOptions(options.threads(), options.workDir()));
+        BackendModel model = choice.backend().load(choice.path(), new BackendOptions(options.threads(), options.workDir(), options.maxInFlight() == 1));
         String name = options.name() != null ? options.name() : defaultName(path, choice);
         try {
             ChatTemplates templates = new ChatTemplates(name, model.chatTemplates(), model.specialTokenTexts(), options.chatTemplate());

@@ -4,6 +4,7 @@ import io.backstop.engine.ModelInfo;
 import io.backstop.engine.backend.Backend;
 import io.backstop.engine.backend.BackendModel;
 import io.backstop.engine.backend.BackendOptions;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.file.GgufFile;
 import io.backstop.engine.backend.gguf.file.GgufMetadata;
 import io.backstop.engine.backend.gguf.file.GgufTensorInfo;
@@ -38,7 +39,7 @@ public final class GgufBackend implements Backend {
         GgufFile file = GgufFile.open(path);
         ComputePool pool = null;
         try {
-            Transformer transformer = Transformer.of(file);
+            Transformer transformer = Transformer.of(file, options.oneSequence() ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH);
             GgufTokenizer tokenizer = GgufTokenizer.from(file.metadata());
             Map<String, String> templates = chatTemplates(file.metadata());
             pool = ComputePool.shared(options.threads());

@@ -2,6 +2,7 @@ package io.backstop.engine.backend.gguf.model;
 
 import io.backstop.engine.backend.gguf.file.GgufFile;
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 
 /**
  * A GGUF model's network: configuration and weights (views of the file's mapping). Stateless and
@@ -10,8 +11,13 @@ import io.backstop.engine.backend.gguf.kernel.ComputePool;
 public record Transformer(ModelConfig config, Weights weights) {
     /** Reads the configuration and every weight of the file, refusing what the engine cannot run. */
     public static Transformer of(GgufFile file) {
+        return of(file, DecodeLayout.BATCH);
+    }
+
+    /** {@link #of(GgufFile)} with the Q4_0 decode copies laid out for {@code layout}. */
+    public static Transformer of(GgufFile file, DecodeLayout layout) {
         ModelConfig config = ModelConfig.read(file, Weights.ropeFreqFactors(file));
-        return new Transformer(config, Weights.read(file, config));
+        return new Transformer(config, Weights.read(file, config, layout));
     }
 
     /** A new sequence at position 0. */

@@ -2,6 +2,7 @@ package io.backstop.engine.backend.gguf.model;
 
 import io.backstop.engine.backend.gguf.file.GgufFile;
 import io.backstop.engine.backend.gguf.file.GgufTensorInfo;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 import io.backstop.engine.backend.gguf.tensor.WeightTensors;
 
@@ -25,38 +26,43 @@ public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outpu
     }
 
     public static Weights read(GgufFile file, ModelConfig c) {
+        return read(file, c, DecodeLayout.BATCH);
+    }
+
+    /** The weights, the Q4_0 matrices' decode copies laid out for {@code layout}. */
+    public static Weights read(GgufFile file, ModelConfig c, DecodeLayout layout) {
         Architecture a = c.architecture();
         Layer[] layers = new Layer[c.layers()];
         for (int l = 0; l < c.layers(); l++) {
             String p = "blk." + l + ".";
             layers[l] = new Layer(
                     vector(file, p + "attn_norm.weight", c.dim()),
-                    matrix(file, p + "attn_q.weight", c.dim(), c.qDim()),
-                    matrix(file, p + "attn_k.weight", c.dim(), c.kvDim()),
-                    matrix(file, p + "attn_v.weight", c.dim(), c.vDim()),
-                    matrix(file, p + "attn_output.weight", c.heads() * c.headDimV(), c.dim()),
+                    matrix(file, p + "attn_q.weight", c.dim(), c.qDim(), layout),
+                    matrix(file, p + "attn_k.weight", c.dim(), c.kvDim(), layout),
+                    matrix(file, p + "attn_v.weight", c.dim(), c.vDim(), layout),
+                    matrix(file, p + "attn_output.weight", c.heads() * c.headDimV(), c.dim(), layout),
                     a.qkvBias ? vector(file, p + "attn_q.bias", c.qDim()) : null,
                     a.qkvBias ? vector(file, p + "attn_k.bias", c.kvDim()) : null,
                     a.qkvBias ? vector(file, p + "attn_v.bias", c.vDim()) : null,
                     a.qkNorm ? vector(file, p + "attn_q_norm.weight", c.headDimK()) : null,
                     a.qkNorm ? vector(file, p + "attn_k_norm.weight", c.headDimK()) : null,
                     vector(file, p + "ffn_norm.weight", c.dim()),
-                    matrix(file, p + "ffn_gate.weight", c.dim(), c.ffn()),
-                    matrix(file, p + "ffn_up.weight", c.dim(), c.ffn()),
-                    matrix(file, p + "ffn_down.weight", c.ffn(), c.dim()));
+                    matrix(file, p + "ffn_gate.weight", c.dim(), c.ffn(), layout),
+                    matrix(file, p + "ffn_up.weight", c.dim(), c.ffn(), layout),
+                    matrix(file, p + "ffn_down.weight", c.ffn(), c.dim(), layout));
         }
-        WeightTensor embedding = matrix(file, "token_embd.weight", c.dim(), c.vocab());
-        WeightTensor output = file.tensor("output.weight") != null ? matrix(file, "output.weight", c.dim(), c.vocab()) : embedding;
+        WeightTensor embedding = matrix(file, "token_embd.weight", c.dim(), c.vocab(), layout);
+        WeightTensor output = file.tensor("output.weight") != null ? matrix(file, "output.weight", c.dim(), c.vocab(), layout) : embedding;
         return new Weights(embedding, layers, vector(file, "output_norm.weight", c.dim()), output);
     }
 
     /** A matrix of {@code rows} rows of {@code cols} values (GGUF shape [cols, rows]). */
-    private static WeightTensor matrix(GgufFile file, String name, int cols, int rows) {
+    private static WeightTensor matrix(GgufFile file, String name, int cols, int rows, DecodeLayout layout) {
         GgufTensorInfo t = require(file, name);
         if (t.dims().length > 2 || t.rowLength() != cols || t.rows() != rows) {
             throw file.problem("tensor '" + name + "' has shape " + t.shape() + ", expected [" + cols + ", " + rows + "]");
         }
-        return WeightTensors.of(file, t);
+        return WeightTensors.of(file, t, layout);
     }
 
     /** A 1-D tensor of n values as floats (any supported type). */

@@ -3,6 +3,8 @@ package io.backstop.engine.backend.gguf.tensor;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static io.backstop.engine.backend.gguf.tensor.Q4_0QuadKernels.BB;
+import static io.backstop.engine.backend.gguf.tensor.Q4_0QuadKernels.QUAD;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -14,7 +16,9 @@ import jdk.incubator.vector.VectorShuffle;
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
  * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512); for each group, its blocks' runs end to end:
  * for block b and j = 0..15, run 16·b + j holds byte j of block b of each of the L rows (value j in its low nibble,
- * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32. One
+ * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32 (this is the
+ * {@link DecodeLayout#BATCH} copy; the {@link DecodeLayout#ONE_SEQUENCE} copy holds the same runs and scales in quads
+ * of four groups, see {@link Q4_0QuadKernels}). One
  * widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
  * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
  * as one vector, with no sum across lanes.
@@ -30,24 +34,32 @@ import jdk.incubator.vector.VectorShuffle;
  * as {@link RowGroups}), rows padded to a multiple of L with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
-    private Q4_0Lanes(MemorySegment packed, int groups, int blocks) {
+    /** Whether this copy is in quads ({@link DecodeLayout#ONE_SEQUENCE}). */
+    private final boolean quads;
+    /** Bytes from one run of a group to its next: L in groups one after another, {@link Q4_0QuadKernels#RS} in quads. */
+    private final long rs;
+
+    private Q4_0Lanes(MemorySegment packed, int groups, int blocks, DecodeLayout layout) {
         super(packed, groups, blocks);
+        this.quads = layout == DecodeLayout.ONE_SEQUENCE;
+        this.rs = quads ? Q4_0QuadKernels.RS : L;
     }
 
     /**
      * Repacks {@code rows} rows of {@code blocks} GGUF Q4_0 blocks (an F16 scale, then 16 bytes) from {@code src}.
      * The file's pages are dropped afterwards, as {@link RowGroups#repack} does: decoding reads the copy only.
      */
-    static Q4_0Lanes repack(MemorySegment src, int rows, int blocks) {
+    static Q4_0Lanes repack(MemorySegment src, int rows, int blocks, DecodeLayout layout) {
         int groups = (rows + L - 1) / L;
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks);
+        if (layout == DecodeLayout.ONE_SEQUENCE) groups = (groups + QUAD - 1) / QUAD * QUAD; // whole quads
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks, layout);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
             int lane = r % L;
             for (int b = 0; b < blocks; b++) {
                 long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
-                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + (long) j * L + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
+                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * t.rs + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
                 m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
@@ -55,13 +67,19 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return t;
     }
 
-    /** Offset of group {@code group}'s first run of block {@code b}. */
+    DecodeLayout layout() {
+        return quads ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH;
+    }
+
+    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #rs} bytes apart). */
     private long runs(int group, int b) {
+        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + group % QUAD * (long) L;
         return group * groupBytes + (long) b * HALF * L;
     }
 
     /** Offset of group {@code group}'s L scales of block {@code b}. */
     private long scale(int group, int b) {
+        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + Q4_0QuadKernels.SCALES + group % QUAD * 4L * L;
         return scales + group * groupBytes + 4L * L * b;
     }
 
@@ -127,7 +145,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
             FloatVector c = d.mul(-8f);
             int o = off + (b - b0) * BLOCK * L;
-            for (int j = 0; j < HALF; j++, q += L) {
+            for (int j = 0; j < HALF; j++, q += rs) {
                 IntVector w = Widen.u8(m, q);
                 lo(w).fma(d, c).intoArray(out, o + j * L);
                 hi(w).fma(d, c).intoArray(out, o + (HALF + j) * L);
@@ -147,7 +165,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int xo = xOff + b * BLOCK;
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
-                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + (long) j * L + lane));
+                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * rs + lane));
                 c0 = Math.fma((float) (w & 15), x[xo + j], c0);
                 c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
@@ -168,6 +186,10 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
             interleave(x, t * cols, scratch, xi + t * cols, blocks);
+        }
+        if (quads) {
+            matmulQuads(n, cols, out, outOff, outStride, from, to, add, scratch);
+            return;
         }
         float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
@@ -217,6 +239,27 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             if (n > t2) {
                 one(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
                 put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
+            }
+        }
+    }
+
+    /**
+     * {@link #matmul} on the quad copy, after its layout of the tokens in the scratch: a quad (or pair of a quad, or
+     * group) at a time, token by token through {@link Q4_0QuadKernels}' lone-token kernels, so a quad streams from memory
+     * once and later tokens find it in cache. A group the range covers in part goes alone, for its rows.
+     */
+    private void matmulQuads(int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int m8 = SUMS, xi = SUMS + n * blocks;
+        for (int gr = from / L, pass; gr * L < to; gr += pass) {
+            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+            pass = lo > 0 || hi < L ? 1 : gr % QUAD == 0 && (gr + QUAD) * L <= to ? QUAD : gr % 2 == 0 && (gr + 2) * L <= to ? 2 : 1;
+            long base = runs(gr, 0), sc = scale(gr, 0);
+            for (int t = 0; t < n; t++) {
+                int xo = xi + t * cols, mo = m8 + t * blocks, o = outOff + gr * L + t * outStride;
+                if (pass == QUAD) Q4_0QuadKernels.oneFourGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
+                else if (pass == 2) Q4_0QuadKernels.oneTwoGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
+                else Q4_0QuadKernels.one(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
+                put(scratch, pass, 1, out, o, outStride, add, pass == 1 ? lo : 0, pass == 1 ? hi : L);
             }
         }
     }

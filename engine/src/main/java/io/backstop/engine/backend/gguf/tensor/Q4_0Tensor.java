@@ -25,9 +25,9 @@ public final class Q4_0Tensor extends WeightTensor {
 
     private final Q4_0Lanes lanes;
 
-    Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
+    Q4_0Tensor(String name, MemorySegment data, int rows, int cols, DecodeLayout layout) {
         super(name, data, rows, cols);
-        lanes = Q4_0Lanes.repack(data, rows, cols / BLOCK);
+        lanes = Q4_0Lanes.repack(data, rows, cols / BLOCK, layout);
     }
 
     @Override
@@ -55,7 +55,8 @@ public final class Q4_0Tensor extends WeightTensor {
 
     @Override
     String fusedPath(int n, int scratchFloats) {
-        return Lanes.VECTOR ? L + " rows in lanes × " + n + (n == 1 ? " token" : " tokens") : "fused, per token";
+        if (!Lanes.VECTOR) return "fused, per token";
+        return L + " rows in lanes" + (lanes.layout() == DecodeLayout.ONE_SEQUENCE ? " (quads, token by token)" : "") + " × " + n + (n == 1 ? " token" : " tokens");
     }
 
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */

@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.backstop.engine.TestModels;
 import io.backstop.engine.backend.gguf.GgufFixtures;
 import io.backstop.engine.backend.gguf.file.GgufFile;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
 import java.util.Arrays;
 import java.util.stream.Stream;
@@ -59,10 +60,22 @@ class StoriesGgufTest {
         }
     }
 
-    /** Greedy until BOS (llama2.c's stories end with it) or the reference's step limit. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("references")
+    void q4_0sOneSequenceCopyReproducesTheSameIds(TestModels.Reference ref) {
+        JsonNode n = GgufFixtures.json(GgufFixtures.stories(ref.name() + ".llama.cpp-q4_0.json"));
+        int[] dequantized = GgufFixtures.ints(n.get("generated_ids_weights_dequantized_to_f32"));
+        assertThat(generate("stories260K-q4_0.gguf", ref, dequantized.length, DecodeLayout.ONE_SEQUENCE)).containsExactly(dequantized);
+    }
+
     private static int[] generate(String file, TestModels.Reference ref, int max) {
+        return generate(file, ref, max, DecodeLayout.BATCH);
+    }
+
+    /** Greedy until BOS (llama2.c's stories end with it) or the reference's step limit. */
+    private static int[] generate(String file, TestModels.Reference ref, int max, DecodeLayout layout) {
         try (GgufFile f = GgufFile.open(GgufFixtures.stories(file))) {
-            Transformer tr = Transformer.of(f);
+            Transformer tr = Transformer.of(f, layout);
             int vocab = tr.config().vocab();
             ForwardPass pass = tr.newSequence(pool);
             float[] logits = new float[vocab];

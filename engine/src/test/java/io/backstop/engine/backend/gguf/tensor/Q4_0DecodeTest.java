@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0's decode kernels ({@link Q4_0Lanes}) over enough rows for every grouping they take (four groups of L rows,
+ * Q4_0's decode kernels ({@link Q4_0Lanes}, in both {@link DecodeLayout}s) over enough rows for every grouping they take (four groups of L rows,
  * two, one, a group a range covers in part, the padded last one) and every batch below the tile, and every decode step
  * below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of {@link WeightTensor#dot}, which stays
  * within float rounding of the float64 reference.
@@ -32,11 +34,12 @@ class Q4_0DecodeTest {
         for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
     }
 
-    @Test
-    void everyBatchAndDecodeStepAndRowRangeGivesEachTokenTheBitsOfDot() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 41);
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void everyBatchAndDecodeStepAndRowRangeGivesEachTokenTheBitsOfDot(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 41, layout);
         int l = Lanes.L;
-        int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {5, 6}};
+        int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {2 * l, 4 * l}, {6 * l, ROWS}, {5, 6}};
         for (int n = 1; n < Q4_0Tensor.DECODE_BELOW; n++) {
             boolean decode = n >= WeightTensor.TILE_FROM; // below the tile both forms take the lanes kernels
             float[] x = RandomBlocks.activations(n * COLS, 100 + n);
@@ -61,8 +64,28 @@ class Q4_0DecodeTest {
     }
 
     @Test
-    void dotStaysWithinRoundingOfTheReference() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 43);
+    void bothLayoutsGiveEveryRowAndTokenTheSameBits() {
+        WeightTensor batch = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.BATCH);
+        WeightTensor one = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.ONE_SEQUENCE);
+        for (int n : new int[] {1, 3, 8, 20}) { // 20: the prefill tile, from each copy's columns
+            float[] x = RandomBlocks.activations(n * COLS, 48 + n), a = new float[n * ROWS], b = new float[n * ROWS];
+            float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
+            batch.matmul(x, n, a, 0, ROWS, 0, ROWS, false, scratch);
+            one.matmul(x, n, b, 0, ROWS, 0, ROWS, false, scratch);
+            assertThat(b).as("n=%d", n).containsExactly(a);
+        }
+        float[] rowsB = new float[COLS], rowsO = new float[COLS];
+        for (int r = 0; r < ROWS; r++) {
+            batch.decodeRow(r, rowsB, 0);
+            one.decodeRow(r, rowsO, 0);
+            assertThat(rowsO).as("row %d", r).containsExactly(rowsB);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void dotStaysWithinRoundingOfTheReference(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 43, layout);
         float[] x = RandomBlocks.activations(COLS, 44);
         for (int r = 0; r < ROWS; r++) {
             double magnitude = 0;
@@ -73,9 +96,10 @@ class Q4_0DecodeTest {
         }
     }
 
-    @Test
-    void theVectorRowDecoderEqualsTheScalarReference() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 45);
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void theVectorRowDecoderEqualsTheScalarReference(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 45, layout);
         float[] vector = new float[COLS], scalar = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
             w.decodeRow(r, vector, 0);

@@ -12,6 +12,11 @@ final class RandomBlocks {
     private RandomBlocks() {}
 
     static WeightTensor tensor(GgmlType type, int rows, int cols, long seed) {
+        return tensor(type, rows, cols, seed, DecodeLayout.BATCH);
+    }
+
+    /** As {@link #tensor(GgmlType, int, int, long)}, the decode copy laid out for {@code layout} (Q4_0). */
+    static WeightTensor tensor(GgmlType type, int rows, int cols, long seed, DecodeLayout layout) {
         SplittableRandom r = new SplittableRandom(seed);
         byte[] b = new byte[(int) (type.bytesFor(cols) * rows)];
         r.nextBytes(b);
@@ -28,7 +33,7 @@ final class RandomBlocks {
                 default -> throw new IllegalArgumentException(type.name());
             }
         }
-        return of(type, MemorySegment.ofArray(b), rows, cols);
+        return WeightTensors.of(type, "random-" + type, MemorySegment.ofArray(b), rows, cols, layout);
     }
 
     static WeightTensor of(GgmlType type, MemorySegment data, int rows, int cols) {
