@@ -6,6 +6,7 @@ import io.backstop.engine.backend.gguf.model.ForwardPass;
 import io.backstop.engine.backend.gguf.model.KvBlocks;
 import io.backstop.engine.backend.gguf.model.KvCache;
 import io.backstop.engine.backend.gguf.model.Transformer;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,10 +28,10 @@ public final class StepBench {
 
     private StepBench() {}
 
-    public static List<Row> run(Path gguf, List<Integer> batches, int context, int threads, int warmups, int steps) throws Exception {
+    public static List<Row> run(Path gguf, List<Integer> batches, int context, int threads, int warmups, int steps, DecodeLayout layout) throws Exception {
         int most = batches.stream().mapToInt(Integer::intValue).max().orElse(1);
         try (GgufFile file = GgufFile.open(gguf); ComputePool pool = ComputePool.shared(threads)) {
-            Transformer t = Transformer.of(file);
+            Transformer t = Transformer.of(file, layout);
             int vocab = t.config().vocab();
             ForwardPass pass = ForwardPass.forBatches(t, pool, Math.max(most, ForwardPass.CHUNK));
             KvBlocks blocks = new KvBlocks(t.config(), most * KvBlocks.blocksFor(context + 1));

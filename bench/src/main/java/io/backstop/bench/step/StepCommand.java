@@ -2,6 +2,7 @@ package io.backstop.bench.step;
 
 import io.backstop.bench.Hardware;
 import io.backstop.bench.synthetic.SyntheticGguf;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -42,6 +43,9 @@ public final class StepCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "30", description = "Steps measured per batch size, after as many to warm up (default: ${DEFAULT-VALUE}).")
     int steps;
 
+    @Option(names = "--layout", defaultValue = "BATCH", description = "Q4_0 decode copy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; a model loaded with a concurrency of 1 uses ONE_SEQUENCE).")
+    DecodeLayout layout;
+
     @Override
     public Integer call() throws Exception {
         if (steps < 1 || context < 1 || threads < 0 || batches.stream().anyMatch(b -> b < 1 || b > 256)) {
@@ -55,9 +59,9 @@ public final class StepCommand implements Callable<Integer> {
                 throw new ParameterException(spec.commandLine(), e.getMessage());
             }
         }
-        List<StepBench.Row> rows = StepBench.run(gguf, batches, context, threads, steps, steps);
+        List<StepBench.Row> rows = StepBench.run(gguf, batches, context, threads, steps, steps, layout);
         System.out.println("Hardware: " + Hardware.oneLine());
-        System.out.printf("Decode step, %s, context %d, %d steps per batch size after %d warm-up:%n%n", gguf.getFileName(), context, steps, steps);
+        System.out.printf("Decode step, %s (%s copy), context %d, %d steps per batch size after %d warm-up:%n%n", gguf.getFileName(), layout, context, steps, steps);
         System.out.print(StepBench.table(rows));
         return 0;
     }

@@ -11,8 +11,9 @@ import io.backstop.engine.backend.gguf.tensor.WeightTensors;
  * the small 1-D tensors (norms, biases) are copied to float arrays.
  *
  * @param output the output projection: {@code output.weight}, or the embeddings when tied (no such tensor)
+ * @param layout how the Q4_0 matrices' decode copies are laid out
  */
-public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outputNorm, WeightTensor output) {
+public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outputNorm, WeightTensor output, DecodeLayout layout) {
 
     /** One transformer block. Biases and q/k norms are null when the architecture has none. */
     public record Layer(float[] attnNorm, WeightTensor wq, WeightTensor wk, WeightTensor wv, WeightTensor wo,
@@ -53,7 +54,7 @@ public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outpu
         }
         WeightTensor embedding = matrix(file, "token_embd.weight", c.dim(), c.vocab(), layout);
         WeightTensor output = file.tensor("output.weight") != null ? matrix(file, "output.weight", c.dim(), c.vocab(), layout) : embedding;
-        return new Weights(embedding, layers, vector(file, "output_norm.weight", c.dim()), output);
+        return new Weights(embedding, layers, vector(file, "output_norm.weight", c.dim()), output, layout);
     }
 
     /** A matrix of {@code rows} rows of {@code cols} values (GGUF shape [cols, rows]). */
