@@ -31,7 +31,7 @@ import jdk.incubator.vector.VectorShuffle;
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
  * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
- * as {@link RowGroups}), rows padded to a multiple of L with zeros.
+ * as {@link RowGroups}), rows padded to a multiple of L (of 4·L in quads) with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
     /** Whether this copy is in quads ({@link DecodeLayout#ONE_SEQUENCE}). */
@@ -67,6 +67,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return t;
     }
 
+    /** Which copy this is. */
     DecodeLayout layout() {
         return quads ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH;
     }

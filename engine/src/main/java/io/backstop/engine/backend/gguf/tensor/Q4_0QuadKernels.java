@@ -16,11 +16,11 @@ import jdk.incubator.vector.IntVector;
  * in quads of four, a quad's block b being {@link #BB} bytes, its 16 runs of the four groups' L bytes each ({@link #RS}
  * bytes per run, group g's at {@code g·L}), then the four groups' L scales (F32). The kernel over a whole quad reads one
  * sequential stream, a cache line per run, where the batch copy's four groups one after another are four streams of
- * runs and four of scales: the lone token's product 1.15–1.3× faster streamed from memory (README, "Q4_0 decode: one
- * stream per quad"). Same operations and order as {@link Q4_0LaneKernels}' kernels, so the same bits.
+ * runs and four of scales: the lone token's product 1.15–1.3× faster streamed from memory (README, "One stream per
+ * quad"). Same operations and order as {@link Q4_0LaneKernels}' kernels, so the same bits.
  *
  * <p>Addresses advance by a pointer that skips a block's scales where the block ends: not linear in the run index,
- * which costs the multi-token kernels C2's unrolling (1.2–1.4× slower written so); the one-sequence copy runs a batch
+ * which costs the multi-token kernels C2's unrolling (1.2–1.5× slower written so); the one-sequence copy runs a batch
  * token by token through these kernels instead, a quad at a time, so later tokens find the quad in cache.
  */
 final class Q4_0QuadKernels {
