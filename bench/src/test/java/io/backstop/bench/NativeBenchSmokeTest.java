@@ -56,6 +56,24 @@ class NativeBenchSmokeTest {
     }
 
     @Test
+    void q4_0sTwoDecodeCopiesAreMeasuredAndCheckedApart() throws Exception {
+        String lock = System.setProperty("jmh.ignoreLock", "true");
+        List<NativeKernelResult> results;
+        try {
+            results = NativeKernels.run(new NativeKernels.Options(List.of(GgmlType.Q4_0), List.of("128x512"), List.of(1, 5), 2, 1, 100, 1, 100, 0, 1,
+                    false, List.of(true), List.of(io.backstop.engine.backend.gguf.tensor.DecodeLayout.values())));
+        } finally {
+            if (lock == null) System.clearProperty("jmh.ignoreLock");
+            else System.setProperty("jmh.ignoreLock", lock);
+        }
+        assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r.relativeError()).as("%s batch %d", r.path(), r.batch()).isLessThanOrEqualTo(1e-4));
+        String lanes = io.backstop.engine.backend.gguf.tensor.Lanes.L + " rows in lanes";
+        assertThat(NativeKernels.table(results)).contains("| Q4_0 | 128×512 | 5 | " + lanes + " × 5 tokens |")
+                .contains("| Q4_0 | 128×512 | 1 | " + lanes + " (quads, token by token) × 1 token |")
+                .contains("| Q4_0 | 128×512 | 5 | " + lanes + " (quads, token by token) × 5 tokens |");
+    }
+
+    @Test
     void vsLlamaPutsBothEnginesOnTheSameFile() throws Exception {
         Path llamaBench = Path.of(System.getenv().getOrDefault("LLAMA_CPP_BIN",
                 Path.of(System.getProperty("backstop.shared", "../shared"), "../peers/llama.cpp/build/bin").toString())).resolve("llama-bench");

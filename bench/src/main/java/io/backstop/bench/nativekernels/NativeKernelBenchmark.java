@@ -1,6 +1,7 @@
 package io.backstop.bench.nativekernels;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -43,13 +44,17 @@ public class NativeKernelBenchmark {
     @Param("true")
     public boolean tile;
 
+    /** Q4_0's decode copy ({@code DecodeLayout}): the batch copy, or the one-sequence quads. */
+    @Param("BATCH")
+    public String layout;
+
     private NativeMatmul matmul;
 
     @Setup(Level.Trial)
     public void setup() {
         String[] rc = shape.split("x");
         matmul = new NativeMatmul(GgmlType.valueOf(type), Integer.parseInt(rc[0]), Integer.parseInt(rc[1]), batch, threads,
-                workingSetMb * 1_000_000L, 42, tile);
+                workingSetMb * 1_000_000L, 42, tile, DecodeLayout.valueOf(layout));
         matmul.run();
         verify();
     }
@@ -65,7 +70,7 @@ public class NativeKernelBenchmark {
         String dir = System.getProperty(NativeKernels.CHECKS_PROPERTY);
         if (dir != null) {
             try {
-                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch, tile)), matmul.check() + " " + matmul.copies() + " " + matmul.threads() + " " + matmul.path());
+                Files.writeString(Path.of(dir, NativeKernels.checkFile(type, shape, batch, tile, layout)), matmul.check() + " " + matmul.copies() + " " + matmul.threads() + " " + matmul.path());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import io.backstop.bench.Hardware;
 import io.backstop.engine.backend.gguf.file.GgmlType;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,7 +35,13 @@ public final class NativeKernels {
 
     /** What the grid covers and how long each point is measured. */
     public record Options(List<GgmlType> types, List<String> shapes, List<Integer> batches, int threads, int warmups, int warmupMillis,
-                          int iterations, int iterationMillis, int forks, int workingSetMb, boolean gc, List<Boolean> tiles) {}
+                          int iterations, int iterationMillis, int forks, int workingSetMb, boolean gc, List<Boolean> tiles, List<DecodeLayout> layouts) {
+        /** The batch copy only (Q4_0's {@link DecodeLayout#BATCH}, what the server loads). */
+        public Options(List<GgmlType> types, List<String> shapes, List<Integer> batches, int threads, int warmups, int warmupMillis,
+                       int iterations, int iterationMillis, int forks, int workingSetMb, boolean gc, List<Boolean> tiles) {
+            this(types, shapes, batches, threads, warmups, warmupMillis, iterations, iterationMillis, forks, workingSetMb, gc, tiles, List.of(DecodeLayout.BATCH));
+        }
+    }
 
     private NativeKernels() {}
 
@@ -49,6 +56,7 @@ public final class NativeKernels {
                     .param("threads", String.valueOf(o.threads()))
                     .param("workingSetMb", String.valueOf(o.workingSetMb()))
                     .param("tile", o.tiles().stream().map(String::valueOf).toArray(String[]::new))
+                    .param("layout", o.layouts().stream().map(DecodeLayout::name).toArray(String[]::new))
                     .mode(Mode.AverageTime).timeUnit(TimeUnit.NANOSECONDS)
                     .warmupIterations(o.warmups()).warmupTime(TimeValue.milliseconds(o.warmupMillis()))
                     .measurementIterations(o.iterations()).measurementTime(TimeValue.milliseconds(o.iterationMillis()))
@@ -64,11 +72,12 @@ public final class NativeKernels {
                 String type = r.getParams().getParam("type"), shape = r.getParams().getParam("shape");
                 int batch = Integer.parseInt(r.getParams().getParam("batch"));
                 boolean tile = Boolean.parseBoolean(r.getParams().getParam("tile"));
+                String layout = r.getParams().getParam("layout");
                 String[] rc = shape.split("x");
                 int rows = Integer.parseInt(rc[0]), cols = Integer.parseInt(rc[1]);
                 Result<?> p = r.getPrimaryResult();
                 Result<?> alloc = r.getSecondaryResults().get("gc.alloc.rate.norm");
-                Path f = checks.resolve(checkFile(type, shape, batch, tile));
+                Path f = checks.resolve(checkFile(type, shape, batch, tile, layout));
                 String[] c = Files.isRegularFile(f) ? Files.readString(f).trim().split(" ", 4) : new String[] {"NaN", "0", "0", "?"};
                 out.add(new NativeKernelResult(type, rows, cols, batch, Integer.parseInt(c[2]), p.getScore(), p.getScoreError(),
                         GgmlType.valueOf(type).bytesFor((long) rows * cols), alloc == null ? Double.NaN : alloc.getScore(), Double.parseDouble(c[0]),
@@ -85,8 +94,8 @@ public final class NativeKernels {
         }
     }
 
-    static String checkFile(String type, String shape, int batch, boolean tile) {
-        return type + "-" + shape + "-" + batch + "-" + tile + ".check";
+    static String checkFile(String type, String shape, int batch, boolean tile, String layout) {
+        return type + "-" + shape + "-" + batch + "-" + tile + "-" + layout + ".check";
     }
 
     public static String setup(Options o) {

@@ -1,6 +1,7 @@
 package io.backstop.bench.nativekernels;
 
 import io.backstop.engine.backend.gguf.file.GgmlType;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.tensor.WeightTensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -48,6 +49,9 @@ public final class NativeKernelsCommand implements Callable<Integer> {
     @Option(names = "--ab-tile", description = "Also measure prefill without the register tile (one row at a time in scalar code, the tile's bits), for an A/B.")
     boolean abTile;
 
+    @Option(names = "--layouts", split = ",", defaultValue = "BATCH", description = "Q4_0 decode copies: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; other types have one).")
+    List<DecodeLayout> layouts;
+
     @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <backstop>/bench/results).")
     Path out;
 
@@ -72,8 +76,8 @@ public final class NativeKernelsCommand implements Callable<Integer> {
         if (threads < 1 || batches.stream().anyMatch(b -> b < 1)) throw new CommandLine.ParameterException(spec.commandLine(), "--threads and --batches must be at least 1");
         List<Boolean> tiles = abTile ? List.of(true, false) : List.of(true);
         NativeKernels.Options o = quick
-                ? new NativeKernels.Options(ts, shapes, batches, threads, 2, 300, 2, 500, 1, workingSetMb, !noGc, tiles)
-                : new NativeKernels.Options(ts, shapes, batches, threads, 3, 1000, 5, 1000, forks, workingSetMb, !noGc, tiles);
+                ? new NativeKernels.Options(ts, shapes, batches, threads, 2, 300, 2, 500, 1, workingSetMb, !noGc, tiles, layouts)
+                : new NativeKernels.Options(ts, shapes, batches, threads, 3, 1000, 5, 1000, forks, workingSetMb, !noGc, tiles, layouts);
         List<NativeKernelResult> results = NativeKernels.run(o);
         System.out.println(NativeKernels.setup(o));
         System.out.println();

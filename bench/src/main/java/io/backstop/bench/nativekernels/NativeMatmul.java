@@ -3,6 +3,7 @@ package io.backstop.bench.nativekernels;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
 import io.backstop.engine.backend.gguf.quant.Quantizer;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 import io.backstop.engine.backend.gguf.tensor.WeightTensors;
 import java.lang.foreign.Arena;
@@ -19,8 +20,8 @@ import java.util.SplittableRandom;
  * as decoding does. Allocates nothing per product.
  */
 final class NativeMatmul implements AutoCloseable {
-    /** Rows per chunk unit, as the forward pass. */
-    private static final int GRAIN = 16;
+    /** Rows per chunk unit, as the forward pass (a quad of Q4_0's one-sequence copy: 64). */
+    private static final int GRAIN = 16, QUAD_GRAIN = 64;
     private static final int CHUNKS_PER_THREAD = 8;
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfShort U16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -33,10 +34,11 @@ final class NativeMatmul implements AutoCloseable {
     private final float[] x, out;
     private final float[][] scratch;
     private final ComputePool.Task task;
+    private final int grain;
     private int next;
     private WeightTensor current;
 
-    NativeMatmul(GgmlType type, int rows, int cols, int batch, int threads, long workingSetBytes, long seed, boolean tile) {
+    NativeMatmul(GgmlType type, int rows, int cols, int batch, int threads, long workingSetBytes, long seed, boolean tile, DecodeLayout layout) {
         this.type = type;
         this.rows = rows;
         this.cols = cols;
@@ -46,7 +48,7 @@ final class NativeMatmul implements AutoCloseable {
         copies = new WeightTensor[n];
         for (int i = 0; i < n; i++) {
             MemorySegment data = i == 0 ? first : arena.allocate(first.byteSize(), 64).copyFrom(first);
-            copies[i] = WeightTensors.of(type, type + "-" + i, data, rows, cols);
+            copies[i] = WeightTensors.of(type, type + "-" + i, data, rows, cols, layout);
         }
         pool = ComputePool.shared(threads);
         SplittableRandom r = new SplittableRandom(seed + 1);
@@ -55,8 +57,9 @@ final class NativeMatmul implements AutoCloseable {
         out = new float[batch * rows];
         scratch = new float[pool.size()][tile ? WeightTensor.scratchFloats(cols) : cols]; // room for the prefill tile
         current = copies[0];
-        task = (chunk, chunks, worker) -> current.matmul(x, batch, out, 0, rows, ComputePool.start(rows, chunk, chunks, GRAIN),
-                ComputePool.end(rows, chunk, chunks, GRAIN), false, scratch[worker]);
+        grain = layout == DecodeLayout.ONE_SEQUENCE ? QUAD_GRAIN : GRAIN;
+        task = (chunk, chunks, worker) -> current.matmul(x, batch, out, 0, rows, ComputePool.start(rows, chunk, chunks, grain),
+                ComputePool.end(rows, chunk, chunks, grain), false, scratch[worker]);
     }
 
     /** One product, on the next copy of the weights. */
@@ -65,7 +68,7 @@ final class NativeMatmul implements AutoCloseable {
         next = next + 1 == copies.length ? 0 : next + 1;
         pool.lock().lock();
         try {
-            pool.run(task, Math.max(1, Math.min((rows + GRAIN - 1) / GRAIN, CHUNKS_PER_THREAD * pool.size())));
+            pool.run(task, Math.max(1, Math.min((rows + grain - 1) / grain, CHUNKS_PER_THREAD * pool.size())));
         } finally {
             pool.lock().unlock();
         }
