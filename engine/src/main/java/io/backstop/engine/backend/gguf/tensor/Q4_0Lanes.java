@@ -260,7 +260,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
                 if (pass == QUAD) Q4_0QuadKernels.oneFourGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
                 else if (pass == 2) Q4_0QuadKernels.oneTwoGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
                 else Q4_0QuadKernels.one(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
-                put(scratch, pass, 1, out, o, outStride, add, pass == 1 ? lo : 0, pass == 1 ? hi : L);
+                put(scratch, pass, 1, out, o, outStride, add, lo, hi); // a pass of 2 or 4 groups covers them whole: 0, L
             }
         }
     }
