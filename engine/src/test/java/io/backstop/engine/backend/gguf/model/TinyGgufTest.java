@@ -6,6 +6,7 @@ import io.backstop.engine.backend.gguf.GgufFixtures;
 import io.backstop.engine.backend.gguf.GgufFixtures.TinyReference;
 import io.backstop.engine.backend.gguf.file.GgufFile;
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
+import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -58,6 +59,18 @@ class TinyGgufTest {
                 assertThat(r.llamaMax()).as("%s: max |Δlogit| vs llama.cpp", r.file()).isLessThanOrEqualTo(LLAMA_CPP_F32_TOLERANCE);
                 assertThat(r.llamaGreedy()).as("%s: greedy ids = llama.cpp's", r.file()).isEqualTo(32);
             }
+        }
+    }
+
+    @Test
+    void q4_0sOneSequenceCopyGivesTheBatchCopysLogitsAndGreedyIds() {
+        String f = "tiny-llama-Q4_0.gguf";
+        int[] prompt = GgufFixtures.tinyReference(f, true).promptIds();
+        try (GgufFile batchFile = GgufFile.open(GgufFixtures.tiny(f)); GgufFile oneFile = GgufFile.open(GgufFixtures.tiny(f))) {
+            Transformer batch = Transformer.of(batchFile, DecodeLayout.BATCH), one = Transformer.of(oneFile, DecodeLayout.ONE_SEQUENCE);
+            assertThat(promptLogits(one, prompt)).containsExactly(promptLogits(batch, prompt));
+            assertThat(greedy(one, prompt, 32)).containsExactly(greedy(batch, prompt, 32));
+            assertThat(tokenByToken(one, prompt)).as("decode steps, one token each").containsExactly(tokenByToken(batch, prompt));
         }
     }
 
@@ -132,6 +145,18 @@ class TinyGgufTest {
             return new Row(f, maxAbs(logits, exact.logits()), rms(logits, exact.logits()), commonPrefix(greedy, exact.greedyIds(), comparable), comparable,
                     maxAbs(logits, llama.logits()), rms(logits, llama.logits()), commonPrefix(greedy, llama.greedyIds(), 32));
         }
+    }
+
+    /** Logits of every prompt position, the prompt fed one token per forward pass (decode steps). */
+    static float[] tokenByToken(Transformer tr, int[] prompt) {
+        int vocab = tr.config().vocab();
+        float[] out = new float[prompt.length * vocab], logits = new float[vocab];
+        ForwardPass pass = tr.newSequence(pool);
+        for (int t = 0; t < prompt.length; t++) {
+            forward(pass, prompt, t, 1, 0, logits);
+            System.arraycopy(logits, 0, out, t * vocab, vocab);
+        }
+        return out;
     }
 
     /** Logits of every prompt position, the prompt as one batch. */
