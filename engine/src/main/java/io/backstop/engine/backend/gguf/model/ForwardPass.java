@@ -7,7 +7,6 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.kernel.ComputePool;
 import io.backstop.engine.backend.gguf.kernel.Split;
 import io.backstop.engine.backend.gguf.kernel.VectorMath;
-import io.backstop.engine.backend.gguf.tensor.DecodeLayout;
 import io.backstop.engine.backend.gguf.tensor.Lanes;
 import io.backstop.engine.backend.gguf.tensor.WeightTensor;
 
@@ -129,9 +128,8 @@ public final class ForwardPass {
         this.rows = new float[pool.size()][WeightTensor.scratchFloats(widest)]; // room for the 4×4 prefill tile (WeightTensor.matmul)
         this.attnScale = (float) (1 / Math.sqrt(c.headDimK()));
         int threads = pool.size(), heads = c.heads() + 2 * c.kvHeads();
-        // q/k/v's units are heads (four groups of 16 rows and more): align 1; the others' are groups, cut in pairs (the
-        // batch copy's kernels take two groups), or in quads for Q4_0's one-sequence copy (a pass per quad)
-        int align = w.layout() == DecodeLayout.ONE_SEQUENCE ? 4 : 2;
+        // q/k/v's units are heads (four groups of 16 rows and more): align 1; the others' are groups, as the copies take them
+        int align = w.layout().chunkGroups();
         this.fewTokens = new Splits(Split.guided(heads, threads, 1), Split.guided(grains(c.dim()), threads, align),
                 Split.guided(grains(c.ffn()), threads, align), Split.guided(grains(c.vocab()), threads, align));
         this.manyTokens = new Splits(heads, grains(c.dim()), grains(c.ffn()), grains(c.vocab()), u -> Split.equal(u, chunks(u)));

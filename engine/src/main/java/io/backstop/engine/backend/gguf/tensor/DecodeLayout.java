@@ -15,5 +15,10 @@ public enum DecodeLayout {
      * products 1.15–1.3× faster, a batch's slower (it runs token by token). For a model that decodes one sequence at a
      * time (a concurrency of 1, as {@code bench model} and a single-user deployment load it).
      */
-    ONE_SEQUENCE
+    ONE_SEQUENCE;
+
+    /** Row groups (of L rows) a decode step's chunks come in multiples of: a pair for the batch kernels, a whole quad. */
+    public int chunkGroups() {
+        return this == ONE_SEQUENCE ? Q4_0QuadKernels.QUAD : 2;
+    }
 }

@@ -9,10 +9,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0's decode kernels ({@link Q4_0Lanes}, in both {@link DecodeLayout}s) over enough rows for every grouping they take (four groups of L rows,
- * two, one, a group a range covers in part, the padded last one) and every batch below the tile, and every decode step
- * below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of {@link WeightTensor#dot}, which stays
- * within float rounding of the float64 reference.
+ * Q4_0's decode kernels ({@link Q4_0Lanes}, both {@link DecodeLayout}s) over enough rows for every grouping they take
+ * (four groups of L rows, two, one, a group a range covers in part, the padded last one) and every batch below the tile,
+ * and every decode step below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of
+ * {@link WeightTensor#dot}, which stays within float rounding of the float64 reference.
  */
 class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
