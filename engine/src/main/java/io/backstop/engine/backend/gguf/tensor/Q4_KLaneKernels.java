@@ -2,7 +2,6 @@ package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
 
@@ -13,34 +12,35 @@ import jdk.incubator.vector.IntVector;
 /**
  * {@link Q4_KLanes}' decode kernels for two and four groups of L rows at a time (its layout and the one-group kernels
  * are in {@link Q4_KLaneLayout}), one method per shape (groups × tokens), kept apart from the repacking and the
- * dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Each kernel computes its groups' sums for its
- * tokens with the operations of {@link Q4_KLanes}' class comment and stores the accumulators to {@code s} (vector
- * t·groups + g): vectors passed on to a method C2 does not inline get boxed. Written out per shape, not looped: a
- * loop over accumulators would need an array of vectors, which C2 does not keep in registers.
+ * dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Written out per shape, not looped: a loop over accumulators would
+ * need an array of vectors, which C2 does not keep in registers.
  *
- * <p>Each kernel is one loop over a group's runs (run i = 16·sub-block + j), closing a sub-block's sums when i ends
- * one: the runs of a group lie end to end and the activations come interleaved ({@code xp}, see
- * {@link Q4_0Lanes#interleave}), so every address is linear in i and C2 checks the ranges once per product instead
- * of setting up a 16-trip loop per sub-block. The sub-block's F32 {@code d·scale} and {@code dmin·min} come from the
- * scratch ({@code nx} from {@code fOff}, group k's {@code 2·L·subs} floats on; {@link Q4_KLanes#factors} forms them
- * once per pass of groups from the copy's bytes), loaded where the sub-block ends: formed in the kernels they took
- * the 2-group kernels past C2's {@code NodeCountInliningCutoff} (helpers) or past what it optimizes loops in (the
- * Vector API's own methods), and stored as F32 in the copy they made it a third larger than the file.
+ * <p>Each call runs one super-block of its groups: {@link #SUPER_RUNS} runs from {@code q0} (group k's
+ * {@code k·groupBytes} on), closing a sub-block's sums when the run index i ends one, with every address linear in i
+ * (the activations come interleaved, {@code xp} from {@code xOff}, see {@link Q4_0Lanes#interleave}). It carries its
+ * groups' sums for its tokens from {@code s[sOff]} on (vector t·groups + g) and leaves them there, with the operations
+ * of {@link Q4_KLanes}' class comment: the same bits as one loop over the whole row. The sub-block's F32
+ * {@code d·scale} and {@code dmin·min} come from the scratch ({@code nx} from {@code fOff}, group k's
+ * {@link #GROUP_FACTORS} floats on), formed a super-block ahead ({@link Q4_KLanes#form}), loaded where the sub-block
+ * ends; token t's {@code −Σx} of sub-block b at {@code nx[nOff + t·subs + b]}. Formed inside the kernels, the loads
+ * and conversions took them past C2's {@code NodeCountInliningCutoff} (helpers) or past what it optimizes loops in
+ * (the Vector API's own methods).
  */
 abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
-    Q4_KLaneKernels(MemorySegment packed, int supers) {
-        super(packed, supers);
+    Q4_KLaneKernels(MemorySegment packed, int groups, int supers) {
+        super(packed, groups, supers);
     }
 
-    /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}. */
-    static void oneTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Groups g, g + 1 times one token, one super-block: twice the independent chains of {@link #one}. */
+    static void oneTwoGroups(MemorySegment packed, long q0, long groupBytes, float[] xp, int xOff, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
-        long base = gr * groupBytes, g1 = groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero;
+        long g1 = groupBytes;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = FloatVector.fromArray(F, s, sOff);
+        FloatVector a01 = FloatVector.fromArray(F, s, sOff + L);
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+        for (int i = 0; i < SUPER_RUNS; i++) {
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + g1);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
@@ -55,8 +55,8 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 int fb = fOff + b * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
-                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
-                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -66,19 +66,22 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 e01 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a01.intoArray(s, 1 * L);
+        a00.intoArray(s, sOff);
+        a01.intoArray(s, sOff + L);
     }
 
-    /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one} (a lone token is latency-bound). */
-    static void oneFourGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Groups g .. g + 3 times one token, one super-block: four times the independent chains of {@link #one} (a lone token is latency-bound). */
+    static void oneFourGroups(MemorySegment packed, long q0, long groupBytes, float[] xp, int xOff, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
-        long base = gr * groupBytes, g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a02 = zero, a03 = zero;
+        long g1 = groupBytes, g2 = 2 * groupBytes, g3 = 3 * groupBytes;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = FloatVector.fromArray(F, s, sOff);
+        FloatVector a01 = FloatVector.fromArray(F, s, sOff + L);
+        FloatVector a02 = FloatVector.fromArray(F, s, sOff + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(F, s, sOff + 3 * L);
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c02 = zero, e02 = zero, c03 = zero, e03 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+        for (int i = 0; i < SUPER_RUNS; i++) {
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + g1), w2 = Widen.u8(m, q + g2), w3 = Widen.u8(m, q + g3);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1), l2 = lo(w2), h2 = hi(w2), l3 = lo(w3), h3 = hi(w3);
@@ -97,12 +100,12 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 int fb = fOff + b * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
-                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
-                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
-                FloatVector s2 = FloatVector.fromArray(F, nx, fb + 2 * gf);
-                FloatVector u2 = FloatVector.fromArray(F, nx, fb + 2 * gf + L);
-                FloatVector s3 = FloatVector.fromArray(F, nx, fb + 3 * gf);
-                FloatVector u3 = FloatVector.fromArray(F, nx, fb + 3 * gf + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS + L);
+                FloatVector s2 = FloatVector.fromArray(F, nx, fb + 2 * GROUP_FACTORS);
+                FloatVector u2 = FloatVector.fromArray(F, nx, fb + 2 * GROUP_FACTORS + L);
+                FloatVector s3 = FloatVector.fromArray(F, nx, fb + 3 * GROUP_FACTORS);
+                FloatVector u3 = FloatVector.fromArray(F, nx, fb + 3 * GROUP_FACTORS + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -118,21 +121,22 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 e03 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a01.intoArray(s, 1 * L);
-        a02.intoArray(s, 2 * L);
-        a03.intoArray(s, 3 * L);
+        a00.intoArray(s, sOff);
+        a01.intoArray(s, sOff + L);
+        a02.intoArray(s, sOff + 2 * L);
+        a03.intoArray(s, sOff + 3 * L);
     }
 
-    /** Groups gr, gr + 1 times two tokens: each decoded vector serves both tokens, each broadcast both groups. */
-    static void twoTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Groups g, g + 1 times two tokens, a whole row: each decoded vector serves both tokens, each broadcast both groups. */
+    static void twoTwoGroups(MemorySegment packed, long q0, long groupBytes, int supers, float[] xp, int xOff, int cols, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
-        long base = gr * groupBytes, g1 = groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero;
+        int runs = supers * SUPER_RUNS, subs = supers * SUBS;
+        long g1 = groupBytes;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + g1);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
@@ -150,11 +154,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e11 = h1.fma(xv, e11);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                int fb = fOff + b * 2 * L;
+                int fb = fOff + (b >> 3) * SLOT + (b & 7) * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
-                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
-                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -171,21 +175,22 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 e11 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a01.intoArray(s, 1 * L);
-        a10.intoArray(s, 2 * L);
-        a11.intoArray(s, 3 * L);
+        a00.intoArray(s, sOff);
+        a01.intoArray(s, sOff + L);
+        a10.intoArray(s, sOff + 2 * L);
+        a11.intoArray(s, sOff + 3 * L);
     }
 
-    /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
-    static void threeTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Groups g, g + 1 times three tokens, a whole row: a batch of 3 (or its last three) in one pass. */
+    static void threeTwoGroups(MemorySegment packed, long q0, long groupBytes, int supers, float[] xp, int xOff, int cols, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
-        long base = gr * groupBytes, g1 = groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
+        int runs = supers * SUPER_RUNS, subs = supers * SUBS;
+        long g1 = groupBytes;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero, c20 = zero, e20 = zero, c21 = zero, e21 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + g1);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
@@ -209,11 +214,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                int fb = fOff + b * 2 * L;
+                int fb = fOff + (b >> 3) * SLOT + (b & 7) * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
-                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
-                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -237,23 +242,24 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 e21 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a01.intoArray(s, 1 * L);
-        a10.intoArray(s, 2 * L);
-        a11.intoArray(s, 3 * L);
-        a20.intoArray(s, 4 * L);
-        a21.intoArray(s, 5 * L);
+        a00.intoArray(s, sOff);
+        a01.intoArray(s, sOff + L);
+        a10.intoArray(s, sOff + 2 * L);
+        a11.intoArray(s, sOff + 3 * L);
+        a20.intoArray(s, sOff + 4 * L);
+        a21.intoArray(s, sOff + 5 * L);
     }
 
-    /** Groups gr, gr + 1 times four tokens: each broadcast serves two groups, each decoded vector four tokens. */
-    static void fourTwoGroups(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Groups g, g + 1 times four tokens, a whole row: each broadcast serves two groups, each decoded vector four tokens. */
+    static void fourTwoGroups(MemorySegment packed, long q0, long groupBytes, int supers, float[] xp, int xOff, int cols, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS, gf = 2 * L * subs;
-        long base = gr * groupBytes, g1 = groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
+        int runs = supers * SUPER_RUNS, subs = supers * SUBS;
+        long g1 = groupBytes;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero, a30 = zero, a31 = zero;
         FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero, c20 = zero, e20 = zero, c21 = zero, e21 = zero, c30 = zero, e30 = zero, c31 = zero, e31 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + g1);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
@@ -283,11 +289,11 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
             e31 = h1.fma(xv, e31);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                int fb = fOff + b * 2 * L;
+                int fb = fOff + (b >> 3) * SLOT + (b & 7) * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
-                FloatVector s1 = FloatVector.fromArray(F, nx, fb + gf);
-                FloatVector u1 = FloatVector.fromArray(F, nx, fb + gf + L);
+                FloatVector s1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS);
+                FloatVector u1 = FloatVector.fromArray(F, nx, fb + GROUP_FACTORS + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
                 a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
                 a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
@@ -318,13 +324,14 @@ abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
                 e31 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a01.intoArray(s, 1 * L);
-        a10.intoArray(s, 2 * L);
-        a11.intoArray(s, 3 * L);
-        a20.intoArray(s, 4 * L);
-        a21.intoArray(s, 5 * L);
-        a30.intoArray(s, 6 * L);
-        a31.intoArray(s, 7 * L);
+        a00.intoArray(s, sOff);
+        a01.intoArray(s, sOff + L);
+        a10.intoArray(s, sOff + 2 * L);
+        a11.intoArray(s, sOff + 3 * L);
+        a20.intoArray(s, sOff + 4 * L);
+        a21.intoArray(s, sOff + 5 * L);
+        a30.intoArray(s, sOff + 6 * L);
+        a31.intoArray(s, sOff + 7 * L);
     }
+
 }

@@ -2,7 +2,6 @@ package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
-import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
 
@@ -16,60 +15,73 @@ import jdk.incubator.vector.IntVector;
  * the rules of that class's comment. The kernels are static, taking the layout's fields as arguments, as
  * {@link Q4_0LaneKernels}' are (the instance form ran slower on C2).
  *
- * <p>Layout, per group of L rows: per sub-block of 32 columns (8 per super-block) 16 runs of L bytes, all end to end
- * (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low nibble, value
- * 16 + j in its high one: Q4_0's order), then per sub-block the L rows' 6-bit scales and their 6-bit mins as
- * bytes, then per super-block the L rows' F16 {@code d} and their F16 {@code dmin}, as in the file. Each
- * pass of groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch ({@link Q4_KLanes#factors}; the
- * float products, as {@link Q4_KTensor#dequantizeRow} takes them, so the same bits), which the kernels load where a
- * sub-block ends: 148 bytes per row and super-block against the file's 144. Storing the products as F32 (0.75 bytes
- * per weight) read a third more bytes than the file, and a lone token is bound by reading them (README, "Q4_K
- * decode: the file's scales").
+ * <p>Layout: first the runs, per group of L rows, per sub-block of 32 columns (8 per super-block) 16 runs of L bytes,
+ * all end to end (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low
+ * nibble, value 16 + j in its high one: Q4_0's order); then the factors, per super-block and, within it, per group
+ * ({@link #SUPER_FACTOR_BYTES} each): the L rows' 6-bit scales of its 8 sub-blocks as bytes, then their 6-bit mins,
+ * then the rows' F16 {@code d} and F16 {@code dmin}, as in the file (148 bytes per row and super-block against the
+ * file's 144). A pass over some groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch one
+ * super-block ahead of its kernels ({@link Q4_KLanes#form}; the float products, as {@link Q4_KTensor#dequantizeRow}
+ * takes them, so the same bits), which read them where a sub-block ends: a pass's groups' factors for one
+ * super-block lie side by side, one short read. Storing the products as F32 (0.75 bytes per weight) read a third
+ * more bytes than the file, and a lone token is bound by reading them (README, "Q4_K decode: the file's scales").
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
     static final int SUB = 32;
     static final int SUBS = BLOCK / SUB;
     static final int HALF = 16;
+    /** Runs of one super-block of a group: a kernel call's trip count. */
+    static final int SUPER_RUNS = SUBS * HALF;
     /** Bytes of one sub-block's runs. */
     static final long RUNS = 16L * L;
-    /** Bytes of one sub-block's factors: L scales, then L mins, one byte each. */
-    static final long FACTORS = 2L * L;
-    /** Bytes of one super-block's L F16 {@code d}, then L F16 {@code dmin}, after all sub-blocks' factors. */
-    static final long SUPER_FACTORS = 4L * L;
+    /** Bytes of one group's factors for one super-block: L scales and L mins per sub-block, then L F16 {@code d}, L F16 {@code dmin}. */
+    static final long SUPER_FACTOR_BYTES = SUBS * 2L * L + 4L * L;
+    /** Floats of one group's formed factors for one super-block in the scratch: per sub-block L {@code d·scale}, then L {@code dmin·min}. */
+    static final int GROUP_FACTORS = SUBS * 2 * L;
+    /** Floats of one super-block's formed factors for a pass of up to four groups. */
+    static final int SLOT = 4 * GROUP_FACTORS;
 
-    /** Per group of L rows, its runs end to end, then its factors; groups one after another. */
+    /** The runs, group after group, then the factors, super-block after super-block. */
     final MemorySegment packed;
     final int supers;
-    /** Bytes of one group: {@link #RUNS} + {@link #FACTORS} per sub-block, {@link #SUPER_FACTORS} per super-block. */
+    final int groups;
+    /** Bytes of one group's runs: {@link #RUNS} per sub-block. */
     final long groupBytes;
-    /**
-     * Where a group's factors start within it: sub-block b's at {@code g·groupBytes + factors + FACTORS·b}, super-block
-     * s's at {@code g·groupBytes + factors + FACTORS·subs + SUPER_FACTORS·s}.
-     */
+    /** Where the factors start: group g's for super-block s at {@code factors + (s·groups + g)·SUPER_FACTOR_BYTES}. */
     final long factors;
 
-    Q4_KLaneLayout(MemorySegment packed, int supers) {
+    Q4_KLaneLayout(MemorySegment packed, int groups, int supers) {
         this.packed = packed;
         this.supers = supers;
-        this.factors = supers * SUBS * RUNS;
-        this.groupBytes = supers * (SUBS * (RUNS + FACTORS) + SUPER_FACTORS);
+        this.groups = groups;
+        this.groupBytes = supers * SUBS * RUNS;
+        this.factors = groups * groupBytes;
     }
 
-    /** Offset in {@link #packed} of group {@code group}'s L F16 {@code d} of super-block {@code s} (their {@code dmin} 2·L bytes on). */
-    long superFactors(int group, int s) {
-        return group * groupBytes + factors + FACTORS * supers * SUBS + SUPER_FACTORS * s;
+    /** Bytes of the copy of {@code groups} groups of {@code supers} super-blocks. */
+    static long bytes(int groups, int supers) {
+        return (long) groups * supers * (SUBS * RUNS + SUPER_FACTOR_BYTES);
     }
 
-    /** One group times one token: a group a row range covers in part. */
-    static void one(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** Offset in {@link #packed} of group {@code group}'s factors for super-block {@code s}. */
+    long factorsOf(int group, int s) {
+        return factors + ((long) s * groups + group) * SUPER_FACTOR_BYTES;
+    }
+
+    /** Offset in {@link #packed} of group {@code group}'s first run of super-block {@code s}. */
+    long runsOf(int group, int s) {
+        return group * groupBytes + (long) s * SUPER_RUNS * L;
+    }
+
+    /** One group times one token, one super-block: a group a row range covers in part, or the odd one at its end. */
+    static void one(MemorySegment packed, long q0, float[] xp, int xOff, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = FloatVector.fromArray(F, s, sOff);
         FloatVector c00 = zero, e00 = zero;
-        for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+        for (int i = 0; i < SUPER_RUNS; i++) {
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q);
             FloatVector l0 = lo(w0), h0 = hi(w0);
@@ -88,18 +100,18 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
                 e00 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
+        a00.intoArray(s, sOff);
     }
 
-    /** One group times two tokens. */
-    static void two(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** One group times two tokens, a whole row. */
+    static void two(MemorySegment packed, long q0, int supers, float[] xp, int xOff, int cols, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero;
+        int runs = supers * SUPER_RUNS, subs = supers * SUBS;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a10 = zero;
         FloatVector c00 = zero, e00 = zero, c10 = zero, e10 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q);
             FloatVector l0 = lo(w0), h0 = hi(w0);
@@ -113,7 +125,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e10 = h0.fma(xv, e10);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                int fb = fOff + b * 2 * L;
+                int fb = fOff + (b >> 3) * SLOT + (b & 7) * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
@@ -126,19 +138,19 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
                 e10 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a10.intoArray(s, 1 * L);
+        a00.intoArray(s, sOff);
+        a10.intoArray(s, sOff + L);
     }
 
-    /** One group times four tokens. */
-    static void four(MemorySegment packed, int fOff, int supers, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] nx, int nOff, float[] s) {
+    /** One group times four tokens, a whole row. */
+    static void four(MemorySegment packed, long q0, int supers, float[] xp, int xOff, int cols, float[] nx, int fOff, int nOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUBS * HALF, subs = supers * SUBS;
-        long base = gr * groupBytes;
-        FloatVector zero = FloatVector.zero(F), a00 = zero, a10 = zero, a20 = zero, a30 = zero;
+        int runs = supers * SUPER_RUNS, subs = supers * SUBS;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a00 = zero, a10 = zero, a20 = zero, a30 = zero;
         FloatVector c00 = zero, e00 = zero, c10 = zero, e10 = zero, c20 = zero, e20 = zero, c30 = zero, e30 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = q0 + (long) i * L;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q);
             FloatVector l0 = lo(w0), h0 = hi(w0);
@@ -160,7 +172,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
             e30 = h0.fma(xv, e30);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                int fb = fOff + b * 2 * L;
+                int fb = fOff + (b >> 3) * SLOT + (b & 7) * 2 * L;
                 FloatVector s0 = FloatVector.fromArray(F, nx, fb);
                 FloatVector u0 = FloatVector.fromArray(F, nx, fb + L);
                 FloatVector y0 = FloatVector.broadcast(F, nx[nOff + b]);
@@ -181,9 +193,10 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
                 e30 = zero;
             }
         }
-        a00.intoArray(s, 0 * L);
-        a10.intoArray(s, 1 * L);
-        a20.intoArray(s, 2 * L);
-        a30.intoArray(s, 3 * L);
+        a00.intoArray(s, sOff);
+        a10.intoArray(s, sOff + L);
+        a20.intoArray(s, sOff + 2 * L);
+        a30.intoArray(s, sOff + 3 * L);
     }
+
 }

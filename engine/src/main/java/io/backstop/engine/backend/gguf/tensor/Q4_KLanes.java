@@ -1,18 +1,30 @@
 package io.backstop.engine.backend.gguf.tensor;
 
+import static io.backstop.engine.backend.gguf.tensor.Lanes.B;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.S;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.S2I;
+import static jdk.incubator.vector.VectorOperators.ZERO_EXTEND_B2I;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Arrays;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
 
 /**
  * {@link Q4_KTensor}'s default decode layout ({@code -Dbackstop.gguf.q4k=pairs} takes the row pairs, {@link KPairs},
  * instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L (16 with AVX-512);
  * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
- * the low nibble, column 16 + j in the high one), all end to end, then the rows' scales and mins per sub-block and
- * their F16 {@code d} and {@code dmin} per super-block ({@link Q4_KLaneLayout}). One widening load and a mask or a
+ * the low nibble, column 16 + j in the high one), all end to end; after all groups' runs, per super-block and group
+ * the rows' scales and mins per sub-block and their F16 {@code d} and {@code dmin} ({@link Q4_KLaneLayout}). One widening load and a mask or a
  * shift give one column for L rows; a token's activation there is a broadcast, so each decoded vector serves every
  * token of a pass with one FMA, and a group's L results come out as one vector, with no sum across lanes. 0.578 bytes
  * per weight (the file's 0.5625), the file's pages dropped after the copy.
@@ -33,8 +45,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     static final int BYTES = 144;
 
-    private Q4_KLanes(MemorySegment packed, int supers) {
-        super(packed, supers);
+    private Q4_KLanes(MemorySegment packed, int groups, int supers) {
+        super(packed, groups, supers);
     }
 
     /**
@@ -43,26 +55,23 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      */
     static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
         int groups = (rows + L - 1) / L;
-        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(groups * supers * (SUBS * (RUNS + FACTORS) + SUPER_FACTORS)), supers);
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(bytes(groups, supers)), groups, supers);
         MemorySegment m = t.packed;
         m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
-            int lane = r % L;
-            long g = (r / L) * t.groupBytes;
+            int lane = r % L, g = r / L;
             for (int s = 0; s < supers; s++) {
-                long p = ((long) r * supers + s) * BYTES;
-                long sf = t.superFactors(r / L, s) + 2L * lane;
-                m.set(WeightTensor.SHORT_LE, sf, src.get(WeightTensor.SHORT_LE, p));
-                m.set(WeightTensor.SHORT_LE, sf + 2L * L, src.get(WeightTensor.SHORT_LE, p + 2));
+                long p = ((long) r * supers + s) * BYTES, f = t.factorsOf(g, s);
+                m.set(WeightTensor.SHORT_LE, f + SUBS * 2L * L + 2L * lane, src.get(WeightTensor.SHORT_LE, p));
+                m.set(WeightTensor.SHORT_LE, f + SUBS * 2L * L + 2L * L + 2L * lane, src.get(WeightTensor.SHORT_LE, p + 2));
                 for (int sb = 0; sb < SUBS; sb++) {
-                    long b = (long) s * SUBS + sb, f = g + t.factors + b * FACTORS + lane;
-                    m.set(ValueLayout.JAVA_BYTE, f, (byte) KScales.scale(src, p + 4, sb));
-                    m.set(ValueLayout.JAVA_BYTE, f + L, (byte) KScales.min(src, p + 4, sb));
-                    long run = p + 16 + 32L * (sb >> 1);
+                    m.set(ValueLayout.JAVA_BYTE, f + (long) sb * L + lane, (byte) KScales.scale(src, p + 4, sb));
+                    m.set(ValueLayout.JAVA_BYTE, f + (long) (SUBS + sb) * L + lane, (byte) KScales.min(src, p + 4, sb));
+                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * RUNS + lane;
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
-                        m.set(ValueLayout.JAVA_BYTE, g + b * RUNS + (long) j * L + lane, (byte) (lo | hi << 4));
+                        m.set(ValueLayout.JAVA_BYTE, q + (long) j * L, (byte) (lo | hi << 4));
                     }
                 }
             }
@@ -87,12 +96,11 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
     float dot(int row, float[] x, int xOff) {
-        int lane = row % L;
+        int lane = row % L, g = row / L;
         MemorySegment m = packed;
-        long g = (row / L) * groupBytes;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long q = g + b * RUNS + lane, f = g + factors + b * FACTORS + lane, sf = superFactors(row / L, b / SUBS) + 2L * lane;
+            long q = g * groupBytes + b * RUNS + lane, f = factorsOf(g, b / SUBS) + lane, sub = b % SUBS;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
@@ -100,7 +108,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
-            float ds = (float) u8(m, f) * f16(m, sf), dm = (float) u8(m, f + L) * f16(m, sf + 2L * L);
+            long d = f - lane + SUBS * 2L * L + 2L * lane;
+            float ds = (float) u8(m, f + sub * L) * f16(m, d), dm = (float) u8(m, f + (SUBS + sub) * L) * f16(m, d + 2L * L);
             acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
@@ -111,98 +120,126 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
-     * sub-block, then the tokens' activations {@link Q4_0Lanes#interleave}d.
+     * sub-block, the tokens' activations {@link Q4_0Lanes#interleave}d, then the formed factors: two super-blocks' for a
+     * lone token, every super-block's for a batch.
      */
     int scratchFloats(int n) {
-        return SUMS + n * supers * SUBS + n * supers * BLOCK + 4 * 2 * L * supers * SUBS;
+        return SUMS + n * supers * SUBS + n * supers * BLOCK + (n == 1 ? 2 : supers) * SLOT;
     }
 
     /**
-     * Groups {@code group .. group + count − 1}'s F32 {@code d·scale} and {@code dmin·min}, {@code 2·L·subs} floats per
-     * group from {@code f[off]}: sub-block b's L {@code d·scale} at {@code 2·L·b}, its L {@code dmin·min} L on (the float
-     * products, as the file's dequantization takes them). Once per pass of groups, before its kernels: formed inside the
-     * kernels, the loads and conversions grew their graphs past what C2 optimizes loops in (the loop kept its bounds
-     * and liveness checks and spilled its sums: 0.6× the speed of a step).
+     * Groups {@code group .. group + count − 1}'s F32 {@code d·scale} and {@code dmin·min} of super-block {@code s} into
+     * {@code f[off]} on ({@link #GROUP_FACTORS} floats per group: sub-block j's L {@code d·scale} at {@code 2·L·j}, its L
+     * {@code dmin·min} L on; the float products, as the file's dequantization takes them). The scales and mins are
+     * 6-bit, so a zero-extended byte converts exactly. Called once per pass and super-block, a super-block ahead of the
+     * kernels. C2 inlines it into {@link #matmul}, past {@code NodeCountInliningCutoff}: a helper of ours called here
+     * ({@code Widen.f16}, {@code Widen.u8}) was left a call that boxed its vectors (300 MB per decode step), so the
+     * Vector API's own methods are written out, which C2 inlines whatever the count. Forming a whole row's
+     * factors before the kernels (until 2026-12-04) read a pass's factor bytes in one burst and made its kernels read
+     * them back from a scratch as large as L1: 0.75–0.8× the speed (stand-alone copy, 5632×2048, two threads).
      */
-    private void factors(int group, int count, float[] f, int off) {
+    void form(int group, int count, int s, float[] f, int off) {
         MemorySegment m = packed;
-        int subs = supers * SUBS;
-        for (int g = group; g < group + count; g++, off += 2 * L * subs) {
-            long sf = g * groupBytes + factors, sd = sf + FACTORS * subs;
-            for (int s = 0; s < supers; s++) {
-                FloatVector d = Widen.f16(m, sd + SUPER_FACTORS * s), dm = Widen.f16(m, sd + SUPER_FACTORS * s + 2L * L);
-                for (int j = 0; j < SUBS; j++) {
-                    int b = s * SUBS + j;
-                    long q = sf + FACTORS * b;
-                    Widen.s8(m, q).mul(d).intoArray(f, off + 2 * L * b);
-                    Widen.s8(m, q + L).mul(dm).intoArray(f, off + 2 * L * b + L);
-                }
+        long p = factorsOf(group, s);
+        for (int k = 0; k < count; k++, p += SUPER_FACTOR_BYTES, off += GROUP_FACTORS) { // Widen.f16, Widen.u8 written out
+            IntVector hd = (IntVector) ShortVector.fromMemorySegment(S, m, p + SUBS * 2L * L, LE).convertShape(S2I, I, 0);
+            IntVector hm = (IntVector) ShortVector.fromMemorySegment(S, m, p + SUBS * 2L * L + 2L * L, LE).convertShape(S2I, I, 0);
+            FloatVector d = hd.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+            FloatVector dm = hm.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+            for (int j = 0; j < SUBS; j++) {
+                ByteVector sc = ByteVector.fromMemorySegment(B, m, p + (long) j * L, LE), mn = ByteVector.fromMemorySegment(B, m, p + (long) (SUBS + j) * L, LE);
+                ((FloatVector) sc.convertShape(ZERO_EXTEND_B2I, I, 0).convert(I2F, 0)).mul(d).intoArray(f, off + 2 * L * j);
+                ((FloatVector) mn.convertShape(ZERO_EXTEND_B2I, I, 0).convert(I2F, 0)).mul(dm).intoArray(f, off + 2 * L * j + L);
             }
         }
     }
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
-     * scratch, in {@link Q4_0Lanes#matmul}'s passes: two groups at a time × four tokens, then the last three tokens two
-     * groups at a time, or the last two two groups at a time and the last one four (or two) groups at a time; groups a
-     * range covers in part, or an odd one at its end, one at a time. Kernels hand their accumulators out through the
-     * scratch: vectors passed to a method C2 does not inline get boxed.
+     * scratch, in passes of four groups, two, or one (a group the range covers in part, or an odd one at its end). A
+     * lone token runs a pass super-block by super-block ({@link #lone}), forming the next super-block's factors before
+     * the kernels of this one, which carry their sums from one super-block to the next in the scratch: 1.13–1.23× the
+     * speed of forming the whole row's first (JMH, two threads, 5632×2048 and 2048×5632). A batch forms every
+     * super-block's factors, then runs whole rows ({@link #batch}): per super-block calls of its kernels ran 0.9× as
+     * fast.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int sums = SUMS, subs = supers * SUBS, xi = sums + n * subs;
+        int subs = supers * SUBS, yi = SUMS, xi = yi + n * subs, fo = xi + n * cols;
         for (int t = 0; t < n; t++) {
-            for (int b = 0; b < subs; b++) scratch[sums + t * subs + b] = negSum(x, t * cols + b * SUB);
+            for (int b = 0; b < subs; b++) scratch[yi + t * subs + b] = negSum(x, t * cols + b * SUB);
             Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
-        float[] xp = scratch;
-        int gr = from / L, t4 = n & -4, t2 = n & -2, fo = xi + n * cols, gf = 2 * L * subs;
-        if (gr * L == from) {
-            for (int pass; (gr + 2) * L <= to; gr += pass) {
-                pass = (gr + 4) * L <= to ? 4 : 2;
-                int o = outOff + gr * L;
-                factors(gr, pass, scratch, fo);
-                for (int t = 0; t < t4; t += 4) {
-                    for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
-                        Q4_0Lanes.put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
-                    }
+        boolean single = n == 1;
+        for (int gr = from / L, pass; gr * L < to; gr += pass) {
+            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+            pass = lo > 0 || hi < L ? 1 : (gr + 4) * L <= to ? 4 : (gr + 2) * L <= to ? 2 : 1;
+            Arrays.fill(scratch, 0, pass * L, 0f);
+            for (int s = 0; s <= supers; s++) { // one call site of form: see its comment
+                if (s < supers) form(gr, pass, s, scratch, fo + (single ? s & 1 : s) * SLOT);
+                if (single && s > 0) lone(gr, pass, s - 1, scratch, fo + ((s - 1) & 1) * SLOT, xi, yi);
+            }
+            if (single) Q4_0Lanes.put(scratch, pass, 1, out, outOff + gr * L, outStride, add, lo, hi);
+            else batch(gr, pass, n, cols, out, outOff + gr * L, outStride, add, lo, hi, scratch, fo, xi, yi);
+        }
+    }
+
+    /**
+     * Super-block s of a pass of {@code pass} groups from group {@code gr} times one token (activations from
+     * {@code sc[xo]}, its {@code −Σx} from {@code sc[yo]}), the factors at {@code sc[fOff]}, the sums carried at
+     * {@code sc[0]}.
+     */
+    private void lone(int gr, int pass, int s, float[] sc, int fOff, int xo, int yo) {
+        long q = runsOf(gr, s);
+        int xs = xo + s * BLOCK, ys = yo + s * SUBS;
+        if (pass == 4) oneFourGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, 0);
+        else if (pass == 2) oneTwoGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, 0);
+        else one(packed, q, sc, xs, sc, fOff, ys, sc, 0);
+    }
+
+    /**
+     * A pass of {@code n ≥ 2} tokens, every super-block's factors formed (super-block s's at {@code fo + s·SLOT}): two
+     * groups at a time × four tokens, then the last three tokens two groups at a time, or the last two two groups at a
+     * time and the last one as {@link #lone}; a pass of one group, its own kernels. Each kernel's sums are written out
+     * ({@link Q4_0Lanes#put}) as it returns.
+     */
+    private void batch(int gr, int pass, int n, int cols, float[] out, int o, int outStride, boolean add, int lo, int hi, float[] sc, int fo, int xi, int yi) {
+        MemorySegment m = packed;
+        long q = runsOf(gr, 0), gb = groupBytes;
+        int subs = supers * SUBS, t4 = n & -4, t2 = n & -2;
+        if (pass == 1) {
+            for (int t = 0; t < t4; t += 4) {
+                four(m, q, supers, sc, xi + t * cols, cols, sc, fo, yi + t * subs, sc, 0);
+                Q4_0Lanes.put(sc, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+            }
+            if (t2 > t4) {
+                two(m, q, supers, sc, xi + t4 * cols, cols, sc, fo, yi + t4 * subs, sc, 0);
+                Q4_0Lanes.put(sc, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+            }
+        } else {
+            for (int t = 0; t < t4; t += 4) {
+                for (int k = 0; k < pass; k += 2) {
+                    fourTwoGroups(m, q + k * gb, gb, supers, sc, xi + t * cols, cols, sc, fo + k * GROUP_FACTORS, yi + t * subs, sc, 0);
+                    Q4_0Lanes.put(sc, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                 }
-                if (n - t4 == 3) {
-                    for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
-                        Q4_0Lanes.put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
-                    }
-                    continue;
+            }
+            if (n - t4 == 3) {
+                for (int k = 0; k < pass; k += 2) {
+                    threeTwoGroups(m, q + k * gb, gb, supers, sc, xi + t4 * cols, cols, sc, fo + k * GROUP_FACTORS, yi + t4 * subs, sc, 0);
+                    Q4_0Lanes.put(sc, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                 }
-                if (t2 > t4) {
-                    for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(packed, fo + k * gf, supers, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
-                        Q4_0Lanes.put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
-                    }
-                }
-                if (n > t2) {
-                    if (pass == 4) oneFourGroups(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
-                    else oneTwoGroups(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
-                    Q4_0Lanes.put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
+                return;
+            }
+            if (t2 > t4) {
+                for (int k = 0; k < pass; k += 2) {
+                    twoTwoGroups(m, q + k * gb, gb, supers, sc, xi + t4 * cols, cols, sc, fo + k * GROUP_FACTORS, yi + t4 * subs, sc, 0);
+                    Q4_0Lanes.put(sc, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
                 }
             }
         }
-        for (; gr * L < to; gr++) {
-            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
-            int o = outOff + gr * L;
-            factors(gr, 1, scratch, fo);
-            for (int t = 0; t < t4; t += 4) {
-                four(packed, fo, supers, groupBytes, gr, xp, xi + t * cols, cols, scratch, sums + t * subs, scratch);
-                Q4_0Lanes.put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
-            }
-            if (t2 > t4) {
-                two(packed, fo, supers, groupBytes, gr, xp, xi + t4 * cols, cols, scratch, sums + t4 * subs, scratch);
-                Q4_0Lanes.put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
-            }
-            if (n > t2) {
-                one(packed, fo, supers, groupBytes, gr, xp, xi + t2 * cols, cols, scratch, sums + t2 * subs, scratch);
-                Q4_0Lanes.put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
-            }
+        if (n > t2) {
+            Arrays.fill(sc, 0, pass * L, 0f);
+            for (int s = 0; s < supers; s++) lone(gr, pass, s, sc, fo + s * SLOT, xi + t2 * cols, yi + t2 * subs);
+            Q4_0Lanes.put(sc, pass, 1, out, o + t2 * outStride, outStride, add, lo, hi);
         }
     }
 }

@@ -19,7 +19,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 final class Widen {
     /** 2^112: rescales an F16 exponent moved into an F32's place (see {@link #f16}). */
-    private static final float F16_RESCALE = Float.intBitsToFloat(0x77800000);
+    static final float F16_RESCALE = Float.intBitsToFloat(0x77800000);
     /** 0, 1, …, L-1: per-lane shift counts for bit-packed high bits. */
     static final IntVector IOTA = IntVector.zero(I).addIndex(1);
 
