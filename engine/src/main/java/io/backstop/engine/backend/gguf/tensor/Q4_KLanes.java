@@ -22,10 +22,10 @@ import jdk.incubator.vector.ShortVector;
 /**
  * {@link Q4_KTensor}'s default decode layout ({@code -Dbackstop.gguf.q4k=pairs} takes the row pairs, {@link KPairs},
  * instead): Q4_0's rows in vector lanes ({@link Q4_0Lanes}) with Q4_K's scales. Rows in groups of L (16 with AVX-512);
- * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in
- * the low nibble, column 16 + j in the high one), all end to end; after all groups' runs, per super-block and group
- * the rows' scales and mins per sub-block and their F16 {@code d} and {@code dmin} ({@link Q4_KLaneLayout}). One widening load and a mask or a
- * shift give one column for L rows; a token's activation there is a broadcast, so each decoded vector serves every
+ * per group, per sub-block of 32 columns 16 runs of L bytes (run j: byte j of each row, column j in the low nibble,
+ * column 16 + j in the high one), all end to end; after all groups' runs, per super-block and group the rows' scales
+ * and mins per sub-block and their F16 {@code d} and {@code dmin} ({@link Q4_KLaneLayout}). One widening load and a
+ * mask or a shift give one column for L rows; a token's activation there is a broadcast, so each decoded vector serves every
  * token of a pass with one FMA, and a group's L results come out as one vector, with no sum across lanes. 0.578 bytes
  * per weight (the file's 0.5625), the file's pages dropped after the copy.
  *
@@ -100,7 +100,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         MemorySegment m = packed;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long q = g * groupBytes + b * RUNS + lane, f = factorsOf(g, b / SUBS) + lane, sub = b % SUBS;
+            long q = g * groupBytes + b * RUNS + lane, f = factorsOf(g, b / SUBS), sub = b % SUBS, d = f + SUBS * 2L * L + 2L * lane;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
@@ -108,8 +108,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
-            long d = f - lane + SUBS * 2L * L + 2L * lane;
-            float ds = (float) u8(m, f + sub * L) * f16(m, d), dm = (float) u8(m, f + (SUBS + sub) * L) * f16(m, d + 2L * L);
+            float ds = (float) u8(m, f + sub * L + lane) * f16(m, d), dm = (float) u8(m, f + (SUBS + sub) * L + lane) * f16(m, d + 2L * L);
             acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
@@ -134,9 +133,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * 6-bit, so a zero-extended byte converts exactly. Called once per pass and super-block, a super-block ahead of the
      * kernels. C2 inlines it into {@link #matmul}, past {@code NodeCountInliningCutoff}: a helper of ours called here
      * ({@code Widen.f16}, {@code Widen.u8}) was left a call that boxed its vectors (300 MB per decode step), so the
-     * Vector API's own methods are written out, which C2 inlines whatever the count. Forming a whole row's
-     * factors before the kernels (until 2026-12-04) read a pass's factor bytes in one burst and made its kernels read
-     * them back from a scratch as large as L1: 0.75–0.8× the speed (stand-alone copy, 5632×2048, two threads).
+     * Vector API's own methods are written out, which C2 inlines whatever the count.
      */
     void form(int group, int count, int s, float[] f, int off) {
         MemorySegment m = packed;
@@ -158,10 +155,10 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
      * scratch, in passes of four groups, two, or one (a group the range covers in part, or an odd one at its end). A
      * lone token runs a pass super-block by super-block ({@link #lone}), forming the next super-block's factors before
-     * the kernels of this one, which carry their sums from one super-block to the next in the scratch: 1.13–1.23× the
-     * speed of forming the whole row's first (JMH, two threads, 5632×2048 and 2048×5632). A batch forms every
-     * super-block's factors, then runs whole rows ({@link #batch}): per super-block calls of its kernels ran 0.9× as
-     * fast.
+     * the kernels of this one, which carry their sums from one super-block to the next in the scratch: forming the whole
+     * row's first read a pass's factor bytes in one burst and its kernels read them back from a scratch as large as L1
+     * (README, "Q4_K: factors a super-block ahead"). A batch forms every super-block's factors, then runs whole rows
+     * ({@link #batch}): its kernels called per super-block ran 0.9× as fast.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         int subs = supers * SUBS, yi = SUMS, xi = yi + n * subs, fo = xi + n * cols;
