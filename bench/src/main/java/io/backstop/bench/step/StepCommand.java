@@ -43,7 +43,7 @@ public final class StepCommand implements Callable<Integer> {
     @Option(names = "--steps", defaultValue = "30", description = "Steps measured per batch size, after as many to warm up (default: ${DEFAULT-VALUE}).")
     int steps;
 
-    @Option(names = "--layout", defaultValue = "BATCH", description = "Q4_0 decode copy: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; a model loaded with a concurrency of 1 uses ONE_SEQUENCE).")
+    @Option(names = "--layout", defaultValue = "BATCH", description = "Q4_0 and Q4_K decode copies: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; a model loaded with a concurrency of 1 uses ONE_SEQUENCE).")
     DecodeLayout layout;
 
     @Override

@@ -27,8 +27,8 @@ import jdk.incubator.vector.IntVector;
  * (the Vector API's own methods).
  */
 abstract sealed class Q4_KLaneKernels extends Q4_KLaneLayout permits Q4_KLanes {
-    Q4_KLaneKernels(MemorySegment packed, int groups, int supers) {
-        super(packed, groups, supers);
+    Q4_KLaneKernels(MemorySegment packed, int groups, int supers, boolean quads) {
+        super(packed, groups, supers, quads);
     }
 
     /** Groups g, g + 1 times one token, one super-block: twice the independent chains of {@link #one}. */

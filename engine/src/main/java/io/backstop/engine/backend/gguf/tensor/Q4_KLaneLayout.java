@@ -17,7 +17,8 @@ import jdk.incubator.vector.IntVector;
  *
  * <p>Layout: first the runs, per group of L rows, per sub-block of 32 columns (8 per super-block) 16 runs of L bytes,
  * all end to end (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low
- * nibble, value 16 + j in its high one: Q4_0's order); then the factors, per super-block and, within it, per group
+ * nibble, value 16 + j in its high one: Q4_0's order), or in the one-sequence copy four groups' runs side by side
+ * ({@link #quads}); then the factors, per super-block and, within it, per group
  * ({@link #SUPER_FACTOR_BYTES} each): the L rows' 6-bit scales of its 8 sub-blocks as bytes, then their 6-bit mins,
  * then the rows' F16 {@code d} and F16 {@code dmin}, as in the file (148 bytes per row and super-block against the
  * file's 144). A pass over some groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch one
@@ -42,21 +43,31 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     /** Floats of one super-block's formed factors for a pass of up to four groups. */
     static final int SLOT = 4 * GROUP_FACTORS;
 
-    /** The runs, group after group, then the factors, super-block after super-block. */
+    /** The runs, group after group (or quad after quad), then the factors, super-block after super-block. */
     final MemorySegment packed;
     final int supers;
+    /** Groups laid out: a multiple of four in quads. */
     final int groups;
     /** Bytes of one group's runs: {@link #RUNS} per sub-block. */
     final long groupBytes;
     /** Where the factors start: group g's for super-block s at {@code factors + (s·groups + g)·SUPER_FACTOR_BYTES}. */
     final long factors;
+    /**
+     * Whether the runs lie in quads ({@link DecodeLayout#ONE_SEQUENCE}, {@link Q4_KQuadKernels}): a quad's run i is its
+     * four groups' run i side by side. Otherwise each group's runs lie end to end.
+     */
+    final boolean quads;
+    /** Bytes from a group's run i to its run i + 1: L, or a quad's run in quads. */
+    final long runStride;
 
-    Q4_KLaneLayout(MemorySegment packed, int groups, int supers) {
+    Q4_KLaneLayout(MemorySegment packed, int groups, int supers, boolean quads) {
         this.packed = packed;
         this.supers = supers;
         this.groups = groups;
+        this.quads = quads;
         this.groupBytes = supers * SUBS * RUNS;
         this.factors = groups * groupBytes;
+        this.runStride = quads ? Q4_KQuadKernels.QUAD_RUN : L;
     }
 
     /** Bytes of the copy of {@code groups} groups of {@code supers} super-blocks. */
@@ -71,6 +82,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
 
     /** Offset in {@link #packed} of group {@code group}'s first run of super-block {@code s}. */
     long runsOf(int group, int s) {
+        if (quads) return (group & -4) * groupBytes + s * SUPER_RUNS * runStride + (group & 3) * L;
         return group * groupBytes + (long) s * SUPER_RUNS * L;
     }
 

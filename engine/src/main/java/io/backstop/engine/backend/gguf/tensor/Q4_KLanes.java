@@ -45,17 +45,20 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     static final int BYTES = 144;
 
-    private Q4_KLanes(MemorySegment packed, int groups, int supers) {
-        super(packed, groups, supers);
+    private Q4_KLanes(MemorySegment packed, int groups, int supers, boolean quads) {
+        super(packed, groups, supers, quads);
     }
 
     /**
-     * Repacks {@code rows} rows of {@code supers} GGUF Q4_K super-blocks from {@code src}. The caller drops the file's
-     * pages afterwards: decoding reads the copy only.
+     * Repacks {@code rows} rows of {@code supers} GGUF Q4_K super-blocks from {@code src}, for {@code layout}'s decoding
+     * (runs in quads for {@link DecodeLayout#ONE_SEQUENCE}). The caller drops the file's pages afterwards: decoding
+     * reads the copy only.
      */
-    static Q4_KLanes repack(MemorySegment src, int rows, int supers) {
-        int groups = (rows + L - 1) / L;
-        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(bytes(groups, supers)), groups, supers);
+    static Q4_KLanes repack(MemorySegment src, int rows, int supers, DecodeLayout layout) {
+        boolean quads = layout == DecodeLayout.ONE_SEQUENCE;
+        int groups = (rows + L - 1) / L, quad = Q4_KQuadKernels.QUAD;
+        if (quads) groups = (groups + quad - 1) / quad * quad;
+        Q4_KLanes t = new Q4_KLanes(RowGroups.allocate(bytes(groups, supers)), groups, supers, quads);
         MemorySegment m = t.packed;
         m.fill((byte) 0); // the padding rows
         for (int r = 0; r < rows; r++) {
@@ -67,11 +70,11 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 for (int sb = 0; sb < SUBS; sb++) {
                     m.set(ValueLayout.JAVA_BYTE, f + (long) sb * L + lane, (byte) KScales.scale(src, p + 4, sb));
                     m.set(ValueLayout.JAVA_BYTE, f + (long) (SUBS + sb) * L + lane, (byte) KScales.min(src, p + 4, sb));
-                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * RUNS + lane;
+                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * HALF * t.runStride + lane;
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
-                        m.set(ValueLayout.JAVA_BYTE, q + (long) j * L, (byte) (lo | hi << 4));
+                        m.set(ValueLayout.JAVA_BYTE, q + j * t.runStride, (byte) (lo | hi << 4));
                     }
                 }
             }
@@ -100,11 +103,11 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         MemorySegment m = packed;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long q = g * groupBytes + b * RUNS + lane, f = factorsOf(g, b / SUBS), sub = b % SUBS, d = f + SUBS * 2L * L + 2L * lane;
+            long sub = b % SUBS, q = runsOf(g, b / SUBS) + sub * HALF * runStride + lane, f = factorsOf(g, b / SUBS), d = f + SUBS * 2L * L + 2L * lane;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
-                int w = u8(m, q + (long) j * L);
+                int w = u8(m, q + j * runStride);
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
@@ -114,8 +117,10 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         return acc;
     }
 
-    /** The kernels' accumulators: up to two groups × four tokens vectors. */
-    private static final int SUMS = 8 * L;
+    /** Floats of the kernels' accumulators for n tokens: up to two groups × four tokens vectors, or four groups × n (a quad's tokens one by one). */
+    private static int sums(int n) {
+        return Math.max(8, 4 * n) * L;
+    }
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
@@ -123,7 +128,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * lone token, every super-block's for a batch.
      */
     int scratchFloats(int n) {
-        return SUMS + n * supers * SUBS + n * supers * BLOCK + (n == 1 ? 2 : supers) * SLOT;
+        return sums(n) + n * supers * SUBS + n * supers * BLOCK + (n == 1 || quads ? 2 : supers) * SLOT;
     }
 
     /**
@@ -161,21 +166,25 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * ({@link #batch}): its kernels called per super-block ran 0.9× as fast.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int subs = supers * SUBS, yi = SUMS, xi = yi + n * subs, fo = xi + n * cols;
+        int subs = supers * SUBS, yi = sums(n), xi = yi + n * subs, fo = xi + n * cols;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < subs; b++) scratch[yi + t * subs + b] = negSum(x, t * cols + b * SUB);
             Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
-        boolean single = n == 1;
+        boolean single = n == 1 || quads; // the quads take a batch token by token
         for (int gr = from / L, pass; gr * L < to; gr += pass) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
-            pass = lo > 0 || hi < L ? 1 : (gr + 4) * L <= to ? 4 : (gr + 2) * L <= to ? 2 : 1;
-            Arrays.fill(scratch, 0, pass * L, 0f);
+            if (lo > 0 || hi < L) pass = 1;
+            else if (quads) pass = (gr & 3) == 0 && (gr + 4) * L <= to ? 4 : (gr & 1) == 0 && (gr + 2) * L <= to ? 2 : 1; // within a quad
+            else pass = (gr + 4) * L <= to ? 4 : (gr + 2) * L <= to ? 2 : 1;
+            Arrays.fill(scratch, 0, n * pass * L, 0f);
             for (int s = 0; s <= supers; s++) { // one call site of form: see its comment
                 if (s < supers) form(gr, pass, s, scratch, fo + (single ? s & 1 : s) * SLOT);
-                if (single && s > 0) lone(gr, pass, s - 1, scratch, fo + ((s - 1) & 1) * SLOT, xi, yi);
+                for (int t = 0; single && s > 0 && t < n; t++) {
+                    lone(gr, pass, s - 1, scratch, fo + ((s - 1) & 1) * SLOT, xi + t * cols, yi + t * subs, t * pass * L);
+                }
             }
-            if (single) Q4_0Lanes.put(scratch, pass, 1, out, outOff + gr * L, outStride, add, lo, hi);
+            if (single) Q4_0Lanes.put(scratch, pass, n, out, outOff + gr * L, outStride, add, lo, hi);
             else batch(gr, pass, n, cols, out, outOff + gr * L, outStride, add, lo, hi, scratch, fo, xi, yi);
         }
     }
@@ -183,14 +192,18 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     /**
      * Super-block s of a pass of {@code pass} groups from group {@code gr} times one token (activations from
      * {@code sc[xo]}, its {@code −Σx} from {@code sc[yo]}), the factors at {@code sc[fOff]}, the sums carried at
-     * {@code sc[0]}.
+     * {@code sc[sOff]}.
      */
-    private void lone(int gr, int pass, int s, float[] sc, int fOff, int xo, int yo) {
+    private void lone(int gr, int pass, int s, float[] sc, int fOff, int xo, int yo, int sOff) {
         long q = runsOf(gr, s);
         int xs = xo + s * BLOCK, ys = yo + s * SUBS;
-        if (pass == 4) oneFourGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, 0);
-        else if (pass == 2) oneTwoGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, 0);
-        else one(packed, q, sc, xs, sc, fOff, ys, sc, 0);
+        if (quads) {
+            if (pass == 4) Q4_KQuadKernels.quadFour(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
+            else if (pass == 2) Q4_KQuadKernels.quadTwo(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
+            else Q4_KQuadKernels.quadOne(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
+        } else if (pass == 4) oneFourGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, sOff);
+        else if (pass == 2) oneTwoGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, sOff);
+        else one(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
     }
 
     /**
@@ -235,7 +248,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         }
         if (n > t2) {
             Arrays.fill(sc, 0, pass * L, 0f);
-            for (int s = 0; s < supers; s++) lone(gr, pass, s, sc, fo + s * SLOT, xi + t2 * cols, yi + t2 * subs);
+            for (int s = 0; s < supers; s++) lone(gr, pass, s, sc, fo + s * SLOT, xi + t2 * cols, yi + t2 * subs, 0);
             Q4_0Lanes.put(sc, pass, 1, out, o + t2 * outStride, outStride, add, lo, hi);
         }
     }

@@ -58,14 +58,24 @@ public final class Q4_KTensor extends WeightTensor {
     private final MemorySegment mins;
 
     Q4_KTensor(String name, MemorySegment data, int rows, int cols) {
-        this(name, data, rows, cols, Q4_KLanes.ENABLED);
+        this(name, data, rows, cols, DecodeLayout.BATCH);
+    }
+
+    /** The decode copy laid out for {@code layout} (the lanes' runs in quads for {@link DecodeLayout#ONE_SEQUENCE}). */
+    Q4_KTensor(String name, MemorySegment data, int rows, int cols, DecodeLayout layout) {
+        this(name, data, rows, cols, Q4_KLanes.ENABLED, layout);
     }
 
     /** With {@code inLanes}, the weights go into {@link Q4_KLanes}' layout, else into row pairs. */
     Q4_KTensor(String name, MemorySegment data, int rows, int cols, boolean inLanes) {
+        this(name, data, rows, cols, inLanes, DecodeLayout.BATCH);
+    }
+
+    /** With {@code inLanes}, the weights go into {@link Q4_KLanes}' layout for {@code layout}, else into row pairs. */
+    Q4_KTensor(String name, MemorySegment data, int rows, int cols, boolean inLanes, DecodeLayout layout) {
         super(name, data, rows, cols);
         if (inLanes && Lanes.VECTOR) {
-            lanes = Q4_KLanes.repack(data, rows, cols / BLOCK);
+            lanes = Q4_KLanes.repack(data, rows, cols / BLOCK, layout);
             g = null;
             subs = 0;
             mins = null;

@@ -16,7 +16,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * exact one, and every token and row of the decode kernels ({@link Q4_KLaneKernels}, every grouping they take: four
  * groups of L rows, two, one, a group a range covers in part, the padded last one) the bits of {@link WeightTensor#dot}
  * whatever rows a chunk starts and ends at and whatever the batch below the tile, so a token gets the same bits alone
- * and in any batch.
+ * and in any batch; in both copies ({@link DecodeLayout}: the one-sequence copy's runs in quads, {@link Q4_KQuadKernels}),
+ * which give every row the same bits.
  */
 class KQuantDecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5;
@@ -26,7 +27,11 @@ class KQuantDecodeTest {
     void rowsInLanesDecodeAndMultiplyAsTheFileSays(int cols) {
         assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
         MemorySegment data = blocks(cols, 3L * cols);
-        Q4_KTensor lanes = new Q4_KTensor("lanes", data, ROWS, cols, true), pairs = new Q4_KTensor("pairs", data, ROWS, cols, false);
+        Q4_KTensor pairs = new Q4_KTensor("pairs", data, ROWS, cols, false);
+        for (DecodeLayout layout : DecodeLayout.values()) rowsInLanesDecodeAndMultiplyAsTheFileSays(new Q4_KTensor("lanes", data, ROWS, cols, true, layout), pairs, cols);
+    }
+
+    private static void rowsInLanesDecodeAndMultiplyAsTheFileSays(Q4_KTensor lanes, Q4_KTensor pairs, int cols) {
         float[] a = new float[cols], b = new float[cols];
         for (int r = 0; r < ROWS; r++) {
             lanes.decodeRow(r, a, 0);
@@ -52,7 +57,16 @@ class KQuantDecodeTest {
     @ValueSource(ints = {256, 512})
     void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(int cols) {
         assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
-        Q4_KTensor w = new Q4_KTensor("lanes", blocks(cols, 7), ROWS, cols, true);
+        MemorySegment data = blocks(cols, 7);
+        Q4_KTensor batch = new Q4_KTensor("lanes", data, ROWS, cols, true, DecodeLayout.BATCH);
+        Q4_KTensor quads = new Q4_KTensor("quads", data, ROWS, cols, true, DecodeLayout.ONE_SEQUENCE);
+        float[] x = RandomBlocks.activations(cols, 3);
+        for (int r = 0; r < ROWS; r++) assertThat(quads.dot(r, x, 0)).as("row %d in both copies", r).isEqualTo(batch.dot(r, x, 0));
+        everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(batch, cols);
+        everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(quads, cols);
+    }
+
+    private static void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(Q4_KTensor w, int cols) {
         int l = Lanes.L;
         int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {5, 6}, {2 * l, ROWS}};
         for (int n = 1; n < WeightTensor.TILE_FROM; n++) {
@@ -72,7 +86,7 @@ class KQuantDecodeTest {
                             for (int r = 0; r < ROWS; r++) {
                                 float d = alone[t * ROWS + r];
                                 float expected = r < range[0] || r >= range[1] ? 0.5f : add ? 0.5f + d : d;
-                                assertThat(out[t * ROWS + r]).as("n=%d %s add=%s scratch %d token %d row %d", n, Arrays.toString(range), add, scratch.length, t, r)
+                                assertThat(out[t * ROWS + r]).as("%s n=%d %s add=%s scratch %d token %d row %d", w.name(), n, Arrays.toString(range), add, scratch.length, t, r)
                                         .isEqualTo(expected);
                             }
                         }
