@@ -15,13 +15,14 @@ import jdk.incubator.vector.IntVector;
  * dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Written out per shape, not looped: a loop over accumulators would
  * need an array of vectors, which C2 does not keep in registers.
  *
- * <p>Each call runs one super-block of its groups: {@link #SUPER_RUNS} runs from {@code q0} (group k's
- * {@code k·groupBytes} on), closing a sub-block's sums when the run index i ends one, with every address linear in i
- * (the activations come interleaved, {@code xp} from {@code xOff}, see {@link Q4_0Lanes#interleave}). It carries its
- * groups' sums for its tokens from {@code s[sOff]} on (vector t·groups + g) and leaves them there, with the operations
- * of {@link Q4_KLanes}' class comment: the same bits as one loop over the whole row. The sub-block's F32
- * {@code d·scale} and {@code dmin·min} come from the scratch ({@code nx} from {@code fOff}, group k's
- * {@link #GROUP_FACTORS} floats on), formed a super-block ahead ({@link Q4_KLanes#form}), loaded where the sub-block
+ * <p>Each kernel is one loop over its groups' runs from {@code q0} (group k's {@code k·groupBytes} on), closing a
+ * sub-block's sums when the run index i ends one, with every address linear in i (the activations come interleaved,
+ * {@code xp} from {@code xOff}, see {@link Q4_0Lanes#interleave}), with the operations of {@link Q4_KLanes}' class
+ * comment. The lone-token kernels run one super-block ({@link #SUPER_RUNS} runs) per call and carry their groups'
+ * sums from {@code s[sOff]} on, the same bits as one loop over the row; the multi-token kernels run whole rows and
+ * leave their sums at {@code s[sOff]} (vector t·groups + g). The sub-block's F32 {@code d·scale} and {@code dmin·min}
+ * come from the scratch ({@code nx} from {@code fOff}, group k's {@link #GROUP_FACTORS} floats on; for a whole row,
+ * super-block s's s·{@link #SLOT} floats further), formed by {@link Q4_KLanes#form}, loaded where the sub-block
  * ends; token t's {@code −Σx} of sub-block b at {@code nx[nOff + t·subs + b]}. Formed inside the kernels, the loads
  * and conversions took them past C2's {@code NodeCountInliningCutoff} (helpers) or past what it optimizes loops in
  * (the Vector API's own methods).

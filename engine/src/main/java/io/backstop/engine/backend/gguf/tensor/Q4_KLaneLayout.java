@@ -21,10 +21,10 @@ import jdk.incubator.vector.IntVector;
  * ({@link #quads}); then the factors, per super-block and, within it, per group
  * ({@link #SUPER_FACTOR_BYTES} each): the L rows' 6-bit scales of its 8 sub-blocks as bytes, then their 6-bit mins,
  * then the rows' F16 {@code d} and F16 {@code dmin}, as in the file (148 bytes per row and super-block against the
- * file's 144). A pass over some groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch one
- * super-block ahead of its kernels ({@link Q4_KLanes#form}; the float products, as {@link Q4_KTensor#dequantizeRow}
- * takes them, so the same bits), which read them where a sub-block ends: a pass's groups' factors for one
- * super-block lie side by side, one short read. Storing the products as F32 (0.75 bytes per weight) read a third
+ * file's 144). A pass over some groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch, for a
+ * lone token one super-block ahead of its kernels ({@link Q4_KLanes#form}; the float products, as
+ * {@link Q4_KTensor#dequantizeRow} takes them, so the same bits), which read them where a sub-block ends: a pass's
+ * groups' factors for one super-block lie side by side, one short read. Storing the products as F32 (0.75 bytes per weight) read a third
  * more bytes than the file, and a lone token is bound by reading them (README, "Q4_K decode: the file's scales").
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {

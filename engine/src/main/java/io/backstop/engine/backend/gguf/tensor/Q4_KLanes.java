@@ -33,7 +33,7 @@ import jdk.incubator.vector.ShortVector;
  * {@code c = fma(lo_j, x_j, c)}, {@code e = fma(hi_j, x_{16+j}, e)}; then
  * {@code acc = fma(dmin·min_b, −Σx_b, fma(c + e, d·scale_b, acc))} ({@code Σx_b} the sum of the sub-block's 32
  * activations as {@link #negSum} sums them, once per token and product). Every kernel and {@link #dot} do exactly
- * that, so a token gets the same bits alone and in any batch of 1 to 15 ({@code Q4_KDecodeTest}).
+ * that, so a token gets the same bits alone and in any batch of 1 to 15 ({@code KQuantDecodeTest}).
  */
 final class Q4_KLanes extends Q4_KLaneKernels {
     /**
@@ -135,15 +135,15 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * Groups {@code group .. group + count − 1}'s F32 {@code d·scale} and {@code dmin·min} of super-block {@code s} into
      * {@code f[off]} on ({@link #GROUP_FACTORS} floats per group: sub-block j's L {@code d·scale} at {@code 2·L·j}, its L
      * {@code dmin·min} L on; the float products, as the file's dequantization takes them). The scales and mins are
-     * 6-bit, so a zero-extended byte converts exactly. Called once per pass and super-block, a super-block ahead of the
-     * kernels. C2 inlines it into {@link #matmul}, past {@code NodeCountInliningCutoff}: a helper of ours called here
+     * 6-bit, so a zero-extended byte converts exactly. Called once per pass and super-block (for a lone token, a
+     * super-block ahead of its kernels). C2 inlines it into {@link #matmul}, past {@code NodeCountInliningCutoff}: a helper of ours called here
      * ({@code Widen.f16}, {@code Widen.u8}) was left a call that boxed its vectors (300 MB per decode step), so the
      * Vector API's own methods are written out, which C2 inlines whatever the count.
      */
     void form(int group, int count, int s, float[] f, int off) {
         MemorySegment m = packed;
         long p = factorsOf(group, s);
-        for (int k = 0; k < count; k++, p += SUPER_FACTOR_BYTES, off += GROUP_FACTORS) { // Widen.f16, Widen.u8 written out
+        for (int k = 0; k < count; k++, p += SUPER_FACTOR_BYTES, off += GROUP_FACTORS) {
             IntVector hd = (IntVector) ShortVector.fromMemorySegment(S, m, p + SUBS * 2L * L, LE).convertShape(S2I, I, 0);
             IntVector hm = (IntVector) ShortVector.fromMemorySegment(S, m, p + SUBS * 2L * L + 2L * L, LE).convertShape(S2I, I, 0);
             FloatVector d = hd.lanewise(LSHL, 13).and(0x8FFFE000).reinterpretAsFloats().mul(Widen.F16_RESCALE);
