@@ -6,7 +6,10 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q6_K: super-blocks of 256 values: 128 bytes {@code ql} (low 4 bits), 64 bytes {@code qh} (high 2
@@ -27,10 +30,25 @@ public final class Q6_KTensor extends WeightTensor {
     static final int BYTES = 210;
     private static final int SUB = 32;
 
+    /** The row pairs' data, or null when {@link #lanes} holds the weights instead. */
     private final KPairs g;
+    /** The one-sequence copy ({@link Q6_KLanes}: rows in lanes, a byte per weight), or null. */
+    private final Q6_KLanes lanes;
 
     Q6_KTensor(String name, MemorySegment data, int rows, int cols) {
+        this(name, data, rows, cols, DecodeLayout.BATCH);
+    }
+
+    /** The row pairs for {@link DecodeLayout#BATCH}; {@link Q6_KLanes}' quads for {@link DecodeLayout#ONE_SEQUENCE} (with vectors). */
+    Q6_KTensor(String name, MemorySegment data, int rows, int cols, DecodeLayout layout) {
         super(name, data, rows, cols);
+        if (layout == DecodeLayout.ONE_SEQUENCE && Lanes.VECTOR) {
+            lanes = Q6_KLanes.repack(data, rows, cols / BLOCK);
+            g = null;
+            if (data.isMapped()) data.unload(); // read once; prefill decodes rows from the file again (decodeFileRow)
+            return;
+        }
+        lanes = null;
         g = new KPairs(rows, cols / SUB, SUB, 2);
         MemorySegment m = g.packed;
         for (int r = 0; r < rows; r++) {
@@ -67,6 +85,7 @@ public final class Q6_KTensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
+        if (lanes != null) return lanes.dot(row, x, xOff);
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(row, 0), f = g.factors(row, 0);
@@ -92,6 +111,11 @@ public final class Q6_KTensor extends WeightTensor {
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
+            return;
+        }
+        if (lanes != null) {
+            int need = lanes.scratchFloats();
+            lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
             return;
         }
         int t = 0;
@@ -130,7 +154,12 @@ public final class Q6_KTensor extends WeightTensor {
     /** Below the tile, batches stay on {@link #fusedRows}: its kernels for four and two tokens are written for AVX-512's 16 float lanes. */
     @Override
     int fusedBelow() {
-        return L == 16 ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+        return L == 16 || lanes != null ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+    }
+
+    @Override
+    String fusedPath(int n, int scratchFloats) {
+        return lanes != null ? L + " rows in lanes (quads, token by token) × " + n + (n == 1 ? " token" : " tokens") : super.fusedPath(n, scratchFloats);
     }
 
     private void oneRow(int r, float[] x, int t0, int n, float[] out, int outOff, int outStride, boolean add) {
@@ -247,6 +276,10 @@ public final class Q6_KTensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
+        if (lanes != null) {
+            decodeFileRow(row, out, outOff);
+            return;
+        }
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(row, 0), f = g.factors(row, 0);
@@ -257,6 +290,33 @@ public final class Q6_KTensor extends WeightTensor {
             for (int k = 0; k < 16; k += L) { // (d·scale)·(q − 32): the reference's operations
                 Widen.s8(m, p + k).mul(s0).intoArray(out, o + k);
                 Widen.s8(m, p + 16 + k).mul(s1).intoArray(out, o + 16 + k);
+            }
+        }
+    }
+
+    /**
+     * {@link #dequantizeRow}'s operations on the file's blocks, L values of l at a time: the row decoder of the six-bit
+     * copy, whose rows lie across vectors (prefill pages the file's blocks back in; they are clean pages). The Vector
+     * API's own methods only, as Q4_K's {@code decodeFileRow}.
+     */
+    private void decodeFileRow(int row, float[] out, int outOff) {
+        long p = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+            float d = f16(p + 208);
+            for (int n = 0; n < 2; n++) {
+                long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
+                int o = outOff + b * BLOCK + 128 * n;
+                for (int l = 0; l < 32; l += L) {
+                    int is = l / 16;
+                    IntVector a = (IntVector) ByteVector.fromMemorySegment(Lanes.B, data, ql + l, Lanes.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Lanes.I, 0);
+                    IntVector c = (IntVector) ByteVector.fromMemorySegment(Lanes.B, data, ql + 32 + l, Lanes.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Lanes.I, 0);
+                    IntVector h = (IntVector) ByteVector.fromMemorySegment(Lanes.B, data, qh + l, Lanes.LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, Lanes.I, 0);
+                    float d0 = d * s8(sc + is), d1 = d * s8(sc + is + 2), d2 = d * s8(sc + is + 4), d3 = d * s8(sc + is + 6);
+                    ((FloatVector) a.and(15).or(h.and(3).lanewise(VectorOperators.LSHL, 4)).sub(32).convert(VectorOperators.I2F, 0)).mul(d0).intoArray(out, o + l);
+                    ((FloatVector) c.and(15).or(h.and(12).lanewise(VectorOperators.LSHL, 2)).sub(32).convert(VectorOperators.I2F, 0)).mul(d1).intoArray(out, o + l + 32);
+                    ((FloatVector) a.lanewise(VectorOperators.LSHR, 4).or(h.and(48)).sub(32).convert(VectorOperators.I2F, 0)).mul(d2).intoArray(out, o + l + 64);
+                    ((FloatVector) c.lanewise(VectorOperators.LSHR, 4).or(h.lanewise(VectorOperators.LSHR, 2).and(48)).sub(32).convert(VectorOperators.I2F, 0)).mul(d3).intoArray(out, o + l + 96);
+                }
             }
         }
     }

@@ -21,7 +21,7 @@ public final class WeightTensors {
         return of(file, t, DecodeLayout.BATCH);
     }
 
-    /** {@link #of(GgufFile, GgufTensorInfo)} with the decode copy laid out for {@code layout} (Q4_0, Q4_K; other types have one layout). */
+    /** {@link #of(GgufFile, GgufTensorInfo)} with the decode copy laid out for {@code layout} (Q4_0, Q4_K, Q6_K; other types have one layout). */
     public static WeightTensor of(GgufFile file, GgufTensorInfo t, DecodeLayout layout) {
         if (t.rowLength() > Integer.MAX_VALUE / 4 || t.rows() > Integer.MAX_VALUE) {
             throw file.problem("tensor '" + t.name() + "' " + t.shape() + " is too large for the native engine");
@@ -48,7 +48,7 @@ public final class WeightTensors {
             case Q5_1 -> new Q5_1Tensor(name, data, rows, cols);
             case Q4_K -> new Q4_KTensor(name, data, rows, cols, layout);
             case Q5_K -> new Q5_KTensor(name, data, rows, cols);
-            case Q6_K -> new Q6_KTensor(name, data, rows, cols);
+            case Q6_K -> new Q6_KTensor(name, data, rows, cols, layout);
             default -> throw new IllegalArgumentException("no kernel for " + type);
         };
     }

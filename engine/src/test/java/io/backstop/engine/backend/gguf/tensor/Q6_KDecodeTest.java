@@ -5,21 +5,24 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.util.Arrays;
 import org.assertj.core.data.Offset;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q6_K's decode kernels (two rows × four, two or one token per pass, {@link Q6_KTensor#fusedRows}) over row ranges
- * that start and end on odd rows and every batch below the tile, with and without the scratch the multi-token kernels
- * need: each (row, token) gets exactly the bits of {@link WeightTensor#dot}, which stays within float rounding of the
- * float64 reference.
+ * Q6_K's decode kernels in both copies (the row pairs: two rows × four, two or one token per pass; the one-sequence
+ * copy: six bits, rows in lanes, quads, token by token; {@link Q6_KTensor#fusedRows}) over row ranges that start and
+ * end on odd rows and inside a quad and every batch below the tile, with and without the scratch the kernels need:
+ * each (row, token) gets exactly the bits of its copy's {@link WeightTensor#dot}, which stays within float rounding of
+ * the float64 reference.
  */
 class Q6_KDecodeTest {
     private static final int ROWS = 21, COLS = 512;
 
-    @Test
-    void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 61);
-        int[][] ranges = {{0, ROWS}, {1, ROWS}, {3, ROWS - 6}, {4, 12}, {5, 6}};
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void everyBatchAndRowRangeGivesEachTokenTheBitsOfDot(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 61, layout);
+        int[][] ranges = {{0, ROWS}, {1, ROWS}, {3, ROWS - 6}, {4, 12}, {5, 6}, {16, 19}};
         for (int n = 1; n < WeightTensor.TILE_FROM; n++) {
             float[] x = RandomBlocks.activations(n * COLS, 200 + n);
             for (int[] range : ranges) {
@@ -32,7 +35,7 @@ class Q6_KDecodeTest {
                             for (int r = 0; r < ROWS; r++) {
                                 float d = w.dot(r, x, t * COLS);
                                 float expected = r < range[0] || r >= range[1] ? 0.25f : add ? 0.25f + d : d;
-                                assertThat(out[t * ROWS + r]).as("n=%d range %d..%d add=%s scratch %d token %d row %d", n, range[0], range[1], add, scratch.length, t, r)
+                                assertThat(out[t * ROWS + r]).as("%s n=%d range %d..%d add=%s scratch %d token %d row %d", layout, n, range[0], range[1], add, scratch.length, t, r)
                                         .isEqualTo(expected);
                             }
                         }
@@ -42,27 +45,29 @@ class Q6_KDecodeTest {
         }
     }
 
-    @Test
-    void dotStaysWithinRoundingOfTheReference() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 63);
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void dotStaysWithinRoundingOfTheReference(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 63, layout);
         float[] x = RandomBlocks.activations(COLS, 64);
         float[] row = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
             double magnitude = 0;
             w.dequantizeRow(r, row, 0);
             for (int j = 0; j < COLS; j++) magnitude += Math.abs((double) row[j] * x[j]);
-            assertThat((double) w.dot(r, x, 0)).as("row %d", r).isCloseTo(w.referenceDot(r, x, 0), Offset.offset(1e-5 * magnitude + 1e-6));
+            assertThat((double) w.dot(r, x, 0)).as("%s row %d", layout, r).isCloseTo(w.referenceDot(r, x, 0), Offset.offset(1e-5 * magnitude + 1e-6));
         }
     }
 
-    @Test
-    void theVectorRowDecoderEqualsTheScalarReference() {
-        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 65);
+    @ParameterizedTest
+    @EnumSource(DecodeLayout.class)
+    void theVectorRowDecoderEqualsTheScalarReference(DecodeLayout layout) {
+        WeightTensor w = RandomBlocks.tensor(GgmlType.Q6_K, ROWS, COLS, 65, layout);
         float[] vector = new float[COLS], scalar = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
             w.decodeRow(r, vector, 0);
             w.dequantizeRow(r, scalar, 0);
-            assertThat(vector).as("row %d", r).containsExactly(scalar);
+            assertThat(vector).as("%s row %d", layout, r).containsExactly(scalar);
         }
     }
 }
