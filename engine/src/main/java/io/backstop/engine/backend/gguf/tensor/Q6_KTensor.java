@@ -24,6 +24,10 @@ import jdk.incubator.vector.VectorOperators;
  * than the extra bytes (1.25 bytes per weight instead of the file's 0.82; JMH and end to end in the README's
  * engine-speed section). {@link #dequantizeRow} still reads the file's blocks: the reference the repacked
  * kernels are tested against.
+ *
+ * <p>The one-sequence copy ({@link DecodeLayout#ONE_SEQUENCE}) is {@link Q6_KLanes} instead: rows in vector lanes, a
+ * byte per weight, a kernel call per super-block, so long rows cost no more per weight than short ones; prefill then
+ * decodes rows from the file ({@link #decodeFileRow}).
  */
 public final class Q6_KTensor extends WeightTensor {
     static final int BLOCK = 256;
@@ -151,7 +155,10 @@ public final class Q6_KTensor extends WeightTensor {
         fusedRows(x, n, out, outOff, outStride, from, to, add, new float[0]);
     }
 
-    /** Below the tile, batches stay on {@link #fusedRows}: its kernels for four and two tokens are written for AVX-512's 16 float lanes. */
+    /**
+     * Below the tile, batches stay on {@link #fusedRows}: the row pairs' kernels for four and two tokens are written for
+     * AVX-512's 16 float lanes; the one-sequence copy takes them token by token.
+     */
     @Override
     int fusedBelow() {
         return L == 16 || lanes != null ? PAIRED_FUSED_BELOW : FUSED_BELOW;
@@ -295,9 +302,9 @@ public final class Q6_KTensor extends WeightTensor {
     }
 
     /**
-     * {@link #dequantizeRow}'s operations on the file's blocks, L values of l at a time: the row decoder of the six-bit
-     * copy, whose rows lie across vectors (prefill pages the file's blocks back in; they are clean pages). The Vector
-     * API's own methods only, as Q4_K's {@code decodeFileRow}.
+     * {@link #dequantizeRow}'s operations on the file's blocks, L values of l at a time (so its bits): the row decoder of
+     * the one-sequence copy, whose rows lie across vectors (prefill pages the file's blocks back in; they are clean
+     * pages). The Vector API's own methods only, as Q4_K's {@code decodeFileRow}.
      */
     private void decodeFileRow(int row, float[] out, int outOff) {
         long p = row * rowBytes;
