@@ -95,21 +95,10 @@ final class Q6_KLanes {
                 long f = t.factorsOf(quad, s) + (lane / L) * GROUP_FACTOR_BYTES;
                 m.set(WeightTensor.FLOAT_LE, f + SUBS * (long) L + 4L * (lane % L), Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, p + 208)));
                 for (int j = 0; j < SUBS; j++) m.set(ValueLayout.JAVA_BYTE, f + (long) j * L + lane % L, src.get(ValueLayout.JAVA_BYTE, p + 192 + j));
-                for (int c = 0; c < BLOCK; c++) m.set(ValueLayout.JAVA_BYTE, at(runs, lane, c), (byte) (value(src, p, c) - 32));
+                for (int c = 0; c < BLOCK; c++) m.set(ValueLayout.JAVA_BYTE, at(runs, lane, c), (byte) (Q6_KTensor.value(src, p, c) - 32));
             }
         }
         return t;
-    }
-
-    /** Column c's unsigned six-bit value (0..63) of the file's super-block at {@code p} ({@link Q6_KTensor}'s layout). */
-    private static int value(MemorySegment src, long p, int c) {
-        int n = c / 128, l = c % 32, i = c % 128 / 32;
-        int lo = (u8(src, p + 64L * n + l + 32L * (i & 1)) >> 4 * (i >> 1)) & 15, hi = (u8(src, p + 128 + 32L * n + l) >> 2 * i) & 3;
-        return lo | hi << 4;
-    }
-
-    private static int u8(MemorySegment m, long offset) {
-        return Byte.toUnsignedInt(m.get(ValueLayout.JAVA_BYTE, offset));
     }
 
     /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernel's operations in its order (so its bits). */

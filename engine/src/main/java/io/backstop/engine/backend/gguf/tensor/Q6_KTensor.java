@@ -60,13 +60,10 @@ public final class Q6_KTensor extends WeightTensor {
             for (long p = r * rowBytes, end = p + rowBytes; p < end; p += BYTES) {
                 float d = f16(p + 208);
                 for (int n = 0; n < 2; n++) {
-                    long ql = p + 64L * n, qh = p + 128 + 32L * n, sc = p + 192 + 8L * n;
+                    long sc = p + 192 + 8L * n;
                     for (int i = 0; i < 4; i++, j++) { // value 128n + 32i + l, l < 32: block j
                         long q = g.quants(r, j), f = g.factors(r, j);
-                        for (int l = 0; l < SUB; l++) {
-                            int lo = (u8(ql + l + 32L * (i & 1)) >> (4 * (i >> 1))) & 15, hi = (u8(qh + l) >> (2 * i)) & 3;
-                            m.set(ValueLayout.JAVA_BYTE, q + l, (byte) ((lo | hi << 4) - 32));
-                        }
+                        for (int l = 0; l < SUB; l++) m.set(ValueLayout.JAVA_BYTE, q + l, (byte) (value(data, p, 128 * n + 32 * i + l) - 32));
                         m.set(FLOAT_LE, f, d * s8(sc + 2L * i));
                         m.set(FLOAT_LE, f + 4, d * s8(sc + 2L * i + 1));
                     }
@@ -326,6 +323,14 @@ public final class Q6_KTensor extends WeightTensor {
                 }
             }
         }
+    }
+
+    /** Value c's unsigned six-bit q (0..63) of the file's super-block at {@code p}: the repacked copies' source. */
+    static int value(MemorySegment file, long p, int c) {
+        int n = c / 128, l = c % 32, i = c % 128 / 32;
+        int lo = (Byte.toUnsignedInt(file.get(ValueLayout.JAVA_BYTE, p + 64L * n + l + 32L * (i & 1))) >> 4 * (i >> 1)) & 15;
+        int hi = (Byte.toUnsignedInt(file.get(ValueLayout.JAVA_BYTE, p + 128 + 32L * n + l)) >> 2 * i) & 3;
+        return lo | hi << 4;
     }
 
     @Override
