@@ -17,7 +17,7 @@ import jdk.incubator.vector.IntVector;
  *
  * <p>Layout: first the runs, per group of L rows, per sub-block of 32 columns (8 per super-block) 16 runs of L bytes,
  * all end to end (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low
- * nibble, value 16 + j in its high one: Q4_0's order), or in the one-sequence copy four groups' runs side by side
+ * nibble, value 16 + j in its high one: Q4_0's order), or in the one-sequence copy four groups' runs interleaved row by row
  * ({@link #quads}); then the factors, per super-block and, within it, per group
  * ({@link #SUPER_FACTOR_BYTES} each): the L rows' 6-bit scales of its 8 sub-blocks as bytes, then their 6-bit mins,
  * then the rows' F16 {@code d} and F16 {@code dmin}, as in the file (148 bytes per row and super-block against the
@@ -54,11 +54,13 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     final long factors;
     /**
      * Whether the runs lie in quads ({@link DecodeLayout#ONE_SEQUENCE}, {@link Q4_KQuadKernels}): a quad's run i is its
-     * four groups' run i side by side. Otherwise each group's runs lie end to end.
+     * four groups' run i interleaved (group k's row j at byte {@code 4·j + k}). Otherwise each group's runs lie end to end.
      */
     final boolean quads;
     /** Bytes from a group's run i to its run i + 1: L, or a quad's run in quads. */
     final long runStride;
+    /** Bytes from a row's byte in a run to the next row's: 1, or in quads 4 (a quad's four groups' bytes of a row side by side). */
+    final long laneStride;
 
     Q4_KLaneLayout(MemorySegment packed, int groups, int supers, boolean quads) {
         this.packed = packed;
@@ -68,6 +70,7 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         this.groupBytes = supers * SUBS * RUNS;
         this.factors = groups * groupBytes;
         this.runStride = quads ? Q4_KQuadKernels.QUAD_RUN : L;
+        this.laneStride = quads ? Q4_KQuadKernels.QUAD : 1;
     }
 
     /** Bytes of the copy of {@code groups} groups of {@code supers} super-blocks. */
@@ -80,9 +83,9 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         return factors + ((long) s * groups + group) * SUPER_FACTOR_BYTES;
     }
 
-    /** Offset in {@link #packed} of group {@code group}'s first run of super-block {@code s}. */
+    /** Offset in {@link #packed} of group {@code group}'s first run of super-block {@code s} (in quads: its row 0's byte there). */
     long runsOf(int group, int s) {
-        if (quads) return (group & -4) * groupBytes + s * SUPER_RUNS * runStride + (group & 3) * L;
+        if (quads) return (group & -4) * groupBytes + s * SUPER_RUNS * runStride + (group & 3);
         return group * groupBytes + (long) s * SUPER_RUNS * L;
     }
 

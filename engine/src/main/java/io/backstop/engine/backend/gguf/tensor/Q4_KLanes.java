@@ -70,7 +70,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 for (int sb = 0; sb < SUBS; sb++) {
                     m.set(ValueLayout.JAVA_BYTE, f + (long) sb * L + lane, (byte) KScales.scale(src, p + 4, sb));
                     m.set(ValueLayout.JAVA_BYTE, f + (long) (SUBS + sb) * L + lane, (byte) KScales.min(src, p + 4, sb));
-                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * HALF * t.runStride + lane;
+                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * HALF * t.runStride + lane * t.laneStride;
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
@@ -103,7 +103,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         MemorySegment m = packed;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long sub = b % SUBS, q = runsOf(g, b / SUBS) + sub * HALF * runStride + lane, f = factorsOf(g, b / SUBS), d = f + SUBS * 2L * L + 2L * lane;
+            long sub = b % SUBS, q = runsOf(g, b / SUBS) + sub * HALF * runStride + lane * laneStride, f = factorsOf(g, b / SUBS), d = f + SUBS * 2L * L + 2L * lane;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
