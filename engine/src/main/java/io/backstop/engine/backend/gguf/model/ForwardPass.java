@@ -25,9 +25,12 @@ public final class ForwardPass {
      * Tokens per forward pass of a single sequence: a prompt goes through in chunks of this many. Prefill
      * decodes each weight row once per chunk. Larger chunks gave nothing while the tile streamed every
      * chunk's activations from L3 once per four rows; with the tile's row panels and token blocks
-     * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14).
+     * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14), and 256 beat 128: each row's decoding
+     * (Q4_0's column panels were an eighth of prefill's samples) serves twice the tokens. pp512 tok/s, medians
+     * of alternated runs: Q4_0 116.6–122.0 against 102.1–110.8, Q4_K_M 95.0–95.9 against 57.8–75.8; 512 gave
+     * 107.5–112.0 against 110.3–115.5 (README, "Prompt chunks of 256").
      */
-    public static final int CHUNK = 128;
+    public static final int CHUNK = 256;
     /** Rows per unit of work when a matrix product is split between threads. */
     private static final int GRAIN = 16;
     private static final int CHUNKS_PER_THREAD = 8;

@@ -172,8 +172,8 @@ final class TilePath {
 
     /** Rows decoded at once for the tile path, given the scratch ({@link WeightTensor#scratchFloats}): a multiple of {@link OuterProduct#ROWS}. */
     static final int PANEL_ROWS = 32;
-    /** Tokens transposed at once for the tile path, given the scratch: a prompt chunk's 128 tokens decode each row once. */
-    static final int TILE_TOKENS = 128;
+    /** Tokens transposed at once for the tile path, given the scratch: a prompt chunk's 256 tokens ({@code ForwardPass.CHUNK}) decode each row once. */
+    static final int TILE_TOKENS = 256;
 
     /** Without room for the tile (or without vectors): each row decoded once, then {@link OuterProduct#chain} per token, the tile's bits. */
     static void oneRowAtATime(WeightTensor w, float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
