@@ -10,7 +10,6 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorShuffle;
 
 /**
@@ -39,14 +38,11 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
     private final boolean quads;
     /** Bytes from one run of a group to its next: L in groups one after another, {@link Q4_0QuadKernels#RS} in quads. */
     private final long rs;
-    /** Bytes from a row's byte of a run to the next row's: 1, or 4 in quads (a row's bytes of the quad's four groups side by side). */
-    private final long ls;
 
     private Q4_0Lanes(MemorySegment packed, int groups, int blocks, DecodeLayout layout) {
         super(packed, groups, blocks);
         this.quads = layout == DecodeLayout.ONE_SEQUENCE;
         this.rs = quads ? Q4_0QuadKernels.RS : L;
-        this.ls = quads ? QUAD : 1;
     }
 
     /**
@@ -63,7 +59,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int lane = r % L;
             for (int b = 0; b < blocks; b++) {
                 long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
-                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * t.rs + lane * t.ls, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
+                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * t.rs + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
                 m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
@@ -76,9 +72,9 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return quads ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH;
     }
 
-    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #rs} bytes apart; in quads, its row 0's byte). */
+    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #rs} bytes apart). */
     private long runs(int group, int b) {
-        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + group % QUAD;
+        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + group % QUAD * (long) L;
         return group * groupBytes + (long) b * HALF * L;
     }
 
@@ -150,16 +146,6 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
             FloatVector c = d.mul(-8f);
             int o = off + (b - b0) * BLOCK * L;
-            if (quads) { // the group's byte of each of L ints
-                long q4 = q & -QUAD;
-                int sh = 8 * (int) (q & (QUAD - 1));
-                for (int j = 0; j < HALF; j++, q4 += rs) {
-                    IntVector v = IntVector.fromMemorySegment(Lanes.I, m, q4, LE).lanewise(VectorOperators.LSHR, sh);
-                    Q4_0QuadKernels.nibble(v, 0).fma(d, c).intoArray(out, o + j * L);
-                    Q4_0QuadKernels.nibble(v, 4).fma(d, c).intoArray(out, o + (HALF + j) * L);
-                }
-                continue;
-            }
             for (int j = 0; j < HALF; j++, q += rs) {
                 IntVector w = Widen.u8(m, q);
                 lo(w).fma(d, c).intoArray(out, o + j * L);
@@ -180,7 +166,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int xo = xOff + b * BLOCK;
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
-                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * rs + lane * ls));
+                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * rs + lane));
                 c0 = Math.fma((float) (w & 15), x[xo + j], c0);
                 c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
