@@ -28,7 +28,7 @@ public final class ForwardPass {
      * ({@link WeightTensor#matmul}) 128 beat 32 (README, issue 14), and 256 beat 128: each row's decoding
      * (Q4_0's column panels were an eighth of prefill's samples) serves twice the tokens. pp512 tok/s, medians
      * of alternated runs: Q4_0 116.6–122.0 against 102.1–110.8, Q4_K_M 95.0–95.9 against 57.8–75.8; 512 gave
-     * 107.5–112.0 against 110.3–115.5 (README, "Prompt chunks of 256").
+     * 107.5–112.0 against 110.3–115.5 (README, "One load per run, and prompt chunks of 256").
      */
     public static final int CHUNK = 256;
     /** Rows per unit of work when a matrix product is split between threads. */
