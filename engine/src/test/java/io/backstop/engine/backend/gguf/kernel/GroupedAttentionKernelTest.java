@@ -28,6 +28,7 @@ class GroupedAttentionKernelTest {
                     float alone = VectorMath.dot(q, 3 + g * n, keys, 64 + i * kvDim, n) * 0.125f;
                     assertThat(s[off + g * span + i]).as("n=%d head %d key %d", n, g, i).isEqualTo(alone);
                 }
+                for (int i = m; i < span - off; i++) assertThat(s[off + g * span + i]).as("n=%d head %d past the keys, %d", n, g, i).isZero();
             }
         }
     }
