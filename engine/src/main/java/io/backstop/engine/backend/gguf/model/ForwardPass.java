@@ -229,18 +229,22 @@ public final class ForwardPass {
             layerIndex = l;
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
+            newActivations();
             pool.run(qkv, splits.qkv().chunks());                // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
             if (p != null) at = lap(p, KV_STORE, at);
             pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
+            newActivations();
             pool.run(attnOut, splits.dim().chunks());            // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
+            newActivations();
             pool.run(ffnIn, splits.ffn().chunks());              // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
+            newActivations();
             pool.run(ffnOut, splits.dim().chunks());             // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
@@ -256,6 +260,7 @@ public final class ForwardPass {
             for (int i = 0; i < outs; i++) VectorMath.rmsnorm(xb, i * dim, x, outRows[i] * dim, w.outputNorm(), dim, c.rmsEps());
             this.logits = logitsOut;
             this.splits = outs < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
+            newActivations();
             pool.run(logitsTask, splits.vocab().chunks());
             this.logits = null;
         }
@@ -267,6 +272,19 @@ public final class ForwardPass {
             waits[0] = waits[1] = 0;
         }
     }
+
+    /**
+     * Declares on every thread's scratch that the product phase about to run multiplies one set of activations
+     * ({@link WeightTensor#declareActivations}): none is written while the phase runs, so a thread transposes a
+     * prompt chunk's activations once for all its chunks of the phase instead of comparing them with its copy per call.
+     */
+    private void newActivations() {
+        if (++activations == 0) activations = 1;
+        for (float[] r : rows) WeightTensor.declareActivations(r, activations);
+    }
+
+    /** Names the activations of the latest product phase ({@link #newActivations}); never 0. */
+    private int activations;
 
     /** Whether no two of the first n rows belong to one sequence (checked up to the widest decode step any type takes). */
     private boolean oneRowPerSequence(int n) {

@@ -111,25 +111,53 @@ final class TilePath {
 
     /**
      * Tokens {@code [t0, t1)} transposed at {@code scratch[xt ..]}, unless they already are: the q, k and v heads, and
-     * gate and up, are separate products of the same activations, and a transposition costs a store per float (a
-     * third of a 64-row head's product), while comparing with the copy at {@code copy} is a vectorized read. The
-     * last {@link #TILE_META} floats say which tokens of which width the copy holds; the copy lies below the
-     * transposition, so a kernel that used the scratch from its start spoils the copy first and never goes unseen.
+     * gate and up, are separate products of the same activations, and so are a product's chunks on one thread, and a
+     * transposition costs a store per float (a third of a 64-row head's product). Under a declaration
+     * ({@link #declare}) the record of the last transposition says whether it holds these activations; without one,
+     * the copy at {@code copy} is compared with them (a vectorized read, but of every float: a 256-token chunk of a
+     * 5632-wide product reads 5.8 MB per call, a sixth of the product's time in 16 chunks). The copy lies below the
+     * transposition, so a kernel that used the scratch from its start spoils the copy first and never goes unseen;
+     * products off the tile path {@link #forget} the record, so none trusts a transposition they may have overwritten.
      */
     private static void transposed(WeightTensor w, float[] x, int t0, int t1, float[] scratch, int copy, int xt) {
         int meta = scratch.length - TILE_META, floats = (t1 - t0) * w.cols;
+        int declared = Float.floatToRawIntBits(scratch[meta + DECLARED]), held = Float.floatToRawIntBits(scratch[meta + HELD]);
         if (scratch[meta] == w.cols && scratch[meta + 1] == t0 && scratch[meta + 2] == t1
-                && java.util.Arrays.equals(x, t0 * w.cols, t1 * w.cols, scratch, copy, copy + floats)) return;
-        scratch[meta] = 0; // invalid until both are written
+                && (declared != 0 ? held == declared
+                        : held == 0 && java.util.Arrays.equals(x, t0 * w.cols, t1 * w.cols, scratch, copy, copy + floats))) return;
+        scratch[meta] = 0; // invalid until written
         OuterProduct.transpose(x, t0, t1, w.cols, scratch, xt);
-        System.arraycopy(x, t0 * w.cols, scratch, copy, floats);
-        scratch[meta] = w.cols;
+        if (declared == 0) System.arraycopy(x, t0 * w.cols, scratch, copy, floats);
+        scratch[meta + HELD] = Float.intBitsToFloat(declared);
         scratch[meta + 1] = t0;
         scratch[meta + 2] = t1;
+        scratch[meta] = w.cols;
     }
 
-    /** Floats at the end of the tile path's scratch saying what its transposed tokens are ({@link #transposed}). */
-    static final int TILE_META = 3;
+    /**
+     * Floats at the end of the tile path's scratch saying what its transposed tokens are ({@link #transposed}): width,
+     * first and end token, the declaration they were transposed under ({@link #HELD}, 0 for none: then the copy
+     * holds them), and the declaration in force ({@link #DECLARED}).
+     */
+    static final int TILE_META = 5;
+    private static final int HELD = 3, DECLARED = 4;
+
+    /** See {@link WeightTensor#declareActivations}. */
+    static void declare(float[] scratch, int version) {
+        if (scratch.length >= TILE_META) scratch[scratch.length - TILE_META + DECLARED] = Float.intBitsToFloat(version);
+    }
+
+    /**
+     * Makes the tile path transpose afresh and withdraws the declaration: a product off the tile path may have written
+     * over the transposition and the record (left there, its values could pass for a declaration).
+     */
+    static void forget(float[] scratch) {
+        if (scratch.length < TILE_META) return;
+        int meta = scratch.length - TILE_META;
+        scratch[meta] = 0;
+        scratch[meta + HELD] = 0;
+        scratch[meta + DECLARED] = 0;
+    }
 
     /**
      * Rows {@code [r, r + rows)} against the transposed tokens {@code [t0, t1)}. The last row group may reach past

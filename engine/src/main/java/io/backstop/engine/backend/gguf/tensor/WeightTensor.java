@@ -105,9 +105,22 @@ public abstract sealed class WeightTensor
             // A decode step of a few sequences: decoding into registers beats a round trip through scratch at
             // this width (2 tokens through scratch cost more than 2 single-token steps; see fusedBelow).
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+            TilePath.forget(scratch);
             return;
         }
         batched(x, n, out, outOff, outStride, from, to, add, scratch);
+    }
+
+    /**
+     * Declares that, until the next declaration on {@code scratch}, every product given that scratch with the same
+     * width and tokens multiplies the same activations (the same array, unchanged), named {@code version}: the tile
+     * path then keeps its transposition of them from one call to the next (gate and up, q/k/v, a product's chunks on
+     * one thread) without comparing the activations with a copy of them, which for a prompt chunk of a wide product
+     * cost a sixth of its time. Each declaration on a scratch names a new version (a counter); 0 withdraws it, and so
+     * does every product off the tile path (it may have written over the scratch's end).
+     */
+    public static void declareActivations(float[] scratch, int version) {
+        TilePath.declare(scratch, version);
     }
 
     /**
@@ -116,8 +129,10 @@ public abstract sealed class WeightTensor
      * chunks keep {@link #matmul} (a prompt token gets the tile's bits in any chunking of {@link #tileFrom} tokens or more).
      */
     public final void matmul(float[] x, int n, boolean decode, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (decode && n < decodeBelow()) fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
-        else matmul(x, n, out, outOff, outStride, from, to, add, scratch);
+        if (decode && n < decodeBelow()) {
+            fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
+            TilePath.forget(scratch);
+        } else matmul(x, n, out, outOff, outStride, from, to, add, scratch);
     }
 
     /** Decode steps below this many tokens take {@link #fusedRows}; a type whose fused kernel beats the tile further up raises it. */
@@ -136,11 +151,12 @@ public abstract sealed class WeightTensor
             int r = from;
             if (scratch.length >= smallTileScratch(cols)) r = fourRowsAtATime(x, n, out, outOff, outStride, from, to, add, scratch);
             oneRowFourTokens(x, n, out, outOff, outStride, r, to, add, scratch);
-            scratch[scratch.length - TilePath.TILE_META] = 0; // Dot's sums lie over the tile path's record of its transposed tokens
+            TilePath.forget(scratch); // Dot's sums lie over the tile path's record of its transposed tokens
         } else if (Lanes.VECTOR && scratch.length >= TilePath.tileScratch(OuterProduct.ROWS, cols)) {
             if (!TilePath.sliced(this, x, n, out, outOff, outStride, from, to, add, scratch)) TilePath.tiles(this, x, n, out, outOff, outStride, from, to, add, scratch);
         } else {
             TilePath.oneRowAtATime(this, x, n, out, outOff, outStride, from, to, add, scratch);
+            TilePath.forget(scratch);
         }
     }
 
