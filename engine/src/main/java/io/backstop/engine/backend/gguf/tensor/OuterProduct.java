@@ -45,8 +45,8 @@ final class OuterProduct {
             int k0 = 0;
             if (L == SQUARE) { // 16 tokens × 16 values at a time, transposed in registers
                 for (; k0 + SQUARE <= cols; k0 += SQUARE) {
-                    square(x, b * cols + k0, cols, real, xt, base + k0 * TOKENS);
-                    square(x, (b + SQUARE) * cols + k0, cols, real - SQUARE, xt, base + k0 * TOKENS + SQUARE);
+                    square(x, b * cols + k0, (b + 8) * cols + k0, cols, real, xt, base + k0 * TOKENS, TOKENS, SQUARE, false);
+                    square(x, (b + SQUARE) * cols + k0, (b + SQUARE + 8) * cols + k0, cols, real - SQUARE, xt, base + k0 * TOKENS + SQUARE, TOKENS, SQUARE, false);
                 }
             }
             for (; k0 < cols; k0 += TRANSPOSE_K) { // a K-slice at a time: its lines of xt stay in L1 while every token fills them
@@ -83,27 +83,29 @@ final class OuterProduct {
     }
 
     /**
-     * Tokens {@code [0, 16)} (of which {@code real} exist; the rest become zeros), 16 values each from {@code x[s + t·cols ..]},
-     * transposed to {@code xt[d + k·TOKENS ..]}: 16 loads, 64 two-source rearranges, 16 stores, where the scalar
-     * loop does a load and a store per value.
+     * A 16 × 16 square transposed in registers: its 16 rows of 16 floats (row t at {@code src[s0 + t·stride ..]} for
+     * t &lt; 8, at {@code src[s1 + (t − 8)·stride ..]} after; rows from {@code real} on read as zeros) become column k at
+     * {@code dst[d + k·dstStride ..]} for k &lt; {@code count}, stored or (with {@code add}) added to what is there:
+     * 16 loads, 64 two-source rearranges, 16 stores, where scalar code does a load and a store per value. Used for the
+     * tile's activations (tokens to K-major) and for its sums (two row groups' 16 tokens to token-major rows of out).
      */
-    private static void square(float[] x, int s, int cols, int real, float[] xt, int d) {
-        FloatVector r0 = real > 0 ? FloatVector.fromArray(F, x, s + 0 * cols) : FloatVector.zero(F);
-        FloatVector r1 = real > 1 ? FloatVector.fromArray(F, x, s + 1 * cols) : FloatVector.zero(F);
-        FloatVector r2 = real > 2 ? FloatVector.fromArray(F, x, s + 2 * cols) : FloatVector.zero(F);
-        FloatVector r3 = real > 3 ? FloatVector.fromArray(F, x, s + 3 * cols) : FloatVector.zero(F);
-        FloatVector r4 = real > 4 ? FloatVector.fromArray(F, x, s + 4 * cols) : FloatVector.zero(F);
-        FloatVector r5 = real > 5 ? FloatVector.fromArray(F, x, s + 5 * cols) : FloatVector.zero(F);
-        FloatVector r6 = real > 6 ? FloatVector.fromArray(F, x, s + 6 * cols) : FloatVector.zero(F);
-        FloatVector r7 = real > 7 ? FloatVector.fromArray(F, x, s + 7 * cols) : FloatVector.zero(F);
-        FloatVector r8 = real > 8 ? FloatVector.fromArray(F, x, s + 8 * cols) : FloatVector.zero(F);
-        FloatVector r9 = real > 9 ? FloatVector.fromArray(F, x, s + 9 * cols) : FloatVector.zero(F);
-        FloatVector r10 = real > 10 ? FloatVector.fromArray(F, x, s + 10 * cols) : FloatVector.zero(F);
-        FloatVector r11 = real > 11 ? FloatVector.fromArray(F, x, s + 11 * cols) : FloatVector.zero(F);
-        FloatVector r12 = real > 12 ? FloatVector.fromArray(F, x, s + 12 * cols) : FloatVector.zero(F);
-        FloatVector r13 = real > 13 ? FloatVector.fromArray(F, x, s + 13 * cols) : FloatVector.zero(F);
-        FloatVector r14 = real > 14 ? FloatVector.fromArray(F, x, s + 14 * cols) : FloatVector.zero(F);
-        FloatVector r15 = real > 15 ? FloatVector.fromArray(F, x, s + 15 * cols) : FloatVector.zero(F);
+    static void square(float[] src, int s0, int s1, int stride, int real, float[] dst, int d, int dstStride, int count, boolean add) {
+        FloatVector r0 = real > 0 ? FloatVector.fromArray(F, src, s0 + 0 * stride) : FloatVector.zero(F);
+        FloatVector r1 = real > 1 ? FloatVector.fromArray(F, src, s0 + 1 * stride) : FloatVector.zero(F);
+        FloatVector r2 = real > 2 ? FloatVector.fromArray(F, src, s0 + 2 * stride) : FloatVector.zero(F);
+        FloatVector r3 = real > 3 ? FloatVector.fromArray(F, src, s0 + 3 * stride) : FloatVector.zero(F);
+        FloatVector r4 = real > 4 ? FloatVector.fromArray(F, src, s0 + 4 * stride) : FloatVector.zero(F);
+        FloatVector r5 = real > 5 ? FloatVector.fromArray(F, src, s0 + 5 * stride) : FloatVector.zero(F);
+        FloatVector r6 = real > 6 ? FloatVector.fromArray(F, src, s0 + 6 * stride) : FloatVector.zero(F);
+        FloatVector r7 = real > 7 ? FloatVector.fromArray(F, src, s0 + 7 * stride) : FloatVector.zero(F);
+        FloatVector r8 = real > 8 ? FloatVector.fromArray(F, src, s1 + 0 * stride) : FloatVector.zero(F);
+        FloatVector r9 = real > 9 ? FloatVector.fromArray(F, src, s1 + 1 * stride) : FloatVector.zero(F);
+        FloatVector r10 = real > 10 ? FloatVector.fromArray(F, src, s1 + 2 * stride) : FloatVector.zero(F);
+        FloatVector r11 = real > 11 ? FloatVector.fromArray(F, src, s1 + 3 * stride) : FloatVector.zero(F);
+        FloatVector r12 = real > 12 ? FloatVector.fromArray(F, src, s1 + 4 * stride) : FloatVector.zero(F);
+        FloatVector r13 = real > 13 ? FloatVector.fromArray(F, src, s1 + 5 * stride) : FloatVector.zero(F);
+        FloatVector r14 = real > 14 ? FloatVector.fromArray(F, src, s1 + 6 * stride) : FloatVector.zero(F);
+        FloatVector r15 = real > 15 ? FloatVector.fromArray(F, src, s1 + 7 * stride) : FloatVector.zero(F);
         VectorShuffle<Float> lo = SWAP_LO[0], hi = SWAP_HI[0];
         FloatVector u, v;
         u = r0.rearrange(lo, r1); v = r0.rearrange(hi, r1); r0 = u; r1 = v;
@@ -144,22 +146,41 @@ final class OuterProduct {
         u = r5.rearrange(lo, r13); v = r5.rearrange(hi, r13); r5 = u; r13 = v;
         u = r6.rearrange(lo, r14); v = r6.rearrange(hi, r14); r6 = u; r14 = v;
         u = r7.rearrange(lo, r15); v = r7.rearrange(hi, r15); r7 = u; r15 = v;
-        r0.intoArray(xt, d + 0 * TOKENS);
-        r1.intoArray(xt, d + 1 * TOKENS);
-        r2.intoArray(xt, d + 2 * TOKENS);
-        r3.intoArray(xt, d + 3 * TOKENS);
-        r4.intoArray(xt, d + 4 * TOKENS);
-        r5.intoArray(xt, d + 5 * TOKENS);
-        r6.intoArray(xt, d + 6 * TOKENS);
-        r7.intoArray(xt, d + 7 * TOKENS);
-        r8.intoArray(xt, d + 8 * TOKENS);
-        r9.intoArray(xt, d + 9 * TOKENS);
-        r10.intoArray(xt, d + 10 * TOKENS);
-        r11.intoArray(xt, d + 11 * TOKENS);
-        r12.intoArray(xt, d + 12 * TOKENS);
-        r13.intoArray(xt, d + 13 * TOKENS);
-        r14.intoArray(xt, d + 14 * TOKENS);
-        r15.intoArray(xt, d + 15 * TOKENS);
+        if (add) {
+            if (count > 0) r0.add(FloatVector.fromArray(F, dst, d + 0 * dstStride)).intoArray(dst, d + 0 * dstStride);
+            if (count > 1) r1.add(FloatVector.fromArray(F, dst, d + 1 * dstStride)).intoArray(dst, d + 1 * dstStride);
+            if (count > 2) r2.add(FloatVector.fromArray(F, dst, d + 2 * dstStride)).intoArray(dst, d + 2 * dstStride);
+            if (count > 3) r3.add(FloatVector.fromArray(F, dst, d + 3 * dstStride)).intoArray(dst, d + 3 * dstStride);
+            if (count > 4) r4.add(FloatVector.fromArray(F, dst, d + 4 * dstStride)).intoArray(dst, d + 4 * dstStride);
+            if (count > 5) r5.add(FloatVector.fromArray(F, dst, d + 5 * dstStride)).intoArray(dst, d + 5 * dstStride);
+            if (count > 6) r6.add(FloatVector.fromArray(F, dst, d + 6 * dstStride)).intoArray(dst, d + 6 * dstStride);
+            if (count > 7) r7.add(FloatVector.fromArray(F, dst, d + 7 * dstStride)).intoArray(dst, d + 7 * dstStride);
+            if (count > 8) r8.add(FloatVector.fromArray(F, dst, d + 8 * dstStride)).intoArray(dst, d + 8 * dstStride);
+            if (count > 9) r9.add(FloatVector.fromArray(F, dst, d + 9 * dstStride)).intoArray(dst, d + 9 * dstStride);
+            if (count > 10) r10.add(FloatVector.fromArray(F, dst, d + 10 * dstStride)).intoArray(dst, d + 10 * dstStride);
+            if (count > 11) r11.add(FloatVector.fromArray(F, dst, d + 11 * dstStride)).intoArray(dst, d + 11 * dstStride);
+            if (count > 12) r12.add(FloatVector.fromArray(F, dst, d + 12 * dstStride)).intoArray(dst, d + 12 * dstStride);
+            if (count > 13) r13.add(FloatVector.fromArray(F, dst, d + 13 * dstStride)).intoArray(dst, d + 13 * dstStride);
+            if (count > 14) r14.add(FloatVector.fromArray(F, dst, d + 14 * dstStride)).intoArray(dst, d + 14 * dstStride);
+            if (count > 15) r15.add(FloatVector.fromArray(F, dst, d + 15 * dstStride)).intoArray(dst, d + 15 * dstStride);
+            return;
+        }
+        if (count > 0) r0.intoArray(dst, d + 0 * dstStride);
+        if (count > 1) r1.intoArray(dst, d + 1 * dstStride);
+        if (count > 2) r2.intoArray(dst, d + 2 * dstStride);
+        if (count > 3) r3.intoArray(dst, d + 3 * dstStride);
+        if (count > 4) r4.intoArray(dst, d + 4 * dstStride);
+        if (count > 5) r5.intoArray(dst, d + 5 * dstStride);
+        if (count > 6) r6.intoArray(dst, d + 6 * dstStride);
+        if (count > 7) r7.intoArray(dst, d + 7 * dstStride);
+        if (count > 8) r8.intoArray(dst, d + 8 * dstStride);
+        if (count > 9) r9.intoArray(dst, d + 9 * dstStride);
+        if (count > 10) r10.intoArray(dst, d + 10 * dstStride);
+        if (count > 11) r11.intoArray(dst, d + 11 * dstStride);
+        if (count > 12) r12.intoArray(dst, d + 12 * dstStride);
+        if (count > 13) r13.intoArray(dst, d + 13 * dstStride);
+        if (count > 14) r14.intoArray(dst, d + 14 * dstStride);
+        if (count > 15) r15.intoArray(dst, d + 15 * dstStride);
     }
 
     /** Values of k per slice of {@link #transpose}: 64 × {@link #TOKENS} floats, 8 KB with AVX-512. */

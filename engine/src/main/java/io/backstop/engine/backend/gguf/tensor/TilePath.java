@@ -183,11 +183,26 @@ final class TilePath {
         putTiles(r, rows, t0, t1, out, outOff, outStride, add, scratch, acc);
     }
 
-    /** The accumulators of a panel's tiles (row group g, token block b at {@code acc + (g·blocks + b)·TILE_FLOATS}) to {@code out}. */
+    /**
+     * The accumulators of a panel's tiles (row group g, token block b at {@code acc + (g·blocks + b)·TILE_FLOATS}) to
+     * {@code out}. Two full row groups' 16 tokens form a 16 × 16 square, transposed in registers to each token's 16
+     * rows ({@link OuterProduct#square}); the rest (a last odd or partial group, or without 16 lanes) value by value.
+     */
     private static void putTiles(int r, int rows, int t0, int t1, float[] out, int outOff, int outStride, boolean add, float[] scratch, int acc) {
-        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS;
+        int tile = OuterProduct.TILE_FLOATS, tokens = OuterProduct.TOKENS, height = OuterProduct.ROWS, l = Lanes.L;
         int groups = (rows + height - 1) / height, blocks = (t1 - t0 + tokens - 1) / tokens;
-        for (int g = 0; g < groups; g++) {
+        int g = 0;
+        if (Lanes.VECTOR && l == 2 * height) {
+            for (; (g + 2) * height <= rows; g += 2) {
+                for (int b = 0; b < blocks; b++) {
+                    int sums = acc + (g * blocks + b) * tile, next = sums + blocks * tile, tb = t0 + b * tokens;
+                    for (int i = 0; i < tokens && tb + i < t1; i += l) { // tokens tb + i .. of the pair's 16 rows
+                        OuterProduct.square(scratch, sums + i, next + i, tokens, l, out, outOff + (tb + i) * outStride + r + g * height, outStride, Math.min(l, t1 - tb - i), add);
+                    }
+                }
+            }
+        }
+        for (; g < groups; g++) {
             for (int b = 0; b < blocks; b++) {
                 int sums = acc + (g * blocks + b) * tile, tb = t0 + b * tokens;
                 for (int i = 0; i < tokens && tb + i < t1; i++) {

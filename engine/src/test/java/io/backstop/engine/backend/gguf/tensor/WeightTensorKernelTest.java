@@ -105,14 +105,16 @@ class WeightTensorKernelTest {
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
     void theRegisterTileGivesEveryRowAndTokenTheBitsOfOneFusedMultiplyAddChain(GgmlType type) {
-        int rows = 11, cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
-        WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
-        for (int n : new int[] {w.tileFrom(), w.tileFrom() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
-            float[] x = RandomBlocks.activations(n * cols, 6 + n);
-            for (boolean add : new boolean[] {false, true}) {
-                float[] rowByRow = fromRowOne(w, x, n, add, cols), tiled = fromRowOne(w, x, n, add, WeightTensor.scratchFloats(cols));
-                assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(rowByRow);
-                assertThat(tiled).as("%s n=%d add=%s", type, n, add).containsExactly(chains(w, x, n, 1, add ? 0.25f : Float.NaN, 0.25f));
+        int cols = type.blockSize() == 1 ? 75 : 3 * type.blockSize(); // remainders of rows, tokens and lanes
+        for (int rows : new int[] {11, 43}) { // from row 1: one group and a part; two pairs of groups (put as squares), one, a part
+            WeightTensor w = RandomBlocks.tensor(type, rows, cols, 5);
+            for (int n : new int[] {w.tileFrom(), w.tileFrom() + 3, OuterProduct.TOKENS + 5}) { // one token block, part of one, one and a part
+                float[] x = RandomBlocks.activations(n * cols, 6 + n);
+                for (boolean add : new boolean[] {false, true}) {
+                    float[] rowByRow = fromRowOne(w, x, n, add, cols), tiled = fromRowOne(w, x, n, add, WeightTensor.scratchFloats(cols));
+                    assertThat(tiled).as("%s rows=%d n=%d add=%s", type, rows, n, add).containsExactly(rowByRow);
+                    assertThat(tiled).as("%s rows=%d n=%d add=%s", type, rows, n, add).containsExactly(chains(w, x, n, 1, add ? 0.25f : Float.NaN, 0.25f));
+                }
             }
         }
     }
