@@ -7,20 +7,26 @@ package io.backstop.engine.backend.gguf.tensor;
  */
 public enum DecodeLayout {
     /**
-     * Groups of rows one after another: the multi-token kernels read two groups' runs at addresses linear in the run
-     * index, which C2 unrolls. For a model that batches several sequences per step (the server's default).
+     * For a model that batches several sequences per step (the server's default): the multi-token kernels read two
+     * groups' runs at addresses linear in the run index, which C2 unrolls. Q4_0's groups in quads, all runs then all
+     * scales ({@link Q4_0LaneKernels}), so a lone token reads two streams; Q4_K's and Q6_K's groups or row pairs one
+     * after another.
      */
     BATCH,
     /**
      * Groups in quads, each quad one sequential stream of runs and scales ({@link Q4_0QuadKernels}; Q4_K's runs
-     * likewise, {@link Q4_KQuadKernels}; Q6_K's rows in lanes, {@link Q6_KLanes}): a lone token's products 1.15–1.3×
-     * faster (Q4_0), a batch's slower (it runs token by token). For a model that decodes one sequence at a
+     * likewise, {@link Q4_KQuadKernels}; Q6_K's rows in lanes, {@link Q6_KLanes}): a lone token's products faster
+     * (Q4_0: 1.15–1.3× the old batch copy of groups one after another, ~1.03× the batch copy in quads), a batch's
+     * slower (it runs token by token). For a model that decodes one sequence at a
      * time (a concurrency of 1, as {@code bench model} and a single-user deployment load it).
      */
     ONE_SEQUENCE;
 
-    /** Row groups (of L rows) a decode step's chunks come in multiples of: a pair for the batch kernels, a whole quad. */
+    /**
+     * Row groups (of L rows) a decode step's chunks come in multiples of: a whole quad, as Q4_0's copies hold their groups
+     * in both layouts (the other types' batch kernels take pairs, which a quad holds).
+     */
     public int chunkGroups() {
-        return this == ONE_SEQUENCE ? Q4_0QuadKernels.QUAD : 2;
+        return Q4_0QuadKernels.QUAD;
     }
 }

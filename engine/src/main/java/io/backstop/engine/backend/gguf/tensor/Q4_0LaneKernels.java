@@ -16,10 +16,18 @@ import jdk.incubator.vector.VectorOperators;
  * a method C2 does not inline get boxed. Written out per shape, not looped: a loop over accumulators would need an
  * array of vectors, which C2 does not keep in registers.
  *
- * <p>Each kernel is one loop over a group's runs (run i = 16·block + j), closing a block's sums when i ends one:
- * the runs of a group lie end to end and the activations come interleaved ({@code xp}, see {@link Q4_0Lanes#interleave}),
- * so every address is linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per
- * block: 0.82–0.83× the CPU of the loop per block for two tokens, 0.91–0.94× for eight, a lone token 1.04–1.08× (one
+ * <p>The batch copy ({@link DecodeLayout#BATCH}): groups of L rows in quads of four; a quad's runs end to end, run
+ * i = 16·block + j one line of {@link #RUN} bytes (each of its four groups' L bytes, group g's at g·L); the runs of
+ * every quad first, then the scales of every quad, per block its four groups' L F32 scales ({@link #SCALE_BLOCK}
+ * bytes, group g's at 4·L·g). A lone token's kernel over a quad reads two sequential streams (runs, scales) where
+ * groups one after another with their scales behind them were eight, four of runs and four of scales: its product
+ * ~1.15× faster, a batch's the same within noise (README, "Q4_0's batch copy in quads").
+ *
+ * <p>Each kernel is one loop over its groups' runs, closing a block's sums when i ends one: runs and scales each lie
+ * end to end and the activations come interleaved ({@code xp}, see {@link Q4_0Lanes#interleave}), so every address is
+ * linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per block (a kernel's
+ * first group's runs from {@code base} in {@code packed}, its scales from {@code sc} in {@code scaleSeg}; the next
+ * group of its quad L bytes on in runs, 4·L in scales): 0.82–0.83× the CPU of the loop per block for two tokens, 0.91–0.94× for eight, a lone token 1.04–1.08× (one
  * thread, 5632×2048 streamed, both in one JVM; README, "Q4_0 decode: one loop per group").
  *
  * <p>The kernels are static and take the layout's fields as arguments: the same code as an instance method reading
@@ -36,38 +44,44 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     static final int BLOCK = 32;
     static final int HALF = 16;
 
-    /** Per group of L rows, its runs of L quantized bytes end to end, then its F32 scales; groups one after another. */
+    /** Bytes of one run of a quad in the batch copy: its four groups' L quantized bytes. */
+    static final long RUN = 4L * L;
+    /** Bytes of one block's scales of a quad in the batch copy: its four groups' L F32 scales. */
+    static final long SCALE_BLOCK = 16L * L;
+
+    /** The copy: the batch layout above, or {@link Q4_0QuadKernels}' for one sequence. */
     final MemorySegment packed;
     final int blocks;
-    /** Bytes of one group: {@code 16·L} of runs and {@code 4·L} of scales per block. */
+    /** Bytes of one group, runs and scales: {@code 20·L} per block (a quad is four). */
     final long groupBytes;
-    /** Where a group's scales start within it: block b's L scales at {@code g·groupBytes + scales + 4·L·b}. */
+    /** Where the batch copy's scales start: after every quad's runs. */
     final long scales;
     /**
-     * {@code packed} from {@link #scales} on, for the scales' loads: a segment of their own, so that C2 checks the runs'
-     * loads apart from theirs. Each group's scales follow its runs, so a group is read as one region.
+     * {@code packed} from {@link #scales} on, for the batch kernels' scale loads: a segment of their own, so that C2
+     * checks the runs' loads apart from theirs.
      */
     final MemorySegment scaleSeg;
 
+    /** {@code groups}: a whole number of quads. */
     Q4_0LaneKernels(MemorySegment packed, int groups, int blocks) {
         this.packed = packed;
         this.blocks = blocks;
         this.groupBytes = 20L * L * blocks;
-        this.scales = 16L * L * blocks;
+        this.scales = groups * 16L * L * blocks;
         this.scaleSeg = packed.asSlice(scales);
     }
 
     /** Groups gr, gr + 1 times three tokens: a batch of 3 (or its last three) in one pass. */
-    static void threeTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void threeTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
+        long next = L, nsc = 4L * L;
         FloatVector zero = FloatVector.zero(F), a00 = zero, a01 = zero, a10 = zero, a11 = zero, a20 = zero, a21 = zero;
         FloatVector c00 = FloatVector.broadcast(F, m8[mOff]), c01 = c00, e00 = zero, e01 = zero;
         FloatVector c10 = FloatVector.broadcast(F, m8[mOff + bl]), c11 = c10, e10 = zero, e11 = zero;
         FloatVector c20 = FloatVector.broadcast(F, m8[mOff + 2 * bl]), c21 = c20, e20 = zero, e21 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = base + (long) i * RUN;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + next);
             FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
@@ -91,7 +105,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e21 = h1.fma(xv, e21);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long d = sc + (long) b * 4 * L;
+                long d = sc + (long) b * SCALE_BLOCK;
                 FloatVector d0 = FloatVector.fromMemorySegment(F, ss, d, LE), d1 = FloatVector.fromMemorySegment(F, ss, d + nsc, LE);
                 a00 = c00.add(e00).fma(d0, a00);
                 a01 = c01.add(e01).fma(d1, a01);
@@ -122,16 +136,16 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times four tokens: {@link #four} for two groups, each broadcast serving both. */
-    static void fourTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void fourTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
+        long next = L, nsc = 4L * L;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl]), f1 = zero, g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl]), g1 = zero;
         FloatVector u0 = c0, u1 = zero, v0 = e0, v1 = zero, y0 = f0, y1 = zero, z0 = g0, z1 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = base + (long) i * RUN;
             int k = xOff + 2 * i;
             IntVector w = Widen.u8(m, q), ww = Widen.u8(m, q + next);
             FloatVector l = lo(w), h = hi(w), ll = lo(ww), hh = hi(ww);
@@ -161,7 +175,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             z1 = hh.fma(xv, z1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long dd = sc + (long) b * 4 * L;
+                long dd = sc + (long) b * SCALE_BLOCK;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -201,15 +215,15 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times two tokens: twice the independent chains of {@link #two}. */
-    static void twoTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void twoTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
+        long next = L, nsc = 4L * L;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, b0 = a0, b1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = c0, f1 = zero, g0 = e0, g1 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = base + (long) i * RUN;
             int k = xOff + 2 * i;
             FloatVector xl = FloatVector.broadcast(F, xp[k]), xh = FloatVector.broadcast(F, xp[k + 1]);
             FloatVector yl = FloatVector.broadcast(F, xp[k + cols]), yh = FloatVector.broadcast(F, xp[k + cols + 1]);
@@ -228,7 +242,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(yh, g1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                long dd = sc + (long) b * 4 * L;
+                long dd = sc + (long) b * SCALE_BLOCK;
                 FloatVector d = FloatVector.fromMemorySegment(F, ss, dd, LE), d1 = FloatVector.fromMemorySegment(F, ss, dd + nsc, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
@@ -251,14 +265,14 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr .. gr + 3 times one token: four times the independent chains of {@link #one}. */
-    static void oneFourGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void oneFourGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long gs = groupBytes, base = gr * gs, g2 = 2 * gs, g3 = 3 * gs, sc = gr * groupBytes, nsc = groupBytes;
+        long gs = L, g2 = 2L * L, g3 = 3L * L, nsc = 4L * L;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero, f0 = c0, f1 = zero, h0 = c0, h1 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = base + (long) i * RUN;
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             IntVector w = Widen.u8(m, q);
             c0 = lo(w).fma(xl, c0);
@@ -274,7 +288,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             h1 = hi(w).fma(xh, h1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long d = sc + (long) b * 4 * L;
+                long d = sc + (long) b * SCALE_BLOCK;
                 a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
@@ -296,14 +310,14 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /** Groups gr, gr + 1 times one token: twice the independent chains of {@link #one}, for one token alone. */
-    static void oneTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void oneTwoGroups(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, next = groupBytes, sc = gr * groupBytes, nsc = groupBytes;
+        long next = L, nsc = 4L * L;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero;
         for (int i = 0; i < runs; i++) {
-            long q = base + (long) i * L;
+            long q = base + (long) i * RUN;
             IntVector w = Widen.u8(m, q), v = Widen.u8(m, q + next);
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             c0 = lo(w).fma(xl, c0);
@@ -312,7 +326,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e1 = hi(v).fma(xh, e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                long d = sc + (long) b * 4 * L;
+                long d = sc + (long) b * SCALE_BLOCK;
                 a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
                 a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
@@ -325,19 +339,18 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         a1.intoArray(s, L);
     }
 
-    static void one(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+    static void one(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF;
-        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector acc = FloatVector.zero(F), zero = acc;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         for (int i = 0; i < runs; i++) {
-            IntVector w = Widen.u8(m, base + (long) i * L);
+            IntVector w = Widen.u8(m, base + (long) i * RUN);
             c0 = lo(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i]), c0);
             c1 = hi(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
-                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE), acc);
+                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * SCALE_BLOCK, LE), acc);
                 c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
                 c1 = zero;
             }
@@ -345,15 +358,14 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         acc.intoArray(s, 0);
     }
 
-    static void two(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void two(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         for (int i = 0; i < runs; i++) {
-            IntVector w = Widen.u8(m, base + (long) i * L);
+            IntVector w = Widen.u8(m, base + (long) i * RUN);
             FloatVector l = lo(w), h = hi(w);
             int k = xOff + 2 * i;
             c0 = l.fma(FloatVector.broadcast(F, xp[k]), c0);
@@ -362,7 +374,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             e1 = h.fma(FloatVector.broadcast(F, xp[k + cols + 1]), e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * SCALE_BLOCK, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 c0 = FloatVector.broadcast(F, m8[mOff + nb]);
@@ -375,17 +387,16 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         a1.intoArray(s, L);
     }
 
-    static void four(MemorySegment packed, MemorySegment scaleSeg, int blocks, long groupBytes, int gr, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+    static void four(MemorySegment packed, MemorySegment scaleSeg, int blocks, long base, long sc, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed, ss = scaleSeg;
         int runs = blocks * HALF, bl = blocks;
-        long base = gr * groupBytes, sc = gr * groupBytes;
         FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
         FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         FloatVector f0 = FloatVector.broadcast(F, m8[mOff + 2 * bl]), f1 = zero;
         FloatVector g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl]), g1 = zero;
         for (int i = 0; i < runs; i++) {
-            IntVector w = Widen.u8(m, base + (long) i * L);
+            IntVector w = Widen.u8(m, base + (long) i * RUN);
             FloatVector l = lo(w), h = hi(w);
             int k = xOff + 2 * i;
             c0 = l.fma(FloatVector.broadcast(F, xp[k]), c0);
@@ -398,7 +409,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             g1 = h.fma(FloatVector.broadcast(F, xp[k + 3 * cols + 1]), g1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4, nb = Math.min(b + 1, blocks - 1);
-                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * 4 * L, LE);
+                FloatVector d = FloatVector.fromMemorySegment(F, ss, sc + (long) b * SCALE_BLOCK, LE);
                 a0 = c0.add(c1).fma(d, a0);
                 a1 = e0.add(e1).fma(d, a1);
                 a2 = f0.add(f1).fma(d, a2);

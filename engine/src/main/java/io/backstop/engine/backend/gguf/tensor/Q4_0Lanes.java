@@ -14,12 +14,12 @@ import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
- * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512); for each group, its blocks' runs end to end:
- * for block b and j = 0..15, run 16·b + j holds byte j of block b of each of the L rows (value j in its low nibble,
- * value 16 + j in its high one); after the group's runs, its L rows' scales of each block as F32 (this is the
- * {@link DecodeLayout#BATCH} copy; the {@link DecodeLayout#ONE_SEQUENCE} copy holds the same runs and scales in quads
- * of four groups, see {@link Q4_0QuadKernels}). One
- * widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
+ * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512), groups in quads of four; for each group,
+ * run 16·b + j (block b, j = 0..15) holds byte j of block b of each of the L rows (value j in its low nibble, value
+ * 16 + j in its high one), and each block has the L rows' scales as F32. A quad's four groups' runs of one index lie
+ * side by side; the {@link DecodeLayout#BATCH} copy puts the runs of every quad first and their scales after
+ * ({@link Q4_0LaneKernels}), the {@link DecodeLayout#ONE_SEQUENCE} copy each block's scales behind its runs
+ * ({@link Q4_0QuadKernels}). One widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
  * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
  * as one vector, with no sum across lanes.
  *
@@ -31,18 +31,17 @@ import jdk.incubator.vector.VectorShuffle;
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
  * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
- * as {@link RowGroups}), rows padded to a multiple of L (of 4·L in quads) with zeros.
+ * as {@link RowGroups}), rows padded to a multiple of 4·L (whole quads) with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
-    /** Whether this copy is in quads ({@link DecodeLayout#ONE_SEQUENCE}). */
+    /** Whether this is the one-sequence copy, scales inside each quad's blocks ({@link DecodeLayout#ONE_SEQUENCE}). */
     private final boolean quads;
-    /** Bytes from one run of a group to its next: L in groups one after another, {@link Q4_0QuadKernels#RS} in quads. */
-    private final long rs;
+    /** Bytes from one run of a group to its next: a quad's line of runs in both copies. */
+    private static final long RS = Q4_0QuadKernels.RS;
 
     private Q4_0Lanes(MemorySegment packed, int groups, int blocks, DecodeLayout layout) {
         super(packed, groups, blocks);
         this.quads = layout == DecodeLayout.ONE_SEQUENCE;
-        this.rs = quads ? Q4_0QuadKernels.RS : L;
     }
 
     /**
@@ -50,8 +49,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      * The file's pages are dropped afterwards, as {@link RowGroups#repack} does: decoding reads the copy only.
      */
     static Q4_0Lanes repack(MemorySegment src, int rows, int blocks, DecodeLayout layout) {
-        int groups = (rows + L - 1) / L;
-        if (layout == DecodeLayout.ONE_SEQUENCE) groups = (groups + QUAD - 1) / QUAD * QUAD; // whole quads
+        int groups = ((rows + L - 1) / L + QUAD - 1) / QUAD * QUAD; // whole quads, in both copies
         Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks, layout);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
@@ -59,7 +57,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int lane = r % L;
             for (int b = 0; b < blocks; b++) {
                 long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
-                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * t.rs + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
+                for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * RS + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
                 m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
@@ -72,16 +70,16 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return quads ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH;
     }
 
-    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #rs} bytes apart). */
+    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #RS} bytes apart). */
     private long runs(int group, int b) {
         if (quads) return group / QUAD * QUAD * groupBytes + b * BB + group % QUAD * (long) L;
-        return group * groupBytes + (long) b * HALF * L;
+        return group / QUAD * (RUN * HALF * blocks) + (long) b * HALF * RUN + group % QUAD * (long) L;
     }
 
     /** Offset of group {@code group}'s L scales of block {@code b}. */
     private long scale(int group, int b) {
         if (quads) return group / QUAD * QUAD * groupBytes + b * BB + Q4_0QuadKernels.SCALES + group % QUAD * 4L * L;
-        return scales + group * groupBytes + 4L * L * b;
+        return scales + group / QUAD * (SCALE_BLOCK * blocks) + b * SCALE_BLOCK + group % QUAD * 4L * L;
     }
 
     /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): the start of a block's sum. */
@@ -146,7 +144,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
             FloatVector c = d.mul(-8f);
             int o = off + (b - b0) * BLOCK * L;
-            for (int j = 0; j < HALF; j++, q += rs) {
+            for (int j = 0; j < HALF; j++, q += RS) {
                 IntVector w = Widen.u8(m, q);
                 lo(w).fma(d, c).intoArray(out, o + j * L);
                 hi(w).fma(d, c).intoArray(out, o + (HALF + j) * L);
@@ -166,7 +164,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             int xo = xOff + b * BLOCK;
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
-                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * rs + lane));
+                int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * RS + lane));
                 c0 = Math.fma((float) (w & 15), x[xo + j], c0);
                 c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
@@ -178,9 +176,10 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
      * scratch: two groups at a time × four tokens (each broadcast serves two groups, each decoded vector four tokens),
-     * then the last three tokens two groups at a time, or the last two two groups at a time and the last one four
-     * groups at a time (more independent chains for fewer tokens); groups a range covers in part, or an odd one at its end, one at a time. Kernels hand their
-     * accumulators out through the scratch: vectors passed to a method C2 does not inline get boxed.
+     * then the last three tokens two groups at a time, or the last two two groups at a time and the last one a whole
+     * quad at a time (more independent chains for fewer tokens); a group the range covers in part, or one outside a
+     * pair of its quad (an odd first or last one), alone. Kernels hand their accumulators out through the scratch:
+     * vectors passed to a method C2 does not inline get boxed.
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         int m8 = SUMS, xi = SUMS + n * blocks;
@@ -194,53 +193,58 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         }
         float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
-        if (gr * L == from) {
-            // four groups per pass where they fit, else two: the kernels take two groups at a time, and a last odd
-            // token takes all of the pass's groups at once (more independent chains)
-            for (int pass; (gr + 2) * L <= to; gr += pass) {
-                pass = (gr + 4) * L <= to ? 4 : 2;
-                int o = outOff + gr * L;
-                for (int t = 0; t < t4; t += 4) {
-                    for (int k = 0; k < pass; k += 2) {
-                        fourTwoGroups(packed, scaleSeg, blocks, groupBytes, gr + k, xp, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
-                        put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
-                    }
-                }
-                if (n - t4 == 3) {
-                    for (int k = 0; k < pass; k += 2) {
-                        threeTwoGroups(packed, scaleSeg, blocks, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
-                        put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
-                    }
-                    continue;
-                }
-                if (t2 > t4) {
-                    for (int k = 0; k < pass; k += 2) {
-                        twoTwoGroups(packed, scaleSeg, blocks, groupBytes, gr + k, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
-                        put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
-                    }
-                }
-                if (n > t2) {
-                    if (pass == 4) oneFourGroups(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                    else oneTwoGroups(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                    put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
+        for (; gr * L < to && (gr * L < from || gr % 2 != 0); gr++) alone(gr, n, cols, out, outOff, outStride, from, to, add, scratch);
+        // a whole quad per pass where it fits, else a pair of its groups: the kernels take a pair at a time, and a
+        // last odd token takes all of the pass's groups at once (more independent chains)
+        for (int pass; (gr + 2) * L <= to; gr += pass) {
+            pass = gr % QUAD == 0 && (gr + QUAD) * L <= to ? QUAD : 2;
+            int o = outOff + gr * L;
+            long base = runs(gr, 0), sc = scale(gr, 0) - scales;
+            for (int t = 0; t < t4; t += 4) {
+                for (int k = 0; k < pass; k += 2) {
+                    fourTwoGroups(packed, scaleSeg, blocks, base + k * L, sc + k * 4L * L, xp, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
+                    put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
                 }
             }
-        }
-        for (; gr * L < to; gr++) {
-            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
-            int o = outOff + gr * L;
-            for (int t = 0; t < t4; t += 4) {
-                four(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
-                put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+            if (n - t4 == 3) {
+                for (int k = 0; k < pass; k += 2) {
+                    threeTwoGroups(packed, scaleSeg, blocks, base + k * L, sc + k * 4L * L, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                    put(scratch, 2, 3, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                }
+                continue;
             }
             if (t2 > t4) {
-                two(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
-                put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+                for (int k = 0; k < pass; k += 2) {
+                    twoTwoGroups(packed, scaleSeg, blocks, base + k * L, sc + k * 4L * L, xp, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+                    put(scratch, 2, 2, out, o + k * L + t4 * outStride, outStride, add, 0, L);
+                }
             }
             if (n > t2) {
-                one(packed, scaleSeg, blocks, groupBytes, gr, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
-                put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
+                if (pass == QUAD) oneFourGroups(packed, scaleSeg, blocks, base, sc, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                else oneTwoGroups(packed, scaleSeg, blocks, base, sc, xp, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
+                put(scratch, pass, 1, out, o + t2 * outStride, outStride, add, 0, L);
             }
+        }
+        for (; gr * L < to; gr++) alone(gr, n, cols, out, outOff, outStride, from, to, add, scratch);
+    }
+
+    /** Group {@code gr} alone, for its rows in {@code [from, to)}: four tokens at a time, then two, then one. */
+    private void alone(int gr, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int m8 = SUMS, xi = SUMS + n * blocks, t4 = n & -4, t2 = n & -2;
+        int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+        int o = outOff + gr * L;
+        long base = runs(gr, 0), sc = scale(gr, 0) - scales;
+        for (int t = 0; t < t4; t += 4) {
+            four(packed, scaleSeg, blocks, base, sc, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
+            put(scratch, 1, 4, out, o + t * outStride, outStride, add, lo, hi);
+        }
+        if (t2 > t4) {
+            two(packed, scaleSeg, blocks, base, sc, scratch, xi + t4 * cols, cols, scratch, m8 + t4 * blocks, scratch);
+            put(scratch, 1, 2, out, o + t4 * outStride, outStride, add, lo, hi);
+        }
+        if (n > t2) {
+            one(packed, scaleSeg, blocks, base, sc, scratch, xi + t2 * cols, scratch, m8 + t2 * blocks, scratch);
+            put(scratch, 1, 1, out, o + t2 * outStride, outStride, add, lo, hi);
         }
     }
 
