@@ -24,8 +24,11 @@ import jdk.incubator.vector.VectorShuffle;
  * as one vector, with no sum across lanes.
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
- * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
- * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it).
+ * {@code c0 = fma(lo_j, u_j, c0)}, {@code c1 = fma(w_j, v_j, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
+ * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). Here
+ * {@code w_j = 16·hi_j + lo_j} is the whole byte, {@code v_j = x_{16+j}/16} (exact) and {@code u_j = x_j − v_j} (one
+ * rounding), so {@code lo·u + w·v = lo·x_j + hi·x_{16+j}}: the byte converts to a float as it is, with no shift for
+ * its high nibble (one operation fewer per run and group, {@link #split}).
  * Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
  * 1 to 31. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
@@ -91,7 +94,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #minus8} per
-     * block, then the tokens' activations {@link #interleave}d.
+     * block, then the tokens' activations {@link #split}.
      */
     int scratchFloats(int n) {
         return SUMS + n * blocks + n * blocks * BLOCK;
@@ -123,6 +126,34 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             }
         }
     }
+
+    /**
+     * {@link #interleave} of the pairs the Q4_0 kernels multiply by (class comment): per block, {@code u_j = x_j − v_j}
+     * and {@code v_j = x_{16+j}/16} side by side for j = 0..15.
+     */
+    static void split(float[] x, int from, float[] xp, int to, int blocks) {
+        if (!Lanes.VECTOR || HALF % L != 0) {
+            for (int b = 0; b < blocks; b++) {
+                int s = from + b * BLOCK, d = to + b * BLOCK;
+                for (int j = 0; j < HALF; j++) {
+                    float v = x[s + HALF + j] * SIXTEENTH;
+                    xp[d + 2 * j] = x[s + j] - v;
+                    xp[d + 2 * j + 1] = v;
+                }
+            }
+            return;
+        }
+        for (int b = 0; b < blocks; b++) {
+            int s = from + b * BLOCK, d = to + b * BLOCK;
+            for (int k = 0; k < HALF; k += L) {
+                FloatVector v = FloatVector.fromArray(F, x, s + HALF + k).mul(SIXTEENTH), u = FloatVector.fromArray(F, x, s + k).sub(v);
+                u.rearrange(ZIP_LOW, v).intoArray(xp, d + 2 * k);
+                u.rearrange(ZIP_HIGH, v).intoArray(xp, d + 2 * k + L);
+            }
+        }
+    }
+
+    private static final float SIXTEENTH = 0.0625f;
 
     /**
      * Lane i of {@code a.rearrange(ZIP_LOW, b)}: a's lane i/2 for even i, b's for odd i (an index below 0 picks from the
@@ -165,8 +196,9 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
                 int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * RS + lane));
-                c0 = Math.fma((float) (w & 15), x[xo + j], c0);
-                c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
+                float v = x[xo + HALF + j] * SIXTEENTH;
+                c0 = Math.fma((float) (w & 15), x[xo + j] - v, c0);
+                c1 = Math.fma((float) w, v, c1);
             }
             acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(row / L, b) + 4L * lane), acc);
         }
@@ -185,7 +217,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         int m8 = SUMS, xi = SUMS + n * blocks;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
-            interleave(x, t * cols, scratch, xi + t * cols, blocks);
+            split(x, t * cols, scratch, xi + t * cols, blocks);
         }
         if (quads) {
             matmulQuads(n, cols, out, outOff, outStride, from, to, add, scratch);

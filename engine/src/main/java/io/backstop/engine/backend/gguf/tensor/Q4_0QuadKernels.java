@@ -4,8 +4,8 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.HALF;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
+import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.whole;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -50,16 +50,16 @@ final class Q4_0QuadKernels {
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             IntVector w = Widen.u8(m, q);
             c0 = lo(w).fma(xl, c0);
-            c1 = hi(w).fma(xh, c1);
+            c1 = whole(w).fma(xh, c1);
             w = Widen.u8(m, q + gs);
             e0 = lo(w).fma(xl, e0);
-            e1 = hi(w).fma(xh, e1);
+            e1 = whole(w).fma(xh, e1);
             w = Widen.u8(m, q + g2);
             f0 = lo(w).fma(xl, f0);
-            f1 = hi(w).fma(xh, f1);
+            f1 = whole(w).fma(xh, f1);
             w = Widen.u8(m, q + g3);
             h0 = lo(w).fma(xl, h0);
-            h1 = hi(w).fma(xh, h1);
+            h1 = whole(w).fma(xh, h1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 q += BB - HALF * RS; // past the block's scales
                 int b = i >> 4;
@@ -97,9 +97,9 @@ final class Q4_0QuadKernels {
             IntVector w = Widen.u8(m, q), v = Widen.u8(m, q + next);
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             c0 = lo(w).fma(xl, c0);
-            c1 = hi(w).fma(xh, c1);
+            c1 = whole(w).fma(xh, c1);
             e0 = lo(v).fma(xl, e0);
-            e1 = hi(v).fma(xh, e1);
+            e1 = whole(v).fma(xh, e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 q += BB - HALF * RS; // past the block's scales
                 int b = i >> 4;
@@ -127,7 +127,7 @@ final class Q4_0QuadKernels {
             q += RS;
             IntVector w = Widen.u8(m, q);
             c0 = lo(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i]), c0);
-            c1 = hi(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
+            c1 = whole(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 q += BB - HALF * RS; // past the block's scales
                 int b = i >> 4;

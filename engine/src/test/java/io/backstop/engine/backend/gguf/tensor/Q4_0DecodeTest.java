@@ -34,6 +34,30 @@ class Q4_0DecodeTest {
         for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
     }
 
+    @Test
+    void splitPutsEachColumnPairsFactorsSideBySideAndTheyRecoverBothNibblesProducts() {
+        int blocks = 3, from = 5, to = 7;
+        float[] x = RandomBlocks.activations(from + blocks * 32 + 4, 11);
+        float[] xp = new float[to + blocks * 32 + 6];
+        java.util.Arrays.fill(xp, -1f);
+        Q4_0Lanes.split(x, from, xp, to, blocks);
+        for (int b = 0; b < blocks; b++) {
+            for (int j = 0; j < 16; j++) {
+                float lo = x[from + 32 * b + j], hi = x[from + 32 * b + 16 + j], v = hi / 16;
+                assertThat(xp[to + 32 * b + 2 * j + 1]).as("block %d v_%d", b, j).isEqualTo(v);
+                assertThat(xp[to + 32 * b + 2 * j]).as("block %d u_%d", b, j).isEqualTo(lo - v);
+                // a byte's low nibble times u plus the whole byte times v is lo·x_j + hi·x_{16+j}, to rounding
+                for (int w : new int[] {0x00, 0x0f, 0xf0, 0x9c, 0xff}) {
+                    double exact = (w & 15) * (double) lo + (w >> 4) * (double) hi;
+                    double split = (w & 15) * (double) (lo - v) + w * (double) v;
+                    assertThat(split).isCloseTo(exact, org.assertj.core.api.Assertions.within(1e-6 * (Math.abs(lo) + 16 * Math.abs(hi) + 1e-30)));
+                }
+            }
+        }
+        for (int i = 0; i < to; i++) assertThat(xp[i]).isEqualTo(-1f);
+        for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
+    }
+
     @ParameterizedTest
     @EnumSource(DecodeLayout.class)
     void everyBatchAndDecodeStepAndRowRangeGivesEachTokenTheBitsOfDot(DecodeLayout layout) {
