@@ -24,11 +24,12 @@ import jdk.incubator.vector.VectorOperators;
  * ~1.15× faster, a batch's the same within noise (README, "Q4_0's batch copy in quads").
  *
  * <p>Each kernel is one loop over its groups' runs, closing a block's sums when i ends one: runs and scales each lie
- * end to end and the activations come interleaved ({@code xp}, see {@link Q4_0Lanes#interleave}), so every address is
- * linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per block (a kernel's
- * first group's runs from {@code base} in {@code packed}, its scales from {@code sc} in {@code scaleSeg}; the next
- * group of its quad L bytes on in runs, 4·L in scales): 0.82–0.83× the CPU of the loop per block for two tokens, 0.91–0.94× for eight, a lone token 1.04–1.08× (one
- * thread, 5632×2048 streamed, both in one JVM; README, "Q4_0 decode: one loop per group").
+ * end to end and the activations come split and interleaved ({@code xp}, see {@link Q4_0Lanes#split}), so every
+ * address is linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per block (a
+ * kernel's first group's runs from {@code base} in {@code packed}, its scales from {@code sc} in {@code scaleSeg}; the
+ * next group of its quad L bytes on in runs, 4·L in scales): 0.82–0.83× the CPU of the loop per block for two tokens,
+ * 0.91–0.94× for eight, a lone token 1.04–1.08× (one thread, 5632×2048 streamed, both in one JVM; README, "Q4_0
+ * decode: one loop per group").
  *
  * <p>The kernels are static and take the layout's fields as arguments: the same code as an instance method reading
  * them from {@code this} ran at 0.76–0.80× the speed (a lone token, one thread, 5632×2048 streamed, 16.0–16.6 against

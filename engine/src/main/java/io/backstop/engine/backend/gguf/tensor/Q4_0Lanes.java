@@ -19,9 +19,9 @@ import jdk.incubator.vector.VectorShuffle;
  * 16 + j in its high one), and each block has the L rows' scales as F32. A quad's four groups' runs of one index lie
  * side by side; the {@link DecodeLayout#BATCH} copy puts the runs of every quad first and their scales after
  * ({@link Q4_0LaneKernels}), the {@link DecodeLayout#ONE_SEQUENCE} copy each block's scales behind its runs
- * ({@link Q4_0QuadKernels}). One widening load and a mask or a shift give one column for L rows; a token's activation for that column is a
- * broadcast, so each decoded vector serves every token of the batch with one FMA, and a group's L results come out
- * as one vector, with no sum across lanes.
+ * ({@link Q4_0QuadKernels}). One widening load gives a column's bytes for L rows, a mask their low nibbles; a token's
+ * activation for that column is a broadcast, so each decoded vector serves every token of the batch with one FMA,
+ * and a group's L results come out as one vector, with no sum across lanes.
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
  * {@code c0 = fma(lo_j, u_j, c0)}, {@code c1 = fma(w_j, v_j, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
