@@ -2,8 +2,9 @@ package io.backstop.engine.backend.gguf.tensor;
 
 /**
  * How a Q4_0, Q4_K or Q6_K matrix's decode copy is laid out, chosen at load time by how many sequences decode at once.
- * Q4_0's and Q4_K's give every token the same bits in both, differing in speed only; Q6_K's one-sequence copy
- * ({@link Q6_KLanes}) sums in another order than its row pairs, so its products differ by float rounding.
+ * Q4_K's give every token the same bits in both, differing in speed only; Q6_K's one-sequence copy ({@link Q6_KLanes})
+ * sums in another order than its row pairs, and Q4_0's multiplies its bytes whole ({@link Q4_0Lanes#split}), so their
+ * products differ by float rounding.
  */
 public enum DecodeLayout {
     /**

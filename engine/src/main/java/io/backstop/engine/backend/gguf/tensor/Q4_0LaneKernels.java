@@ -24,7 +24,7 @@ import jdk.incubator.vector.VectorOperators;
  * ~1.15× faster, a batch's the same within noise (README, "Q4_0's batch copy in quads").
  *
  * <p>Each kernel is one loop over its groups' runs, closing a block's sums when i ends one: runs and scales each lie
- * end to end and the activations come split and interleaved ({@code xp}, see {@link Q4_0Lanes#split}), so every
+ * end to end and the activations come interleaved ({@code xp}, see {@link Q4_0Lanes#interleave}), so every
  * address is linear in i and C2 checks the ranges once per product instead of setting up a 16-trip loop per block (a
  * kernel's first group's runs from {@code base} in {@code packed}, its scales from {@code sc} in {@code scaleSeg}; the
  * next group of its quad L bytes on in runs, 4·L in scales): 0.82–0.83× the CPU of the loop per block for two tokens,
@@ -85,7 +85,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             long q = base + (long) i * RUN;
             int k = xOff + 2 * i;
             IntVector w0 = Widen.u8(m, q), w1 = Widen.u8(m, q + next);
-            FloatVector l0 = lo(w0), h0 = whole(w0), l1 = lo(w1), h1 = whole(w1);
+            FloatVector l0 = lo(w0), h0 = hi(w0), l1 = lo(w1), h1 = hi(w1);
             FloatVector xv = FloatVector.broadcast(F, xp[k]);
             c00 = l0.fma(xv, c00);
             c01 = l1.fma(xv, c01);
@@ -149,7 +149,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             long q = base + (long) i * RUN;
             int k = xOff + 2 * i;
             IntVector w = Widen.u8(m, q), ww = Widen.u8(m, q + next);
-            FloatVector l = lo(w), h = whole(w), ll = lo(ww), hh = whole(ww);
+            FloatVector l = lo(w), h = hi(w), ll = lo(ww), hh = hi(ww);
             FloatVector xv = FloatVector.broadcast(F, xp[k]);
             c0 = l.fma(xv, c0);
             u0 = ll.fma(xv, u0);
@@ -229,14 +229,14 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             FloatVector xl = FloatVector.broadcast(F, xp[k]), xh = FloatVector.broadcast(F, xp[k + 1]);
             FloatVector yl = FloatVector.broadcast(F, xp[k + cols]), yh = FloatVector.broadcast(F, xp[k + cols + 1]);
             IntVector w = Widen.u8(m, q);
-            FloatVector l = lo(w), h = whole(w);
+            FloatVector l = lo(w), h = hi(w);
             c0 = l.fma(xl, c0);
             c1 = h.fma(xh, c1);
             e0 = l.fma(yl, e0);
             e1 = h.fma(yh, e1);
             w = Widen.u8(m, q + next);
             l = lo(w);
-            h = whole(w);
+            h = hi(w);
             f0 = l.fma(xl, f0);
             f1 = h.fma(xh, f1);
             g0 = l.fma(yl, g0);
@@ -277,16 +277,16 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             IntVector w = Widen.u8(m, q);
             c0 = lo(w).fma(xl, c0);
-            c1 = whole(w).fma(xh, c1);
+            c1 = hi(w).fma(xh, c1);
             w = Widen.u8(m, q + gs);
             e0 = lo(w).fma(xl, e0);
-            e1 = whole(w).fma(xh, e1);
+            e1 = hi(w).fma(xh, e1);
             w = Widen.u8(m, q + g2);
             f0 = lo(w).fma(xl, f0);
-            f1 = whole(w).fma(xh, f1);
+            f1 = hi(w).fma(xh, f1);
             w = Widen.u8(m, q + g3);
             h0 = lo(w).fma(xl, h0);
-            h1 = whole(w).fma(xh, h1);
+            h1 = hi(w).fma(xh, h1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 long d = sc + (long) b * SCALE_BLOCK;
@@ -322,9 +322,9 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
             IntVector w = Widen.u8(m, q), v = Widen.u8(m, q + next);
             FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
             c0 = lo(w).fma(xl, c0);
-            c1 = whole(w).fma(xh, c1);
+            c1 = hi(w).fma(xh, c1);
             e0 = lo(v).fma(xl, e0);
-            e1 = whole(v).fma(xh, e1);
+            e1 = hi(v).fma(xh, e1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 long d = sc + (long) b * SCALE_BLOCK;
@@ -348,7 +348,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         for (int i = 0; i < runs; i++) {
             IntVector w = Widen.u8(m, base + (long) i * RUN);
             c0 = lo(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i]), c0);
-            c1 = whole(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
+            c1 = hi(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
             if ((i & (HALF - 1)) == HALF - 1) {
                 int b = i >> 4;
                 acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * SCALE_BLOCK, LE), acc);
@@ -367,7 +367,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         FloatVector e0 = FloatVector.broadcast(F, m8[mOff + bl]), e1 = zero;
         for (int i = 0; i < runs; i++) {
             IntVector w = Widen.u8(m, base + (long) i * RUN);
-            FloatVector l = lo(w), h = whole(w);
+            FloatVector l = lo(w), h = hi(w);
             int k = xOff + 2 * i;
             c0 = l.fma(FloatVector.broadcast(F, xp[k]), c0);
             c1 = h.fma(FloatVector.broadcast(F, xp[k + 1]), c1);
@@ -398,7 +398,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         FloatVector g0 = FloatVector.broadcast(F, m8[mOff + 3 * bl]), g1 = zero;
         for (int i = 0; i < runs; i++) {
             IntVector w = Widen.u8(m, base + (long) i * RUN);
-            FloatVector l = lo(w), h = whole(w);
+            FloatVector l = lo(w), h = hi(w);
             int k = xOff + 2 * i;
             c0 = l.fma(FloatVector.broadcast(F, xp[k]), c0);
             c1 = h.fma(FloatVector.broadcast(F, xp[k + 1]), c1);
@@ -436,7 +436,7 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
     }
 
     /**
-     * The whole byte as a float, 16·hi + lo: a Q4_0 kernel multiplies it by x_{16+j}/16 and the low nibble by
+     * The whole byte as a float, 16·hi + lo: {@link Q4_0QuadKernels} multiply it by x_{16+j}/16 and the low nibble by
      * x_j − x_{16+j}/16 ({@link Q4_0Lanes#split}), which sums to lo·x_j + hi·x_{16+j} with one shift fewer per run.
      */
     static FloatVector whole(IntVector w) {

@@ -24,12 +24,13 @@ import jdk.incubator.vector.VectorShuffle;
  * and a group's L results come out as one vector, with no sum across lanes.
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
- * {@code c0 = fma(lo_j, u_j, c0)}, {@code c1 = fma(w_j, v_j, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
- * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). Here
- * {@code w_j = 16·hi_j + lo_j} is the whole byte, {@code v_j = x_{16+j}/16} (exact) and {@code u_j = x_j − v_j} (one
- * rounding), so {@code lo·u + w·v = lo·x_j + hi·x_{16+j}}: the byte converts to a float as it is, with no shift for
- * its high nibble (one operation fewer per run and group, {@link #split}).
- * Every kernel here and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
+ * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
+ * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). The
+ * one-sequence copy multiplies {@code lo_j} by {@code u_j = x_j − v_j} (one rounding) and the whole byte
+ * {@code w_j = 16·hi_j + lo_j} by {@code v_j = x_{16+j}/16} (exact) instead: {@code lo·u + w·v = lo·x_j + hi·x_{16+j}}
+ * with no shift for the high nibble ({@link #split}), its lone token 1.05× faster; the batch copy's multi-token
+ * kernels ran 0.95× so, and keep the first form. So the two copies differ by float rounding (as Q6_K's do).
+ * Every kernel of a copy and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
  * 1 to 31. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
@@ -94,7 +95,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #minus8} per
-     * block, then the tokens' activations {@link #split}.
+     * block, then the tokens' activations {@link #interleave}d (or {@link #split} for the one-sequence copy).
      */
     int scratchFloats(int n) {
         return SUMS + n * blocks + n * blocks * BLOCK;
@@ -128,7 +129,7 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
     }
 
     /**
-     * {@link #interleave} of the pairs the Q4_0 kernels multiply by (class comment): per block, {@code u_j = x_j − v_j}
+     * {@link #interleave} of the pairs the one-sequence copy's kernels multiply by (class comment): per block, {@code u_j = x_j − v_j}
      * and {@code v_j = x_{16+j}/16} side by side for j = 0..15.
      */
     static void split(float[] x, int from, float[] xp, int to, int blocks) {
@@ -196,9 +197,14 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
                 int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * RS + lane));
-                float v = x[xo + HALF + j] * SIXTEENTH;
-                c0 = Math.fma((float) (w & 15), x[xo + j] - v, c0);
-                c1 = Math.fma((float) w, v, c1);
+                if (quads) {
+                    float v = x[xo + HALF + j] * SIXTEENTH;
+                    c0 = Math.fma((float) (w & 15), x[xo + j] - v, c0);
+                    c1 = Math.fma((float) w, v, c1);
+                } else {
+                    c0 = Math.fma((float) (w & 15), x[xo + j], c0);
+                    c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
+                }
             }
             acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(row / L, b) + 4L * lane), acc);
         }
@@ -217,7 +223,8 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         int m8 = SUMS, xi = SUMS + n * blocks;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
-            split(x, t * cols, scratch, xi + t * cols, blocks);
+            if (quads) split(x, t * cols, scratch, xi + t * cols, blocks);
+            else interleave(x, t * cols, scratch, xi + t * cols, blocks);
         }
         if (quads) {
             matmulQuads(n, cols, out, outOff, outStride, from, to, add, scratch);

@@ -17,7 +17,9 @@ import jdk.incubator.vector.IntVector;
  * bytes per run, group g's at {@code g·L}), then the four groups' L scales (F32). The kernel over a whole quad reads one
  * sequential stream, a cache line per run, where the batch copy's four groups one after another are four streams of
  * runs and four of scales: the lone token's product 1.15–1.3× faster streamed from memory (README, "One stream per
- * quad"). Same operations and order as {@link Q4_0LaneKernels}' kernels, so the same bits.
+ * quad"). The operations of {@link Q4_0LaneKernels}' kernels in their order, but for each run the low nibbles times
+ * u_j = x_j − x_{16+j}/16 and the whole byte times x_{16+j}/16 ({@link Q4_0Lanes#split}): one shift fewer per run,
+ * bits within float rounding of the batch copy's.
  *
  * <p>Addresses advance by a pointer that skips a block's scales where the block ends: not linear in the run index,
  * which costs the multi-token kernels C2's unrolling (1.2–1.5× slower written so); the one-sequence copy runs a batch

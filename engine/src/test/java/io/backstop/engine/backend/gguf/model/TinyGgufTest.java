@@ -63,8 +63,8 @@ class TinyGgufTest {
     }
 
     /**
-     * The file's Q4_0 matrices give the batch copy's bits in the one-sequence copy ({@code Q4_0DecodeTest}); its output
-     * matrix is Q6_K (llama.cpp's Q4_0 mix), whose one-sequence copy differs by float rounding ({@code Q6_KLanes}). So:
+     * The one-sequence copy's Q4_0 products differ from the batch copy's by float rounding (it multiplies its bytes
+     * whole, {@code Q4_0DecodeTest}), and so does its Q6_K output matrix (llama.cpp's Q4_0 mix; {@code Q6_KLanes}). So:
      * the prompt's logits (prefill decodes rows from the file either way) are the same bits, the greedy ids the same,
      * and decode steps within the reference tolerance of the batch copy's.
      */

@@ -87,8 +87,13 @@ class Q4_0DecodeTest {
         }
     }
 
+    /**
+     * The one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}): decode products within float rounding
+     * of the batch copy's, and not all the same bits (so the split form is what runs); the prefill tile decodes the same
+     * columns from either copy, so the same bits; rows decode alike.
+     */
     @Test
-    void bothLayoutsGiveEveryRowAndTokenTheSameBits() {
+    void bothLayoutsAgreeWithinRoundingAndTheTileBitForBit() {
         WeightTensor batch = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.BATCH);
         WeightTensor one = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.ONE_SEQUENCE);
         for (int n : new int[] {1, 3, 8, 20}) { // 20: the prefill tile, from each copy's columns
@@ -96,7 +101,16 @@ class Q4_0DecodeTest {
             float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
             batch.matmul(x, n, a, 0, ROWS, 0, ROWS, false, scratch);
             one.matmul(x, n, b, 0, ROWS, 0, ROWS, false, scratch);
-            assertThat(b).as("n=%d", n).containsExactly(a);
+            if (n >= WeightTensor.TILE_FROM) {
+                assertThat(b).as("n=%d", n).containsExactly(a);
+                continue;
+            }
+            int differ = 0;
+            for (int i = 0; i < a.length; i++) {
+                assertThat((double) b[i]).as("n=%d %d", n, i).isCloseTo(a[i], Offset.offset(1e-5 * (Math.abs(a[i]) + 1)));
+                if (b[i] != a[i]) differ++;
+            }
+            assertThat(differ).as("n=%d: products that differ in their last bits", n).isPositive();
         }
         float[] rowsB = new float[COLS], rowsO = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
