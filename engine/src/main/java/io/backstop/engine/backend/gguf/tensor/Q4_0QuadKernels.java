@@ -15,17 +15,18 @@ import jdk.incubator.vector.IntVector;
  * The lone-token kernels of {@link Q4_0Lanes}' one-sequence copy ({@link DecodeLayout#ONE_SEQUENCE}): groups of L rows
  * in quads of four, a quad's block b being {@link #BB} bytes, its 16 runs of the four groups' L bytes each ({@link #RS}
  * bytes per run, group g's at {@code g·L}), then the four groups' L scales (F32). The kernel over a whole quad reads one
- * sequential stream, a cache line per run, where the batch copy's four groups one after another are four streams of
+ * sequential stream, a cache line per run, where the batch copy's groups one after another were four streams of
  * runs and four of scales: the lone token's product 1.15–1.3× faster streamed from memory (README, "One stream per
- * quad"). The operations of {@link Q4_0LaneKernels}' kernels in their order, but for each run the low nibbles times
+ * quad"); the batch copy now holds quads too, runs and scales apart (two streams), ~1.03× behind. The operations of {@link Q4_0LaneKernels}' kernels in their order, but for each run the low nibbles times
  * u_j = x_j − x_{16+j}/16 and the whole byte times x_{16+j}/16 ({@link Q4_0Lanes#split}): one shift fewer per run,
  * bits within float rounding of the batch copy's.
  *
  * <p>Addresses advance by a pointer that skips a block's scales where the block ends: not linear in the run index,
  * which costs the multi-token kernels C2's unrolling (1.2–1.5× slower written so); the one-sequence copy runs a batch
  * token by token through these kernels instead, a quad at a time, so later tokens find the quad in cache. They stay
- * apart from {@link Q4_0LaneKernels}' lone-token kernels, which differ in addressing only: over the batch copy in
- * this pointer form those ran 0.93–0.97× (the stand-alone copy of the kernel, one JVM, interleaved).
+ * apart from {@link Q4_0LaneKernels}' lone-token kernels, which differ in addressing and in the high nibble's form:
+ * over the old batch copy in this pointer form those ran 0.93–0.97× (the stand-alone copy of the kernel, one JVM,
+ * interleaved).
  */
 final class Q4_0QuadKernels {
     /** Groups per quad. */
