@@ -17,30 +17,42 @@ import org.junit.jupiter.params.provider.EnumSource;
 class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
 
+    /** How {@link Q4_0Lanes} lays a token's activations out for its kernels: interleave or split. */
+    private interface Spread {
+        void apply(float[] x, int from, float[] xp, int to, int blocks);
+    }
+
+    private static final int BLOCKS = 3, FROM = 5, TO = 7;
+
+    /** Spreads {@link #BLOCKS} blocks from x[FROM ..] to xp[TO ..], checks nothing else of xp was written; {x, xp}. */
+    private static float[][] spread(Spread spread, int seed) {
+        float[] x = RandomBlocks.activations(FROM + BLOCKS * 32 + 4, seed);
+        float[] xp = new float[TO + BLOCKS * 32 + 6];
+        java.util.Arrays.fill(xp, -1f);
+        spread.apply(x, FROM, xp, TO, BLOCKS);
+        for (int i = 0; i < TO; i++) assertThat(xp[i]).isEqualTo(-1f);
+        for (int i = TO + BLOCKS * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
+        return new float[][] {x, xp};
+    }
+
     @Test
     void interleavePutsEachBlocksTwoHalvesSideBySideAndWritesNothingElse() {
-        int blocks = 3, from = 5, to = 7;
-        float[] x = RandomBlocks.activations(from + blocks * 32 + 4, 9);
-        float[] xp = new float[to + blocks * 32 + 6];
-        java.util.Arrays.fill(xp, -1f);
-        Q4_0Lanes.interleave(x, from, xp, to, blocks);
+        int blocks = BLOCKS, from = FROM, to = TO;
+        float[][] spread = spread(Q4_0Lanes::interleave, 9);
+        float[] x = spread[0], xp = spread[1];
         for (int b = 0; b < blocks; b++) {
             for (int j = 0; j < 16; j++) {
                 assertThat(xp[to + 32 * b + 2 * j]).as("block %d x_%d", b, j).isEqualTo(x[from + 32 * b + j]);
                 assertThat(xp[to + 32 * b + 2 * j + 1]).as("block %d x_%d", b, 16 + j).isEqualTo(x[from + 32 * b + 16 + j]);
             }
         }
-        for (int i = 0; i < to; i++) assertThat(xp[i]).isEqualTo(-1f);
-        for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
     }
 
     @Test
     void splitPutsEachColumnPairsFactorsSideBySideAndTheyRecoverBothNibblesProducts() {
-        int blocks = 3, from = 5, to = 7;
-        float[] x = RandomBlocks.activations(from + blocks * 32 + 4, 11);
-        float[] xp = new float[to + blocks * 32 + 6];
-        java.util.Arrays.fill(xp, -1f);
-        Q4_0Lanes.split(x, from, xp, to, blocks);
+        int blocks = BLOCKS, from = FROM, to = TO;
+        float[][] spread = spread(Q4_0Lanes::split, 11);
+        float[] x = spread[0], xp = spread[1];
         for (int b = 0; b < blocks; b++) {
             for (int j = 0; j < 16; j++) {
                 float lo = x[from + 32 * b + j], hi = x[from + 32 * b + 16 + j], v = hi / 16;
@@ -54,8 +66,6 @@ class Q4_0DecodeTest {
                 }
             }
         }
-        for (int i = 0; i < to; i++) assertThat(xp[i]).isEqualTo(-1f);
-        for (int i = to + blocks * 32; i < xp.length; i++) assertThat(xp[i]).isEqualTo(-1f);
     }
 
     @ParameterizedTest
