@@ -17,8 +17,7 @@ import jdk.incubator.vector.IntVector;
  *
  * <p>Layout: first the runs, per group of L rows, per sub-block of 32 columns (8 per super-block) 16 runs of L bytes,
  * all end to end (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low
- * nibble, value 16 + j in its high one: Q4_0's order), or in the one-sequence copy four groups' runs interleaved row by row
- * ({@link #quads}); then the factors, per super-block and, within it, per group
+ * nibble, value 16 + j in its high one: Q4_0's order); then the factors, per super-block and, within it, per group
  * ({@link #SUPER_FACTOR_BYTES} each): the L rows' 6-bit scales of its 8 sub-blocks as bytes, then their 6-bit mins,
  * then the rows' F16 {@code d} and F16 {@code dmin}, as in the file (148 bytes per row and super-block against the
  * file's 144). A pass over some groups forms their F32 {@code d·scale} and {@code dmin·min} into the scratch, for a
@@ -26,6 +25,10 @@ import jdk.incubator.vector.IntVector;
  * {@link Q4_KTensor#dequantizeRow} takes them, so the same bits), which read them where a sub-block ends: a pass's
  * groups' factors for one super-block lie side by side, one short read. Storing the products as F32 (0.75 bytes per weight) read a third
  * more bytes than the file, and a lone token is bound by reading them (README, "Q4_K decode: the file's scales").
+ *
+ * <p>The one-sequence copy ({@link #quads}) holds the same bytes otherwise: quad after quad (four groups), per
+ * super-block its head of F16 {@code d} and {@code dmin}, then per sub-block its scales and mins and its 16 runs, the
+ * four groups' runs interleaved row by row (the layout and why: {@link Q4_KQuadKernels}).
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
@@ -43,14 +46,14 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     /** Floats of one super-block's formed factors for a pass of up to four groups. */
     static final int SLOT = 4 * GROUP_FACTORS;
 
-    /** The runs, group after group (or quad after quad), then the factors, super-block after super-block. */
+    /** The runs, group after group, then the factors, super-block after super-block; or in quads, quad after quad. */
     final MemorySegment packed;
     final int supers;
     /** Groups laid out: a multiple of four in quads. */
     final int groups;
     /** Bytes of one group's runs: {@link #RUNS} per sub-block. */
     final long groupBytes;
-    /** Where the factors start: group g's for super-block s at {@code factors + (s·groups + g)·SUPER_FACTOR_BYTES}. */
+    /** Where the batch copy's factors start: group g's for super-block s at {@code factors + (s·groups + g)·SUPER_FACTOR_BYTES}. */
     final long factors;
     /**
      * Whether the runs lie in quads ({@link DecodeLayout#ONE_SEQUENCE}, {@link Q4_KQuadKernels}): a quad's run i is its
@@ -78,15 +81,45 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         return (long) groups * supers * (SUBS * RUNS + SUPER_FACTOR_BYTES);
     }
 
-    /** Offset in {@link #packed} of group {@code group}'s factors for super-block {@code s}. */
+    /** In the batch copy, offset in {@link #packed} of group {@code group}'s factors for super-block {@code s}. */
     long factorsOf(int group, int s) {
         return factors + ((long) s * groups + group) * SUPER_FACTOR_BYTES;
     }
 
-    /** Offset in {@link #packed} of group {@code group}'s first run of super-block {@code s} (in quads: its row 0's byte there). */
+    /** In the batch copy, offset in {@link #packed} of group {@code group}'s first run of super-block {@code s}. */
     long runsOf(int group, int s) {
-        if (quads) return (group & -4) * groupBytes + s * SUPER_RUNS * runStride + (group & 3);
         return group * groupBytes + (long) s * SUPER_RUNS * L;
+    }
+
+    /** In quads, where the quad of {@code group} has super-block {@code s} ({@link Q4_KQuadKernels#SUPER_BYTES} each). */
+    long quadSuper(int group, int s) {
+        return ((long) (group >> 2) * supers + s) * Q4_KQuadKernels.SUPER_BYTES;
+    }
+
+    /** Offset of group {@code group}'s byte of row 0 in run 0 of sub-block {@code sb} of super-block {@code s}. */
+    long runOf(int group, int s, int sb) {
+        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + Q4_KQuadKernels.FACTS + (group & 3);
+        return runsOf(group, s) + (long) sb * HALF * L;
+    }
+
+    /** Offset of the 6-bit scale of sub-block {@code sb} of super-block {@code s}, row {@code lane} of group {@code group} (its min at {@link #minOf}). */
+    long scaleOf(int group, int s, int sb, int lane) {
+        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + (group & 2) * 2L * L + 4L * lane + (group & 1) * 2L;
+        return factorsOf(group, s) + (long) sb * L + lane;
+    }
+
+    long minOf(int group, int s, int sb, int lane) {
+        return scaleOf(group, s, sb, lane) + (quads ? 1 : SUBS * (long) L);
+    }
+
+    /** Offset of the F16 {@code d} of super-block {@code s}, row {@code lane} of group {@code group} (its {@code dmin} at {@link #dminOf}). */
+    long dOf(int group, int s, int lane) {
+        if (quads) return quadSuper(group, s) + (group & 3) * 4L * L + 4L * lane;
+        return factorsOf(group, s) + SUBS * 2L * L + 2L * lane;
+    }
+
+    long dminOf(int group, int s, int lane) {
+        return dOf(group, s, lane) + (quads ? 2 : 2L * L);
     }
 
     /** One group times one token, one super-block: a group a row range covers in part, or the odd one at its end. */

@@ -64,13 +64,13 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         for (int r = 0; r < rows; r++) {
             int lane = r % L, g = r / L;
             for (int s = 0; s < supers; s++) {
-                long p = ((long) r * supers + s) * BYTES, f = t.factorsOf(g, s);
-                m.set(WeightTensor.SHORT_LE, f + SUBS * 2L * L + 2L * lane, src.get(WeightTensor.SHORT_LE, p));
-                m.set(WeightTensor.SHORT_LE, f + SUBS * 2L * L + 2L * L + 2L * lane, src.get(WeightTensor.SHORT_LE, p + 2));
+                long p = ((long) r * supers + s) * BYTES;
+                m.set(WeightTensor.SHORT_LE, t.dOf(g, s, lane), src.get(WeightTensor.SHORT_LE, p));
+                m.set(WeightTensor.SHORT_LE, t.dminOf(g, s, lane), src.get(WeightTensor.SHORT_LE, p + 2));
                 for (int sb = 0; sb < SUBS; sb++) {
-                    m.set(ValueLayout.JAVA_BYTE, f + (long) sb * L + lane, (byte) KScales.scale(src, p + 4, sb));
-                    m.set(ValueLayout.JAVA_BYTE, f + (long) (SUBS + sb) * L + lane, (byte) KScales.min(src, p + 4, sb));
-                    long run = p + 16 + 32L * (sb >> 1), q = t.runsOf(g, s) + sb * HALF * t.runStride + lane * t.laneStride;
+                    m.set(ValueLayout.JAVA_BYTE, t.scaleOf(g, s, sb, lane), (byte) KScales.scale(src, p + 4, sb));
+                    m.set(ValueLayout.JAVA_BYTE, t.minOf(g, s, sb, lane), (byte) KScales.min(src, p + 4, sb));
+                    long run = p + 16 + 32L * (sb >> 1), q = t.runOf(g, s, sb) + lane * t.laneStride;
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
@@ -103,7 +103,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         MemorySegment m = packed;
         float acc = 0;
         for (int b = 0; b < supers * SUBS; b++) {
-            long sub = b % SUBS, q = runsOf(g, b / SUBS) + sub * HALF * runStride + lane * laneStride, f = factorsOf(g, b / SUBS), d = f + SUBS * 2L * L + 2L * lane;
+            int s = b / SUBS, sub = b % SUBS;
+            long q = runOf(g, s, sub) + lane * laneStride;
             int xo = xOff + b * SUB;
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
@@ -111,7 +112,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
-            float ds = (float) u8(m, f + sub * L + lane) * f16(m, d), dm = (float) u8(m, f + (SUBS + sub) * L + lane) * f16(m, d + 2L * L);
+            float ds = (float) u8(m, scaleOf(g, s, sub, lane)) * f16(m, dOf(g, s, lane));
+            float dm = (float) u8(m, minOf(g, s, sub, lane)) * f16(m, dminOf(g, s, lane));
             acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
@@ -125,10 +127,10 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
      * sub-block, the tokens' activations {@link Q4_0Lanes#interleave}d, then the formed factors: two super-blocks' for a
-     * lone token, every super-block's for a batch.
+     * lone token, every super-block's for a batch; in quads a super-block's F32 {@code d} and {@code dmin} for four groups.
      */
     int scratchFloats(int n) {
-        return sums(n) + n * supers * SUBS + n * supers * BLOCK + (n == 1 || quads ? 2 : supers) * SLOT;
+        return sums(n) + n * supers * SUBS + n * supers * BLOCK + (quads ? 8 * L : (n == 1 ? 2 : supers) * SLOT);
     }
 
     /**
@@ -158,8 +160,9 @@ final class Q4_KLanes extends Q4_KLaneKernels {
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
-     * scratch, in passes of four groups, two, or one (a group the range covers in part, or an odd one at its end). A
-     * lone token runs a pass super-block by super-block ({@link #lone}), forming the next super-block's factors before
+     * scratch, in passes of four groups, two, or one (a group the range covers in part, or an odd one at its end). In
+     * the one-sequence copy each token runs a pass's whole rows in one kernel call ({@link Q4_KQuadKernels}). A
+     * lone token in the batch copy runs a pass super-block by super-block ({@link #lone}), forming the next super-block's factors before
      * the kernels of this one, which carry their sums from one super-block to the next in the scratch: forming the whole
      * row's first read a pass's factor bytes in one burst and its kernels read them back from a scratch as large as L1
      * (README, "Q4_K: factors a super-block ahead"). A batch forms every super-block's factors, then runs whole rows
@@ -171,12 +174,26 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             for (int b = 0; b < subs; b++) scratch[yi + t * subs + b] = negSum(x, t * cols + b * SUB);
             Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
-        boolean single = n == 1 || quads; // the quads take a batch token by token
+        if (quads) { // a quad at a time, its tokens one by one: later tokens find the quad in cache
+            for (int gr = from / L, pass; gr * L < to; gr += pass) {
+                int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+                if (lo > 0 || hi < L) pass = 1;
+                else pass = (gr & 3) == 0 && (gr + 4) * L <= to ? 4 : (gr & 1) == 0 && (gr + 2) * L <= to ? 2 : 1; // within a quad
+                long q = quadSuper(gr, 0);
+                for (int t = 0; t < n; t++) {
+                    int xo = xi + t * cols, yo = yi + t * subs, so = t * pass * L;
+                    if (pass == 4) Q4_KQuadKernels.four(packed, q, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
+                    else if (pass == 2) Q4_KQuadKernels.two(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, so);
+                    else Q4_KQuadKernels.one(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, so);
+                }
+                Q4_0Lanes.put(scratch, pass, n, out, outOff + gr * L, outStride, add, lo, hi);
+            }
+            return;
+        }
+        boolean single = n == 1;
         for (int gr = from / L, pass; gr * L < to; gr += pass) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
-            if (lo > 0 || hi < L) pass = 1;
-            else if (quads) pass = (gr & 3) == 0 && (gr + 4) * L <= to ? 4 : (gr & 1) == 0 && (gr + 2) * L <= to ? 2 : 1; // within a quad
-            else pass = (gr + 4) * L <= to ? 4 : (gr + 2) * L <= to ? 2 : 1;
+            pass = lo > 0 || hi < L ? 1 : (gr + 4) * L <= to ? 4 : (gr + 2) * L <= to ? 2 : 1;
             Arrays.fill(scratch, 0, n * pass * L, 0f);
             for (int s = 0; s <= supers; s++) { // one call site of form: see its comment
                 if (s < supers) form(gr, pass, s, scratch, fo + (single ? s & 1 : s) * SLOT);
@@ -197,11 +214,7 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     private void lone(int gr, int pass, int s, float[] sc, int fOff, int xo, int yo, int sOff) {
         long q = runsOf(gr, s);
         int xs = xo + s * BLOCK, ys = yo + s * SUBS;
-        if (quads) {
-            if (pass == 4) Q4_KQuadKernels.quadFour(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
-            else if (pass == 2) Q4_KQuadKernels.quadTwo(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
-            else Q4_KQuadKernels.quadOne(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
-        } else if (pass == 4) oneFourGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, sOff);
+        if (pass == 4) oneFourGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, sOff);
         else if (pass == 2) oneTwoGroups(packed, q, groupBytes, sc, xs, sc, fOff, ys, sc, sOff);
         else one(packed, q, sc, xs, sc, fOff, ys, sc, sOff);
     }
