@@ -98,13 +98,13 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
 
     /** Offset of group {@code group}'s byte of row 0 in run 0 of sub-block {@code sb} of super-block {@code s}. */
     long runOf(int group, int s, int sb) {
-        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + Q4_KQuadKernels.FACTS + (group & 3);
+        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + (group & 3);
         return runsOf(group, s) + (long) sb * HALF * L;
     }
 
     /** Offset of the 6-bit scale of sub-block {@code sb} of super-block {@code s}, row {@code lane} of group {@code group} (its min at {@link #minOf}). */
     long scaleOf(int group, int s, int sb, int lane) {
-        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + (group & 2) * 2L * L + 4L * lane + (group & 1) * 2L;
+        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + (sb + 1) * Q4_KQuadKernels.SUB_BYTES - Q4_KQuadKernels.FACTS + (group & 2) * 2L * L + 4L * lane + (group & 1) * 2L;
         return factorsOf(group, s) + (long) sb * L + lane;
     }
 

@@ -183,8 +183,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 for (int t = 0; t < n; t++) {
                     int xo = xi + t * cols, yo = yi + t * subs, so = t * pass * L;
                     if (pass == 4) Q4_KQuadKernels.four(packed, q, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
-                    else if (pass == 2) Q4_KQuadKernels.two(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, so);
-                    else Q4_KQuadKernels.one(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, so);
+                    else if (pass == 2) Q4_KQuadKernels.two(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
+                    else Q4_KQuadKernels.one(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
                 }
                 Q4_0Lanes.put(scratch, pass, n, out, outOff + gr * L, outStride, add, lo, hi);
             }
