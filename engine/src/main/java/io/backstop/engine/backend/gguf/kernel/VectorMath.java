@@ -8,7 +8,6 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShuffle;
 
 /** The forward pass's elementwise and small-vector operations on float arrays, vectorized. */
 public final class VectorMath {
@@ -64,94 +63,64 @@ public final class VectorMath {
     }
 
     /**
-     * Attention scores of {@code heads} query heads that share one key head (grouped-query attention) against m keys:
-     * {@code s[sOff + g·sStride + i] = dot(q, qOff + g·n, keys, kOff + i·kStride, n)·scale}. Each key is read from
-     * memory once for all the heads (a unit per query head reads it once per head), and each score is {@link #dot}'s
-     * operations in its order, so the same bits. With 16 lanes and whole vectors per head ({@link #scores16}) the
-     * horizontal sums of 16 keys are taken together.
+     * Attention scores of {@code heads} query heads that share one key head (grouped-query attention) against the
+     * m ≤ {@code block} keys of a block laid out transposed (dimension d of key i at {@code kOff + d·block + i}):
+     * {@code s[sOff + g·sStride + i] = (Σ_d q[qOff + g·n + d]·key_i[d])·scale}, the sum fused in order of d, one
+     * {@link Math#fma} after another. A vector of keys per dimension serves four heads with a broadcast each and no
+     * sum across lanes: the keys stored by position needed a dot product per key and head and a horizontal sum per
+     * 16 keys, 0.6× as fast (README, "Attention over keys in lanes"). The vector and scalar paths give the same bits.
      */
-    public static void scores(float[] q, int qOff, int heads, float[] keys, int kOff, int kStride, int m, int n, float scale, float[] s, int sOff, int sStride) {
-        if (V && L == 16 && n % L == 0) {
-            for (int g = 0; g < heads; g++) {
-                for (int i0 = 0; i0 < m; i0 += L) scores16(q, qOff + g * n, keys, kOff + i0 * kStride, kStride, Math.min(L, m - i0), n, scale, s, sOff + g * sStride + i0);
+    public static void scores(float[] q, int qOff, int heads, float[] keys, int kOff, int block, int m, int n, float scale, float[] s, int sOff, int sStride) {
+        int g = 0;
+        if (V && block % L == 0) {
+            for (; g + 4 <= heads; g += 4) {
+                for (int i0 = 0; i0 < m; i0 += L) scores4(q, qOff + g * n, n, keys, kOff + i0, block, Math.min(L, m - i0), scale, s, sOff + g * sStride + i0, sStride);
+            }
+            for (; g < heads; g++) {
+                for (int i0 = 0; i0 < m; i0 += L) scores1(q, qOff + g * n, n, keys, kOff + i0, block, Math.min(L, m - i0), scale, s, sOff + g * sStride + i0);
             }
             return;
         }
-        for (int i = 0; i < m; i++) {
-            int ko = kOff + i * kStride;
-            for (int g = 0; g < heads; g++) s[sOff + g * sStride + i] = dot(q, qOff + g * n, keys, ko, n) * scale;
+        for (; g < heads; g++) {
+            for (int i = 0; i < m; i++) {
+                float acc = 0;
+                for (int d = 0; d < n; d++) acc = Math.fma(q[qOff + g * n + d], keys[kOff + d * block + i], acc);
+                s[sOff + g * sStride + i] = acc * scale;
+            }
         }
     }
 
-    /** Lanes whose index has bit w set, and the shuffle swapping lane i with lane i ^ w: {@link #scores16}'s constants, one each so C2 sees each. */
-    private static final VectorMask<Float> HIGH_8 = high(8), HIGH_4 = high(4), HIGH_2 = high(2), HIGH_1 = high(1);
-    private static final VectorShuffle<Float> SWAP_8 = swap(8), SWAP_4 = swap(4), SWAP_2 = swap(2), SWAP_1 = swap(1);
-
-    private static VectorMask<Float> high(int w) {
-        boolean[] bits = new boolean[L];
-        for (int i = 0; i < L; i++) bits[i] = (i & w) != 0;
-        return VectorMask.fromArray(F, bits, 0);
-    }
-
-    private static VectorShuffle<Float> swap(int w) {
-        return VectorShuffle.fromOp(F, i -> (i ^ w) & (L - 1));
-    }
-
-    /**
-     * One head against m ≤ 16 keys (16 lanes): key i's {@link #dot} accumulator summed into lane i of one vector, with
-     * {@link Lanes#sum}'s additions in its tree. Level w (8, 4, 2, 1) adds each lane to the lane w above it, as
-     * {@code sum} does, for two keys' vectors at once: the first's sums go where bit w of the lane is clear, the
-     * second's where it is set; pairing key k with key k + w at level w leaves key i in lane i. Four
-     * levels of 15 blends-and-adds for 16 keys replace 16 sums of four shuffles and adds each. Float addition being
-     * commutative, every score gets {@code dot}'s bits.
-     */
-    private static void scores16(float[] q, int qo, float[] keys, int ko, int kStride, int m, int n, float scale, float[] s, int so) {
-        // keys past the m read key m − 1 again (in bounds); their lanes are not stored
-        int o0 = ko, o1 = ko + Math.min(1, m - 1) * kStride, o2 = ko + Math.min(2, m - 1) * kStride, o3 = ko + Math.min(3, m - 1) * kStride;
-        int o4 = ko + Math.min(4, m - 1) * kStride, o5 = ko + Math.min(5, m - 1) * kStride, o6 = ko + Math.min(6, m - 1) * kStride, o7 = ko + Math.min(7, m - 1) * kStride;
-        int o8 = ko + Math.min(8, m - 1) * kStride, o9 = ko + Math.min(9, m - 1) * kStride, o10 = ko + Math.min(10, m - 1) * kStride, o11 = ko + Math.min(11, m - 1) * kStride;
-        int o12 = ko + Math.min(12, m - 1) * kStride, o13 = ko + Math.min(13, m - 1) * kStride, o14 = ko + Math.min(14, m - 1) * kStride, o15 = ko + Math.min(15, m - 1) * kStride;
-        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-        FloatVector a8 = a0, a9 = a0, a10 = a0, a11 = a0, a12 = a0, a13 = a0, a14 = a0, a15 = a0;
-        for (int i = 0; i < n; i += L) { // dot's chain for 16 keys at once
-            FloatVector x = FloatVector.fromArray(F, q, qo + i);
-            a0 = x.fma(FloatVector.fromArray(F, keys, o0 + i), a0);
-            a1 = x.fma(FloatVector.fromArray(F, keys, o1 + i), a1);
-            a2 = x.fma(FloatVector.fromArray(F, keys, o2 + i), a2);
-            a3 = x.fma(FloatVector.fromArray(F, keys, o3 + i), a3);
-            a4 = x.fma(FloatVector.fromArray(F, keys, o4 + i), a4);
-            a5 = x.fma(FloatVector.fromArray(F, keys, o5 + i), a5);
-            a6 = x.fma(FloatVector.fromArray(F, keys, o6 + i), a6);
-            a7 = x.fma(FloatVector.fromArray(F, keys, o7 + i), a7);
-            a8 = x.fma(FloatVector.fromArray(F, keys, o8 + i), a8);
-            a9 = x.fma(FloatVector.fromArray(F, keys, o9 + i), a9);
-            a10 = x.fma(FloatVector.fromArray(F, keys, o10 + i), a10);
-            a11 = x.fma(FloatVector.fromArray(F, keys, o11 + i), a11);
-            a12 = x.fma(FloatVector.fromArray(F, keys, o12 + i), a12);
-            a13 = x.fma(FloatVector.fromArray(F, keys, o13 + i), a13);
-            a14 = x.fma(FloatVector.fromArray(F, keys, o14 + i), a14);
-            a15 = x.fma(FloatVector.fromArray(F, keys, o15 + i), a15);
+    /** Four heads (queries n apart from {@code qo}) against L keys (or the first m) from {@code ko}, a dimension every {@code block}. */
+    private static void scores4(float[] q, int qo, int n, float[] keys, int ko, int block, int m, float scale, float[] s, int so, int sStride) {
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        for (int d = 0; d < n; d++) {
+            FloatVector k = FloatVector.fromArray(F, keys, ko + d * block);
+            a0 = FloatVector.broadcast(F, q[qo + d]).fma(k, a0);
+            a1 = FloatVector.broadcast(F, q[qo + n + d]).fma(k, a1);
+            a2 = FloatVector.broadcast(F, q[qo + 2 * n + d]).fma(k, a2);
+            a3 = FloatVector.broadcast(F, q[qo + 3 * n + d]).fma(k, a3);
         }
-        // level w: a.blend(b, HIGH_w) + b.blend(a, HIGH_w).rearrange(SWAP_w), written out (helpers here were left calls, and boxed)
-        FloatVector w0 = a0.blend(a8, HIGH_8).add(a8.blend(a0, HIGH_8).rearrange(SWAP_8));
-        FloatVector w1 = a1.blend(a9, HIGH_8).add(a9.blend(a1, HIGH_8).rearrange(SWAP_8));
-        FloatVector w2 = a2.blend(a10, HIGH_8).add(a10.blend(a2, HIGH_8).rearrange(SWAP_8));
-        FloatVector w3 = a3.blend(a11, HIGH_8).add(a11.blend(a3, HIGH_8).rearrange(SWAP_8));
-        FloatVector w4 = a4.blend(a12, HIGH_8).add(a12.blend(a4, HIGH_8).rearrange(SWAP_8));
-        FloatVector w5 = a5.blend(a13, HIGH_8).add(a13.blend(a5, HIGH_8).rearrange(SWAP_8));
-        FloatVector w6 = a6.blend(a14, HIGH_8).add(a14.blend(a6, HIGH_8).rearrange(SWAP_8));
-        FloatVector w7 = a7.blend(a15, HIGH_8).add(a15.blend(a7, HIGH_8).rearrange(SWAP_8));
-        FloatVector x0 = w0.blend(w4, HIGH_4).add(w4.blend(w0, HIGH_4).rearrange(SWAP_4));
-        FloatVector x1 = w1.blend(w5, HIGH_4).add(w5.blend(w1, HIGH_4).rearrange(SWAP_4));
-        FloatVector x2 = w2.blend(w6, HIGH_4).add(w6.blend(w2, HIGH_4).rearrange(SWAP_4));
-        FloatVector x3 = w3.blend(w7, HIGH_4).add(w7.blend(w3, HIGH_4).rearrange(SWAP_4));
-        FloatVector y0 = x0.blend(x2, HIGH_2).add(x2.blend(x0, HIGH_2).rearrange(SWAP_2));
-        FloatVector y1 = x1.blend(x3, HIGH_2).add(x3.blend(x1, HIGH_2).rearrange(SWAP_2));
-        FloatVector z = y0.blend(y1, HIGH_1).add(y1.blend(y0, HIGH_1).rearrange(SWAP_1)).mul(scale);
-        if (m == L) z.intoArray(s, so);
-        else z.intoArray(s, so, F.indexInRange(0, m));
+        if (m == L) {
+            a0.mul(scale).intoArray(s, so);
+            a1.mul(scale).intoArray(s, so + sStride);
+            a2.mul(scale).intoArray(s, so + 2 * sStride);
+            a3.mul(scale).intoArray(s, so + 3 * sStride);
+        } else {
+            VectorMask<Float> in = F.indexInRange(0, m);
+            a0.mul(scale).intoArray(s, so, in);
+            a1.mul(scale).intoArray(s, so + sStride, in);
+            a2.mul(scale).intoArray(s, so + 2 * sStride, in);
+            a3.mul(scale).intoArray(s, so + 3 * sStride, in);
+        }
     }
 
+    /** One head against L keys (or the first m) from {@code ko}, a dimension every {@code block}. */
+    private static void scores1(float[] q, int qo, int n, float[] keys, int ko, int block, int m, float scale, float[] s, int so) {
+        FloatVector a = FloatVector.zero(F);
+        for (int d = 0; d < n; d++) a = FloatVector.broadcast(F, q[qo + d]).fma(FloatVector.fromArray(F, keys, ko + d * block), a);
+        if (m == L) a.mul(scale).intoArray(s, so);
+        else a.mul(scale).intoArray(s, so, F.indexInRange(0, m));
+    }
 
     /**
      * {@link #axpy4} for four heads that share one value head: {@code y[yOff + g·yStride ..] += Σ_i a[aOff + g·aStride + i]·x[xOff + i·xStride ..]}
@@ -200,9 +169,15 @@ public final class VectorMath {
     /** In place: x ← exp(x − max) / Σ exp(x − max) over n values. */
     public static void softmax(float[] x, int off, int n) {
         float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < n; i++) max = Math.max(max, x[off + i]);
-        float sum = 0;
         int i = 0;
+        if (V && n >= L) { // max is exact: the same value whatever the order
+            FloatVector vmax = FloatVector.fromArray(F, x, off);
+            for (i = L; i + L <= n; i += L) vmax = vmax.max(FloatVector.fromArray(F, x, off + i));
+            max = vmax.reduceLanes(VectorOperators.MAX);
+        }
+        for (; i < n; i++) max = Math.max(max, x[off + i]);
+        float sum = 0;
+        i = 0;
         if (V) {
             FloatVector vmax = FloatVector.broadcast(F, max);
             FloatVector acc = FloatVector.zero(F);

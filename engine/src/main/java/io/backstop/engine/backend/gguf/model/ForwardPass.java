@@ -310,7 +310,8 @@ public final class ForwardPass {
         for (int t = 0; t < n; t++) {
             KvBlock b = rowSeq[t].block(rowPos[t]);
             int i = rowPos[t] % KvBlocks.BLOCK;
-            System.arraycopy(k, t * kvDim, b.keys[l], i * kvDim, kvDim);
+            float[] keys = b.keys[l];
+            for (int j = 0, o = t * kvDim; j < kvDim; j++) keys[j * KvBlocks.BLOCK + i] = k[o + j]; // transposed: KvBlock
             System.arraycopy(v, t * vDim, b.values[l], i * vDim, vDim);
         }
     }
@@ -393,8 +394,8 @@ public final class ForwardPass {
     /**
      * Work unit = (row, key/value head): causal attention of the query heads that share the key/value head, over the
      * row's sequence up to the row's position, block by block. Each key and value row is read once for the group
-     * ({@link VectorMath#scores}, {@link VectorMath#axpy4x4}); every score and output has the operations of one head
-     * at a time in the same order, so the same bits.
+     * ({@link VectorMath#scores} over a block's keys in lanes, {@link VectorMath#axpy4x4}); every score and output has
+     * the operations of one head at a time in the same order, so the same bits.
      */
     private void attention(int chunk, int chunks, int worker) {
         int heads = c.heads(), kvHeads = c.kvHeads(), hd = c.headDimK(), hdv = c.headDimV(), kvDim = c.kvDim(), vDim = c.vDim();
@@ -408,7 +409,7 @@ public final class ForwardPass {
             int span = rowPos[t] + 1;
             int qo = t * c.qDim() + h0 * hd;
             for (int j0 = 0; j0 < span; j0 += KvBlocks.BLOCK) {
-                VectorMath.scores(q, qo, group, seq.block(j0).keys[l], kvh * hd, kvDim, Math.min(KvBlocks.BLOCK, span - j0), hd, attnScale, s, j0, span);
+                VectorMath.scores(q, qo, group, seq.block(j0).keys[l], kvh * hd * KvBlocks.BLOCK, KvBlocks.BLOCK, Math.min(KvBlocks.BLOCK, span - j0), hd, attnScale, s, j0, span);
             }
             for (int g = 0; g < group; g++) VectorMath.softmax(s, g * span, span);
             int ao = t * heads * hdv + h0 * hdv;

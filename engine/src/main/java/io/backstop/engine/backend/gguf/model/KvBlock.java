@@ -7,7 +7,10 @@ package io.backstop.engine.backend.gguf.model;
  * whose tokens agree with a published block only for its first positions gets a copy of those.
  */
 final class KvBlock {
-    /** Per layer, [position in block][kvDim] and [position in block][vDim]. */
+    /**
+     * Per layer, keys [kvDim][position in block] (transposed: a vector of BLOCK positions per dimension, what
+     * {@link io.backstop.engine.backend.gguf.kernel.VectorMath#scores} multiplies) and values [position in block][vDim].
+     */
     final float[][] keys;
     final float[][] values;
     int refs;

@@ -188,7 +188,7 @@ public final class KvBlocks {
         KvBlock copy = take();
         if (copy != null) {
             for (int l = 0; l < layers; l++) {
-                System.arraycopy(source.keys[l], 0, copy.keys[l], 0, m.common * kvDim);
+                System.arraycopy(source.keys[l], 0, copy.keys[l], 0, BLOCK * kvDim); // by dimension: all positions (later ones overwritten before read)
                 System.arraycopy(source.values[l], 0, copy.values[l], 0, m.common * vDim);
             }
             copy.filled = m.common;

@@ -6,7 +6,7 @@ import io.backstop.engine.backend.gguf.tensor.Lanes;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
-/** The grouped-query attention kernels give every head the bits of the one-head kernels they replace. */
+/** The grouped-query attention kernels give every head the bits of one head computed alone. */
 class GroupedAttentionKernelTest {
 
     private static float[] random(int n, long seed) {
@@ -17,18 +17,22 @@ class GroupedAttentionKernelTest {
     }
 
     @Test
-    void scoresOfAGroupAreTheDotsOfEachHeadAlone() {
-        int heads = 8, hd = 64, kvDim = 256, m = 37, span = 45, off = 5;
-        float[] q = random(heads * hd + 3, 1), keys = random(m * kvDim, 2);
-        for (int n : new int[] {hd, 40}) { // a width of whole vectors and one with a scalar tail
-            float[] s = new float[heads * span];
-            VectorMath.scores(q, 3, heads, keys, 64, kvDim, m, n, 0.125f, s, off, span);
-            for (int g = 0; g < heads; g++) {
-                for (int i = 0; i < m; i++) {
-                    float alone = VectorMath.dot(q, 3 + g * n, keys, 64 + i * kvDim, n) * 0.125f;
-                    assertThat(s[off + g * span + i]).as("n=%d head %d key %d", n, g, i).isEqualTo(alone);
+    void scoresOfAGroupAreEachHeadsFusedDotOverKeysInLanes() {
+        int block = 16, hd = 64, m = 13, span = 45, off = 5;
+        for (int heads : new int[] {8, 7, 2}) { // groups of four and the heads left over
+            for (int n : new int[] {hd, 40}) {
+                int kvDim = 3 * n, kOff = n * block; // the second key head of three
+                float[] q = random(heads * n + 3, 1), keys = random(block * kvDim, 2);
+                float[] s = new float[heads * span];
+                VectorMath.scores(q, 3, heads, keys, kOff, block, m, n, 0.125f, s, off, span);
+                for (int g = 0; g < heads; g++) {
+                    for (int i = 0; i < m; i++) {
+                        float alone = 0;
+                        for (int d = 0; d < n; d++) alone = Math.fma(q[3 + g * n + d], keys[kOff + d * block + i], alone);
+                        assertThat(s[off + g * span + i]).as("heads=%d n=%d head %d key %d", heads, n, g, i).isEqualTo(alone * 0.125f);
+                    }
+                    for (int i = m; i < span - off; i++) assertThat(s[off + g * span + i]).as("heads=%d n=%d head %d past the keys, %d", heads, n, g, i).isZero();
                 }
-                for (int i = m; i < span - off; i++) assertThat(s[off + g * span + i]).as("n=%d head %d past the keys, %d", n, g, i).isZero();
             }
         }
     }
