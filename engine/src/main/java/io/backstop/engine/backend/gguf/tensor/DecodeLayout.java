@@ -1,22 +1,21 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 /**
- * How a Q4_0, Q4_K or Q6_K matrix's decode copy is laid out, chosen at load time by how many sequences decode at once.
- * Q4_K's give every token the same bits in both, differing in speed only; Q6_K's one-sequence copy ({@link Q6_KLanes})
- * sums in another order than its row pairs, and Q4_0's multiplies its bytes whole ({@link Q4_0Lanes#split}), so their
- * products differ by float rounding.
+ * How a Q4_0 or Q4_K matrix's decode copy is laid out, chosen at load time by how many sequences decode at once
+ * (Q6_K's rows in lanes, {@link Q6_KLanes}, serve both). Q4_K's give every token the same bits in both, differing in
+ * speed only; Q4_0's one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}), so its products differ
+ * from the batch copy's by float rounding.
  */
 public enum DecodeLayout {
     /**
      * For a model that batches several sequences per step (the server's default): the multi-token kernels read two
      * groups' runs at addresses linear in the run index, which C2 unrolls. Q4_0's groups in quads, all runs then all
-     * scales ({@link Q4_0LaneKernels}), so a lone token reads two streams; Q4_K's and Q6_K's groups or row pairs one
-     * after another.
+     * scales ({@link Q4_0LaneKernels}), so a lone token reads two streams; Q4_K's groups one after another.
      */
     BATCH,
     /**
-     * Groups in quads, each quad one sequential stream of runs and scales ({@link Q4_0QuadKernels}; Q4_K's runs
-     * likewise, {@link Q4_KQuadKernels}; Q6_K's rows in lanes, {@link Q6_KLanes}): a lone token's products faster
+     * Groups in quads, each quad one sequential stream of runs and scales ({@link Q4_0QuadKernels}; Q4_K's runs and
+     * factors likewise, {@link Q4_KQuadKernels}): a lone token's products faster
      * (Q4_0: 1.15–1.3× the old batch copy of groups one after another, ~1.03× the batch copy in quads), a batch's
      * slower (it runs token by token). For a model that decodes one sequence at a
      * time (a concurrency of 1, as {@code bench model} and a single-user deployment load it).

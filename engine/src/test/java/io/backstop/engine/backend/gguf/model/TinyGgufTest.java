@@ -64,7 +64,7 @@ class TinyGgufTest {
 
     /**
      * The one-sequence copy's Q4_0 products differ from the batch copy's by float rounding (it multiplies its bytes
-     * whole, {@code Q4_0DecodeTest}), and so does its Q6_K output matrix (llama.cpp's Q4_0 mix; {@code Q6_KLanes}). So:
+     * whole, {@code Q4_0DecodeTest}; the Q6_K output matrix of llama.cpp's Q4_0 mix is the same in both). So:
      * the prompt's logits (prefill decodes rows from the file either way) are the same bits, the greedy ids the same,
      * and decode steps within the reference tolerance of the batch copy's.
      */
@@ -84,9 +84,9 @@ class TinyGgufTest {
     }
 
     /**
-     * The one-sequence copies whose bits differ from the batch copy's (Q6_K's rows in lanes): the prompt's logits, the
-     * prompt fed token by token and the greedy continuation stay within the float64 reference's tolerance, as the batch
-     * copy's must.
+     * The one-sequence copies of the K-quants (Q4_K's quads differ from the batch copy in layout, Q6_K's rows in lanes
+     * are both copies'): the prompt's logits, the prompt fed token by token and the greedy continuation stay within
+     * the float64 reference's tolerance, as the batch copy's must.
      */
     @Test
     void theOneSequenceCopiesOfTheKQuantsMatchTheReferences() {

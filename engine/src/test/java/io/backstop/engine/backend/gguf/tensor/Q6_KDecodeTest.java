@@ -9,8 +9,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q6_K's decode kernels in both copies (the row pairs: two rows × four, two or one token per pass; the one-sequence
- * copy: a byte per weight, rows in lanes, quads, token by token; {@link Q6_KTensor#fusedRows}) over row ranges that
+ * Q6_K's decode kernels in both copies (both a byte per weight, rows in lanes, quads, token by token;
+ * {@link Q6_KTensor#fusedRows}) over row ranges that
  * start and end on odd rows and inside a quad and every batch below the tile, with and without the scratch the kernels
  * need: each (row, token) gets exactly the bits of its copy's {@link WeightTensor#dot}, which stays within float
  * rounding of the float64 reference.
