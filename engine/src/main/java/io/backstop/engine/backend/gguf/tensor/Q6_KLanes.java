@@ -17,10 +17,10 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 
 /**
- * Q6_K's one-sequence copy ({@link DecodeLayout#ONE_SEQUENCE}): rows in vector lanes, one signed byte {@code q − 32} per
+ * Q6_K's decode copy, in both layouts ({@link DecodeLayout}): rows in vector lanes, one signed byte {@code q − 32} per
  * weight, groups of L rows in quads of four, one kernel call per quad, token and whole row ({@link #four}). The row
- * pairs ({@link KPairs}) keep an F32 {@code d·scale} per row and 16 values (1.25 bytes per weight) and read a row's
- * whole length per pass: at 5632 columns (TinyLlama's {@code ffn_down}) its activations and two rows no longer stay in
+ * pairs the batch copy held until session 25 ({@link KPairs}: an F32 {@code d·scale} per row and 16 values, 1.25 bytes
+ * per weight) read a row's whole length per pass: at 5632 columns (TinyLlama's {@code ffn_down}) its activations and two rows no longer stay in
  * L1 and a weight costs 1.5× what it does at 2048. Here the scales stay bytes (1.08 bytes per weight).
  *
  * <p>Layout: quad after quad, super-block after super-block ({@link #SUPER_BYTES}), one sequential stream in the order
@@ -33,8 +33,7 @@ import jdk.incubator.vector.IntVector;
  * <p>Per row and token the operations are, per sub-block j of 16 columns: {@code c = 0}, {@code e = 0}; for i = 0, 2,
  * .., 14 {@code c = fma(q_i − 32, x_i, c)}, {@code e = fma(q_{i+1} − 32, x_{i+1}, e)}; then
  * {@code acc = fma(d·scale_j, c + e, acc)}. {@link #dot} and the kernel do exactly that, so a token gets the same bits
- * in any batch (which this copy runs token by token) and any row range. Not the row pairs' bits: the copies differ by
- * float rounding ({@code Q6_KDecodeTest}).
+ * in any batch (which this copy runs token by token) and any row range ({@code LanesDecodeTest}).
  */
 final class Q6_KLanes {
     static final int BLOCK = 256;

@@ -6,22 +6,41 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import io.backstop.engine.backend.gguf.file.GgmlType;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 
 /**
  * Q8_0: blocks of 32 values, {@code d} (F16) then 32 signed bytes; value = d·q.
  *
  * <p>Repacked at load time ({@link RowGroups}): two rows' blocks side by side, scales as F32, so one
- * load of the activations serves two rows and no F16 is converted per block.
+ * load of the activations serves two rows and no F16 is converted per block. The one-sequence copy
+ * ({@link DecodeLayout#ONE_SEQUENCE}) is {@link Q8_0Lanes} instead (rows in lanes, each quad one stream); prefill
+ * then decodes rows from the file ({@link #decodeFileRow}).
  */
 public final class Q8_0Tensor extends WeightTensor {
     static final int BLOCK = 32;
     static final int BYTES = 34;
 
+    /** The row pairs ({@link DecodeLayout#BATCH}, or without vectors), or null. */
     private final RowGroups g;
+    /** The one-sequence copy ({@link Q8_0Lanes}), or null. */
+    private final Q8_0Lanes lanes;
 
     Q8_0Tensor(String name, MemorySegment data, int rows, int cols) {
+        this(name, data, rows, cols, DecodeLayout.BATCH);
+    }
+
+    /** The row pairs for {@link DecodeLayout#BATCH}; {@link Q8_0Lanes}' quads for {@link DecodeLayout#ONE_SEQUENCE} (with vectors). */
+    Q8_0Tensor(String name, MemorySegment data, int rows, int cols, DecodeLayout layout) {
         super(name, data, rows, cols);
+        if (layout == DecodeLayout.ONE_SEQUENCE && Lanes.VECTOR) {
+            lanes = Q8_0Lanes.repack(data, rows, cols / BLOCK);
+            g = null;
+            if (data.isMapped()) data.unload(); // read once; prefill decodes rows from the file again (decodeFileRow)
+            return;
+        }
+        lanes = null;
         g = RowGroups.repack(data, rows, cols / BLOCK, BYTES, BLOCK);
     }
 
@@ -33,6 +52,7 @@ public final class Q8_0Tensor extends WeightTensor {
     @Override
     public float dot(int row, float[] x, int xOff) {
         if (!Lanes.VECTOR) return scalarDot(row, x, xOff);
+        if (lanes != null) return lanes.dot(row, x, xOff);
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(row, 0), d = g.scale(row, 0);
@@ -57,6 +77,11 @@ public final class Q8_0Tensor extends WeightTensor {
     void fusedRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         if (!Lanes.VECTOR) {
             super.fusedRows(x, n, out, outOff, outStride, from, to, add);
+            return;
+        }
+        if (lanes != null) {
+            int need = lanes.scratchFloats();
+            lanes.matmul(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
             return;
         }
         boolean pairs = scratch.length >= SUMS;
@@ -131,7 +156,12 @@ public final class Q8_0Tensor extends WeightTensor {
     /** Small batches stay on {@link #fusedRows} (see {@link Q4_0Tensor#fusedBelow}); measured with AVX-512 only. */
     @Override
     int fusedBelow() {
-        return L == 16 ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+        return L == 16 || lanes != null ? PAIRED_FUSED_BELOW : FUSED_BELOW;
+    }
+
+    @Override
+    String fusedPath(int n, int scratchFloats) {
+        return lanes != null ? L + " rows in lanes (quads, token by token) × " + n + (n == 1 ? " token" : " tokens") : super.fusedPath(n, scratchFloats);
     }
 
     private void twoRows(int r, float[] x, int xOff, float[] out, int o, boolean add) {
@@ -163,6 +193,10 @@ public final class Q8_0Tensor extends WeightTensor {
             dequantizeRow(row, out, outOff);
             return;
         }
+        if (lanes != null) {
+            decodeFileRow(row, out, outOff);
+            return;
+        }
         MemorySegment m = g.packed;
         long st = g.stride;
         long q = g.quants(row, 0), ds = g.scale(row, 0);
@@ -174,8 +208,31 @@ public final class Q8_0Tensor extends WeightTensor {
         }
     }
 
+    /**
+     * {@link #dequantizeRow}'s values from the file's blocks, L at a time: the row decoder of the lanes, whose rows lie
+     * across vectors (prefill pages the file's blocks back in; they are clean pages). The Vector API's own methods
+     * only, as Q6_K's {@code decodeFileRow}.
+     */
+    private void decodeFileRow(int row, float[] out, int outOff) {
+        long p = row * rowBytes;
+        for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+            float d = f16(p);
+            for (int k = 0; k < BLOCK; k += L) {
+                ((FloatVector) ByteVector.fromMemorySegment(Lanes.B, data, p + 2 + k, Lanes.LE).convertShape(VectorOperators.B2F, F, 0)).mul(d).intoArray(out, outOff + b * BLOCK + k);
+            }
+        }
+    }
+
     @Override
     public void dequantizeRow(int row, float[] out, int outOff) {
+        if (g == null) { // the file's blocks: the same values as the row pairs' (an F16 d is exact in F32)
+            long p = row * rowBytes;
+            for (int b = 0; b < cols / BLOCK; b++, p += BYTES) {
+                float d = f16(p);
+                for (int j = 0; j < BLOCK; j++) out[outOff + b * BLOCK + j] = data.get(ValueLayout.JAVA_BYTE, p + 2 + j) * d;
+            }
+            return;
+        }
         for (int b = 0; b < g.blocks; b++) {
             long p = g.quants(row, b);
             float d = g.packed.get(FLOAT_LE, g.scale(row, b));

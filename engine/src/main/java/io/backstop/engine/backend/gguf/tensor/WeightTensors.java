@@ -21,7 +21,7 @@ public final class WeightTensors {
         return of(file, t, DecodeLayout.BATCH);
     }
 
-    /** {@link #of(GgufFile, GgufTensorInfo)} with the decode copy laid out for {@code layout} (Q4_0, Q4_K, Q6_K; other types have one layout). */
+    /** {@link #of(GgufFile, GgufTensorInfo)} with the decode copy laid out for {@code layout} (Q4_0, Q4_K, Q8_0; other types have one layout). */
     public static WeightTensor of(GgufFile file, GgufTensorInfo t, DecodeLayout layout) {
         if (t.rowLength() > Integer.MAX_VALUE / 4 || t.rows() > Integer.MAX_VALUE) {
             throw file.problem("tensor '" + t.name() + "' " + t.shape() + " is too large for the native engine");
@@ -41,7 +41,7 @@ public final class WeightTensors {
             case F32 -> new F32Tensor(name, data, rows, cols);
             case F16 -> new F16Tensor(name, data, rows, cols);
             case BF16 -> new Bf16Tensor(name, data, rows, cols);
-            case Q8_0 -> new Q8_0Tensor(name, data, rows, cols);
+            case Q8_0 -> new Q8_0Tensor(name, data, rows, cols, layout);
             case Q4_0 -> new Q4_0Tensor(name, data, rows, cols, layout);
             case Q4_1 -> new Q4_1Tensor(name, data, rows, cols);
             case Q5_0 -> new Q5_0Tensor(name, data, rows, cols);

@@ -84,13 +84,14 @@ class TinyGgufTest {
     }
 
     /**
-     * The one-sequence copies of the K-quants (Q4_K's quads differ from the batch copy in layout, Q6_K's rows in lanes
-     * are both copies'): the prompt's logits, the prompt fed token by token and the greedy continuation stay within
-     * the float64 reference's tolerance, as the batch copy's must.
+     * The one-sequence copies of Q8_0 and the K-quants (Q8_0's rows in lanes sum in another order than its row pairs,
+     * Q4_K's quads differ from the batch copy in layout, Q6_K's rows in lanes are both copies'): the prompt's logits,
+     * the prompt fed token by token and the greedy continuation stay within the float64 reference's tolerance, as the
+     * batch copy's must.
      */
     @Test
-    void theOneSequenceCopiesOfTheKQuantsMatchTheReferences() {
-        for (String f : new String[] {"tiny-llama-Q6_K.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q4_K_M.gguf"}) {
+    void theOneSequenceCopiesOfQ8_0AndTheKQuantsMatchTheReferences() {
+        for (String f : new String[] {"tiny-llama-Q8_0.gguf", "tiny-llama-Q6_K.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q4_K_M.gguf"}) {
             Row r = measure(f, DecodeLayout.ONE_SEQUENCE);
             assertThat(r.exactMax()).as("%s one sequence: max |Δlogit| vs the float64 reference", f).isLessThanOrEqualTo(EXACT_TOLERANCE);
             assertThat(r.exactGreedy()).as("%s one sequence: greedy ids equal to the float64 reference's", f).isEqualTo(r.exactComparable());
