@@ -1,21 +1,21 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 /**
- * How a Q4_0 or Q4_K matrix's decode copy is laid out, chosen at load time by how many sequences decode at once
+ * How a Q4_0, Q4_K or Q8_0 matrix's decode copy is laid out, chosen at load time by how many sequences decode at once
  * (Q6_K's rows in lanes, {@link Q6_KLanes}, serve both). Q4_K's give every token the same bits in both, differing in
- * speed only; Q4_0's one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}), so its products differ
- * from the batch copy's by float rounding.
+ * speed only; Q4_0's one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}) and Q8_0's sums its rows
+ * in lanes ({@link Q8_0Lanes}), so their products differ from the batch copy's by float rounding.
  */
 public enum DecodeLayout {
     /**
      * For a model that batches several sequences per step (the server's default): the multi-token kernels read two
      * groups' runs at addresses linear in the run index, which C2 unrolls. Q4_0's groups in quads, all runs then all
-     * scales ({@link Q4_0LaneKernels}), so a lone token reads two streams; Q4_K's groups one after another.
+     * scales ({@link Q4_0LaneKernels}), so a lone token reads two streams; Q4_K's groups one after another; Q8_0's row pairs.
      */
     BATCH,
     /**
      * Groups in quads, each quad one sequential stream of runs and scales ({@link Q4_0QuadKernels}; Q4_K's runs and
-     * factors likewise, {@link Q4_KQuadKernels}): a lone token's products faster
+     * factors likewise, {@link Q4_KQuadKernels}; Q8_0's rows in lanes, {@link Q8_0Lanes}): a lone token's products faster
      * (Q4_0: 1.15–1.3× the old batch copy of groups one after another, ~1.03× the batch copy in quads), a batch's
      * slower (it runs token by token). For a model that decodes one sequence at a
      * time (a concurrency of 1, as {@code bench model} and a single-user deployment load it).
