@@ -49,7 +49,7 @@ public final class NativeKernelsCommand implements Callable<Integer> {
     @Option(names = "--ab-tile", description = "Also measure prefill without the register tile (one row at a time in scalar code, the tile's bits), for an A/B.")
     boolean abTile;
 
-    @Option(names = "--layouts", split = ",", defaultValue = "BATCH", description = "Q4_0 and Q4_K decode copies: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; other types have one).")
+    @Option(names = "--layouts", split = ",", defaultValue = "BATCH", description = "Q4_0, Q4_K and Q8_0 decode copies: ${COMPLETION-CANDIDATES} (default: ${DEFAULT-VALUE}; other types have one).")
     List<DecodeLayout> layouts;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Results folder (default: <backstop>/bench/results).")

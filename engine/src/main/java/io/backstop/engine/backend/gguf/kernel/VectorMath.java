@@ -67,8 +67,9 @@ public final class VectorMath {
      * m ≤ {@code block} keys of a block laid out transposed (dimension d of key i at {@code kOff + d·block + i}):
      * {@code s[sOff + g·sStride + i] = (Σ_d q[qOff + g·n + d]·key_i[d])·scale}, the sum fused in order of d, one
      * {@link Math#fma} after another. A vector of keys per dimension serves four heads with a broadcast each and no
-     * sum across lanes: the keys stored by position needed a dot product per key and head and a horizontal sum per
-     * 16 keys, 0.6× as fast (README, "Attention over keys in lanes"). The vector and scalar paths give the same bits.
+     * sum across lanes: with the keys stored by position (a dot product per key and head, a horizontal sum per 16
+     * keys) attention at a context of 640 took 1.3–1.6× as long (README, "Streams for the K-quants, keys in lanes").
+     * The vector and scalar paths give the same bits.
      */
     public static void scores(float[] q, int qOff, int heads, float[] keys, int kOff, int block, int m, int n, float scale, float[] s, int sOff, int sStride) {
         int g = 0;

@@ -14,7 +14,7 @@ public record Transformer(ModelConfig config, Weights weights) {
         return of(file, DecodeLayout.BATCH);
     }
 
-    /** {@link #of(GgufFile)} with the Q4_0, Q4_K and Q6_K decode copies laid out for {@code layout}. */
+    /** {@link #of(GgufFile)} with the Q4_0, Q4_K and Q8_0 decode copies laid out for {@code layout}. */
     public static Transformer of(GgufFile file, DecodeLayout layout) {
         ModelConfig config = ModelConfig.read(file, Weights.ropeFreqFactors(file));
         return new Transformer(config, Weights.read(file, config, layout));

@@ -11,7 +11,7 @@ import io.backstop.engine.backend.gguf.tensor.WeightTensors;
  * the small 1-D tensors (norms, biases) are copied to float arrays.
  *
  * @param output the output projection: {@code output.weight}, or the embeddings when tied (no such tensor)
- * @param layout how the Q4_0, Q4_K and Q6_K matrices' decode copies are laid out
+ * @param layout how the Q4_0, Q4_K and Q8_0 matrices' decode copies are laid out
  */
 public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outputNorm, WeightTensor output, DecodeLayout layout) {
 
@@ -30,7 +30,7 @@ public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outpu
         return read(file, c, DecodeLayout.BATCH);
     }
 
-    /** The weights, the Q4_0, Q4_K and Q6_K matrices' decode copies laid out for {@code layout}. */
+    /** The weights, the Q4_0, Q4_K and Q8_0 matrices' decode copies laid out for {@code layout}. */
     public static Weights read(GgufFile file, ModelConfig c, DecodeLayout layout) {
         Architecture a = c.architecture();
         Layer[] layers = new Layer[c.layers()];

@@ -27,7 +27,7 @@ import jdk.incubator.vector.IntVector;
  * more bytes than the file, and a lone token is bound by reading them (README, "Q4_K decode: the file's scales").
  *
  * <p>The one-sequence copy ({@link #quads}) holds the same bytes otherwise: quad after quad (four groups), per
- * super-block its head of F16 {@code d} and {@code dmin}, then per sub-block its scales and mins and its 16 runs, the
+ * super-block its head of F16 {@code d} and {@code dmin}, then per sub-block its 16 runs and its scales and mins, the
  * four groups' runs interleaved row by row (the layout and why: {@link Q4_KQuadKernels}).
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
