@@ -15,7 +15,7 @@ final class RandomBlocks {
         return tensor(type, rows, cols, seed, DecodeLayout.BATCH);
     }
 
-    /** As {@link #tensor(GgmlType, int, int, long)}, the decode copy laid out for {@code layout} (Q4_0, Q4_K, Q6_K). */
+    /** As {@link #tensor(GgmlType, int, int, long)}, the decode copy laid out for {@code layout} (Q4_0, Q4_K, Q8_0). */
     static WeightTensor tensor(GgmlType type, int rows, int cols, long seed, DecodeLayout layout) {
         SplittableRandom r = new SplittableRandom(seed);
         byte[] b = new byte[(int) (type.bytesFor(cols) * rows)];
