@@ -136,8 +136,7 @@ final class Q6_KLanes {
         for (int t = 0; t < n; t++) {
             for (int quad = from / rowsPerQuad; quad * rowsPerQuad < to; quad++) {
                 four(packed, superOf(quad, 0), supers, x, t * cols, scratch);
-                int r0 = quad * rowsPerQuad, o = outOff + t * outStride;
-                for (int r = Math.max(from, r0), end = Math.min(to, r0 + rowsPerQuad); r < end; r++) WeightTensor.put(out, o + r, scratch[r - r0], add);
+                WeightTensor.putRows(scratch, quad * rowsPerQuad, rowsPerQuad, from, to, out, outOff + t * outStride, add);
             }
         }
     }

@@ -106,8 +106,7 @@ final class Q8_0Lanes {
         for (int quad = from / rowsPerQuad; quad * rowsPerQuad < to; quad++) {
             for (int t = 0; t < n; t++) { // a quad at a time: later tokens find it in cache
                 four(packed, blockOf(quad, 0), blocks, x, t * cols, scratch);
-                int r0 = quad * rowsPerQuad, o = outOff + t * outStride;
-                for (int r = Math.max(from, r0), end = Math.min(to, r0 + rowsPerQuad); r < end; r++) WeightTensor.put(out, o + r, scratch[r - r0], add);
+                WeightTensor.putRows(scratch, quad * rowsPerQuad, rowsPerQuad, from, to, out, outOff + t * outStride, add);
             }
         }
     }

@@ -276,6 +276,11 @@ public abstract sealed class WeightTensor
         out[o] = add ? out[o] + v : v;
     }
 
+    /** Writes the sums of rows {@code r0 .. r0 + rows} ({@code sums[0 ..]}) that lie in {@code [from, to)} to {@code out[o + r]}, as {@link #put}. */
+    static void putRows(float[] sums, int r0, int rows, int from, int to, float[] out, int o, boolean add) {
+        for (int r = Math.max(from, r0), end = Math.min(to, r0 + rows); r < end; r++) put(out, o + r, sums[r - r0], add);
+    }
+
     /** Batches below this many tokens run the fused single-token kernel per token; from it on, rows are decoded once into scratch. */
     static final int FUSED_BELOW = 4;
 
