@@ -2,9 +2,10 @@ package io.backstop.engine.backend.gguf.tensor;
 
 /**
  * How a Q4_0, Q4_K or Q8_0 matrix's decode copy is laid out, chosen at load time by how many sequences decode at once
- * (Q6_K's rows in lanes, {@link Q6_KLanes}, serve both). Q4_K's give every token the same bits in both, differing in
- * speed only; Q4_0's one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}) and Q8_0's sums its rows
- * in lanes ({@link Q8_0Lanes}), so their products differ from the batch copy's by float rounding.
+ * (Q6_K's rows in lanes, {@link Q6_KLanes}, serve both). The one-sequence copies of Q4_0 and Q4_K multiply the
+ * decode steps' activations rounded to 8 bits ({@link Q8Activations}, as llama.cpp does), so their products differ
+ * from the batch copy's by that rounding; Q8_0's sums its rows in lanes ({@link Q8_0Lanes}), so its products differ
+ * from the batch copy's by float rounding. Prefill (the tile) is the same in both.
  */
 public enum DecodeLayout {
     /**
@@ -15,7 +16,8 @@ public enum DecodeLayout {
     BATCH,
     /**
      * Groups in quads, each quad one sequential stream of runs and scales ({@link Q4_0QuadKernels}; Q4_K's runs and
-     * factors likewise, {@link Q4_KQuadKernels}; Q8_0's rows in lanes, {@link Q8_0Lanes}): a lone token's products faster
+     * factors likewise, 4-bit weights times 8-bit activations in 16-bit lanes, {@link Q4_KQuadKernels}; Q8_0's rows in
+     * lanes, {@link Q8_0Lanes}): a lone token's products faster
      * (Q4_0: 1.15–1.3× the old batch copy of groups one after another, ~1.03× the batch copy in quads), a batch's
      * slower (it runs token by token). For a model that decodes one sequence at a
      * time (a concurrency of 1, as {@code bench model} and a single-user deployment load it).

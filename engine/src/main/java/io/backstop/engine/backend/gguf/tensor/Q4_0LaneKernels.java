@@ -435,14 +435,6 @@ abstract sealed class Q4_0LaneKernels permits Q4_0Lanes {
         return Widen.toFloat(w.and(15));
     }
 
-    /**
-     * The whole byte as a float, 16·hi + lo: {@link Q4_0QuadKernels} multiply it by x_{16+j}/16 and the low nibble by
-     * x_j − x_{16+j}/16 ({@link Q4_0Lanes#split}), which sums to lo·x_j + hi·x_{16+j} with one shift fewer per run.
-     */
-    static FloatVector whole(IntVector w) {
-        return Widen.toFloat(w);
-    }
-
     static FloatVector hi(IntVector w) {
         return Widen.toFloat(w.lanewise(VectorOperators.LSHR, 4));
     }

@@ -1,10 +1,12 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0QuadKernels.BB;
 import static io.backstop.engine.backend.gguf.tensor.Q4_0QuadKernels.QUAD;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -18,30 +20,28 @@ import jdk.incubator.vector.VectorShuffle;
  * run 16·b + j (block b, j = 0..15) holds byte j of block b of each of the L rows (value j in its low nibble, value
  * 16 + j in its high one), and each block has the L rows' scales as F32. A quad's four groups' runs of one index lie
  * side by side; the {@link DecodeLayout#BATCH} copy puts the runs of every quad first and their scales after
- * ({@link Q4_0LaneKernels}), the {@link DecodeLayout#ONE_SEQUENCE} copy each block's scales behind its runs
- * ({@link Q4_0QuadKernels}). One widening load gives a column's bytes for L rows, a mask their low nibbles; a token's
+ * ({@link Q4_0LaneKernels}). The {@link DecodeLayout#ONE_SEQUENCE} copy holds each quad's block as 16-bit lanes of
+ * four columns, its F16 scales behind them, and multiplies 8-bit activations ({@link Q4_0QuadKernels}; below, the
+ * batch copy's float kernels). One widening load gives a column's bytes for L rows, a mask their low nibbles; a token's
  * activation for that column is a broadcast, so each decoded vector serves every token of the batch with one FMA,
  * and a group's L results come out as one vector, with no sum across lanes.
  *
  * <p>Per row and token the operations are, for each block b: {@code c0 = −8·Σx_b}, {@code c1 = 0}; for j = 0..15
  * {@code c0 = fma(lo_j, x_j, c0)}, {@code c1 = fma(hi_j, x_{16+j}, c1)}; then {@code acc = fma(c0 + c1, d_b, acc)}
- * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it). The
- * one-sequence copy multiplies {@code lo_j} by {@code u_j = x_j − v_j} (one rounding) and the whole byte
- * {@code w_j = 16·hi_j + lo_j} by {@code v_j = x_{16+j}/16} (exact) instead: {@code lo·u + w·v = lo·x_j + hi·x_{16+j}}
- * with no shift for the high nibble ({@link #split}), its lone token 1.05× faster; the batch copy's multi-token
- * kernels ran 0.95× so, and keep the first form. So the two copies differ by float rounding (as Q6_K's do).
+ * (the −8 of every weight folded into the start of the block's sum, {@code Σx_b} as {@link #minus8} sums it).
  * Every kernel of a copy and {@link #dot} do exactly that, so a token gets the same bits alone and in any batch of
  * 1 to 31. Two chains per block (low and high nibbles), and blocks independent but for
  * {@code acc}: out-of-order execution overlaps consecutive blocks.
  *
  * <p>Memory: native ({@link RowGroups#allocate}), {@code 20·L} bytes per group and block (+11 % over the file,
- * as {@link RowGroups}), rows padded to a multiple of 4·L (whole quads) with zeros.
+ * as {@link RowGroups}; the one-sequence copy's {@code 18·L}, the file's), rows padded to a multiple of 4·L (whole
+ * quads) with zeros.
  */
 final class Q4_0Lanes extends Q4_0LaneKernels {
     /** Whether this is the one-sequence copy, scales inside each quad's blocks ({@link DecodeLayout#ONE_SEQUENCE}). */
     private final boolean quads;
     /** Bytes from one run of a group to its next: a quad's line of runs in both copies. */
-    private static final long RS = Q4_0QuadKernels.RS;
+    private static final long RS = RUN;
 
     private Q4_0Lanes(MemorySegment packed, int groups, int blocks, DecodeLayout layout) {
         super(packed, groups, blocks);
@@ -54,15 +54,23 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      */
     static Q4_0Lanes repack(MemorySegment src, int rows, int blocks, DecodeLayout layout) {
         int groups = ((rows + L - 1) / L + QUAD - 1) / QUAD * QUAD; // whole quads, in both copies
-        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * 20 * L), groups, blocks, layout);
+        boolean quads = layout == DecodeLayout.ONE_SEQUENCE;
+        Q4_0Lanes t = new Q4_0Lanes(RowGroups.allocate(groups * (long) blocks * (quads ? 18 : 20) * L), groups, blocks, layout);
         MemorySegment m = t.packed;
         m.fill((byte) 0);
         for (int r = 0; r < rows; r++) {
-            int lane = r % L;
+            int lane = r % L, g = r / L;
             for (int b = 0; b < blocks; b++) {
-                long base = t.runs(r / L, b), s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
+                long s = ((long) r * blocks + b) * Q4_0Tensor.BYTES;
+                if (quads) {
+                    long block = t.quadBlock(g, b);
+                    for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, Q4_0QuadKernels.byteOf(block, g % QUAD, lane, j), src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
+                    m.set(WeightTensor.SHORT_LE, Q4_0QuadKernels.scaleOf(block, g % QUAD, lane), src.get(WeightTensor.SHORT_LE, s));
+                    continue;
+                }
+                long base = t.runs(g, b);
                 for (int j = 0; j < HALF; j++) m.set(ValueLayout.JAVA_BYTE, base + j * RS + lane, src.get(ValueLayout.JAVA_BYTE, s + 2 + j));
-                m.set(WeightTensor.FLOAT_LE, t.scale(r / L, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
+                m.set(WeightTensor.FLOAT_LE, t.scale(g, b) + 4L * lane, Float.float16ToFloat(src.get(WeightTensor.SHORT_LE, s)));
             }
         }
         if (src.isMapped()) src.unload();
@@ -74,16 +82,19 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
         return quads ? DecodeLayout.ONE_SEQUENCE : DecodeLayout.BATCH;
     }
 
-    /** Offset of group {@code group}'s first run of block {@code b} (its next runs {@link #RS} bytes apart). */
+    /** In the batch copy, offset of group {@code group}'s first run of block {@code b} (its next runs {@link #RS} bytes apart). */
     private long runs(int group, int b) {
-        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + group % QUAD * (long) L;
         return group / QUAD * (RUN * HALF * blocks) + (long) b * HALF * RUN + group % QUAD * (long) L;
     }
 
-    /** Offset of group {@code group}'s L scales of block {@code b}. */
+    /** In the batch copy, offset of group {@code group}'s L scales of block {@code b}. */
     private long scale(int group, int b) {
-        if (quads) return group / QUAD * QUAD * groupBytes + b * BB + Q4_0QuadKernels.SCALES + group % QUAD * 4L * L;
         return scales + group / QUAD * (SCALE_BLOCK * blocks) + b * SCALE_BLOCK + group % QUAD * 4L * L;
+    }
+
+    /** In the one-sequence copy, offset of block {@code b} of the quad of group {@code group} ({@link Q4_0QuadKernels#BB} bytes each). */
+    private long quadBlock(int group, int b) {
+        return ((long) (group / QUAD) * blocks + b) * BB;
     }
 
     /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): the start of a block's sum. */
@@ -95,10 +106,11 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
 
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #minus8} per
-     * block, then the tokens' activations {@link #interleave}d (or {@link #split} for the one-sequence copy).
+     * block, then the tokens' activations {@link #interleave}d; the one-sequence copy's then their 8-bit values and
+     * scales ({@link Q8Activations}), and −8·Σx₈ in place of {@link #minus8}.
      */
     int scratchFloats(int n) {
-        return SUMS + n * blocks + n * blocks * BLOCK;
+        return SUMS + n * blocks + n * blocks * BLOCK + (quads ? n * blocks * (BLOCK + 1) : 0);
     }
 
     /**
@@ -129,34 +141,6 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
     }
 
     /**
-     * {@link #interleave} of the pairs the one-sequence copy's kernels multiply by (class comment): per block, {@code u_j = x_j − v_j}
-     * and {@code v_j = x_{16+j}/16} side by side for j = 0..15.
-     */
-    static void split(float[] x, int from, float[] xp, int to, int blocks) {
-        if (!Lanes.VECTOR || HALF % L != 0) {
-            for (int b = 0; b < blocks; b++) {
-                int s = from + b * BLOCK, d = to + b * BLOCK;
-                for (int j = 0; j < HALF; j++) {
-                    float v = x[s + HALF + j] * SIXTEENTH;
-                    xp[d + 2 * j] = x[s + j] - v;
-                    xp[d + 2 * j + 1] = v;
-                }
-            }
-            return;
-        }
-        for (int b = 0; b < blocks; b++) {
-            int s = from + b * BLOCK, d = to + b * BLOCK;
-            for (int k = 0; k < HALF; k += L) {
-                FloatVector v = FloatVector.fromArray(F, x, s + HALF + k).mul(SIXTEENTH), u = FloatVector.fromArray(F, x, s + k).sub(v);
-                u.rearrange(ZIP_LOW, v).intoArray(xp, d + 2 * k);
-                u.rearrange(ZIP_HIGH, v).intoArray(xp, d + 2 * k + L);
-            }
-        }
-    }
-
-    private static final float SIXTEENTH = 0.0625f;
-
-    /**
      * Lane i of {@code a.rearrange(ZIP_LOW, b)}: a's lane i/2 for even i, b's for odd i (an index below 0 picks from the
      * second vector); {@link #ZIP_HIGH} the same from lane L/2 on.
      */
@@ -171,6 +155,23 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      */
     void decodeColumns(int group, int b0, int b1, float[] out, int off) {
         MemorySegment m = packed;
+        if (quads) {
+            int k = group % QUAD, sh = 16 * (k & 1);
+            for (int b = b0; b < b1; b++) {
+                long block = quadBlock(group, b), runs = block + (k >> 1) * Q4_0QuadKernels.PAIR;
+                FloatVector d = Q4_0QuadKernels.scales(IntVector.fromMemorySegment(I, m, Q4_0QuadKernels.scaleOf(block, k, 0) - 2L * (k & 1), LE), k & 1);
+                FloatVector c = d.mul(-8f);
+                int o = off + (b - b0) * BLOCK * L;
+                for (int i = 0; i < Q4_0QuadKernels.BLOCK_RUNS; i++) { // run i: columns 2i, 16 + 2i, 2i + 1, 17 + 2i
+                    IntVector w = IntVector.fromMemorySegment(I, m, runs + i * Q4_0QuadKernels.RUN, LE).lanewise(LSHR, sh);
+                    lo(w).fma(d, c).intoArray(out, o + 2 * i * L);
+                    lo(w.lanewise(LSHR, 4)).fma(d, c).intoArray(out, o + (HALF + 2 * i) * L);
+                    lo(w.lanewise(LSHR, 8)).fma(d, c).intoArray(out, o + (2 * i + 1) * L);
+                    lo(w.lanewise(LSHR, 12)).fma(d, c).intoArray(out, o + (HALF + 2 * i + 1) * L);
+                }
+            }
+            return;
+        }
         for (int b = b0; b < b1; b++) {
             long q = runs(group, b);
             FloatVector d = FloatVector.fromMemorySegment(F, m, scale(group, b), LE);
@@ -187,28 +188,44 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
     /** The kernels' accumulators: up to two groups × four tokens vectors. */
     private static final int SUMS = 8 * L;
 
-    /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
+    /**
+     * Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so
+     * their bits): in the one-sequence copy with the token's activations rounded to 8 bits ({@link Q4_0QuadKernels}).
+     */
     float dot(int row, float[] x, int xOff) {
-        int lane = row % L;
+        int lane = row % L, g = row / L;
         float acc = 0;
+        float[] xi = new float[BLOCK], xq = new float[BLOCK], xd = new float[1], sum = new float[1];
         for (int b = 0; b < blocks; b++) {
-            long p = runs(row / L, b);
             int xo = xOff + b * BLOCK;
+            if (quads) {
+                long block = quadBlock(g, b);
+                interleave(x, xo, xi, 0, 1);
+                Q8Activations.quantize(xi, 0, 1, xq, 0, xd, 0, sum, 0);
+                int dot = 0; // exact: no order to keep
+                for (int j = 0; j < HALF; j++) {
+                    int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, Q4_0QuadKernels.byteOf(block, g % QUAD, lane, j)));
+                    dot += (w & 15) * Q8Activations.stored(xq, 2 * j) + (w >> 4) * Q8Activations.stored(xq, 2 * j + 1);
+                }
+                float d = Float.float16ToFloat(packed.get(WeightTensor.SHORT_LE, Q4_0QuadKernels.scaleOf(block, g % QUAD, lane)));
+                acc = Math.fma((float) dot + minus8(sum[0]), d * xd[0], acc);
+                continue;
+            }
+            long p = runs(g, b);
             float c0 = minus8(x, xo), c1 = 0;
             for (int j = 0; j < HALF; j++) {
                 int w = Byte.toUnsignedInt(packed.get(ValueLayout.JAVA_BYTE, p + j * RS + lane));
-                if (quads) {
-                    float v = x[xo + HALF + j] * SIXTEENTH;
-                    c0 = Math.fma((float) (w & 15), x[xo + j] - v, c0);
-                    c1 = Math.fma((float) w, v, c1);
-                } else {
-                    c0 = Math.fma((float) (w & 15), x[xo + j], c0);
-                    c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
-                }
+                c0 = Math.fma((float) (w & 15), x[xo + j], c0);
+                c1 = Math.fma((float) (w >> 4), x[xo + HALF + j], c1);
             }
-            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(row / L, b) + 4L * lane), acc);
+            acc = Math.fma(c0 + c1, packed.get(WeightTensor.FLOAT_LE, scale(g, b) + 4L * lane), acc);
         }
         return acc;
+    }
+
+    /** −8·Σ of a block's activations rounded to 8 bits, from {@link Q8Activations#quantize}'s sum of them: exact. */
+    static float minus8(float sum) {
+        return -8f * sum;
     }
 
     /**
@@ -221,14 +238,20 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      */
     void matmul(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         int m8 = SUMS, xi = SUMS + n * blocks;
+        if (quads) {
+            int qi = xi + n * cols, di = qi + n * cols; // the tokens' activations rounded to 8 bits, then their scales
+            for (int t = 0; t < n; t++) {
+                int mo = m8 + t * blocks;
+                interleave(x, t * cols, scratch, xi + t * cols, blocks);
+                Q8Activations.quantize(scratch, xi + t * cols, blocks, scratch, qi + t * cols, scratch, di + t * blocks, scratch, mo);
+                for (int b = 0; b < blocks; b++) scratch[mo + b] = minus8(scratch[mo + b]);
+            }
+            matmulQuads(n, cols, out, outOff, outStride, from, to, add, scratch, qi, di);
+            return;
+        }
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
-            if (quads) split(x, t * cols, scratch, xi + t * cols, blocks);
-            else interleave(x, t * cols, scratch, xi + t * cols, blocks);
-        }
-        if (quads) {
-            matmulQuads(n, cols, out, outOff, outStride, from, to, add, scratch);
-            return;
+            interleave(x, t * cols, scratch, xi + t * cols, blocks);
         }
         float[] xp = scratch;
         int gr = from / L, t4 = n & -4, t2 = n & -2;
@@ -292,17 +315,17 @@ final class Q4_0Lanes extends Q4_0LaneKernels {
      * group) at a time, token by token through {@link Q4_0QuadKernels}' lone-token kernels, so a quad streams from memory
      * once and later tokens find it in cache. A group the range covers in part goes alone, for its rows.
      */
-    private void matmulQuads(int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        int m8 = SUMS, xi = SUMS + n * blocks;
+    private void matmulQuads(int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch, int qi, int di) {
+        int m8 = SUMS;
         for (int gr = from / L, pass; gr * L < to; gr += pass) {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             pass = lo > 0 || hi < L ? 1 : gr % QUAD == 0 && (gr + QUAD) * L <= to ? QUAD : gr % 2 == 0 && (gr + 2) * L <= to ? 2 : 1;
-            long base = runs(gr, 0), sc = scale(gr, 0);
+            long base = quadBlock(gr, 0);
             for (int t = 0; t < n; t++) {
-                int xo = xi + t * cols, mo = m8 + t * blocks, o = outOff + gr * L + t * outStride;
-                if (pass == QUAD) Q4_0QuadKernels.oneFourGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
-                else if (pass == 2) Q4_0QuadKernels.oneTwoGroups(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
-                else Q4_0QuadKernels.one(packed, blocks, base, sc, scratch, xo, scratch, mo, scratch);
+                int xo = qi + t * cols, xd = di + t * blocks, mo = m8 + t * blocks, o = outOff + gr * L + t * outStride;
+                if (pass == QUAD) Q4_0QuadKernels.quad(packed, blocks, base, scratch, xo, scratch, xd, scratch, mo, scratch);
+                else Q4_0QuadKernels.pair(packed, blocks, base, gr % QUAD / 2, scratch, xo, scratch, xd, scratch, mo, scratch);
+                if (pass == 1 && gr % 2 == 1) System.arraycopy(scratch, L, scratch, 0, L); // a lone group: its half of the pair
                 put(scratch, pass, 1, out, o, outStride, add, lo, hi); // a pass of 2 or 4 groups covers them whole: 0, L
             }
         }

@@ -1,144 +1,155 @@
 package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
+import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.HALF;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.whole;
+import static jdk.incubator.vector.VectorOperators.ASHR;
+import static jdk.incubator.vector.VectorOperators.I2F;
+import static jdk.incubator.vector.VectorOperators.LSHL;
+import static jdk.incubator.vector.VectorOperators.LSHR;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The lone-token kernels of {@link Q4_0Lanes}' one-sequence copy ({@link DecodeLayout#ONE_SEQUENCE}): groups of L rows
- * in quads of four, a quad's block b being {@link #BB} bytes, its 16 runs of the four groups' L bytes each ({@link #RS}
- * bytes per run, group g's at {@code g·L}), then the four groups' L scales (F32). The kernel over a whole quad reads one
- * sequential stream, a cache line per run, where the batch copy's groups one after another were four streams of
- * runs and four of scales: the lone token's product 1.15–1.3× faster streamed from memory (README, "One stream per
- * quad"); the batch copy now holds quads too, runs and scales apart (two streams), ~1.03× behind. The operations of {@link Q4_0LaneKernels}' kernels in their order, but for each run the low nibbles times
- * u_j = x_j − x_{16+j}/16 and the whole byte times x_{16+j}/16 ({@link Q4_0Lanes#split}): one shift fewer per run,
- * bits within float rounding of the batch copy's.
+ * in quads of four, 4-bit weights times 8-bit activations ({@link Q8Activations}) in 16-bit lanes, as
+ * {@link Q4_KQuadKernels} (which says why). A quad's block b is {@link #BB} bytes: 8 runs ({@link #RUN}: per pair of
+ * groups a vector of 2·L shorts, lane {@code 2·j} row j of the pair's first group, lane {@code 2·j + 1} of its second,
+ * the weights of columns {@code 2i, 16 + 2i, 2i + 1, 17 + 2i} of run i in its nibbles, lowest first), then per pair
+ * L ints, row j's F16 scale of the first group in the low half and of the second in the high one: 18 bytes per row and
+ * block, the file's (the F32 scales of the float kernels read 20). So the kernel over a quad reads one sequential
+ * stream. Per block and row: {@code acc = fma(float(Σ q·x₈) − 8·Σx₈, d·dₓ, acc)}, the two sums exact integers.
  *
- * <p>Addresses advance by a pointer that skips a block's scales where the block ends: not linear in the run index,
- * which costs the multi-token kernels C2's unrolling (1.2–1.5× slower written so); the one-sequence copy runs a batch
- * token by token through these kernels instead, a quad at a time, so later tokens find the quad in cache. They stay
- * apart from {@link Q4_0LaneKernels}' lone-token kernels, which differ in addressing and in the high nibble's form:
- * over the old batch copy in this pointer form those ran 0.93–0.97× (the stand-alone copy of the kernel, one JVM,
- * interleaved).
+ * <p>{@link Q4_0Lanes#dot} computes a row with the same integers and float operations, so the same bits.
  */
 final class Q4_0QuadKernels {
     /** Groups per quad. */
     static final int QUAD = 4;
-    /** Bytes of one run of a quad: each of its groups' L bytes. */
-    static final long RS = QUAD * L;
-    /** Where a quad's block puts its groups' scales: after its 16 runs. */
-    static final long SCALES = HALF * RS;
-    /** Bytes of one block of a quad: 16 runs and the groups' F32 scales. */
-    static final long BB = SCALES + QUAD * 4L * L;
+    /** Bytes of one pair's vector in a run: 2·L shorts. */
+    static final long PAIR = 4L * L;
+    /** Bytes of one run of a quad: its two pairs' vectors, four columns of the quad's rows. */
+    static final long RUN = 2 * PAIR;
+    /** Runs per block (32 columns, four per run). */
+    static final int BLOCK_RUNS = 8;
+    /** Where a quad's block puts its groups' scales: after its runs. */
+    static final long SCALES = BLOCK_RUNS * RUN;
+    /** Bytes of one block of a quad: its runs and its groups' F16 scales. */
+    static final long BB = SCALES + 2 * 4L * L;
+    /** Shorts filling a vector: two groups' rows. */
+    static final VectorSpecies<Short> S2 = F.withLanes(short.class);
+    /** The sign, exponent and mantissa of an F16 moved into an F32's places ({@link Widen#f16}). */
+    private static final int F16_BITS = 0x8FFFE000;
 
     private Q4_0QuadKernels() {}
 
-    /** A whole quad times one token: runs from {@code base}, scales from {@code sc} (block b's at {@code + b·BB}). */
-    static void oneFourGroups(MemorySegment packed, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed, ss = packed;
-        int runs = blocks * HALF;
-        long gs = L, g2 = 2 * L, g3 = 3 * L, nsc = 4 * L;
-        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0, a2 = a0, a3 = a0;
-        FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero, f0 = c0, f1 = zero, h0 = c0, h1 = zero;
-        long q = base - RS;
+    /** The byte of row {@code lane} of group {@code k} (0 to 3) of a quad's block at {@code block} holding columns j and 16 + j (low and high nibble). */
+    static long byteOf(long block, int k, int lane, int j) {
+        return block + (j >> 1) * RUN + (k >> 1) * PAIR + 2L * (2 * lane + (k & 1)) + (j & 1);
+    }
+
+    /** The F16 scale of row {@code lane} of group {@code k} of a quad's block at {@code block}. */
+    static long scaleOf(long block, int k, int lane) {
+        return block + SCALES + (k >> 1) * 4L * L + 4L * lane + 2L * (k & 1);
+    }
+
+    /** A pair's L F16 scales (L ints at a block's scales) as F32, the first group's ({@code half} 0) or the second's, exactly. */
+    static FloatVector scales(IntVector f, int half) {
+        IntVector v = half == 0 ? f.lanewise(LSHL, 16) : f;
+        return v.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+    }
+
+    /**
+     * Pair {@code p} (groups 2p and 2p + 1) of the quad whose block 0 is at {@code base} times one token: sums into
+     * {@code s[0 .. 2L)}. {@code xq[xOff]}: the token's activations interleaved and quantized, {@code xd[dOff]}: their
+     * scales, {@code m8[mOff]}: −8·Σx₈ per block.
+     */
+    static void pair(MemorySegment packed, int blocks, long base, int p, float[] xq, int xOff, float[] xd, int dOff, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0;
+        ShortVector none = ShortVector.zero(S2), c0 = none, e0 = none;
+        long q = base;
         for (int i = 0; i < runs; i++) {
-            q += RS;
-            FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
-            IntVector w = Widen.u8(m, q);
-            c0 = lo(w).fma(xl, c0);
-            c1 = whole(w).fma(xh, c1);
-            w = Widen.u8(m, q + gs);
-            e0 = lo(w).fma(xl, e0);
-            e1 = whole(w).fma(xh, e1);
-            w = Widen.u8(m, q + g2);
-            f0 = lo(w).fma(xl, f0);
-            f1 = whole(w).fma(xh, f1);
-            w = Widen.u8(m, q + g3);
-            h0 = lo(w).fma(xl, h0);
-            h1 = whole(w).fma(xh, h1);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                q += BB - HALF * RS; // past the block's scales
-                int b = i >> 4;
-                long d = sc + (long) b * BB;
-                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
-                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
-                a2 = f0.add(f1).fma(FloatVector.fromMemorySegment(F, ss, d + 2 * nsc, LE), a2);
-                a3 = h0.add(h1).fma(FloatVector.fromMemorySegment(F, ss, d + 3 * nsc, LE), a3);
-                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
-                e0 = c0;
-                f0 = c0;
-                h0 = c0;
-                c1 = zero;
-                e1 = zero;
-                f1 = zero;
-                h1 = zero;
+            ShortVector v = ShortVector.fromMemorySegment(S2, m, q + pv, LE);
+            q += RUN;
+            int x = xOff + 4 * i;
+            ShortVector x0 = FloatVector.broadcast(F, xq[x]).reinterpretAsShorts(), x1 = FloatVector.broadcast(F, xq[x + 1]).reinterpretAsShorts();
+            ShortVector x2 = FloatVector.broadcast(F, xq[x + 2]).reinterpretAsShorts(), x3 = FloatVector.broadcast(F, xq[x + 3]).reinterpretAsShorts();
+            c0 = c0.add(v.and((short) 15).mul(x0)).add(v.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e0 = e0.add(v.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(v.lanewise(LSHR, 12).mul(x3));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                float db = xd[dOff + b];
+                FloatVector m8b = FloatVector.broadcast(F, m8[mOff + b]);
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
+                IntVector ci = c0.reinterpretAsInts(), ei = e0.reinterpretAsInts();
+                IntVector g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16)), g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                a0 = ((FloatVector) g0.convert(I2F, 0)).add(m8b).fma(d0, a0);
+                a1 = ((FloatVector) g1.convert(I2F, 0)).add(m8b).fma(d1, a1);
+                c0 = none;
+                e0 = none;
+                q += BB - SCALES;
+            }
+        }
+        a0.intoArray(s, 0);
+        a1.intoArray(s, L);
+    }
+
+    /** The quad whose block 0 is at {@code base}, its four groups times one token: sums into {@code s[0 .. 4L)} ({@link #pair}'s arguments). */
+    static void quad(MemorySegment packed, int blocks, long base, float[] xq, int xOff, float[] xd, int dOff, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long sp = SCALES - RUN * BLOCK_RUNS;
+        FloatVector a0 = FloatVector.zero(F), a1 = a0, a2 = a0, a3 = a0;
+        ShortVector none = ShortVector.zero(S2), c0 = none, e0 = none, c1 = none, e1 = none;
+        long q = base;
+        for (int i = 0; i < runs; i++) {
+            ShortVector v = ShortVector.fromMemorySegment(S2, m, q, LE), w = ShortVector.fromMemorySegment(S2, m, q + PAIR, LE);
+            q += RUN;
+            int x = xOff + 4 * i;
+            ShortVector x0 = FloatVector.broadcast(F, xq[x]).reinterpretAsShorts(), x1 = FloatVector.broadcast(F, xq[x + 1]).reinterpretAsShorts();
+            ShortVector x2 = FloatVector.broadcast(F, xq[x + 2]).reinterpretAsShorts(), x3 = FloatVector.broadcast(F, xq[x + 3]).reinterpretAsShorts();
+            c0 = c0.add(v.and((short) 15).mul(x0)).add(v.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e0 = e0.add(v.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(v.lanewise(LSHR, 12).mul(x3));
+            c1 = c1.add(w.and((short) 15).mul(x0)).add(w.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e1 = e1.add(w.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(w.lanewise(LSHR, 12).mul(x3));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                float db = xd[dOff + b];
+                FloatVector m8b = FloatVector.broadcast(F, m8[mOff + b]);
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE), r = IntVector.fromMemorySegment(I, m, q + sp + 4 * L, LE);
+                IntVector ci = c0.reinterpretAsInts(), ei = e0.reinterpretAsInts();
+                IntVector g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16)), g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                a0 = ((FloatVector) g0.convert(I2F, 0)).add(m8b).fma(d0, a0);
+                a1 = ((FloatVector) g1.convert(I2F, 0)).add(m8b).fma(d1, a1);
+                ci = c1.reinterpretAsInts();
+                ei = e1.reinterpretAsInts();
+                g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                d0 = r.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                d1 = r.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE).mul(db);
+                a2 = ((FloatVector) g0.convert(I2F, 0)).add(m8b).fma(d0, a2);
+                a3 = ((FloatVector) g1.convert(I2F, 0)).add(m8b).fma(d1, a3);
+                c0 = none;
+                e0 = none;
+                c1 = none;
+                e1 = none;
+                q += BB - SCALES;
             }
         }
         a0.intoArray(s, 0);
         a1.intoArray(s, L);
         a2.intoArray(s, 2 * L);
         a3.intoArray(s, 3 * L);
-    }
-
-    /** Groups g, g + 1 of a quad (g even) times one token: runs from {@code base}, scales from {@code sc}. */
-    static void oneTwoGroups(MemorySegment packed, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed, ss = packed;
-        int runs = blocks * HALF;
-        long next = L, nsc = 4 * L;
-        FloatVector a0 = FloatVector.zero(F), zero = a0, a1 = a0;
-        FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero, e0 = c0, e1 = zero;
-        long q = base - RS;
-        for (int i = 0; i < runs; i++) {
-            q += RS;
-            IntVector w = Widen.u8(m, q), v = Widen.u8(m, q + next);
-            FloatVector xl = FloatVector.broadcast(F, xp[xOff + 2 * i]), xh = FloatVector.broadcast(F, xp[xOff + 2 * i + 1]);
-            c0 = lo(w).fma(xl, c0);
-            c1 = whole(w).fma(xh, c1);
-            e0 = lo(v).fma(xl, e0);
-            e1 = whole(v).fma(xh, e1);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                q += BB - HALF * RS; // past the block's scales
-                int b = i >> 4;
-                long d = sc + (long) b * BB;
-                a0 = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, d, LE), a0);
-                a1 = e0.add(e1).fma(FloatVector.fromMemorySegment(F, ss, d + nsc, LE), a1);
-                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
-                e0 = c0;
-                c1 = zero;
-                e1 = zero;
-            }
-        }
-        a0.intoArray(s, 0);
-        a1.intoArray(s, L);
-    }
-
-    /** One group of a quad times one token: runs from {@code base}, scales from {@code sc}. */
-    static void one(MemorySegment packed, int blocks, long base, long sc, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
-        MemorySegment m = packed, ss = packed;
-        int runs = blocks * HALF;
-        FloatVector acc = FloatVector.zero(F), zero = acc;
-        FloatVector c0 = FloatVector.broadcast(F, m8[mOff]), c1 = zero;
-        long q = base - RS;
-        for (int i = 0; i < runs; i++) {
-            q += RS;
-            IntVector w = Widen.u8(m, q);
-            c0 = lo(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i]), c0);
-            c1 = whole(w).fma(FloatVector.broadcast(F, xp[xOff + 2 * i + 1]), c1);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                q += BB - HALF * RS; // past the block's scales
-                int b = i >> 4;
-                acc = c0.add(c1).fma(FloatVector.fromMemorySegment(F, ss, sc + (long) b * BB, LE), acc);
-                c0 = FloatVector.broadcast(F, m8[mOff + Math.min(b + 1, blocks - 1)]);
-                c1 = zero;
-            }
-        }
-        acc.intoArray(s, 0);
     }
 }

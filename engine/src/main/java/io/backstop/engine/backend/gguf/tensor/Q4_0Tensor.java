@@ -56,7 +56,12 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     String fusedPath(int n, int scratchFloats) {
         if (!Lanes.VECTOR) return "fused, per token";
-        return L + " rows in lanes" + (lanes.layout() == DecodeLayout.ONE_SEQUENCE ? " (quads, token by token)" : "") + " × " + n + (n == 1 ? " token" : " tokens");
+        return L + " rows in lanes" + (lanes.layout() == DecodeLayout.ONE_SEQUENCE ? " (quads, 8-bit activations, token by token)" : "") + " × " + n + (n == 1 ? " token" : " tokens");
+    }
+
+    @Override
+    public boolean quantizesActivations(int n) {
+        return Lanes.VECTOR && lanes.layout() == DecodeLayout.ONE_SEQUENCE && n < fusedBelow();
     }
 
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */

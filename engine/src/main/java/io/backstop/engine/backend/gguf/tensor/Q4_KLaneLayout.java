@@ -27,8 +27,9 @@ import jdk.incubator.vector.IntVector;
  * more bytes than the file, and a lone token is bound by reading them (README, "Q4_K decode: the file's scales").
  *
  * <p>The one-sequence copy ({@link #quads}) holds the same bytes otherwise: quad after quad (four groups), per
- * super-block its head of F16 {@code d} and {@code dmin}, then per sub-block its 16 runs and its scales and mins, the
- * four groups' runs interleaved row by row (the layout and why: {@link Q4_KQuadKernels}).
+ * super-block its head of F16 {@code d} and {@code dmin}, then per sub-block its runs and its scales and mins, a run
+ * four columns of a quad's rows in 16-bit lanes for its 8-bit-activation kernels (the layout and why:
+ * {@link Q4_KQuadKernels}).
  */
 abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     static final int BLOCK = 256;
@@ -55,15 +56,8 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
     final long groupBytes;
     /** Where the batch copy's factors start: group g's for super-block s at {@code factors + (s·groups + g)·SUPER_FACTOR_BYTES}. */
     final long factors;
-    /**
-     * Whether the runs lie in quads ({@link DecodeLayout#ONE_SEQUENCE}, {@link Q4_KQuadKernels}): a quad's run i is its
-     * four groups' run i interleaved (group k's row j at byte {@code 4·j + k}). Otherwise each group's runs lie end to end.
-     */
+    /** Whether the runs lie in quads ({@link DecodeLayout#ONE_SEQUENCE}, {@link Q4_KQuadKernels}); otherwise each group's runs lie end to end. */
     final boolean quads;
-    /** Bytes from a group's run i to its run i + 1: L, or a quad's run in quads. */
-    final long runStride;
-    /** Bytes from a row's byte in a run to the next row's: 1, or in quads 4 (a quad's four groups' bytes of a row side by side). */
-    final long laneStride;
 
     Q4_KLaneLayout(MemorySegment packed, int groups, int supers, boolean quads) {
         this.packed = packed;
@@ -72,8 +66,6 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         this.quads = quads;
         this.groupBytes = supers * SUBS * RUNS;
         this.factors = groups * groupBytes;
-        this.runStride = quads ? Q4_KQuadKernels.QUAD_RUN : L;
-        this.laneStride = quads ? Q4_KQuadKernels.QUAD : 1;
     }
 
     /** Bytes of the copy of {@code groups} groups of {@code supers} super-blocks. */
@@ -96,10 +88,13 @@ abstract sealed class Q4_KLaneLayout permits Q4_KLaneKernels {
         return ((long) (group >> 2) * supers + s) * Q4_KQuadKernels.SUPER_BYTES;
     }
 
-    /** Offset of group {@code group}'s byte of row 0 in run 0 of sub-block {@code sb} of super-block {@code s}. */
-    long runOf(int group, int s, int sb) {
-        if (quads) return quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES + (group & 3);
-        return runsOf(group, s) + (long) sb * HALF * L;
+    /**
+     * Offset of the byte of row {@code lane} of group {@code group} holding the weights of columns j (low nibble) and
+     * 16 + j (high nibble) of sub-block {@code sb} of super-block {@code s}.
+     */
+    long runByte(int group, int s, int sb, int lane, int j) {
+        if (quads) return Q4_KQuadKernels.byteOf(quadSuper(group, s) + Q4_KQuadKernels.HEAD + sb * Q4_KQuadKernels.SUB_BYTES, group & 3, lane, j);
+        return runsOf(group, s) + ((long) sb * HALF + j) * L + lane;
     }
 
     /** Offset of the 6-bit scale of sub-block {@code sb} of super-block {@code s}, row {@code lane} of group {@code group} (its min at {@link #minOf}). */

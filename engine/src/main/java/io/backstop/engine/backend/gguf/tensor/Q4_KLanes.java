@@ -70,11 +70,11 @@ final class Q4_KLanes extends Q4_KLaneKernels {
                 for (int sb = 0; sb < SUBS; sb++) {
                     m.set(ValueLayout.JAVA_BYTE, t.scaleOf(g, s, sb, lane), (byte) KScales.scale(src, p + 4, sb));
                     m.set(ValueLayout.JAVA_BYTE, t.minOf(g, s, sb, lane), (byte) KScales.min(src, p + 4, sb));
-                    long run = p + 16 + 32L * (sb >> 1), q = t.runOf(g, s, sb) + lane * t.laneStride;
+                    long run = p + 16 + 32L * (sb >> 1);
                     int shift = 4 * (sb & 1);
                     for (int j = 0; j < HALF; j++) {
                         int lo = (u8(src, run + j) >> shift) & 15, hi = (u8(src, run + HALF + j) >> shift) & 15;
-                        m.set(ValueLayout.JAVA_BYTE, q + j * t.runStride, (byte) (lo | hi << 4));
+                        m.set(ValueLayout.JAVA_BYTE, t.runByte(g, s, sb, lane, j), (byte) (lo | hi << 4));
                     }
                 }
             }
@@ -97,23 +97,42 @@ final class Q4_KLanes extends Q4_KLaneKernels {
         return -Lanes.sum(s);
     }
 
-    /** Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so their bits). */
+    /** −Σ of a sub-block's activations rounded to 8 bits: −(Σq)·d, from {@link Q8Activations#quantize}'s sum and scale. */
+    static float negSum(float sum, float d) {
+        return -(sum * d);
+    }
+
+    /**
+     * Row {@code row} times the token at {@code x[xOff]}, in scalar code with the kernels' operations in their order (so
+     * their bits): in quads with the token's activations quantized ({@link Q4_KQuadKernels}), else in floats.
+     */
     float dot(int row, float[] x, int xOff) {
         int lane = row % L, g = row / L;
         MemorySegment m = packed;
         float acc = 0;
+        float[] xi = new float[SUB], xq = new float[SUB], xd = new float[1], xs = new float[1];
         for (int b = 0; b < supers * SUBS; b++) {
             int s = b / SUBS, sub = b % SUBS;
-            long q = runOf(g, s, sub) + lane * laneStride;
             int xo = xOff + b * SUB;
+            float ds = (float) u8(m, scaleOf(g, s, sub, lane)) * f16(m, dOf(g, s, lane));
+            float dm = (float) u8(m, minOf(g, s, sub, lane)) * f16(m, dminOf(g, s, lane));
+            if (quads) {
+                Q4_0Lanes.interleave(x, xo, xi, 0, 1);
+                Q8Activations.quantize(xi, 0, 1, xq, 0, xd, 0, xs, 0);
+                int sum = 0; // exact: no order to keep
+                for (int j = 0; j < HALF; j++) {
+                    int w = u8(m, runByte(g, s, sub, lane, j));
+                    sum += (w & 15) * Q8Activations.stored(xq, 2 * j) + (w >> 4) * Q8Activations.stored(xq, 2 * j + 1);
+                }
+                acc = Math.fma(dm, negSum(xs[0], xd[0]), Math.fma((float) sum, ds * xd[0], acc));
+                continue;
+            }
             float c = 0, e = 0;
             for (int j = 0; j < HALF; j++) {
-                int w = u8(m, q + j * runStride);
+                int w = u8(m, runByte(g, s, sub, lane, j));
                 c = Math.fma((float) (w & 15), x[xo + j], c);
                 e = Math.fma((float) (w >> 4), x[xo + HALF + j], e);
             }
-            float ds = (float) u8(m, scaleOf(g, s, sub, lane)) * f16(m, dOf(g, s, lane));
-            float dm = (float) u8(m, minOf(g, s, sub, lane)) * f16(m, dminOf(g, s, lane));
             acc = Math.fma(dm, negSum(x, xo), Math.fma(c + e, ds, acc));
         }
         return acc;
@@ -130,7 +149,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
      * lone token, every super-block's for a batch; in quads a super-block's F32 {@code d} and {@code dmin} for four groups.
      */
     int scratchFloats(int n) {
-        return sums(n) + n * supers * SUBS + n * supers * BLOCK + (quads ? 8 * L : (n == 1 ? 2 : supers) * SLOT);
+        int subs = supers * SUBS, cols = supers * BLOCK;
+        return sums(n) + n * subs + n * cols + (quads ? n * (cols + subs) + 8 * L : (n == 1 ? 2 : supers) * SLOT);
     }
 
     /**
@@ -161,7 +181,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of
      * scratch, in passes of four groups, two, or one (a group the range covers in part, or an odd one at its end). In
-     * the one-sequence copy each token runs a pass's whole rows in one kernel call ({@link Q4_KQuadKernels}). A
+     * the one-sequence copy each token, its activations rounded to 8 bits ({@link Q8Activations}), runs a pass's whole
+     * rows in one kernel call ({@link Q4_KQuadKernels}). A
      * lone token in the batch copy runs a pass super-block by super-block ({@link #lone}), forming the next super-block's factors before
      * the kernels of this one, which carry their sums from one super-block to the next in the scratch: forming the whole
      * row's first read a pass's factor bytes in one burst and its kernels read them back from a scratch as large as L1
@@ -175,16 +196,24 @@ final class Q4_KLanes extends Q4_KLaneKernels {
             Q4_0Lanes.interleave(x, t * cols, scratch, xi + t * cols, subs); // a sub-block is a Q4_0 block's 32 columns
         }
         if (quads) { // a quad at a time, its tokens one by one: later tokens find the quad in cache
+            int qi = fo + 8 * L, di = qi + n * cols; // the tokens' quantized activations, then their scales
+            for (int t = 0; t < n; t++) { // the mins' −Σx of the rounded activations (Q8Activations#quantize)
+                int y = yi + t * subs, dt = di + t * subs;
+                Q8Activations.quantize(scratch, xi + t * cols, subs, scratch, qi + t * cols, scratch, dt, scratch, y);
+                for (int b = 0; b < subs; b++) scratch[y + b] = negSum(scratch[y + b], scratch[dt + b]);
+            }
             for (int gr = from / L, pass; gr * L < to; gr += pass) {
                 int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
                 if (lo > 0 || hi < L) pass = 1;
                 else pass = (gr & 3) == 0 && (gr + 4) * L <= to ? 4 : (gr & 1) == 0 && (gr + 2) * L <= to ? 2 : 1; // within a quad
                 long q = quadSuper(gr, 0);
                 for (int t = 0; t < n; t++) {
-                    int xo = xi + t * cols, yo = yi + t * subs, so = t * pass * L;
-                    if (pass == 4) Q4_KQuadKernels.four(packed, q, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
-                    else if (pass == 2) Q4_KQuadKernels.two(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
-                    else Q4_KQuadKernels.one(packed, q, gr & 3, supers, scratch, xo, scratch, yo, scratch, fo, scratch, so);
+                    int xo = qi + t * cols, xd = di + t * subs, yo = yi + t * subs;
+                    if (pass == 4) Q4_KQuadKernels.quad(packed, q, supers, scratch, xo, scratch, xd, scratch, yo, scratch, fo, scratch, t * 4 * L);
+                    else Q4_KQuadKernels.pair(packed, q, (gr & 3) >> 1, supers, scratch, xo, scratch, xd, scratch, yo, scratch, fo, scratch, t * 2 * L);
+                }
+                if (pass == 1) { // a lone group: its pair's sums, then its own
+                    for (int t = 0; t < n; t++) System.arraycopy(scratch, t * 2 * L + (gr & 1) * L, scratch, t * L, L);
                 }
                 Q4_0Lanes.put(scratch, pass, n, out, outOff + gr * L, outStride, add, lo, hi);
             }

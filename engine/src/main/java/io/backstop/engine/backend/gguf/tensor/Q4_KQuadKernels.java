@@ -4,9 +4,8 @@ import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.I;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.LE;
-import static io.backstop.engine.backend.gguf.tensor.Q4_KLaneLayout.HALF;
+import static io.backstop.engine.backend.gguf.tensor.Q4_KLaneLayout.SUB;
 import static io.backstop.engine.backend.gguf.tensor.Q4_KLaneLayout.SUBS;
-import static io.backstop.engine.backend.gguf.tensor.Q4_KLaneLayout.SUPER_RUNS;
 import static jdk.incubator.vector.VectorOperators.ASHR;
 import static jdk.incubator.vector.VectorOperators.I2F;
 import static jdk.incubator.vector.VectorOperators.LSHL;
@@ -15,189 +14,172 @@ import static jdk.incubator.vector.VectorOperators.LSHR;
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The lone-token kernels of {@link Q4_KLanes}' one-sequence copy ({@link DecodeLayout#ONE_SEQUENCE}): groups of L rows
- * in quads of four, run i of a quad being the four groups' run i interleaved ({@link #QUAD_RUN} bytes, group k's row j
- * at {@code 4·j + k}), so one load of L ints holds the run for all four groups: lane j is row j, group k's byte in its
- * bits 8k to 8k + 7. Four loads of L bytes widened to ints, one per group, cost a bounds check each that C2 did not
- * hoist and a shuffle each: the single load ran a quad's super-block in 0.75–0.79× the time from cache.
+ * in quads of four, 4-bit weights times 8-bit activations ({@link Q8Activations}) in 16-bit lanes. A full-width short
+ * vector holds a pair of groups (lane {@code 2·j} row j of the first, lane {@code 2·j + 1} row j of the second), each
+ * lane four weights of its row, one per nibble: so one load and a shift and a mask give four columns for 2·L rows, each
+ * multiplied by its activation's broadcast, 2·L products per instruction and no conversion to float per weight. The
+ * float path (widen each nibble to an int, convert, FMA: 8 conversions and 8 FMAs per load of 64 bytes) ran the same
+ * rows at 0.4–0.7× the speed from cache (a standalone loop, one thread). A sub-block's 32 products per row are summed
+ * exactly in two short accumulators (16 products each, at most 16·15·127 = 30,480), which its end adds as ints and
+ * scales once: {@code fma(dmin·min, −Σx₈·dₓ, fma(float(Σ q·x₈), (d·scale)·dₓ, acc))}, the rounded activations' sum
+ * in the min term too ({@link Q8Activations#quantize}).
  *
- * <p>A quad's factors lie in its own stream, in the order the kernel needs them: per super-block a head
- * ({@link #HEAD}: per group L ints, row j's F16 {@code d} in the low half and {@code dmin} in the high one), then per
- * sub-block its 16 runs and its factors ({@link #FACTS}: per pair of groups L ints, row j's 6-bit scale and min of
- * the pair's first group, then of its second, a byte each). So a kernel reads one sequential stream over a whole row,
- * forward only, and forms each sub-block's {@code d·scale} and {@code dmin·min} where it ends, from the bytes that
- * follow its runs (with the factors before the runs, read back at the sub-block's end, 0.95× as fast). With the
- * batch copy's factors (every group's for one super-block side by side, a stride of all groups apart from one
- * super-block to the next) and the factors formed into a scratch a super-block ahead, as {@link Q4_KLanes#form} does,
- * a 5632×2048 product took the same time from cache but 1.5× as long streamed from memory (JMH, two threads); in this
- * stream it takes 1.25–1.45× less. Only same-shape vector operations serve the factors: a ShortVector-to-IntVector
- * conversion in these long kernels was left a call by C2 (the kernel then boxed every vector, 20× slower).
+ * <p>A quad's stream, in the order the kernels read it: per super-block a head ({@link #HEAD}: per group L ints, row
+ * j's F16 {@code d} in the low half and {@code dmin} in the high one), then per sub-block 8 runs ({@link #RUN}: the two
+ * pairs' vectors, weights of columns {@code 2i, 16 + 2i, 2i + 1, 17 + 2i} in run i's nibbles, lowest first: the
+ * activations' order after {@link Q4_0Lanes#interleave}) and its factors ({@link #FACTS}: per pair of groups L ints,
+ * row j's 6-bit scale and min of the pair's first group, then of its second, a byte each). So a kernel reads one
+ * sequential stream over a whole row, forward only, and forms each sub-block's factors where it ends. Only same-shape
+ * vector operations serve the sums and factors: a ShortVector-to-IntVector conversion in these long kernels was left a
+ * call by C2 (the kernel then boxed every vector, 20× slower), so a pair's int sums come from its short accumulator
+ * reinterpreted as ints, shifted.
  *
- * <p>Each call runs a whole row with the operations and order of {@link Q4_KLaneKernels}' lone-token kernels (the
- * products {@code (float) scale · d} as {@link Q4_KLanes#form} takes them), so the same bits as {@link Q4_KLanes#dot}.
+ * <p>{@link Q4_KLanes#dot} computes a row with the same integers and float operations, so the same bits.
  */
 final class Q4_KQuadKernels {
     /** Groups per quad. */
     static final int QUAD = 4;
-    /** Bytes of one run of a quad: its four groups' L bytes, interleaved (group k's row j at {@code 4·j + k}). */
-    static final long QUAD_RUN = QUAD * L;
+    /** Bytes of one pair's vector in a run: 2·L shorts. */
+    static final long PAIR = 4L * L;
+    /** Bytes of one run of a quad: its two pairs' vectors, four columns of the quad's rows. */
+    static final long RUN = 2 * PAIR;
+    /** Runs per sub-block (32 columns, four per run). */
+    static final int SUB_RUNS = SUB / 4;
+    /** Runs per super-block. */
+    static final int SUPER_RUNS = SUBS * SUB_RUNS;
     /** Bytes of a quad's super-block head: per group L ints, row j's F16 {@code d} in the low half, its {@code dmin} in the high one. */
     static final long HEAD = QUAD * 4L * L;
     /** Bytes of a sub-block's factors in a quad: per pair of groups L ints, row j's scale, min, the next group's scale, min. */
     static final long FACTS = 2 * 4L * L;
-    /** Bytes of a quad's sub-block: its 16 runs, then its factors. */
-    static final long SUB_BYTES = FACTS + HALF * QUAD_RUN;
+    /** Bytes of a quad's sub-block: its runs, then its factors. */
+    static final long SUB_BYTES = SUB_RUNS * RUN + FACTS;
     /** Bytes of a quad's super-block: its head, then its 8 sub-blocks. */
     static final long SUPER_BYTES = HEAD + SUBS * SUB_BYTES;
     /** The sign, exponent and mantissa of an F16 moved into an F32's places ({@link Widen#f16}). */
     private static final int F16_BITS = 0x8FFFE000;
+    /** Shorts filling a vector: two groups' rows. */
+    static final VectorSpecies<Short> S2 = F.withLanes(short.class);
 
     private Q4_KQuadKernels() {}
 
-    /** One group of the quad at {@code q0} ({@code k}: 0 to 3) times one token, a whole row: sums into {@code s[sOff]}. */
-    static void one(MemorySegment packed, long q0, int k, int supers, float[] xp, int xOff, float[] nx, int nOff, float[] dn, int dOff, float[] s, int sOff) {
-        MemorySegment m = packed;
-        int runs = supers * SUPER_RUNS, sh = 8 * k, fsh = 16 * (k & 1), dk = dOff + 2 * L * k;
-        long fk = 4L * L * (k >> 1);
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector a00 = zero, c00 = zero, e00 = zero;
-        long q = q0;
-        for (int i = 0; i < runs; i++) {
-            if ((i & (SUPER_RUNS - 1)) == 0) {
-                heads(m, q, dn, dOff);
-                q += HEAD;
-            }
-            IntVector v = IntVector.fromMemorySegment(I, m, q, LE).lanewise(LSHR, sh);
-            q += QUAD_RUN;
-            int x = xOff + 2 * i;
-            c00 = ((FloatVector) v.and(15).convert(I2F, 0)).fma(FloatVector.broadcast(F, xp[x]), c00);
-            e00 = ((FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0)).fma(FloatVector.broadcast(F, xp[x + 1]), e00);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                IntVector p = IntVector.fromMemorySegment(I, m, q + fk, LE).lanewise(LSHR, fsh);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + (i >> 4)]);
-                FloatVector s0 = ((FloatVector) p.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk));
-                FloatVector u0 = ((FloatVector) p.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk + L));
-                a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
-                c00 = zero;
-                e00 = zero;
-                q += FACTS;
-            }
-        }
-        a00.intoArray(s, sOff);
-    }
-
-    /** Groups k and k + 1 (k 0 or 2) of the quad at {@code q0} times one token, a whole row: sums into {@code s[sOff]} on. */
-    static void two(MemorySegment packed, long q0, int k, int supers, float[] xp, int xOff, float[] nx, int nOff, float[] dn, int dOff, float[] s, int sOff) {
-        MemorySegment m = packed;
-        int runs = supers * SUPER_RUNS, sh = 8 * k, dk = dOff + 2 * L * k;
-        long fk = 4L * L * (k >> 1);
-        FloatVector zero = FloatVector.zero(F);
-        FloatVector a00 = zero, a01 = zero, c00 = zero, e00 = zero, c01 = zero, e01 = zero;
-        long q = q0;
-        for (int i = 0; i < runs; i++) {
-            if ((i & (SUPER_RUNS - 1)) == 0) {
-                heads(m, q, dn, dOff);
-                q += HEAD;
-            }
-            IntVector v = IntVector.fromMemorySegment(I, m, q, LE).lanewise(LSHR, sh);
-            q += QUAD_RUN;
-            int x = xOff + 2 * i;
-            FloatVector l0 = (FloatVector) v.and(15).convert(I2F, 0), h0 = (FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0);
-            FloatVector l1 = (FloatVector) v.lanewise(LSHR, 8).and(15).convert(I2F, 0), h1 = (FloatVector) v.lanewise(LSHR, 12).and(15).convert(I2F, 0);
-            FloatVector xv = FloatVector.broadcast(F, xp[x]);
-            c00 = l0.fma(xv, c00);
-            c01 = l1.fma(xv, c01);
-            xv = FloatVector.broadcast(F, xp[x + 1]);
-            e00 = h0.fma(xv, e00);
-            e01 = h1.fma(xv, e01);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                IntVector p = IntVector.fromMemorySegment(I, m, q + fk, LE);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + (i >> 4)]);
-                FloatVector s0 = ((FloatVector) p.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk));
-                FloatVector u0 = ((FloatVector) p.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk + L));
-                a00 = u0.fma(y0, c00.add(e00).fma(s0, a00));
-                FloatVector s1 = ((FloatVector) p.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk + 2 * L));
-                FloatVector u1 = ((FloatVector) p.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dk + 3 * L));
-                a01 = u1.fma(y0, c01.add(e01).fma(s1, a01));
-                c00 = zero;
-                e00 = zero;
-                c01 = zero;
-                e01 = zero;
-                q += FACTS;
-            }
-        }
-        a00.intoArray(s, sOff);
-        a01.intoArray(s, sOff + L);
+    /**
+     * The byte of row {@code lane} of group {@code k} (0 to 3) of a quad's sub-block at {@code sub} holding the weights
+     * of columns j and 16 + j (low and high nibble, Q4_0's order) of that sub-block.
+     */
+    static long byteOf(long sub, int k, int lane, int j) {
+        return sub + (j >> 1) * RUN + (k >> 1) * PAIR + 2L * (2 * lane + (k & 1)) + (j & 1);
     }
 
     /**
-     * The quad at {@code q0}'s four groups times one token, a whole row, one load per run: sums into {@code s[sOff]} on.
-     * Each nibble is masked in its place, not shifted down, so it converts to its value times a power of two (exactly:
-     * four significant bits); the sums carry that power, which a sub-block's end takes out again exactly
-     * ({@code c·2⁻ᵃ + e·2⁻ᵇ} rounds as {@code c + e} did), so the bits are those of {@link #one}. The top nibble shifts
-     * down (masked it would be negative).
+     * Pair {@code p} (groups 2p and 2p + 1) of the quad at {@code q0} times one token, a whole row: sums into
+     * {@code s[sOff]} (the first group's L) and on. {@code xq[xOff]}: the token's activations interleaved and
+     * quantized, {@code xd[dOff]}: their scales, {@code nx[nOff]}: −Σx per sub-block, {@code dn}: scratch for the heads.
      */
-    static void four(MemorySegment packed, long q0, int supers, float[] xp, int xOff, float[] nx, int nOff, float[] dn, int dOff, float[] s, int sOff) {
+    static void pair(MemorySegment packed, long q0, int p, int supers, float[] xq, int xOff, float[] xd, int dOff, float[] nx, int nOff, float[] dn, int hOff, float[] s, int sOff) {
         MemorySegment m = packed;
-        int runs = supers * SUPER_RUNS;
+        int runs = supers * SUPER_RUNS, h0 = hOff + 4 * L * p;
+        long pv = p * PAIR, fp = 4L * L * p;
         FloatVector zero = FloatVector.zero(F);
-        FloatVector a00 = zero, a01 = zero, a02 = zero, a03 = zero;
-        FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c02 = zero, e02 = zero, c03 = zero, e03 = zero;
+        ShortVector none = ShortVector.zero(S2);
+        FloatVector a0 = zero, a1 = zero;
+        ShortVector c0 = none, e0 = none;
         long q = q0;
         for (int i = 0; i < runs; i++) {
             if ((i & (SUPER_RUNS - 1)) == 0) {
-                heads(m, q, dn, dOff);
+                heads(m, q, dn, hOff);
                 q += HEAD;
             }
-            IntVector v = IntVector.fromMemorySegment(I, m, q, LE);
-            q += QUAD_RUN;
-            int x = xOff + 2 * i;
-            FloatVector l0 = ((FloatVector) v.and(0xF).convert(I2F, 0)), h0 = ((FloatVector) v.and(0xF0).convert(I2F, 0));
-            FloatVector l1 = ((FloatVector) v.and(0xF00).convert(I2F, 0)), h1 = ((FloatVector) v.and(0xF000).convert(I2F, 0));
-            FloatVector l2 = ((FloatVector) v.and(0xF0000).convert(I2F, 0)), h2 = ((FloatVector) v.and(0xF00000).convert(I2F, 0));
-            FloatVector l3 = ((FloatVector) v.and(0xF000000).convert(I2F, 0)), h3 = ((FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0));
-            FloatVector xv = FloatVector.broadcast(F, xp[x]);
-            c00 = l0.fma(xv, c00);
-            c01 = l1.fma(xv, c01);
-            c02 = l2.fma(xv, c02);
-            c03 = l3.fma(xv, c03);
-            xv = FloatVector.broadcast(F, xp[x + 1]);
-            e00 = h0.fma(xv, e00);
-            e01 = h1.fma(xv, e01);
-            e02 = h2.fma(xv, e02);
-            e03 = h3.fma(xv, e03);
-            if ((i & (HALF - 1)) == HALF - 1) {
-                IntVector p = IntVector.fromMemorySegment(I, m, q, LE), r = IntVector.fromMemorySegment(I, m, q + 4 * L, LE);
-                FloatVector y0 = FloatVector.broadcast(F, nx[nOff + (i >> 4)]);
-                FloatVector s0 = ((FloatVector) p.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff));
-                FloatVector u0 = ((FloatVector) p.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + L));
-                a00 = u0.fma(y0, c00.add(e00.mul(0x1p-4f)).fma(s0, a00));
-                FloatVector s1 = ((FloatVector) p.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 2 * L));
-                FloatVector u1 = ((FloatVector) p.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 3 * L));
-                a01 = u1.fma(y0, c01.mul(0x1p-8f).add(e01.mul(0x1p-12f)).fma(s1, a01));
-                FloatVector s2 = ((FloatVector) r.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 4 * L));
-                FloatVector u2 = ((FloatVector) r.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 5 * L));
-                a02 = u2.fma(y0, c02.mul(0x1p-16f).add(e02.mul(0x1p-20f)).fma(s2, a02));
-                FloatVector s3 = ((FloatVector) r.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 6 * L));
-                FloatVector u3 = ((FloatVector) r.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, dOff + 7 * L));
-                a03 = u3.fma(y0, c03.mul(0x1p-24f).add(e03).fma(s3, a03));
-                c00 = zero;
-                e00 = zero;
-                c01 = zero;
-                e01 = zero;
-                c02 = zero;
-                e02 = zero;
-                c03 = zero;
-                e03 = zero;
+            ShortVector v = ShortVector.fromMemorySegment(S2, m, q + pv, LE);
+            q += RUN;
+            int x = xOff + 4 * i;
+            ShortVector x0 = FloatVector.broadcast(F, xq[x]).reinterpretAsShorts(), x1 = FloatVector.broadcast(F, xq[x + 1]).reinterpretAsShorts();
+            ShortVector x2 = FloatVector.broadcast(F, xq[x + 2]).reinterpretAsShorts(), x3 = FloatVector.broadcast(F, xq[x + 3]).reinterpretAsShorts();
+            c0 = c0.add(v.and((short) 15).mul(x0)).add(v.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e0 = e0.add(v.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(v.lanewise(LSHR, 12).mul(x3));
+            if ((i & (SUB_RUNS - 1)) == SUB_RUNS - 1) {
+                int b = i / SUB_RUNS;
+                float db = xd[dOff + b];
+                IntVector f = IntVector.fromMemorySegment(I, m, q + fp, LE);
+                FloatVector y = FloatVector.broadcast(F, nx[nOff + b]);
+                IntVector ci = c0.reinterpretAsInts(), ei = e0.reinterpretAsInts();
+                IntVector g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16)), g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                FloatVector s0 = ((FloatVector) f.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, h0)).mul(db);
+                FloatVector u0 = ((FloatVector) f.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, h0 + L));
+                a0 = u0.fma(y, ((FloatVector) g0.convert(I2F, 0)).fma(s0, a0));
+                FloatVector s1 = ((FloatVector) f.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, h0 + 2 * L)).mul(db);
+                FloatVector u1 = ((FloatVector) f.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, h0 + 3 * L));
+                a1 = u1.fma(y, ((FloatVector) g1.convert(I2F, 0)).fma(s1, a1));
+                c0 = none;
+                e0 = none;
                 q += FACTS;
             }
         }
-        a00.intoArray(s, sOff);
-        a01.intoArray(s, sOff + L);
-        a02.intoArray(s, sOff + 2 * L);
-        a03.intoArray(s, sOff + 3 * L);
+        a0.intoArray(s, sOff);
+        a1.intoArray(s, sOff + L);
+    }
+
+    /** The quad at {@code q0}'s four groups times one token, a whole row: sums into {@code s[sOff]} on ({@link #pair}'s arguments). */
+    static void quad(MemorySegment packed, long q0, int supers, float[] xq, int xOff, float[] xd, int dOff, float[] nx, int nOff, float[] dn, int hOff, float[] s, int sOff) {
+        MemorySegment m = packed;
+        int runs = supers * SUPER_RUNS;
+        FloatVector zero = FloatVector.zero(F);
+        ShortVector none = ShortVector.zero(S2);
+        FloatVector a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+        ShortVector c0 = none, e0 = none, c1 = none, e1 = none;
+        long q = q0;
+        for (int i = 0; i < runs; i++) {
+            if ((i & (SUPER_RUNS - 1)) == 0) {
+                heads(m, q, dn, hOff);
+                q += HEAD;
+            }
+            ShortVector v = ShortVector.fromMemorySegment(S2, m, q, LE), w = ShortVector.fromMemorySegment(S2, m, q + PAIR, LE);
+            q += RUN;
+            int x = xOff + 4 * i;
+            ShortVector x0 = FloatVector.broadcast(F, xq[x]).reinterpretAsShorts(), x1 = FloatVector.broadcast(F, xq[x + 1]).reinterpretAsShorts();
+            ShortVector x2 = FloatVector.broadcast(F, xq[x + 2]).reinterpretAsShorts(), x3 = FloatVector.broadcast(F, xq[x + 3]).reinterpretAsShorts();
+            c0 = c0.add(v.and((short) 15).mul(x0)).add(v.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e0 = e0.add(v.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(v.lanewise(LSHR, 12).mul(x3));
+            c1 = c1.add(w.and((short) 15).mul(x0)).add(w.lanewise(LSHR, 8).and((short) 15).mul(x2));
+            e1 = e1.add(w.lanewise(LSHR, 4).and((short) 15).mul(x1)).add(w.lanewise(LSHR, 12).mul(x3));
+            if ((i & (SUB_RUNS - 1)) == SUB_RUNS - 1) {
+                int b = i / SUB_RUNS;
+                float db = xd[dOff + b];
+                IntVector f = IntVector.fromMemorySegment(I, m, q, LE), r = IntVector.fromMemorySegment(I, m, q + 4 * L, LE);
+                FloatVector y = FloatVector.broadcast(F, nx[nOff + b]);
+                IntVector ci = c0.reinterpretAsInts(), ei = e0.reinterpretAsInts();
+                IntVector g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16)), g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                FloatVector s0 = ((FloatVector) f.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff)).mul(db);
+                FloatVector u0 = ((FloatVector) f.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + L));
+                a0 = u0.fma(y, ((FloatVector) g0.convert(I2F, 0)).fma(s0, a0));
+                FloatVector s1 = ((FloatVector) f.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 2 * L)).mul(db);
+                FloatVector u1 = ((FloatVector) f.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 3 * L));
+                a1 = u1.fma(y, ((FloatVector) g1.convert(I2F, 0)).fma(s1, a1));
+                ci = c1.reinterpretAsInts();
+                ei = e1.reinterpretAsInts();
+                g0 = ci.lanewise(LSHL, 16).lanewise(ASHR, 16).add(ei.lanewise(LSHL, 16).lanewise(ASHR, 16));
+                g1 = ci.lanewise(ASHR, 16).add(ei.lanewise(ASHR, 16));
+                FloatVector s2 = ((FloatVector) r.and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 4 * L)).mul(db);
+                FloatVector u2 = ((FloatVector) r.lanewise(LSHR, 8).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 5 * L));
+                a2 = u2.fma(y, ((FloatVector) g0.convert(I2F, 0)).fma(s2, a2));
+                FloatVector s3 = ((FloatVector) r.lanewise(LSHR, 16).and(0xFF).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 6 * L)).mul(db);
+                FloatVector u3 = ((FloatVector) r.lanewise(LSHR, 24).convert(I2F, 0)).mul(FloatVector.fromArray(F, dn, hOff + 7 * L));
+                a3 = u3.fma(y, ((FloatVector) g1.convert(I2F, 0)).fma(s3, a3));
+                c0 = none;
+                e0 = none;
+                c1 = none;
+                e1 = none;
+                q += FACTS;
+            }
+        }
+        a0.intoArray(s, sOff);
+        a1.intoArray(s, sOff + L);
+        a2.intoArray(s, sOff + 2 * L);
+        a3.intoArray(s, sOff + 3 * L);
     }
 
     /**

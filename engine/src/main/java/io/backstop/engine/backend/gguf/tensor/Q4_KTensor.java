@@ -156,7 +156,13 @@ public final class Q4_KTensor extends WeightTensor {
 
     @Override
     String fusedPath(int n, int scratchFloats) {
-        return lanes != null ? L + " rows in lanes × " + n + (n == 1 ? " token" : " tokens") : super.fusedPath(n, scratchFloats);
+        if (lanes == null) return super.fusedPath(n, scratchFloats);
+        return L + " rows in lanes" + (lanes.quads ? " (quads, 8-bit activations)" : "") + " × " + n + (n == 1 ? " token" : " tokens");
+    }
+
+    @Override
+    public boolean quantizesActivations(int n) {
+        return lanes != null && lanes.quads && n < fusedBelow();
     }
 
     /** With the lanes layout every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}, as Q4_0's does. */

@@ -312,6 +312,15 @@ public abstract sealed class WeightTensor
         return Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
+    /**
+     * Whether {@link #matmul} of {@code n} tokens multiplies the activations rounded to 8 bits per block of 32
+     * ({@link Q8Activations}), as llama.cpp's integer dot products do: a row's product then moves by up to half a step
+     * per activation ({@code max|x| / 254} of its block) from the float one. Fused (decode) paths only; the tile stays in floats.
+     */
+    public boolean quantizesActivations(int n) {
+        return false;
+    }
+
     /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */
     String fusedPath(int n, int scratchFloats) {
         if (n == 1) return "fused, 1 token";

@@ -60,12 +60,71 @@ class StoriesGgufTest {
         }
     }
 
+    /**
+     * Q4_0's one-sequence copy rounds its decode steps' activations to 8 bits ({@code Q8Activations}), as llama.cpp
+     * does, so a greedy story may take another word where two are nearly tied. Fed the story of the dequantized weights
+     * (the batch copy's, every id of it), its logits stay within {@link #ROUNDED_ACTIVATIONS} of the batch copy's at
+     * every step, and its next id is the story's wherever the batch copy's top two are further apart than twice that.
+     */
     @ParameterizedTest(name = "{0}")
     @MethodSource("references")
-    void q4_0sOneSequenceCopyReproducesTheSameIds(TestModels.Reference ref) {
+    void q4_0sOneSequenceCopyFollowsTheStoryWhereItsTopTokenIsClear(TestModels.Reference ref) {
         JsonNode n = GgufFixtures.json(GgufFixtures.stories(ref.name() + ".llama.cpp-q4_0.json"));
-        int[] dequantized = GgufFixtures.ints(n.get("generated_ids_weights_dequantized_to_f32"));
-        assertThat(generate("stories260K-q4_0.gguf", ref, dequantized.length, DecodeLayout.ONE_SEQUENCE)).containsExactly(dequantized);
+        int[] story = GgufFixtures.ints(n.get("generated_ids_weights_dequantized_to_f32"));
+        float[][] batch = teacherForced(DecodeLayout.BATCH, ref.promptIds(), story), one = teacherForced(DecodeLayout.ONE_SEQUENCE, ref.promptIds(), story);
+        double worst = 0;
+        int clear = 0;
+        for (int k = 0; k < story.length; k++) {
+            for (int v = 0; v < batch[k].length; v++) worst = Math.max(worst, Math.abs(one[k][v] - batch[k][v]));
+            assertThat(GgufFixtures.argmax(batch[k], 0, batch[k].length)).as("step %d: the batch copy's story", k).isEqualTo(story[k]);
+            if (gap(batch[k]) > 2 * ROUNDED_ACTIVATIONS) {
+                clear++;
+                assertThat(GgufFixtures.argmax(one[k], 0, one[k].length)).as("step %d, top-2 gap %.3f", k, gap(batch[k])).isEqualTo(story[k]);
+            }
+        }
+        assertThat(worst).as("max |Δlogit| against the batch copy").isLessThanOrEqualTo(ROUNDED_ACTIVATIONS).isGreaterThan(0);
+        assertThat(clear).as("steps with a clear top token").isGreaterThan(story.length / 2);
+        int[] llamaCpp = GgufFixtures.ints(n.get("generated_ids")); // llama.cpp rounds them too (Q8_0)
+        int[] ours = generate("stories260K-q4_0.gguf", ref, Math.max(story.length, llamaCpp.length), DecodeLayout.ONE_SEQUENCE);
+        assertThat(commonPrefix(ours, story)).as("our greedy story follows the dequantized weights' at least as long as llama.cpp's does")
+                .isGreaterThanOrEqualTo(commonPrefix(llamaCpp, story));
+    }
+
+    private static int commonPrefix(int[] a, int[] b) {
+        int k = 0;
+        while (k < Math.min(a.length, b.length) && a[k] == b[k]) k++;
+        return k;
+    }
+
+    /**
+     * Max |Δlogit| the 8-bit activations may move stories260K's logits by: measured 0.22–0.32 over the five stories. Its
+     * greedy stories keep the dequantized weights' for 50–189 tokens; llama.cpp's, which round them too, for 34–138.
+     */
+    static final double ROUNDED_ACTIVATIONS = 0.5;
+
+    /** The logits before each id of {@code story}, the prompt then the story fed one token per step. */
+    private static float[][] teacherForced(DecodeLayout layout, int[] prompt, int[] story) {
+        try (GgufFile f = GgufFile.open(GgufFixtures.stories("stories260K-q4_0.gguf"))) {
+            Transformer tr = Transformer.of(f, layout);
+            int vocab = tr.config().vocab();
+            ForwardPass pass = tr.newSequence(pool);
+            float[][] out = new float[story.length][vocab];
+            for (int t = 0; t < prompt.length; t++) GgufFixtures.forward(pool, pass, prompt, t, 1, 0, out[0]);
+            for (int k = 1; k < story.length; k++) GgufFixtures.forward(pool, pass, story, k - 1, 1, 0, out[k]);
+            return out;
+        }
+    }
+
+    /** The top logit minus the second. */
+    private static double gap(float[] logits) {
+        float a = Float.NEGATIVE_INFINITY, b = Float.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            if (v > a) {
+                b = a;
+                a = v;
+            } else if (v > b) b = v;
+        }
+        return a - b;
     }
 
     private static int[] generate(String file, TestModels.Reference ref, int max) {

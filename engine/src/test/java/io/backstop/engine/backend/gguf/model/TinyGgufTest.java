@@ -63,35 +63,13 @@ class TinyGgufTest {
     }
 
     /**
-     * The one-sequence copy's Q4_0 products differ from the batch copy's by float rounding (it multiplies its bytes
-     * whole, {@code Q4_0DecodeTest}; the Q6_K output matrix of llama.cpp's Q4_0 mix is the same in both). So:
-     * the prompt's logits (prefill decodes rows from the file either way) are the same bits, the greedy ids the same,
-     * and decode steps within the reference tolerance of the batch copy's.
+     * The one-sequence copies of Q8_0 and Q6_K (Q8_0's rows in lanes sum in another order than its row pairs, Q6_K's
+     * rows in lanes are both copies'): the prompt's logits, the prompt fed token by token and the greedy continuation
+     * stay within the float64 reference's tolerance, as the batch copy's must.
      */
     @Test
-    void q4_0sOneSequenceCopyGivesTheBatchCopysLogitsAndGreedyIds() {
-        String f = "tiny-llama-Q4_0.gguf";
-        int[] prompt = GgufFixtures.tinyReference(f, true).promptIds();
-        try (GgufFile batchFile = GgufFile.open(GgufFixtures.tiny(f)); GgufFile oneFile = GgufFile.open(GgufFixtures.tiny(f))) {
-            Transformer batch = Transformer.of(batchFile, DecodeLayout.BATCH), one = Transformer.of(oneFile, DecodeLayout.ONE_SEQUENCE);
-            assertThat(promptLogits(one, prompt)).containsExactly(promptLogits(batch, prompt));
-            assertThat(greedy(one, prompt, 32)).containsExactly(greedy(batch, prompt, 32));
-            float[] ones = tokenByToken(one, prompt), batches = tokenByToken(batch, prompt);
-            for (int i = 0; i < ones.length; i++) {
-                assertThat((double) ones[i]).as("decode steps, one token each: logit %d", i).isCloseTo(batches[i], org.assertj.core.data.Offset.offset(EXACT_TOLERANCE));
-            }
-        }
-    }
-
-    /**
-     * The one-sequence copies of Q8_0 and the K-quants (Q8_0's rows in lanes sum in another order than its row pairs,
-     * Q4_K's quads differ from the batch copy in layout, Q6_K's rows in lanes are both copies'): the prompt's logits,
-     * the prompt fed token by token and the greedy continuation stay within the float64 reference's tolerance, as the
-     * batch copy's must.
-     */
-    @Test
-    void theOneSequenceCopiesOfQ8_0AndTheKQuantsMatchTheReferences() {
-        for (String f : new String[] {"tiny-llama-Q8_0.gguf", "tiny-llama-Q6_K.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q4_K_M.gguf"}) {
+    void theOneSequenceCopiesOfQ8_0AndQ6_KMatchTheReferences() {
+        for (String f : new String[] {"tiny-llama-Q8_0.gguf", "tiny-llama-Q6_K.gguf"}) {
             Row r = measure(f, DecodeLayout.ONE_SEQUENCE);
             assertThat(r.exactMax()).as("%s one sequence: max |Δlogit| vs the float64 reference", f).isLessThanOrEqualTo(EXACT_TOLERANCE);
             assertThat(r.exactGreedy()).as("%s one sequence: greedy ids equal to the float64 reference's", f).isEqualTo(r.exactComparable());
@@ -101,6 +79,41 @@ class TinyGgufTest {
                 assertThat(maxAbs(steps, exact.logits())).as("%s one sequence, decode steps: max |Δlogit|", f).isLessThanOrEqualTo(EXACT_TOLERANCE);
             }
         }
+    }
+
+    /**
+     * The one-sequence copies of Q4_0 and Q4_K multiply their decode steps' activations rounded to 8 bits per 32 (as
+     * llama.cpp rounds them, to Q8_0 or Q8_K, for every quantized product): the prompt (prefill, in floats) keeps the
+     * float64 reference's tolerance; the prompt fed token by token stays no further from the float64 reference than
+     * llama.cpp's own logits are (and within the references' suggested 0.12), and the greedy continuation equals the
+     * reference's while its top-2 gap exceeds twice that error.
+     */
+    @Test
+    void oneSequenceCopiesWithEightBitActivationsStayAsCloseToTheReferencesAsLlamaCpp() {
+        for (String f : new String[] {"tiny-llama-Q4_0.gguf", "tiny-llama-Q4_K_M.gguf", "tiny-qwen2-Q4_K_M.gguf"}) {
+            TinyReference exact = GgufFixtures.tinyReference(f, true), llama = GgufFixtures.tinyReference(f, false);
+            try (GgufFile file = GgufFile.open(GgufFixtures.tiny(f))) {
+                Transformer tr = Transformer.of(file, DecodeLayout.ONE_SEQUENCE);
+                assertThat(maxAbs(promptLogits(tr, exact.promptIds()), exact.logits())).as("%s one sequence, prompt: max |Δlogit|", f)
+                        .isLessThanOrEqualTo(EXACT_TOLERANCE);
+                float[] steps = tokenByToken(tr, exact.promptIds()), llamas = flat(llama.logits());
+                double ours = maxAbs(steps, exact.logits()), theirs = maxAbs(llamas, exact.logits());
+                System.out.printf(Locale.ROOT, "%s one sequence, decode steps vs float64: max %.4f RMS %.4f; llama.cpp: max %.4f RMS %.4f%n",
+                        f, ours, rms(steps, exact.logits()), theirs, rms(llamas, exact.logits()));
+                assertThat(ours).as("%s one sequence, decode steps: max |Δlogit| vs float64, llama.cpp's is %.4f", f, theirs)
+                        .isLessThanOrEqualTo(Math.min(theirs, 0.12)).isGreaterThan(0);
+                int comparable = 0;
+                while (comparable < 32 && exact.greedyGaps()[comparable] > 2 * ours) comparable++;
+                assertThat(commonPrefix(greedy(tr, exact.promptIds(), 32), exact.greedyIds(), comparable)).as("%s one sequence: greedy ids", f)
+                        .isEqualTo(comparable);
+            }
+        }
+    }
+
+    private static float[] flat(float[][] rows) {
+        float[] out = new float[rows.length * rows[0].length];
+        for (int t = 0; t < rows.length; t++) System.arraycopy(rows[t], 0, out, t * rows[t].length, rows[t].length);
+        return out;
     }
 
     @Test

@@ -12,12 +12,13 @@ import org.junit.jupiter.params.provider.EnumSource;
  * Q4_0's decode kernels ({@link Q4_0Lanes}, both {@link DecodeLayout}s) over enough rows for every grouping they take
  * (four groups of L rows, two, one, a group a range covers in part, the padded last one) and every batch below the tile,
  * and every decode step below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of
- * {@link WeightTensor#dot}, which stays within float rounding of the float64 reference.
+ * {@link WeightTensor#dot}, which stays within float rounding of the float64 reference (and, in the one-sequence
+ * copy, of its 8-bit activations' rounding).
  */
 class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
 
-    /** How {@link Q4_0Lanes} lays a token's activations out for its kernels: interleave or split. */
+    /** How {@link Q4_0Lanes} lays a token's activations out for its kernels. */
     private interface Spread {
         void apply(float[] x, int from, float[] xp, int to, int blocks);
     }
@@ -44,26 +45,6 @@ class Q4_0DecodeTest {
             for (int j = 0; j < 16; j++) {
                 assertThat(xp[to + 32 * b + 2 * j]).as("block %d x_%d", b, j).isEqualTo(x[from + 32 * b + j]);
                 assertThat(xp[to + 32 * b + 2 * j + 1]).as("block %d x_%d", b, 16 + j).isEqualTo(x[from + 32 * b + 16 + j]);
-            }
-        }
-    }
-
-    @Test
-    void splitPutsEachColumnPairsFactorsSideBySideAndTheyRecoverBothNibblesProducts() {
-        int blocks = BLOCKS, from = FROM, to = TO;
-        float[][] spread = spread(Q4_0Lanes::split, 11);
-        float[] x = spread[0], xp = spread[1];
-        for (int b = 0; b < blocks; b++) {
-            for (int j = 0; j < 16; j++) {
-                float lo = x[from + 32 * b + j], hi = x[from + 32 * b + 16 + j], v = hi / 16;
-                assertThat(xp[to + 32 * b + 2 * j + 1]).as("block %d v_%d", b, j).isEqualTo(v);
-                assertThat(xp[to + 32 * b + 2 * j]).as("block %d u_%d", b, j).isEqualTo(lo - v);
-                // a byte's low nibble times u plus the whole byte times v is lo·x_j + hi·x_{16+j}, to rounding
-                for (int w : new int[] {0x00, 0x0f, 0xf0, 0x9c, 0xff}) {
-                    double exact = (w & 15) * (double) lo + (w >> 4) * (double) hi;
-                    double split = (w & 15) * (double) (lo - v) + w * (double) v;
-                    assertThat(split).isCloseTo(exact, org.assertj.core.api.Assertions.within(1e-6 * (Math.abs(lo) + 16 * Math.abs(hi) + 1e-30)));
-                }
             }
         }
     }
@@ -98,29 +79,36 @@ class Q4_0DecodeTest {
     }
 
     /**
-     * The one-sequence copy multiplies its bytes whole ({@link Q4_0Lanes#split}): decode products within float rounding
-     * of the batch copy's, and not all the same bits (so the split form is what runs); the prefill tile decodes the same
-     * columns from either copy, so the same bits; rows decode alike.
+     * The one-sequence copy multiplies 8-bit activations ({@link Q8Activations}): decode products within that rounding
+     * of the batch copy's (and not all the same bits, so the integer kernels are what runs); the prefill tile decodes
+     * the same columns from either copy, so the same bits; rows decode alike.
      */
     @Test
-    void bothLayoutsAgreeWithinRoundingAndTheTileBitForBit() {
+    void bothLayoutsAgreeWithinActivationRoundingAndTheTileBitForBit() {
         WeightTensor batch = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.BATCH);
         WeightTensor one = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.ONE_SEQUENCE);
+        float[] row = new float[COLS];
         for (int n : new int[] {1, 3, 8, 20}) { // 20: the prefill tile, from each copy's columns
             float[] x = RandomBlocks.activations(n * COLS, 48 + n), a = new float[n * ROWS], b = new float[n * ROWS];
             float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
             batch.matmul(x, n, a, 0, ROWS, 0, ROWS, false, scratch);
             one.matmul(x, n, b, 0, ROWS, 0, ROWS, false, scratch);
+            assertThat(one.quantizesActivations(n)).as("n=%d", n).isEqualTo(n < WeightTensor.TILE_FROM);
             if (n >= WeightTensor.TILE_FROM) {
                 assertThat(b).as("n=%d", n).containsExactly(a);
                 continue;
             }
             int differ = 0;
-            for (int i = 0; i < a.length; i++) {
-                assertThat((double) b[i]).as("n=%d %d", n, i).isCloseTo(a[i], Offset.offset(1e-5 * (Math.abs(a[i]) + 1)));
-                if (b[i] != a[i]) differ++;
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < ROWS; r++) {
+                    int i = t * ROWS + r;
+                    batch.dequantizeRow(r, row, 0);
+                    double rounding = KQuantDecodeTest.quantization(row, x, t * COLS, COLS);
+                    assertThat((double) b[i]).as("n=%d token %d row %d", n, t, r).isCloseTo(a[i], Offset.offset(rounding + 1e-5 * (Math.abs(a[i]) + 1)));
+                    if (b[i] != a[i]) differ++;
+                }
             }
-            assertThat(differ).as("n=%d: products that differ in their last bits", n).isPositive();
+            assertThat(differ).as("n=%d: products that differ", n).isPositive();
         }
         float[] rowsB = new float[COLS], rowsO = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
@@ -140,7 +128,8 @@ class Q4_0DecodeTest {
             float[] row = new float[COLS];
             w.dequantizeRow(r, row, 0);
             for (int j = 0; j < COLS; j++) magnitude += Math.abs((double) row[j] * x[j]);
-            assertThat((double) w.dot(r, x, 0)).as("row %d", r).isCloseTo(w.referenceDot(r, x, 0), Offset.offset(1e-5 * magnitude + 1e-6));
+            double rounding = layout == DecodeLayout.ONE_SEQUENCE ? KQuantDecodeTest.quantization(row, x, 0, COLS) : 0; // 8-bit activations
+            assertThat((double) w.dot(r, x, 0)).as("row %d", r).isCloseTo(w.referenceDot(r, x, 0), Offset.offset(rounding + 1e-5 * magnitude + 1e-6));
         }
     }
 
