@@ -58,7 +58,8 @@ final class NativeMatmul implements AutoCloseable {
         scratch = new float[pool.size()][tile ? WeightTensor.scratchFloats(cols) : cols]; // room for the prefill tile
         current = copies[0];
         grain = layout == DecodeLayout.ONE_SEQUENCE ? QUAD_GRAIN : GRAIN;
-        task = (chunk, chunks, worker) -> current.matmul(x, batch, out, 0, rows, ComputePool.start(rows, chunk, chunks, grain),
+        boolean decode = batch < WeightTensor.TILE_FROM; // below the tile a batch is a decode step's, above a prompt's
+        task = (chunk, chunks, worker) -> current.matmul(x, batch, decode, out, 0, rows, ComputePool.start(rows, chunk, chunks, grain),
                 ComputePool.end(rows, chunk, chunks, grain), false, scratch[worker]);
     }
 
@@ -75,9 +76,9 @@ final class NativeMatmul implements AutoCloseable {
         return out;
     }
 
-    /** The kernel path {@link WeightTensor#matmul} takes for this batch and scratch ({@link WeightTensor#matmulPath}). */
+    /** The kernel path {@link WeightTensor#matmul} takes for this batch and scratch ({@link WeightTensor#decodePath} below the tile, else {@link WeightTensor#matmulPath}). */
     String path() {
-        return copies[0].matmulPath(batch, scratch[0].length);
+        return batch < WeightTensor.TILE_FROM ? copies[0].decodePath(batch, scratch[0].length) : copies[0].matmulPath(batch, scratch[0].length);
     }
 
     int copies() {
@@ -107,7 +108,7 @@ final class NativeMatmul implements AutoCloseable {
             for (int t = 0; t < batch; t++) {
                 double abs = 0, rounding = 0;
                 for (int j = 0; j < cols; j++) abs += Math.abs((double) row[j] * x[t * cols + j]);
-                if (w.quantizesActivations(batch)) rounding = activationRounding(row, x, t * cols);
+                if (w.roundsActivations() && batch < WeightTensor.TILE_FROM) rounding = activationRounding(row, x, t * cols);
                 double err = Math.max(Math.abs(out[t * rows + r] - w.referenceDot(r, x, t * cols)) - rounding, 0) / Math.max(abs, 1e-30);
                 worst = Math.max(worst, err);
             }
@@ -115,7 +116,7 @@ final class NativeMatmul implements AutoCloseable {
         return worst;
     }
 
-    /** How far the row's product may move with its activations rounded to 8 bits per 32 ({@link WeightTensor#quantizesActivations}). */
+    /** How far the row's product may move with its activations rounded to 8 bits per 32 ({@link WeightTensor#roundsActivations}). */
     private double activationRounding(float[] row, float[] x, int xOff) {
         double bound = 0;
         for (int b = 0; b < cols; b += 32) {

@@ -7,6 +7,8 @@ public final class StepBatch {
     private final int[] tokens;
     private final int[] logitRows;
     private int n, outs;
+    /** Rows whose token comes from a prompt (not one the sequence generated). */
+    private int promptRows;
 
     public StepBatch(int capacity) {
         seqs = new BatchRunner.Sequence[capacity];
@@ -17,10 +19,16 @@ public final class StepBatch {
 
     public void clear() {
         java.util.Arrays.fill(seqs, 0, n, null);
-        n = outs = 0;
+        n = outs = promptRows = 0;
     }
 
-    /** Adds a row; returns the index of its logits in the step's output, or -1 when not wanted. */
+    /** Adds a row of a prompt; returns the index of its logits in the step's output, or -1 when not wanted. */
+    public int addPrompt(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
+        promptRows++;
+        return add(seq, position, token, wantLogits);
+    }
+
+    /** Adds a row whose token the sequence generated; returns the index of its logits in the step's output, or -1 when not wanted. */
     public int add(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
         if (n == tokens.length) throw new IllegalStateException("batch is full (" + n + " rows)");
         seqs[n] = seq;
@@ -33,6 +41,11 @@ public final class StepBatch {
 
     public int size() {
         return n;
+    }
+
+    /** Whether every row is a token a sequence generated (no prompt rows): a decode step, if one row per sequence. */
+    public boolean generatedOnly() {
+        return promptRows == 0;
     }
 
     public int capacity() {

@@ -269,7 +269,7 @@ public final class BatchScheduler implements AutoCloseable {
             int m = Math.min(room, prompt.length - r.fed);
             for (int i = 0; i < m; i++) {
                 int p = r.fed + i;
-                batch.add(r.seq, p, prompt[p], r.gen.scoresPrompt() || p == prompt.length - 1);
+                batch.addPrompt(r.seq, p, prompt[p], r.gen.scoresPrompt() || p == prompt.length - 1);
             }
             room -= m;
         }

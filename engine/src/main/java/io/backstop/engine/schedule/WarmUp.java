@@ -55,7 +55,7 @@ public final class WarmUp {
             for (int chunk : chunks(Math.min(prefillTokens, runner.maxRows()))) {
                 int from = first.position();
                 if (!first.reserve(from + chunk + 1)) return steps;
-                for (int p = from; p < from + chunk; p++) batch.add(first, p, token, p == from + chunk - 1);
+                for (int p = from; p < from + chunk; p++) batch.addPrompt(first, p, token, p == from + chunk - 1);
                 step(runner, batch, steps);
             }
             for (int size : sizes(maxRunning)) {

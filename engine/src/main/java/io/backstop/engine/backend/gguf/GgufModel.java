@@ -98,7 +98,7 @@ public final class GgufModel implements BackendModel {
             int n = Math.min(pass.capacity(), tokens.length - off);
             turn.lock();
             try {
-                pass.forward(tokens, off, n, n, null, sum);
+                pass.forward(tokens, off, n, n, null, sum, false);
             } finally {
                 turn.unlock();
             }

@@ -24,7 +24,7 @@ final class GgufSession implements InferenceSession {
         for (int off = 0; off < tokens.length; off += pass.capacity()) {
             int n = Math.min(pass.capacity(), tokens.length - off);
             boolean last = off + n == tokens.length;
-            run(tokens, off, n, last && logitsOut != null ? n - 1 : n, logitsOut);
+            run(tokens, off, n, last && logitsOut != null ? n - 1 : n, logitsOut, false);
         }
     }
 
@@ -35,7 +35,7 @@ final class GgufSession implements InferenceSession {
         float[] chunk = new float[Math.min(tokens.length, pass.capacity()) * vocab];
         for (int off = 0; off < tokens.length; off += pass.capacity()) {
             int n = Math.min(pass.capacity(), tokens.length - off);
-            run(tokens, off, n, 0, chunk);
+            run(tokens, off, n, 0, chunk, false);
             for (int t = 0; t < n; t++) {
                 System.arraycopy(chunk, t * vocab, logits, 0, vocab);
                 sink.accept(off + t, logits);
@@ -46,14 +46,15 @@ final class GgufSession implements InferenceSession {
     @Override
     public void decode(int token, float[] logitsOut) {
         one[0] = token;
-        run(one, 0, 1, 0, logitsOut);
+        run(one, 0, 1, 0, logitsOut, true);
     }
 
-    private void run(int[] tokens, int off, int n, int logitsFrom, float[] logits) {
+    /** {@code generated}: the token was sampled (a decode step), not a prompt's ({@link ForwardPass#forward}). */
+    private void run(int[] tokens, int off, int n, int logitsFrom, float[] logits, boolean generated) {
         if (pass == null) throw new IllegalStateException("session is closed");
         turn.lock();
         try {
-            pass.forward(tokens, off, n, logitsFrom, logits, null);
+            pass.forward(tokens, off, n, logitsFrom, logits, null, generated);
         } finally {
             turn.unlock();
         }

@@ -175,6 +175,17 @@ public final class ForwardPass {
      * @param hiddenSum    when not null, the final normalized hidden state of every token is added to it (embeddings)
      */
     public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logitsOut, float[] hiddenSum) {
+        forward(tokens, off, n, logitsFrom, logitsOut, hiddenSum, true);
+    }
+
+    /**
+     * {@link #forward(int[], int, int, int, float[], float[])}, saying whether the tokens are ones the sequence generated
+     * ({@code generated}; a lone one is then a decode step) or a prompt's: a prompt's products never take the decode
+     * kernels that round activations to 8 bits ({@link WeightTensor#roundsActivations}), so its tokens get bits within
+     * float rounding of each other however the prompt is chunked, and a prefix-cache hit the tokens it would have got
+     * without it.
+     */
+    public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logitsOut, float[] hiddenSum, boolean generated) {
         if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " tokens (1 to " + capacity + ")");
         int p = own.position();
         if (!own.ensure(p + n)) throw new IllegalStateException("KV cache full");
@@ -184,7 +195,7 @@ public final class ForwardPass {
         }
         outs = 0;
         for (int t = logitsFrom; t < n; t++) outRows[outs++] = t;
-        run(tokens, off, n, logitsOut, hiddenSum);
+        run(tokens, off, n, logitsOut, hiddenSum, generated);
     }
 
     /**
@@ -193,18 +204,23 @@ public final class ForwardPass {
      * The logits after the rows listed in {@code logitRows[0 .. outs)} go to {@code logitsOut}, [i][vocab].
      */
     public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut) {
+        forward(seqs, positions, tokens, n, logitRows, outs, logitsOut, true);
+    }
+
+    /** The batch form, saying whether every row is a generated token ({@code generatedOnly}; see the one-sequence form). */
+    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut, boolean generatedOnly) {
         if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " rows (1 to " + capacity + ")");
         System.arraycopy(seqs, 0, rowSeq, 0, n);
         System.arraycopy(positions, 0, rowPos, 0, n);
         System.arraycopy(logitRows, 0, outRows, 0, outs);
         this.outs = outs;
-        run(tokens, 0, n, logitsOut, null);
+        run(tokens, 0, n, logitsOut, null, generatedOnly);
         java.util.Arrays.fill(rowSeq, 0, n, null);
     }
 
-    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum) {
+    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, boolean generated) {
         this.n = n;
-        this.decode = oneRowPerSequence(n);
+        this.decode = generated && oneRowPerSequence(n);
         this.splits = n < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();

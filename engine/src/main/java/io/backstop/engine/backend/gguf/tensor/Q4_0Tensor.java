@@ -60,8 +60,8 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     @Override
-    public boolean quantizesActivations(int n) {
-        return Lanes.VECTOR && lanes.layout() == DecodeLayout.ONE_SEQUENCE && n < fusedBelow();
+    public boolean roundsActivations() {
+        return Lanes.VECTOR && lanes.layout() == DecodeLayout.ONE_SEQUENCE;
     }
 
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */

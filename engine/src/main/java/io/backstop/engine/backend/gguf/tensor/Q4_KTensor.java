@@ -161,8 +161,8 @@ public final class Q4_KTensor extends WeightTensor {
     }
 
     @Override
-    public boolean quantizesActivations(int n) {
-        return lanes != null && lanes.quads && n < fusedBelow();
+    public boolean roundsActivations() {
+        return lanes != null && lanes.quads;
     }
 
     /** With the lanes layout every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}, as Q4_0's does. */

@@ -90,7 +90,8 @@ public abstract sealed class WeightTensor
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)}: {@code out[outOff + t·outStride + r] (+)= W[r]·x[t·cols ..]}.
      * Fewer than {@link #fusedBelow} tokens: the fused kernel ({@link #fusedRows}: {@link #dot}'s operations
-     * per row and token), so a sequence gets the same bits in a small batch as alone. More (a prompt chunk, a
+     * per row and token), so a sequence gets the same bits in a small batch as alone, unless those kernels round the
+     * activations ({@link #roundsActivations}: then as for more). More (a prompt chunk, a
      * large batch): rows are decoded once into {@code scratch} in panels and multiplied with all n tokens there. From
      * {@link #TILE_FROM} tokens on by {@link OuterProduct}'s register tile (with {@link #scratchFloats} of scratch), else
      * one row at a time in scalar code; both give every (row, token) the bits of one fused multiply-add chain over the
@@ -101,7 +102,7 @@ public abstract sealed class WeightTensor
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n < fusedBelow()) {
+        if (n < fusedBelow() && !roundsActivations()) {
             // A decode step of a few sequences: decoding into registers beats a round trip through scratch at
             // this width (2 tokens through scratch cost more than 2 single-token steps; see fusedBelow).
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
@@ -307,18 +308,25 @@ public abstract sealed class WeightTensor
      * with AVX-512), or one row at a time in scalar code.
      */
     public final String matmulPath(int n, int scratchFloats) {
-        if (n < fusedBelow()) return fusedPath(n, scratchFloats);
+        if (n < fusedBelow() && !roundsActivations()) return fusedPath(n, scratchFloats);
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
     /**
-     * Whether {@link #matmul} of {@code n} tokens multiplies the activations rounded to 8 bits per block of 32
+     * Whether the fused (decode) kernels ({@link #fusedRows}) multiply the activations rounded to 8 bits per block of 32
      * ({@link Q8Activations}), as llama.cpp's integer dot products do: a row's product then moves by up to half a step
-     * per activation ({@code max|x| / 254} of its block) from the float one. Fused (decode) paths only; the tile stays in floats.
+     * per activation ({@code max|x| / 254} of its block) from the float one. Such a tensor's prompt form of
+     * {@link #matmul} never takes them (a prompt's tokens stay in floats however the prompt is chunked); decode steps
+     * ({@link #matmul}'s decode form) do.
      */
-    public boolean quantizesActivations(int n) {
+    public boolean roundsActivations() {
         return false;
+    }
+
+    /** {@link #matmulPath} of the decode form of {@link #matmul}: the fused kernel below {@link #decodeBelow} tokens. */
+    public final String decodePath(int n, int scratchFloats) {
+        return n < decodeBelow() ? fusedPath(n, scratchFloats) : matmulPath(n, scratchFloats);
     }
 
     /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */

@@ -83,8 +83,8 @@ class TinyGgufTest {
 
     /**
      * The one-sequence copies of Q4_0 and Q4_K multiply their decode steps' activations rounded to 8 bits per 32 (as
-     * llama.cpp rounds them, to Q8_0 or Q8_K, for every quantized product): the prompt (prefill, in floats) keeps the
-     * float64 reference's tolerance; the prompt fed token by token stays no further from the float64 reference than
+     * llama.cpp rounds them, to Q8_0 or Q8_K, for every quantized product): the prompt (prefill, in floats, in one
+     * pass or in chunks below the tile) keeps the float64 reference's tolerance; the prompt fed token by token stays no further from the float64 reference than
      * llama.cpp's own logits are (and within the references' suggested 0.12), and the greedy continuation equals the
      * reference's while its top-2 gap exceeds twice that error.
      */
@@ -96,6 +96,8 @@ class TinyGgufTest {
                 Transformer tr = Transformer.of(file, DecodeLayout.ONE_SEQUENCE);
                 assertThat(maxAbs(promptLogits(tr, exact.promptIds()), exact.logits())).as("%s one sequence, prompt: max |Δlogit|", f)
                         .isLessThanOrEqualTo(EXACT_TOLERANCE);
+                assertThat(maxAbs(chunked(tr, exact.promptIds(), 5), exact.logits())).as("%s one sequence, prompt in chunks of 5: max |Δlogit|", f)
+                        .isLessThanOrEqualTo(EXACT_TOLERANCE); // a prompt's products stay in floats below the tile too
                 float[] steps = tokenByToken(tr, exact.promptIds()), llamas = flat(llama.logits());
                 double ours = maxAbs(steps, exact.logits()), theirs = maxAbs(llamas, exact.logits());
                 System.out.printf(Locale.ROOT, "%s one sequence, decode steps vs float64: max %.4f RMS %.4f; llama.cpp: max %.4f RMS %.4f%n",
@@ -108,6 +110,20 @@ class TinyGgufTest {
                         .isEqualTo(comparable);
             }
         }
+    }
+
+    /** Logits of every prompt position, the prompt in chunks of {@code chunk} tokens. */
+    private static float[] chunked(Transformer tr, int[] prompt, int chunk) {
+        int vocab = tr.config().vocab();
+        ForwardPass pass = tr.newSequence(pool, chunk);
+        float[] logits = new float[prompt.length * vocab];
+        for (int off = 0; off < prompt.length; off += chunk) {
+            int n = Math.min(chunk, prompt.length - off);
+            float[] part = new float[n * vocab];
+            forward(pass, prompt, off, n, 0, part);
+            System.arraycopy(part, 0, logits, off * vocab, n * vocab);
+        }
+        return logits;
     }
 
     private static float[] flat(float[][] rows) {

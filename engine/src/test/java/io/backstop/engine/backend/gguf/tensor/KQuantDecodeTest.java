@@ -79,7 +79,7 @@ class KQuantDecodeTest {
         int l = Lanes.L;
         int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {5, 6}, {2 * l, ROWS}};
         for (int n = 1; n < WeightTensor.TILE_FROM; n++) {
-            assertThat(w.matmulPath(n, WeightTensor.scratchFloats(cols))).as("n=%d", n).contains("rows in lanes");
+            assertThat(w.decodePath(n, WeightTensor.scratchFloats(cols))).as("n=%d", n).contains("rows in lanes");
             float[] x = RandomBlocks.activations(n * cols, 10 + n);
             float[] alone = new float[n * ROWS];
             for (int t = 0; t < n; t++) {
@@ -90,7 +90,7 @@ class KQuantDecodeTest {
                     for (float[] scratch : new float[][] {new float[1], new float[cols], new float[WeightTensor.scratchFloats(cols)]}) {
                         float[] out = new float[n * ROWS];
                         Arrays.fill(out, 0.5f);
-                        w.matmul(x, n, out, 0, ROWS, range[0], range[1], add, scratch);
+                        w.matmul(x, n, true, out, 0, ROWS, range[0], range[1], add, scratch);
                         for (int t = 0; t < n; t++) {
                             for (int r = 0; r < ROWS; r++) {
                                 float d = alone[t * ROWS + r];
@@ -100,6 +100,33 @@ class KQuantDecodeTest {
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+
+    /**
+     * The one-sequence copy's decode kernels round activations to 8 bits ({@link WeightTensor#roundsActivations}); its
+     * prompt form of {@link WeightTensor#matmul} below the tile does not (so a prompt's tokens get float bits however
+     * the prompt is chunked): within float rounding of the exact products, off the lanes kernels.
+     */
+    @ParameterizedTest(name = "{0} columns")
+    @ValueSource(ints = {256, 512})
+    void theOneSequenceCopysPromptFormStaysInFloats(int cols) {
+        assumeThat(Lanes.VECTOR).as("vector kernels").isTrue();
+        Q4_KTensor quads = new Q4_KTensor("quads", blocks(cols, 9), ROWS, cols, true, DecodeLayout.ONE_SEQUENCE);
+        assertThat(quads.roundsActivations()).isTrue();
+        float[] w = new float[cols];
+        for (int n : new int[] {1, 5}) {
+            assertThat(quads.matmulPath(n, WeightTensor.scratchFloats(cols))).as("n=%d", n).doesNotContain("rows in lanes");
+            float[] x = RandomBlocks.activations(n * cols, 30 + n), out = new float[n * ROWS];
+            quads.matmul(x, n, out, 0, ROWS, 0, ROWS, false, new float[WeightTensor.scratchFloats(cols)]);
+            for (int t = 0; t < n; t++) {
+                for (int r = 0; r < ROWS; r++) {
+                    quads.dequantizeRow(r, w, 0);
+                    double magnitude = 0;
+                    for (int k = 0; k < cols; k++) magnitude += Math.abs((double) w[k] * x[t * cols + k]);
+                    assertThat((double) out[t * ROWS + r]).as("n=%d token %d row %d", n, t, r).isCloseTo(quads.referenceDot(r, x, t * cols), Offset.offset(1e-5 * magnitude + 1e-6));
                 }
             }
         }

@@ -56,7 +56,7 @@ class Q4_0DecodeTest {
         int l = Lanes.L;
         int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {2 * l, 4 * l}, {6 * l, ROWS}, {5, 6}};
         for (int n = 1; n < Q4_0Tensor.DECODE_BELOW; n++) {
-            boolean decode = n >= WeightTensor.TILE_FROM; // below the tile both forms take the lanes kernels
+            boolean decode = n >= WeightTensor.TILE_FROM || w.roundsActivations(); // below the tile the batch copy's prompt form takes the lanes kernels too
             float[] x = RandomBlocks.activations(n * COLS, 100 + n);
             for (int[] range : ranges) {
                 for (boolean add : new boolean[] {false, true}) {
@@ -91,9 +91,11 @@ class Q4_0DecodeTest {
         for (int n : new int[] {1, 3, 8, 20}) { // 20: the prefill tile, from each copy's columns
             float[] x = RandomBlocks.activations(n * COLS, 48 + n), a = new float[n * ROWS], b = new float[n * ROWS];
             float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
-            batch.matmul(x, n, a, 0, ROWS, 0, ROWS, false, scratch);
-            one.matmul(x, n, b, 0, ROWS, 0, ROWS, false, scratch);
-            assertThat(one.quantizesActivations(n)).as("n=%d", n).isEqualTo(n < WeightTensor.TILE_FROM);
+            boolean decode = n < WeightTensor.TILE_FROM; // a decode step's products, or a prompt's (the tile)
+            batch.matmul(x, n, decode, a, 0, ROWS, 0, ROWS, false, scratch);
+            one.matmul(x, n, decode, b, 0, ROWS, 0, ROWS, false, scratch);
+            assertThat(one.roundsActivations()).isTrue();
+            assertThat(batch.roundsActivations()).isFalse();
             if (n >= WeightTensor.TILE_FROM) {
                 assertThat(b).as("n=%d", n).containsExactly(a);
                 continue;
