@@ -24,12 +24,18 @@ public final class StepBatch {
 
     /** Adds a row of a prompt; returns the index of its logits in the step's output, or -1 when not wanted. */
     public int addPrompt(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
+        int i = append(seq, position, token, wantLogits);
         promptRows++;
-        return add(seq, position, token, wantLogits);
+        return i;
     }
 
     /** Adds a row whose token the sequence generated; returns the index of its logits in the step's output, or -1 when not wanted. */
     public int add(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
+        if (promptRows > 0) throw new IllegalStateException("a step's generated rows come before its prompt rows");
+        return append(seq, position, token, wantLogits);
+    }
+
+    private int append(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
         if (n == tokens.length) throw new IllegalStateException("batch is full (" + n + " rows)");
         seqs[n] = seq;
         positions[n] = position;
@@ -43,10 +49,11 @@ public final class StepBatch {
         return n;
     }
 
-    /** Whether every row is a token a sequence generated (no prompt rows): a decode step, if one row per sequence. */
-    public boolean generatedOnly() {
-        return promptRows == 0;
+    /** Rows 0 .. this − 1 are tokens their sequences generated (they come first), the rest prompt rows. */
+    public int generatedRows() {
+        return n - promptRows;
     }
+
 
     public int capacity() {
         return tokens.length;

@@ -72,6 +72,16 @@ public final class ForwardPass {
     private int outs;
     /** Whether every row of the pass is a different sequence's one token (a decode step; see {@link WeightTensor#matmul}'s decode form). */
     private boolean decode;
+    /**
+     * Leading rows of a mixed step that are generated tokens, one per sequence, the rest prompt rows (0 unless the step
+     * mixes both): a tensor whose decode kernels round activations ({@link WeightTensor#roundsActivations}) multiplies
+     * the two apart, so each row gets the bits it gets in a step of its own kind, whatever it shares a step with.
+     */
+    private int generated;
+    /** The prompt rows of a mixed step's product input, copied out ({@link #tail}): the products' inputs start at row 0. */
+    private final float[] tail;
+    /** Whether any of the model's products rounds activations in its decode kernels. */
+    private final boolean rounding;
     private Weights.Layer layer;
     private int layerIndex;
     private float[] logits;
@@ -124,6 +134,8 @@ public final class ForwardPass {
         this.att = new float[b * c.heads() * c.headDimV()];
         this.gate = new float[b * c.ffn()];
         this.up = new float[b * c.ffn()];
+        this.tail = new float[b * Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV())];
+        this.rounding = w.roundsActivations();
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][64];
@@ -195,7 +207,7 @@ public final class ForwardPass {
         }
         outs = 0;
         for (int t = logitsFrom; t < n; t++) outRows[outs++] = t;
-        run(tokens, off, n, logitsOut, hiddenSum, generated);
+        run(tokens, off, n, logitsOut, hiddenSum, generated ? n : 0);
     }
 
     /**
@@ -204,23 +216,27 @@ public final class ForwardPass {
      * The logits after the rows listed in {@code logitRows[0 .. outs)} go to {@code logitsOut}, [i][vocab].
      */
     public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut) {
-        forward(seqs, positions, tokens, n, logitRows, outs, logitsOut, true);
+        forward(seqs, positions, tokens, n, logitRows, outs, logitsOut, n);
     }
 
-    /** The batch form, saying whether every row is a generated token ({@code generatedOnly}; see the one-sequence form). */
-    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut, boolean generatedOnly) {
+    /**
+     * The batch form, its first {@code generated} rows tokens their sequences generated (one per sequence), the rest
+     * prompt rows (see the one-sequence form).
+     */
+    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut, int generated) {
         if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " rows (1 to " + capacity + ")");
         System.arraycopy(seqs, 0, rowSeq, 0, n);
         System.arraycopy(positions, 0, rowPos, 0, n);
         System.arraycopy(logitRows, 0, outRows, 0, outs);
         this.outs = outs;
-        run(tokens, 0, n, logitsOut, null, generatedOnly);
+        run(tokens, 0, n, logitsOut, null, generated);
         java.util.Arrays.fill(rowSeq, 0, n, null);
     }
 
-    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, boolean generated) {
+    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, int generated) {
         this.n = n;
-        this.decode = generated && oneRowPerSequence(n);
+        this.decode = generated == n && oneRowPerSequence(n);
+        this.generated = rounding && generated > 0 && generated < n ? generated : 0;
         this.splits = n < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
@@ -246,6 +262,7 @@ public final class ForwardPass {
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
             newActivations();
+            copyTail(xb, dim, n);
             pool.run(qkv, splits.qkv().chunks());                // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
@@ -253,14 +270,17 @@ public final class ForwardPass {
             pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
             newActivations();
+            copyTail(att, c.heads() * c.headDimV(), n);
             pool.run(attnOut, splits.dim().chunks());            // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
             newActivations();
+            copyTail(xb, dim, n);
             pool.run(ffnIn, splits.ffn().chunks());              // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
             newActivations();
+            copyTail(gate, c.ffn(), n);
             pool.run(ffnOut, splits.dim().chunks());             // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
@@ -277,6 +297,12 @@ public final class ForwardPass {
             this.logits = logitsOut;
             this.splits = outs < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
             newActivations();
+            int g = generated;
+            if (g > 0) { // the generated rows want logits, and come first: they lead the packed rows too
+                generated = 0;
+                while (generated < outs && outRows[generated] < g) generated++;
+            }
+            copyTail(xb, dim, outs);
             pool.run(logitsTask, splits.vocab().chunks());
             this.logits = null;
         }
@@ -382,7 +408,7 @@ public final class ForwardPass {
 
     /** Heads {@code [h0, h1)} of one projection ({@code hd} rows each) for every row of the batch. */
     private void headProjection(int worker, WeightTensor m, float[] bias, float[] norm, float[] out, int stride, int h0, int h1, int hd, boolean rope) {
-        m.matmul(xb, n, decode, out, 0, stride, h0 * hd, h1 * hd, false, this.rows[worker]);
+        product(m, xb, n, out, stride, h0 * hd, h1 * hd, false, worker);
         for (int t = 0; t < n; t++) {
             for (int h = h0; h < h1; h++) {
                 int o = t * stride + h * hd;
@@ -460,21 +486,21 @@ public final class ForwardPass {
 
     private void attnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.wo().matmul(att, n, decode, x, 0, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, rows[worker]);
+        product(layer.wo(), att, n, x, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, worker);
     }
 
     /** Gate and up rows split alike, so each thread finishes SwiGLU on its own rows. */
     private void ffnIn(int chunk, int chunks, int worker) {
         int ffn = c.ffn();
         int from = from(splits.ffn(), chunk, ffn), to = to(splits.ffn(), chunk, ffn);
-        layer.gate().matmul(xb, n, decode, gate, 0, ffn, from, to, false, rows[worker]);
-        layer.up().matmul(xb, n, decode, up, 0, ffn, from, to, false, rows[worker]);
+        product(layer.gate(), xb, n, gate, ffn, from, to, false, worker);
+        product(layer.up(), xb, n, up, ffn, from, to, false, worker);
         for (int t = 0; t < n; t++) VectorMath.swiglu(gate, up, t * ffn + from, to - from);
     }
 
     private void ffnOut(int chunk, int chunks, int worker) {
         int dim = c.dim();
-        layer.down().matmul(gate, n, decode, x, 0, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, rows[worker]);
+        product(layer.down(), gate, n, x, dim, from(splits.dim(), chunk, dim), to(splits.dim(), chunk, dim), true, worker);
     }
 
     /**
@@ -483,6 +509,27 @@ public final class ForwardPass {
      */
     private void logits(int chunk, int chunks, int worker) {
         int vocab = c.vocab();
-        w.output().matmul(xb, outs, decode, logits, 0, vocab, from(splits.vocab(), chunk, vocab), to(splits.vocab(), chunk, vocab), false, rows[worker]);
+        product(w.output(), xb, outs, logits, vocab, from(splits.vocab(), chunk, vocab), to(splits.vocab(), chunk, vocab), false, worker);
+    }
+
+    /**
+     * Rows {@code [from, to)} of {@code m} times the {@code rows} inputs from {@code in} into {@code out} (row t at
+     * {@code t·outStride}). In a mixed step ({@link #generated}) a tensor that rounds activations in its decode kernels
+     * runs the generated rows through its decode form and the prompt rows, copied to {@link #tail}, through its
+     * prompt form; every other product runs the step's rows in one call.
+     */
+    private void product(WeightTensor m, float[] in, int rows, float[] out, int outStride, int from, int to, boolean add, int worker) {
+        int g = generated;
+        if (g == 0 || !m.roundsActivations()) {
+            m.matmul(in, rows, decode, out, 0, outStride, from, to, add, this.rows[worker]);
+            return;
+        }
+        if (g < rows) m.matmul(tail, rows - g, false, out, g * outStride, outStride, from, to, add, this.rows[worker]);
+        m.matmul(in, g, true, out, 0, outStride, from, to, add, this.rows[worker]);
+    }
+
+    /** In a mixed step, the prompt rows of {@code in} (rows {@link #generated} to {@code rows}, {@code cols} each) to {@link #tail}. */
+    private void copyTail(float[] in, int cols, int rows) {
+        if (generated > 0) System.arraycopy(in, generated * cols, tail, 0, (rows - generated) * cols);
     }
 }

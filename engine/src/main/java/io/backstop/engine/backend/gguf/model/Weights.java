@@ -20,6 +20,17 @@ public record Weights(WeightTensor tokenEmbedding, Layer[] layers, float[] outpu
                         float[] bq, float[] bk, float[] bv, float[] qNorm, float[] kNorm,
                         float[] ffnNorm, WeightTensor gate, WeightTensor up, WeightTensor down) {}
 
+    /** Whether any product's decode kernels round activations to 8 bits ({@link WeightTensor#roundsActivations}). */
+    public boolean roundsActivations() {
+        if (output.roundsActivations()) return true;
+        for (Layer l : layers) {
+            for (WeightTensor t : new WeightTensor[] {l.wq(), l.wk(), l.wv(), l.wo(), l.gate(), l.up(), l.down()}) {
+                if (t.roundsActivations()) return true;
+            }
+        }
+        return false;
+    }
+
     /** The {@code rope_freqs.weight} factors (Llama 3.1+ frequency scaling), or null when the file has none. */
     public static float[] ropeFreqFactors(GgufFile file) {
         GgufTensorInfo t = file.tensor("rope_freqs.weight");
