@@ -101,7 +101,7 @@ public final class F16Tensor extends WeightTensor {
      * bits; the activation loads serve both. Two sequential streams in flight per core read faster than one
      * (decode is bound by how many misses a core keeps in flight); two adjacent rows, which hop over each
      * other's pages, read half as fast, hence rows from the two halves of the range (README, F16 decode). Static, with
-     * the tensor's fields as arguments, as {@link Q4_0LaneKernels}' kernels are.
+     * the tensor's fields as arguments, as {@link Q4_0QuadKernels}' kernels are.
      */
     private static void dotScaledApart(MemorySegment data, long rowBytes, int cols, int row, int apart, float[] xs, float[] out, int o, boolean add) {
         long b0 = row * rowBytes, b1 = b0 + apart * rowBytes;

@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorOperators;
  * value 16 + j its high nibble; value = d·(q − 8).
  *
  * <p>Decoding (batches below {@link #TILE_FROM}) runs on a copy repacked at load time with rows in vector lanes
- * ({@link Q4_0Lanes}): each decoded weight vector serves every token of the batch, and L rows' results come out as
- * one vector. The prefill tile decodes its K-blocks from that copy too, L rows at a time ({@link #decodeColumns}), so
+ * ({@link Q4_0Lanes}, the same for both {@link DecodeLayout}s): each token's activations rounded to 8 bits, 4-bit
+ * weights times them in 16-bit lanes, and L rows' results come out as one vector. The prefill tile decodes its K-blocks from that copy too, L rows at a time ({@link #decodeColumns}), so
  * a prompt does not page the file's blocks (dropped after repacking) back in. {@link #decodeRow} and
  * {@link #dequantizeRow} read the file's own blocks: the fallback for row ranges that do not start on a group, and
  * the tests' reference.
@@ -25,9 +25,9 @@ public final class Q4_0Tensor extends WeightTensor {
 
     private final Q4_0Lanes lanes;
 
-    Q4_0Tensor(String name, MemorySegment data, int rows, int cols, DecodeLayout layout) {
+    Q4_0Tensor(String name, MemorySegment data, int rows, int cols) {
         super(name, data, rows, cols);
-        lanes = Q4_0Lanes.repack(data, rows, cols / BLOCK, layout);
+        lanes = Q4_0Lanes.repack(data, rows, cols / BLOCK);
     }
 
     @Override
@@ -56,12 +56,12 @@ public final class Q4_0Tensor extends WeightTensor {
     @Override
     String fusedPath(int n, int scratchFloats) {
         if (!Lanes.VECTOR) return "fused, per token";
-        return L + " rows in lanes" + (lanes.layout() == DecodeLayout.ONE_SEQUENCE ? " (quads, 8-bit activations, token by token)" : "") + " × " + n + (n == 1 ? " token" : " tokens");
+        return L + " rows in lanes (quads, 8-bit activations, token by token) × " + n + (n == 1 ? " token" : " tokens");
     }
 
     @Override
     public boolean roundsActivations() {
-        return Lanes.VECTOR && lanes.layout() == DecodeLayout.ONE_SEQUENCE;
+        return Lanes.VECTOR;
     }
 
     /** Every decode batch (below {@link #TILE_FROM}) stays on {@link #fusedRows}: it beats the small-batch tile at every size. */
@@ -71,8 +71,9 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     /**
-     * Decode steps of up to 31 sequences stay on the lanes kernels too: per token they cost 0.6–0.9× the 8×32 tile at
-     * 16–31 tokens (5632×2048, one thread's CPU; README, "Q4_0 decode"), and the tokens keep {@link #dot}'s bits.
+     * Decode steps of up to 31 sequences stay on the lanes kernels too, so the tokens keep {@link #dot}'s bits: the old
+     * float kernels cost 0.6–0.9× the 8×32 tile per token at 16–31 tokens (5632×2048, one thread's CPU; README, "Q4_0
+     * decode"), the 8-bit ones ~1.1× those at 8 tokens.
      */
     @Override
     int decodeBelow() {

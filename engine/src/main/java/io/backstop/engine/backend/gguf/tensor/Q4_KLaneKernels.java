@@ -2,8 +2,8 @@ package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
+import static io.backstop.engine.backend.gguf.tensor.Widen.hi;
+import static io.backstop.engine.backend.gguf.tensor.Widen.lo;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -12,7 +12,7 @@ import jdk.incubator.vector.IntVector;
 /**
  * {@link Q4_KLanes}' decode kernels for two and four groups of L rows at a time (its layout and the one-group kernels
  * are in {@link Q4_KLaneLayout}), one method per shape (groups × tokens), kept apart from the repacking and the
- * dispatch, as {@link Q4_0LaneKernels} are for Q4_0. Written out per shape, not looped: a loop over accumulators would
+ * dispatch, as {@link Q4_0QuadKernels} are for Q4_0. Written out per shape, not looped: a loop over accumulators would
  * need an array of vectors, which C2 does not keep in registers.
  *
  * <p>Each kernel is one loop over its groups' runs from {@code q0} (group k's {@code k·groupBytes} on), closing a

@@ -2,8 +2,8 @@ package io.backstop.engine.backend.gguf.tensor;
 
 import static io.backstop.engine.backend.gguf.tensor.Lanes.F;
 import static io.backstop.engine.backend.gguf.tensor.Lanes.L;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.hi;
-import static io.backstop.engine.backend.gguf.tensor.Q4_0LaneKernels.lo;
+import static io.backstop.engine.backend.gguf.tensor.Widen.hi;
+import static io.backstop.engine.backend.gguf.tensor.Widen.lo;
 
 import java.lang.foreign.MemorySegment;
 import jdk.incubator.vector.FloatVector;
@@ -13,7 +13,7 @@ import jdk.incubator.vector.IntVector;
  * {@link Q4_KLanes}' layout (below) and its kernels for one group of L rows at a time: a group a row range covers in
  * part, or the odd one at its end. The kernels for two and four groups are in {@link Q4_KLaneKernels}; both follow
  * the rules of that class's comment. The kernels are static, taking the layout's fields as arguments, as
- * {@link Q4_0LaneKernels}' are (the instance form ran slower on C2).
+ * {@link Q4_0QuadKernels}' are (the instance form ran slower on C2).
  *
  * <p>Layout: first the runs, per group of L rows, per sub-block of 32 columns (8 per super-block) 16 runs of L bytes,
  * all end to end (run j of a sub-block holds byte j of each row of the group, value j of the sub-block in its low

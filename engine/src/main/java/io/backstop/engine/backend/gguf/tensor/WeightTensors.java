@@ -42,7 +42,7 @@ public final class WeightTensors {
             case F16 -> new F16Tensor(name, data, rows, cols);
             case BF16 -> new Bf16Tensor(name, data, rows, cols);
             case Q8_0 -> new Q8_0Tensor(name, data, rows, cols, layout);
-            case Q4_0 -> new Q4_0Tensor(name, data, rows, cols, layout);
+            case Q4_0 -> new Q4_0Tensor(name, data, rows, cols);
             case Q4_1 -> new Q4_1Tensor(name, data, rows, cols);
             case Q5_0 -> new Q5_0Tensor(name, data, rows, cols);
             case Q5_1 -> new Q5_1Tensor(name, data, rows, cols);

@@ -39,6 +39,16 @@ final class Widen {
         return (FloatVector) v.convert(VectorOperators.I2F, 0);
     }
 
+    /** The low nibble of each lane's byte, as a float. */
+    static FloatVector lo(IntVector w) {
+        return toFloat(w.and(15));
+    }
+
+    /** The high nibble of each lane's byte (lanes 0..255), as a float. */
+    static FloatVector hi(IntVector w) {
+        return toFloat(w.lanewise(VectorOperators.LSHR, 4));
+    }
+
     /**
      * L IEEE half floats as floats without a conversion instruction (the Vector API has none): the
      * sign-extended short shifted left by 13 puts sign, exponent and mantissa in an F32's places; the

@@ -53,8 +53,10 @@ class TinyGgufTest {
         System.out.println(table(rows));
         for (Row r : rows) {
             assertThat(r.exactMax()).as("%s: max |Δlogit| vs the float64 reference", r.file()).isLessThanOrEqualTo(EXACT_TOLERANCE);
-            assertThat(r.exactGreedy()).as("%s: greedy ids equal to the float64 reference's while its top-2 gap exceeds our error", r.file())
-                    .isEqualTo(r.exactComparable());
+            if (!r.file().contains("Q4_0")) { // Q4_0's decode steps round activations: oneSequenceCopiesWithEightBitActivations…
+                assertThat(r.exactGreedy()).as("%s: greedy ids equal to the float64 reference's while its top-2 gap exceeds our error", r.file())
+                        .isEqualTo(r.exactComparable());
+            }
             if (r.file().contains("F32")) {
                 assertThat(r.llamaMax()).as("%s: max |Δlogit| vs llama.cpp", r.file()).isLessThanOrEqualTo(LLAMA_CPP_F32_TOLERANCE);
                 assertThat(r.llamaGreedy()).as("%s: greedy ids = llama.cpp's", r.file()).isEqualTo(32);
@@ -82,7 +84,7 @@ class TinyGgufTest {
     }
 
     /**
-     * The one-sequence copies of Q4_0 and Q4_K multiply their decode steps' activations rounded to 8 bits per 32 (as
+     * Q4_0's copy (both layouts: one copy) and Q4_K's one-sequence copy multiply their decode steps' activations rounded to 8 bits per 32 (as
      * llama.cpp rounds them, to Q8_0 or Q8_K, for every quantized product): the prompt (prefill, in floats, in one
      * pass or in chunks below the tile) keeps the float64 reference's tolerance; the prompt fed token by token stays no further from the float64 reference than
      * llama.cpp's own logits are (and within the references' suggested 0.12), and the greedy continuation equals the

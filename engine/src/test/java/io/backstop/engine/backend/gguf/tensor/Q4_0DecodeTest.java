@@ -9,11 +9,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Q4_0's decode kernels ({@link Q4_0Lanes}, both {@link DecodeLayout}s) over enough rows for every grouping they take
+ * Q4_0's decode kernels ({@link Q4_0Lanes}, one copy for both {@link DecodeLayout}s) over enough rows for every grouping they take
  * (four groups of L rows, two, one, a group a range covers in part, the padded last one) and every batch below the tile,
  * and every decode step below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of
- * {@link WeightTensor#dot}, which stays within float rounding of the float64 reference (and, in the one-sequence
- * copy, of its 8-bit activations' rounding).
+ * {@link WeightTensor#dot}, which stays within its 8-bit activations' rounding of the float64 reference.
  */
 class Q4_0DecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5, COLS = 96;
@@ -79,38 +78,39 @@ class Q4_0DecodeTest {
     }
 
     /**
-     * The one-sequence copy multiplies 8-bit activations ({@link Q8Activations}): decode products within that rounding
-     * of the batch copy's (and not all the same bits, so the integer kernels are what runs); the prefill tile decodes
-     * the same columns from either copy, so the same bits; rows decode alike.
+     * One copy serves both layouts ({@link Q4_0Lanes}): the same bits from either; decode products within the 8-bit
+     * activations' rounding of the exact ones and not all within float rounding (so the integer kernels are what
+     * runs); a prompt's products (its form of {@link WeightTensor#matmul}, below the tile too) within float rounding;
+     * rows decode alike.
      */
     @Test
-    void bothLayoutsAgreeWithinActivationRoundingAndTheTileBitForBit() {
+    void bothLayoutsAreOneCopyWithEightBitDecodeStepsAndPromptsInFloats() {
         WeightTensor batch = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.BATCH);
         WeightTensor one = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 47, DecodeLayout.ONE_SEQUENCE);
+        assertThat(one.roundsActivations()).isTrue();
         float[] row = new float[COLS];
-        for (int n : new int[] {1, 3, 8, 20}) { // 20: the prefill tile, from each copy's columns
-            float[] x = RandomBlocks.activations(n * COLS, 48 + n), a = new float[n * ROWS], b = new float[n * ROWS];
-            float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
-            boolean decode = n < WeightTensor.TILE_FROM; // a decode step's products, or a prompt's (the tile)
-            batch.matmul(x, n, decode, a, 0, ROWS, 0, ROWS, false, scratch);
-            one.matmul(x, n, decode, b, 0, ROWS, 0, ROWS, false, scratch);
-            assertThat(one.roundsActivations()).isTrue();
-            assertThat(batch.roundsActivations()).isFalse();
-            if (n >= WeightTensor.TILE_FROM) {
-                assertThat(b).as("n=%d", n).containsExactly(a);
-                continue;
-            }
-            int differ = 0;
-            for (int t = 0; t < n; t++) {
-                for (int r = 0; r < ROWS; r++) {
-                    int i = t * ROWS + r;
-                    batch.dequantizeRow(r, row, 0);
-                    double rounding = KQuantDecodeTest.quantization(row, x, t * COLS, COLS);
-                    assertThat((double) b[i]).as("n=%d token %d row %d", n, t, r).isCloseTo(a[i], Offset.offset(rounding + 1e-5 * (Math.abs(a[i]) + 1)));
-                    if (b[i] != a[i]) differ++;
+        for (int n : new int[] {1, 3, 8, 20}) {
+            for (boolean decode : new boolean[] {true, false}) {
+                float[] x = RandomBlocks.activations(n * COLS, 48 + n), a = new float[n * ROWS], b = new float[n * ROWS];
+                float[] scratch = new float[WeightTensor.scratchFloats(COLS)];
+                batch.matmul(x, n, decode, a, 0, ROWS, 0, ROWS, false, scratch);
+                one.matmul(x, n, decode, b, 0, ROWS, 0, ROWS, false, scratch);
+                assertThat(b).as("n=%d decode=%s", n, decode).containsExactly(a);
+                boolean rounded = decode && n < Q4_0Tensor.DECODE_BELOW;
+                int moved = 0;
+                for (int t = 0; t < n; t++) {
+                    for (int r = 0; r < ROWS; r++) {
+                        batch.dequantizeRow(r, row, 0);
+                        double exact = batch.referenceDot(r, x, t * COLS), magnitude = 0;
+                        for (int k = 0; k < COLS; k++) magnitude += Math.abs((double) row[k] * x[t * COLS + k]);
+                        double rounding = rounded ? KQuantDecodeTest.quantization(row, x, t * COLS, COLS) : 0;
+                        float got = a[t * ROWS + r];
+                        assertThat((double) got).as("n=%d decode=%s token %d row %d", n, decode, t, r).isCloseTo(exact, Offset.offset(rounding + 1e-5 * magnitude + 1e-6));
+                        if (Math.abs(got - exact) > 1e-5 * magnitude + 1e-6) moved++;
+                    }
                 }
+                if (rounded) assertThat(moved).as("n=%d: products the rounding moved", n).isPositive();
             }
-            assertThat(differ).as("n=%d: products that differ", n).isPositive();
         }
         float[] rowsB = new float[COLS], rowsO = new float[COLS];
         for (int r = 0; r < ROWS; r++) {
@@ -130,7 +130,7 @@ class Q4_0DecodeTest {
             float[] row = new float[COLS];
             w.dequantizeRow(r, row, 0);
             for (int j = 0; j < COLS; j++) magnitude += Math.abs((double) row[j] * x[j]);
-            double rounding = layout == DecodeLayout.ONE_SEQUENCE ? KQuantDecodeTest.quantization(row, x, 0, COLS) : 0; // 8-bit activations
+            double rounding = KQuantDecodeTest.quantization(row, x, 0, COLS); // 8-bit activations
             assertThat((double) w.dot(r, x, 0)).as("row %d", r).isCloseTo(w.referenceDot(r, x, 0), Offset.offset(rounding + 1e-5 * magnitude + 1e-6));
         }
     }
