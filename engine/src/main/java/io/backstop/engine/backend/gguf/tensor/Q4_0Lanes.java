@@ -101,6 +101,46 @@ final class Q4_0Lanes {
         return acc;
     }
 
+    /** −8·Σ of the 32 activations from {@code x[xo]} (lane-wise, then {@link Lanes#sum}): a prompt token's block sum starts there. */
+    static float minus8(float[] x, int xo) {
+        FloatVector s = FloatVector.fromArray(F, x, xo);
+        for (int k = L; k < BLOCK; k += L) s = s.add(FloatVector.fromArray(F, x, xo + k));
+        return -8f * Lanes.sum(s);
+    }
+
+    /**
+     * Rows {@code [from, to)} times n prompt tokens ({@code x[t·cols ..]}, n below the tile) in floats: the prompt form
+     * of the product ({@link WeightTensor#roundsActivations}), two tokens at a time per pair of groups, then one
+     * ({@link Q4_0QuadKernels#pairFloats2}); a token gets the same bits in any such batch. {@link #scratchFloats} of scratch.
+     */
+    void matmulFloats(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int m8 = SUMS, xi = SUMS + n * blocks;
+        for (int t = 0; t < n; t++) {
+            for (int b = 0; b < blocks; b++) scratch[m8 + t * blocks + b] = minus8(x, t * cols + b * BLOCK);
+            interleave(x, t * cols, scratch, xi + t * cols, blocks);
+        }
+        for (int gr = from / L, pass; gr * L < to; gr += pass) {
+            int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
+            pass = lo > 0 || hi < L ? 1 : gr % QUAD == 0 && (gr + QUAD) * L <= to ? QUAD : gr % 2 == 0 && (gr + 2) * L <= to ? 2 : 1;
+            long base = quadBlock(gr, 0);
+            int o = outOff + gr * L;
+            for (int k = 0; k < Math.max(pass, 2); k += 2) {
+                int p = gr % QUAD / 2 + k / 2, t = 0;
+                for (; pass > 1 && t + 2 <= n; t += 2) {
+                    java.util.Arrays.fill(scratch, 0, 4 * L, 0f);
+                    Q4_0QuadKernels.pairFloats2(packed, blocks, base, p, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
+                    put(scratch, 2, 2, out, o + k * L + t * outStride, outStride, add, 0, L);
+                }
+                for (; t < n; t++) {
+                    java.util.Arrays.fill(scratch, 0, 2 * L, 0f);
+                    Q4_0QuadKernels.pairFloats1(packed, blocks, base, p, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
+                    if (pass == 1 && gr % 2 == 1) System.arraycopy(scratch, L, scratch, 0, L); // a lone group: its half of the pair
+                    put(scratch, Math.min(pass, 2), 1, out, o + k * L + t * outStride, outStride, add, lo, hi);
+                }
+            }
+        }
+    }
+
     /** −8·Σ of a block's activations rounded to 8 bits, from {@link Q8Activations#quantize}'s sum of them: exact. */
     static float minus8(float sum) {
         return -8f * sum;

@@ -152,4 +152,105 @@ final class Q4_0QuadKernels {
         a2.intoArray(s, 2 * L);
         a3.intoArray(s, 3 * L);
     }
+    /**
+     * Pair {@code p} of the quad whose block 0 is at {@code base} times 1 prompt token(s), in floats (a prompt's
+     * products never round their activations: {@link WeightTensor#roundsActivations}): token t's activations
+     * interleaved at {@code xp[xOff + t·cols]}, its −8·Σx per block at {@code m8[mOff + t·blocks]}; sums added into
+     * {@code s[2·L·t ..]} (the pair's two groups). Per token and block {@code acc = fma(c + e + m8, d, acc)}, c and e
+     * two FMA chains over the block's columns, the same operations in every such kernel.
+     */
+    static void pairFloats1(MemorySegment packed, int blocks, long base, int p, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero;
+        long q = base;
+        for (int i = 0; i < runs; i++) {
+            IntVector v = IntVector.fromMemorySegment(I, m, q + pv, LE);
+            q += RUN;
+            FloatVector f0 = (FloatVector) v.and(15).convert(I2F, 0), f1 = (FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0);
+            FloatVector f2 = (FloatVector) v.lanewise(LSHR, 8).and(15).convert(I2F, 0), f3 = (FloatVector) v.lanewise(LSHR, 12).and(15).convert(I2F, 0);
+            FloatVector g0 = (FloatVector) v.lanewise(LSHR, 16).and(15).convert(I2F, 0), g1 = (FloatVector) v.lanewise(LSHR, 20).and(15).convert(I2F, 0);
+            FloatVector g2 = (FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0), g3 = (FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0);
+            int x0 = xOff + 0 * cols + 4 * i;
+            FloatVector y00 = FloatVector.broadcast(F, xp[x0]), y01 = FloatVector.broadcast(F, xp[x0 + 1]), y02 = FloatVector.broadcast(F, xp[x0 + 2]), y03 = FloatVector.broadcast(F, xp[x0 + 3]);
+            c00 = f2.fma(y02, f0.fma(y00, c00));
+            e00 = f3.fma(y03, f1.fma(y01, e00));
+            c01 = g2.fma(y02, g0.fma(y00, c01));
+            e01 = g3.fma(y03, g1.fma(y01, e01));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
+                FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * blocks + b]);
+                c00.add(e00).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
+                c01.add(e01).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
+                c00 = zero;
+                e00 = zero;
+                c01 = zero;
+                e01 = zero;
+                q += BB - SCALES;
+            }
+        }
+    }
+
+    /**
+     * Pair {@code p} of the quad whose block 0 is at {@code base} times 2 prompt token(s), in floats (a prompt's
+     * products never round their activations: {@link WeightTensor#roundsActivations}): token t's activations
+     * interleaved at {@code xp[xOff + t·cols]}, its −8·Σx per block at {@code m8[mOff + t·blocks]}; sums added into
+     * {@code s[2·L·t ..]} (the pair's two groups). Per token and block {@code acc = fma(c + e + m8, d, acc)}, c and e
+     * two FMA chains over the block's columns, the same operations in every such kernel.
+     */
+    static void pairFloats2(MemorySegment packed, int blocks, long base, int p, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero;
+        long q = base;
+        for (int i = 0; i < runs; i++) {
+            IntVector v = IntVector.fromMemorySegment(I, m, q + pv, LE);
+            q += RUN;
+            FloatVector f0 = (FloatVector) v.and(15).convert(I2F, 0), f1 = (FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0);
+            FloatVector f2 = (FloatVector) v.lanewise(LSHR, 8).and(15).convert(I2F, 0), f3 = (FloatVector) v.lanewise(LSHR, 12).and(15).convert(I2F, 0);
+            FloatVector g0 = (FloatVector) v.lanewise(LSHR, 16).and(15).convert(I2F, 0), g1 = (FloatVector) v.lanewise(LSHR, 20).and(15).convert(I2F, 0);
+            FloatVector g2 = (FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0), g3 = (FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0);
+            int x0 = xOff + 0 * cols + 4 * i;
+            FloatVector y00 = FloatVector.broadcast(F, xp[x0]), y01 = FloatVector.broadcast(F, xp[x0 + 1]), y02 = FloatVector.broadcast(F, xp[x0 + 2]), y03 = FloatVector.broadcast(F, xp[x0 + 3]);
+            c00 = f2.fma(y02, f0.fma(y00, c00));
+            e00 = f3.fma(y03, f1.fma(y01, e00));
+            c01 = g2.fma(y02, g0.fma(y00, c01));
+            e01 = g3.fma(y03, g1.fma(y01, e01));
+            int x1 = xOff + 1 * cols + 4 * i;
+            FloatVector y10 = FloatVector.broadcast(F, xp[x1]), y11 = FloatVector.broadcast(F, xp[x1 + 1]), y12 = FloatVector.broadcast(F, xp[x1 + 2]), y13 = FloatVector.broadcast(F, xp[x1 + 3]);
+            c10 = f2.fma(y12, f0.fma(y10, c10));
+            e10 = f3.fma(y13, f1.fma(y11, e10));
+            c11 = g2.fma(y12, g0.fma(y10, c11));
+            e11 = g3.fma(y13, g1.fma(y11, e11));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
+                FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * blocks + b]);
+                c00.add(e00).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
+                c01.add(e01).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
+                c00 = zero;
+                e00 = zero;
+                c01 = zero;
+                e01 = zero;
+                FloatVector m1 = FloatVector.broadcast(F, m8[mOff + 1 * blocks + b]);
+                c10.add(e10).add(m1).fma(d0, FloatVector.fromArray(F, s, 2 * L)).intoArray(s, 2 * L);
+                c11.add(e11).add(m1).fma(d1, FloatVector.fromArray(F, s, 3 * L)).intoArray(s, 3 * L);
+                c10 = zero;
+                e10 = zero;
+                c11 = zero;
+                e11 = zero;
+                q += BB - SCALES;
+            }
+        }
+    }
+
 }

@@ -59,6 +59,18 @@ public final class Q4_0Tensor extends WeightTensor {
         return L + " rows in lanes (quads, 8-bit activations, token by token) × " + n + (n == 1 ? " token" : " tokens");
     }
 
+    /** A prompt's tokens below the tile: float kernels over the same copy ({@link Q4_0Lanes#matmulFloats}). */
+    @Override
+    void promptRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        int need = lanes.scratchFloats(n);
+        lanes.matmulFloats(x, n, cols, out, outOff, outStride, from, to, add, scratch.length >= need ? scratch : new float[need]);
+    }
+
+    @Override
+    String promptPath(int n, int scratchFloats) {
+        return L + " rows in lanes (quads, floats, 2 tokens at a time) × " + n + (n == 1 ? " token" : " tokens");
+    }
+
     @Override
     public boolean roundsActivations() {
         return Lanes.VECTOR;

@@ -102,7 +102,12 @@ public abstract sealed class WeightTensor
      * @param add accumulate into {@code out} (a residual connection) instead of overwriting it
      */
     public final void matmul(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
-        if (n < fusedBelow() && !roundsActivations()) {
+        if (n < fusedBelow() && roundsActivations()) {
+            promptRows(x, n, out, outOff, outStride, from, to, add, scratch);
+            TilePath.forget(scratch);
+            return;
+        }
+        if (n < fusedBelow()) {
             // A decode step of a few sequences: decoding into registers beats a round trip through scratch at
             // this width (2 tokens through scratch cost more than 2 single-token steps; see fusedBelow).
             fusedRows(x, n, out, outOff, outStride, from, to, add, scratch);
@@ -308,7 +313,8 @@ public abstract sealed class WeightTensor
      * with AVX-512), or one row at a time in scalar code.
      */
     public final String matmulPath(int n, int scratchFloats) {
-        if (n < fusedBelow() && !roundsActivations()) return fusedPath(n, scratchFloats);
+        if (n < fusedBelow() && roundsActivations()) return promptPath(n, scratchFloats);
+        if (n < fusedBelow()) return fusedPath(n, scratchFloats);
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
@@ -324,9 +330,24 @@ public abstract sealed class WeightTensor
         return false;
     }
 
+    /**
+     * The prompt form of {@link #matmul} below {@link #fusedBelow} tokens for a tensor whose fused kernels round
+     * activations: in floats. By default the small batches' path of the other types (rows decoded into the scratch);
+     * a type with float kernels over its decode copy overrides it.
+     */
+    void promptRows(float[] x, int n, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
+        batched(x, n, out, outOff, outStride, from, to, add, scratch);
+    }
+
     /** {@link #matmulPath} of the decode form of {@link #matmul}: the fused kernel below {@link #decodeBelow} tokens. */
     public final String decodePath(int n, int scratchFloats) {
         return n < decodeBelow() ? fusedPath(n, scratchFloats) : matmulPath(n, scratchFloats);
+    }
+
+    /** {@link #matmulPath} of {@link #promptRows}. */
+    String promptPath(int n, int scratchFloats) {
+        return n < TILE_FROM && scratchFloats >= cols ? scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens"
+                : Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
 
     /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */

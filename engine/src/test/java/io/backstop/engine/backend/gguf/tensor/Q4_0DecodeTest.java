@@ -110,6 +110,15 @@ class Q4_0DecodeTest {
                     }
                 }
                 if (rounded) assertThat(moved).as("n=%d: products the rounding moved", n).isPositive();
+                if (!decode && n < WeightTensor.TILE_FROM) { // a prompt token gets the same bits in any small batch
+                    for (int[] range : new int[][] {{0, ROWS}, {3, ROWS - 7}, {Lanes.L, 2 * Lanes.L}}) {
+                        for (int t = 0; t < n; t++) {
+                            float[] alone = new float[ROWS], xt = java.util.Arrays.copyOfRange(x, t * COLS, (t + 1) * COLS);
+                            one.matmul(xt, 1, false, alone, 0, ROWS, range[0], range[1], false, scratch);
+                            for (int r = range[0]; r < range[1]; r++) assertThat(alone[r]).as("n=%d token %d row %d", n, t, r).isEqualTo(a[t * ROWS + r]);
+                        }
+                    }
+                }
             }
         }
         float[] rowsB = new float[COLS], rowsO = new float[COLS];
