@@ -110,8 +110,8 @@ final class Q4_0Lanes {
 
     /**
      * Rows {@code [from, to)} times n prompt tokens ({@code x[t·cols ..]}, n below the tile) in floats: the prompt form
-     * of the product ({@link WeightTensor#roundsActivations}), two tokens at a time per pair of groups, then one
-     * ({@link Q4_0QuadKernels#pairFloats2}); a token gets the same bits in any such batch. {@link #scratchFloats} of scratch.
+     * of the product ({@link WeightTensor#roundsActivations}), four tokens at a time per pair of groups, then two, then
+     * one ({@link Q4_0QuadKernels#pairFloats4}); a token gets the same bits in any such batch. {@link #scratchFloats} of scratch.
      */
     void matmulFloats(float[] x, int n, int cols, float[] out, int outOff, int outStride, int from, int to, boolean add, float[] scratch) {
         int m8 = SUMS, xi = SUMS + n * blocks;
@@ -123,15 +123,25 @@ final class Q4_0Lanes {
             int lo = Math.max(from - gr * L, 0), hi = Math.min(to - gr * L, L);
             pass = lo > 0 || hi < L ? 1 : gr % QUAD == 0 && (gr + QUAD) * L <= to ? QUAD : gr % 2 == 0 && (gr + 2) * L <= to ? 2 : 1;
             long base = quadBlock(gr, 0);
-            int o = outOff + gr * L;
+            int o = outOff + gr * L, last = pass == QUAD ? n & -2 : n; // a whole quad's odd last token: one call for its four groups
+            if (last < n) {
+                java.util.Arrays.fill(scratch, 0, 4 * L, 0f);
+                Q4_0QuadKernels.quadFloats1(packed, blocks, base, scratch, xi + last * cols, scratch, m8 + last * blocks, scratch);
+                put(scratch, QUAD, 1, out, o + last * outStride, outStride, add, 0, L);
+            }
             for (int k = 0; k < Math.max(pass, 2); k += 2) {
                 int p = gr % QUAD / 2 + k / 2, t = 0;
+                for (; pass > 1 && t + 4 <= n; t += 4) {
+                    java.util.Arrays.fill(scratch, 0, 8 * L, 0f);
+                    Q4_0QuadKernels.pairFloats4(packed, blocks, base, p, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
+                    put(scratch, 2, 4, out, o + k * L + t * outStride, outStride, add, 0, L);
+                }
                 for (; pass > 1 && t + 2 <= n; t += 2) {
                     java.util.Arrays.fill(scratch, 0, 4 * L, 0f);
                     Q4_0QuadKernels.pairFloats2(packed, blocks, base, p, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
                     put(scratch, 2, 2, out, o + k * L + t * outStride, outStride, add, 0, L);
                 }
-                for (; t < n; t++) {
+                for (; t < last; t++) {
                     java.util.Arrays.fill(scratch, 0, 2 * L, 0f);
                     Q4_0QuadKernels.pairFloats1(packed, blocks, base, p, scratch, xi + t * cols, cols, scratch, m8 + t * blocks, scratch);
                     if (pass == 1 && gr % 2 == 1) System.arraycopy(scratch, L, scratch, 0, L); // a lone group: its half of the pair
@@ -146,8 +156,8 @@ final class Q4_0Lanes {
         return -8f * sum;
     }
 
-    /** The kernels' sums: up to four groups of one token. */
-    private static final int SUMS = 4 * L;
+    /** The kernels' sums: up to four groups of one token, or a pair of groups of four prompt tokens. */
+    private static final int SUMS = 8 * L;
 
     /**
      * Rows {@code [from, to)} times tokens {@code [0, n)} ({@code x[t·cols ..]}), with {@link #scratchFloats} of

@@ -156,15 +156,16 @@ final class Q4_0QuadKernels {
      * Pair {@code p} of the quad whose block 0 is at {@code base} times 1 prompt token(s), in floats (a prompt's
      * products never round their activations: {@link WeightTensor#roundsActivations}): token t's activations
      * interleaved at {@code xp[xOff + t·cols]}, its −8·Σx per block at {@code m8[mOff + t·blocks]}; sums added into
-     * {@code s[2·L·t ..]} (the pair's two groups). Per token and block {@code acc = fma(c + e + m8, d, acc)}, c and e
-     * two FMA chains over the block's columns, the same operations in every such kernel.
+     * {@code s[2·L·t ..]} (the pair's two groups). Per token, group and block two FMA chains over the block's columns
+     * (a run's first and third column in one, its second and fourth in the other: half the depth of one chain), then
+     * {@code acc = fma(c + e + m8, d, acc)}: the same operations in every such kernel.
      */
     static void pairFloats1(MemorySegment packed, int blocks, long base, int p, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         int runs = blocks * BLOCK_RUNS;
         long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
         FloatVector zero = FloatVector.zero(F);
-        FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero;
+        FloatVector a0 = zero, c0 = zero, b0 = zero, e0 = zero;
         long q = base;
         for (int i = 0; i < runs; i++) {
             IntVector v = IntVector.fromMemorySegment(I, m, q + pv, LE);
@@ -175,22 +176,22 @@ final class Q4_0QuadKernels {
             FloatVector g2 = (FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0), g3 = (FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0);
             int x0 = xOff + 0 * cols + 4 * i;
             FloatVector y00 = FloatVector.broadcast(F, xp[x0]), y01 = FloatVector.broadcast(F, xp[x0 + 1]), y02 = FloatVector.broadcast(F, xp[x0 + 2]), y03 = FloatVector.broadcast(F, xp[x0 + 3]);
-            c00 = f2.fma(y02, f0.fma(y00, c00));
-            e00 = f3.fma(y03, f1.fma(y01, e00));
-            c01 = g2.fma(y02, g0.fma(y00, c01));
-            e01 = g3.fma(y03, g1.fma(y01, e01));
+            a0 = f2.fma(y02, f0.fma(y00, a0));
+            c0 = f3.fma(y03, f1.fma(y01, c0));
+            b0 = g2.fma(y02, g0.fma(y00, b0));
+            e0 = g3.fma(y03, g1.fma(y01, e0));
             if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
                 int b = i / BLOCK_RUNS;
                 IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
                 FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
                 FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
                 FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * blocks + b]);
-                c00.add(e00).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
-                c01.add(e01).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
-                c00 = zero;
-                e00 = zero;
-                c01 = zero;
-                e01 = zero;
+                a0.add(c0).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
+                b0.add(e0).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
+                a0 = zero;
+                c0 = zero;
+                b0 = zero;
+                e0 = zero;
                 q += BB - SCALES;
             }
         }
@@ -200,15 +201,16 @@ final class Q4_0QuadKernels {
      * Pair {@code p} of the quad whose block 0 is at {@code base} times 2 prompt token(s), in floats (a prompt's
      * products never round their activations: {@link WeightTensor#roundsActivations}): token t's activations
      * interleaved at {@code xp[xOff + t·cols]}, its −8·Σx per block at {@code m8[mOff + t·blocks]}; sums added into
-     * {@code s[2·L·t ..]} (the pair's two groups). Per token and block {@code acc = fma(c + e + m8, d, acc)}, c and e
-     * two FMA chains over the block's columns, the same operations in every such kernel.
+     * {@code s[2·L·t ..]} (the pair's two groups). Per token, group and block two FMA chains over the block's columns
+     * (a run's first and third column in one, its second and fourth in the other: half the depth of one chain), then
+     * {@code acc = fma(c + e + m8, d, acc)}: the same operations in every such kernel.
      */
     static void pairFloats2(MemorySegment packed, int blocks, long base, int p, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
         MemorySegment m = packed;
         int runs = blocks * BLOCK_RUNS;
         long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
         FloatVector zero = FloatVector.zero(F);
-        FloatVector c00 = zero, e00 = zero, c01 = zero, e01 = zero, c10 = zero, e10 = zero, c11 = zero, e11 = zero;
+        FloatVector a0 = zero, c0 = zero, b0 = zero, e0 = zero, a1 = zero, c1 = zero, b1 = zero, e1 = zero;
         long q = base;
         for (int i = 0; i < runs; i++) {
             IntVector v = IntVector.fromMemorySegment(I, m, q + pv, LE);
@@ -219,35 +221,163 @@ final class Q4_0QuadKernels {
             FloatVector g2 = (FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0), g3 = (FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0);
             int x0 = xOff + 0 * cols + 4 * i;
             FloatVector y00 = FloatVector.broadcast(F, xp[x0]), y01 = FloatVector.broadcast(F, xp[x0 + 1]), y02 = FloatVector.broadcast(F, xp[x0 + 2]), y03 = FloatVector.broadcast(F, xp[x0 + 3]);
-            c00 = f2.fma(y02, f0.fma(y00, c00));
-            e00 = f3.fma(y03, f1.fma(y01, e00));
-            c01 = g2.fma(y02, g0.fma(y00, c01));
-            e01 = g3.fma(y03, g1.fma(y01, e01));
+            a0 = f2.fma(y02, f0.fma(y00, a0));
+            c0 = f3.fma(y03, f1.fma(y01, c0));
+            b0 = g2.fma(y02, g0.fma(y00, b0));
+            e0 = g3.fma(y03, g1.fma(y01, e0));
             int x1 = xOff + 1 * cols + 4 * i;
             FloatVector y10 = FloatVector.broadcast(F, xp[x1]), y11 = FloatVector.broadcast(F, xp[x1 + 1]), y12 = FloatVector.broadcast(F, xp[x1 + 2]), y13 = FloatVector.broadcast(F, xp[x1 + 3]);
-            c10 = f2.fma(y12, f0.fma(y10, c10));
-            e10 = f3.fma(y13, f1.fma(y11, e10));
-            c11 = g2.fma(y12, g0.fma(y10, c11));
-            e11 = g3.fma(y13, g1.fma(y11, e11));
+            a1 = f2.fma(y12, f0.fma(y10, a1));
+            c1 = f3.fma(y13, f1.fma(y11, c1));
+            b1 = g2.fma(y12, g0.fma(y10, b1));
+            e1 = g3.fma(y13, g1.fma(y11, e1));
             if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
                 int b = i / BLOCK_RUNS;
                 IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
                 FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
                 FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
                 FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * blocks + b]);
-                c00.add(e00).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
-                c01.add(e01).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
-                c00 = zero;
-                e00 = zero;
-                c01 = zero;
-                e01 = zero;
+                a0.add(c0).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
+                b0.add(e0).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
+                a0 = zero;
+                c0 = zero;
+                b0 = zero;
+                e0 = zero;
                 FloatVector m1 = FloatVector.broadcast(F, m8[mOff + 1 * blocks + b]);
-                c10.add(e10).add(m1).fma(d0, FloatVector.fromArray(F, s, 2 * L)).intoArray(s, 2 * L);
-                c11.add(e11).add(m1).fma(d1, FloatVector.fromArray(F, s, 3 * L)).intoArray(s, 3 * L);
-                c10 = zero;
-                e10 = zero;
-                c11 = zero;
-                e11 = zero;
+                a1.add(c1).add(m1).fma(d0, FloatVector.fromArray(F, s, 2 * L)).intoArray(s, 2 * L);
+                b1.add(e1).add(m1).fma(d1, FloatVector.fromArray(F, s, 3 * L)).intoArray(s, 3 * L);
+                a1 = zero;
+                c1 = zero;
+                b1 = zero;
+                e1 = zero;
+                q += BB - SCALES;
+            }
+        }
+    }
+
+    /**
+     * Pair {@code p} of the quad whose block 0 is at {@code base} times 4 prompt token(s), in floats (a prompt's
+     * products never round their activations: {@link WeightTensor#roundsActivations}): token t's activations
+     * interleaved at {@code xp[xOff + t·cols]}, its −8·Σx per block at {@code m8[mOff + t·blocks]}; sums added into
+     * {@code s[2·L·t ..]} (the pair's two groups). Per token, group and block two FMA chains over the block's columns
+     * (a run's first and third column in one, its second and fourth in the other: half the depth of one chain), then
+     * {@code acc = fma(c + e + m8, d, acc)}: the same operations in every such kernel.
+     */
+    static void pairFloats4(MemorySegment packed, int blocks, long base, int p, float[] xp, int xOff, int cols, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long pv = p * PAIR, sp = SCALES + 4L * L * p - RUN * BLOCK_RUNS;
+        FloatVector zero = FloatVector.zero(F);
+        FloatVector a0 = zero, c0 = zero, b0 = zero, e0 = zero, a1 = zero, c1 = zero, b1 = zero, e1 = zero, a2 = zero, c2 = zero, b2 = zero, e2 = zero, a3 = zero, c3 = zero, b3 = zero, e3 = zero;
+        long q = base;
+        for (int i = 0; i < runs; i++) {
+            IntVector v = IntVector.fromMemorySegment(I, m, q + pv, LE);
+            q += RUN;
+            FloatVector f0 = (FloatVector) v.and(15).convert(I2F, 0), f1 = (FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0);
+            FloatVector f2 = (FloatVector) v.lanewise(LSHR, 8).and(15).convert(I2F, 0), f3 = (FloatVector) v.lanewise(LSHR, 12).and(15).convert(I2F, 0);
+            FloatVector g0 = (FloatVector) v.lanewise(LSHR, 16).and(15).convert(I2F, 0), g1 = (FloatVector) v.lanewise(LSHR, 20).and(15).convert(I2F, 0);
+            FloatVector g2 = (FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0), g3 = (FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0);
+            int x0 = xOff + 0 * cols + 4 * i;
+            FloatVector y00 = FloatVector.broadcast(F, xp[x0]), y01 = FloatVector.broadcast(F, xp[x0 + 1]), y02 = FloatVector.broadcast(F, xp[x0 + 2]), y03 = FloatVector.broadcast(F, xp[x0 + 3]);
+            a0 = f2.fma(y02, f0.fma(y00, a0));
+            c0 = f3.fma(y03, f1.fma(y01, c0));
+            b0 = g2.fma(y02, g0.fma(y00, b0));
+            e0 = g3.fma(y03, g1.fma(y01, e0));
+            int x1 = xOff + 1 * cols + 4 * i;
+            FloatVector y10 = FloatVector.broadcast(F, xp[x1]), y11 = FloatVector.broadcast(F, xp[x1 + 1]), y12 = FloatVector.broadcast(F, xp[x1 + 2]), y13 = FloatVector.broadcast(F, xp[x1 + 3]);
+            a1 = f2.fma(y12, f0.fma(y10, a1));
+            c1 = f3.fma(y13, f1.fma(y11, c1));
+            b1 = g2.fma(y12, g0.fma(y10, b1));
+            e1 = g3.fma(y13, g1.fma(y11, e1));
+            int x2 = xOff + 2 * cols + 4 * i;
+            FloatVector y20 = FloatVector.broadcast(F, xp[x2]), y21 = FloatVector.broadcast(F, xp[x2 + 1]), y22 = FloatVector.broadcast(F, xp[x2 + 2]), y23 = FloatVector.broadcast(F, xp[x2 + 3]);
+            a2 = f2.fma(y22, f0.fma(y20, a2));
+            c2 = f3.fma(y23, f1.fma(y21, c2));
+            b2 = g2.fma(y22, g0.fma(y20, b2));
+            e2 = g3.fma(y23, g1.fma(y21, e2));
+            int x3 = xOff + 3 * cols + 4 * i;
+            FloatVector y30 = FloatVector.broadcast(F, xp[x3]), y31 = FloatVector.broadcast(F, xp[x3 + 1]), y32 = FloatVector.broadcast(F, xp[x3 + 2]), y33 = FloatVector.broadcast(F, xp[x3 + 3]);
+            a3 = f2.fma(y32, f0.fma(y30, a3));
+            c3 = f3.fma(y33, f1.fma(y31, c3));
+            b3 = g2.fma(y32, g0.fma(y30, b3));
+            e3 = g3.fma(y33, g1.fma(y31, e3));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE);
+                FloatVector d0 = f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector d1 = f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE);
+                FloatVector m0 = FloatVector.broadcast(F, m8[mOff + 0 * blocks + b]);
+                a0.add(c0).add(m0).fma(d0, FloatVector.fromArray(F, s, 0 * L)).intoArray(s, 0 * L);
+                b0.add(e0).add(m0).fma(d1, FloatVector.fromArray(F, s, 1 * L)).intoArray(s, 1 * L);
+                a0 = zero;
+                c0 = zero;
+                b0 = zero;
+                e0 = zero;
+                FloatVector m1 = FloatVector.broadcast(F, m8[mOff + 1 * blocks + b]);
+                a1.add(c1).add(m1).fma(d0, FloatVector.fromArray(F, s, 2 * L)).intoArray(s, 2 * L);
+                b1.add(e1).add(m1).fma(d1, FloatVector.fromArray(F, s, 3 * L)).intoArray(s, 3 * L);
+                a1 = zero;
+                c1 = zero;
+                b1 = zero;
+                e1 = zero;
+                FloatVector m2 = FloatVector.broadcast(F, m8[mOff + 2 * blocks + b]);
+                a2.add(c2).add(m2).fma(d0, FloatVector.fromArray(F, s, 4 * L)).intoArray(s, 4 * L);
+                b2.add(e2).add(m2).fma(d1, FloatVector.fromArray(F, s, 5 * L)).intoArray(s, 5 * L);
+                a2 = zero;
+                c2 = zero;
+                b2 = zero;
+                e2 = zero;
+                FloatVector m3 = FloatVector.broadcast(F, m8[mOff + 3 * blocks + b]);
+                a3.add(c3).add(m3).fma(d0, FloatVector.fromArray(F, s, 6 * L)).intoArray(s, 6 * L);
+                b3.add(e3).add(m3).fma(d1, FloatVector.fromArray(F, s, 7 * L)).intoArray(s, 7 * L);
+                a3 = zero;
+                c3 = zero;
+                b3 = zero;
+                e3 = zero;
+                q += BB - SCALES;
+            }
+        }
+    }
+
+    /**
+     * The quad whose block 0 is at {@code base}, its four groups times one prompt token in floats ({@link #pairFloats1}'s
+     * arguments and operations per group, so the same bits): a lone token's eight independent chains where a pair has four.
+     */
+    static void quadFloats1(MemorySegment packed, int blocks, long base, float[] xp, int xOff, float[] m8, int mOff, float[] s) {
+        MemorySegment m = packed;
+        int runs = blocks * BLOCK_RUNS;
+        long sp = SCALES - RUN * BLOCK_RUNS;
+        FloatVector zero = FloatVector.zero(F), a0 = zero, a1 = zero, a2 = zero, a3 = zero, c0 = zero, c1 = zero, c2 = zero, c3 = zero;
+        long q = base;
+        for (int i = 0; i < runs; i++) {
+            IntVector v = IntVector.fromMemorySegment(I, m, q, LE), w = IntVector.fromMemorySegment(I, m, q + PAIR, LE);
+            q += RUN;
+            int x = xOff + 4 * i;
+            FloatVector y0 = FloatVector.broadcast(F, xp[x]), y1 = FloatVector.broadcast(F, xp[x + 1]), y2 = FloatVector.broadcast(F, xp[x + 2]), y3 = FloatVector.broadcast(F, xp[x + 3]);
+            a0 = ((FloatVector) v.lanewise(LSHR, 8).and(15).convert(I2F, 0)).fma(y2, ((FloatVector) v.and(15).convert(I2F, 0)).fma(y0, a0));
+            c0 = ((FloatVector) v.lanewise(LSHR, 12).and(15).convert(I2F, 0)).fma(y3, ((FloatVector) v.lanewise(LSHR, 4).and(15).convert(I2F, 0)).fma(y1, c0));
+            a1 = ((FloatVector) v.lanewise(LSHR, 24).and(15).convert(I2F, 0)).fma(y2, ((FloatVector) v.lanewise(LSHR, 16).and(15).convert(I2F, 0)).fma(y0, a1));
+            c1 = ((FloatVector) v.lanewise(LSHR, 28).convert(I2F, 0)).fma(y3, ((FloatVector) v.lanewise(LSHR, 20).and(15).convert(I2F, 0)).fma(y1, c1));
+            a2 = ((FloatVector) w.lanewise(LSHR, 8).and(15).convert(I2F, 0)).fma(y2, ((FloatVector) w.and(15).convert(I2F, 0)).fma(y0, a2));
+            c2 = ((FloatVector) w.lanewise(LSHR, 12).and(15).convert(I2F, 0)).fma(y3, ((FloatVector) w.lanewise(LSHR, 4).and(15).convert(I2F, 0)).fma(y1, c2));
+            a3 = ((FloatVector) w.lanewise(LSHR, 24).and(15).convert(I2F, 0)).fma(y2, ((FloatVector) w.lanewise(LSHR, 16).and(15).convert(I2F, 0)).fma(y0, a3));
+            c3 = ((FloatVector) w.lanewise(LSHR, 28).convert(I2F, 0)).fma(y3, ((FloatVector) w.lanewise(LSHR, 20).and(15).convert(I2F, 0)).fma(y1, c3));
+            if ((i & (BLOCK_RUNS - 1)) == BLOCK_RUNS - 1) {
+                int b = i / BLOCK_RUNS;
+                IntVector f = IntVector.fromMemorySegment(I, m, q + sp, LE), r = IntVector.fromMemorySegment(I, m, q + sp + 4 * L, LE);
+                FloatVector mb = FloatVector.broadcast(F, m8[mOff + b]);
+                a0.add(c0).add(mb).fma(f.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE), FloatVector.fromArray(F, s, 0)).intoArray(s, 0);
+                a1.add(c1).add(mb).fma(f.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE), FloatVector.fromArray(F, s, L)).intoArray(s, L);
+                a2.add(c2).add(mb).fma(r.lanewise(LSHL, 16).lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE), FloatVector.fromArray(F, s, 2 * L)).intoArray(s, 2 * L);
+                a3.add(c3).add(mb).fma(r.lanewise(ASHR, 3).and(F16_BITS).reinterpretAsFloats().mul(Widen.F16_RESCALE), FloatVector.fromArray(F, s, 3 * L)).intoArray(s, 3 * L);
+                a0 = zero;
+                a1 = zero;
+                a2 = zero;
+                a3 = zero;
+                c0 = zero;
+                c1 = zero;
+                c2 = zero;
+                c3 = zero;
                 q += BB - SCALES;
             }
         }

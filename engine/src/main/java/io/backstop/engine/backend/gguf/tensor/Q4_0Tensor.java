@@ -68,7 +68,7 @@ public final class Q4_0Tensor extends WeightTensor {
 
     @Override
     String promptPath(int n, int scratchFloats) {
-        return L + " rows in lanes (quads, floats, 2 tokens at a time) × " + n + (n == 1 ? " token" : " tokens");
+        return L + " rows in lanes (quads, floats, 4 tokens at a time) × " + n + (n == 1 ? " token" : " tokens");
     }
 
     @Override
