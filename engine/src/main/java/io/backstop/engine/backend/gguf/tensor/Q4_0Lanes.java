@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorShuffle;
 
 /**
  * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
- * {@link Q4_0Tensor#DECODE_BELOW}): rows in groups of L (16 with AVX-512), groups in quads of four, each quad's blocks
+ * every decode step, {@link Q4_0Tensor#decodeBelow}): rows in groups of L (16 with AVX-512), groups in quads of four, each quad's blocks
  * one sequential stream of 16-bit lanes holding four columns of two groups' rows each, then the blocks' F16 scales, as
  * in the file ({@link Q4_0QuadKernels}: the layout and why). Each token's activations are rounded to 8 bits per block
  * ({@link Q8Activations}, as llama.cpp does for Q4_0) and a token runs a quad's whole rows per kernel call, tokens one

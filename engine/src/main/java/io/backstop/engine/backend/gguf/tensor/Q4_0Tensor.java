@@ -83,16 +83,15 @@ public final class Q4_0Tensor extends WeightTensor {
     }
 
     /**
-     * Decode steps of up to 31 sequences stay on the lanes kernels too, so the tokens keep {@link #dot}'s bits: the old
-     * float kernels cost 0.6–0.9× the 8×32 tile per token at 16–31 tokens (5632×2048, one thread's CPU; README, "Q4_0
-     * decode"), the 8-bit ones ~1.1× those at 8 tokens.
+     * Every decode step stays on the 8-bit kernels, however many sequences it holds, so a generated token gets the same
+     * bits in any step (the tile would give it float ones); their scratch, about 2·n·cols floats, fits the forward
+     * pass's (the tile's, about 544·cols) for any step of up to ~270 sequences. (The old float kernels cost 0.6–0.9× the
+     * tile per token at 16–31 tokens; the 8-bit ones, token by token, ~1.1× those at 8.)
      */
     @Override
     int decodeBelow() {
-        return Lanes.VECTOR ? DECODE_BELOW : FUSED_BELOW;
+        return Lanes.VECTOR ? Integer.MAX_VALUE : FUSED_BELOW;
     }
-
-    static final int DECODE_BELOW = 32;
 
     @Override
     public void decodeRow(int row, float[] out, int outOff) {

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Q4_0's decode kernels ({@link Q4_0Lanes}, one copy for both {@link DecodeLayout}s) over enough rows for every grouping they take
  * (four groups of L rows, two, one, a group a range covers in part, the padded last one) and every batch below the tile,
- * and every decode step below {@link Q4_0Tensor#DECODE_BELOW}: each (row, token) gets exactly the bits of
+ * and every decode step of up to 40 tokens: each (row, token) gets exactly the bits of
  * {@link WeightTensor#dot}, which stays within its 8-bit activations' rounding of the float64 reference.
  */
 class Q4_0DecodeTest {
@@ -54,8 +54,8 @@ class Q4_0DecodeTest {
         WeightTensor w = RandomBlocks.tensor(GgmlType.Q4_0, ROWS, COLS, 41, layout);
         int l = Lanes.L;
         int[][] ranges = {{0, ROWS}, {l, ROWS}, {3, ROWS - 7}, {4 * l, 8 * l}, {2 * l, 3 * l}, {2 * l, 4 * l}, {6 * l, ROWS}, {5, 6}};
-        for (int n = 1; n < Q4_0Tensor.DECODE_BELOW; n++) {
-            boolean decode = n >= WeightTensor.TILE_FROM || w.roundsActivations(); // below the tile the batch copy's prompt form takes the lanes kernels too
+        for (int n = 1; n <= 40; n++) {
+            boolean decode = true; // every decode step takes the 8-bit kernels, whatever its size
             float[] x = RandomBlocks.activations(n * COLS, 100 + n);
             for (int[] range : ranges) {
                 for (boolean add : new boolean[] {false, true}) {
@@ -96,7 +96,7 @@ class Q4_0DecodeTest {
                 batch.matmul(x, n, decode, a, 0, ROWS, 0, ROWS, false, scratch);
                 one.matmul(x, n, decode, b, 0, ROWS, 0, ROWS, false, scratch);
                 assertThat(b).as("n=%d decode=%s", n, decode).containsExactly(a);
-                boolean rounded = decode && n < Q4_0Tensor.DECODE_BELOW;
+                boolean rounded = decode;
                 int moved = 0;
                 for (int t = 0; t < n; t++) {
                     for (int r = 0; r < ROWS; r++) {
