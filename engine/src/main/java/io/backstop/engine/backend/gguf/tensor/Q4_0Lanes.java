@@ -16,14 +16,15 @@ import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorShuffle;
 
 /**
- * Q4_0 with rows in vector lanes, for decoding (batches below {@link WeightTensor#TILE_FROM}, decode steps below
- * every decode step, {@link Q4_0Tensor#decodeBelow}): rows in groups of L (16 with AVX-512), groups in quads of four, each quad's blocks
- * one sequential stream of 16-bit lanes holding four columns of two groups' rows each, then the blocks' F16 scales, as
- * in the file ({@link Q4_0QuadKernels}: the layout and why). Each token's activations are rounded to 8 bits per block
- * ({@link Q8Activations}, as llama.cpp does for Q4_0) and a token runs a quad's whole rows per kernel call, tokens one
- * by one: a quad streams from memory once and later tokens find it in cache. Per row and token, for each block b:
- * {@code acc = fma(float(Σ q·x₈) − 8·Σx₈, d·dₓ, acc)}, both sums exact integers; every kernel and {@link #dot} do
- * exactly that, so a token gets the same bits alone and in any batch of 1 to 31.
+ * Q4_0 with rows in vector lanes, for decoding (every decode step, {@link Q4_0Tensor#decodeBelow}) and a prompt's
+ * batches below {@link WeightTensor#TILE_FROM}: rows in groups of L (16 with AVX-512), groups in quads of four, each
+ * quad's blocks one sequential stream of 16-bit lanes holding four columns of two groups' rows each, then the blocks'
+ * F16 scales, as in the file ({@link Q4_0QuadKernels}: the layout and why). A decode token's activations are rounded
+ * to 8 bits per block ({@link Q8Activations}, as llama.cpp does for Q4_0) and a token runs a quad's whole rows per
+ * kernel call, tokens one by one: a quad streams from memory once and later tokens find it in cache. Per row and
+ * token, for each block b: {@code acc = fma(float(Σ q·x₈) − 8·Σx₈, d·dₓ, acc)}, both sums exact integers; every kernel
+ * and {@link #dot} do exactly that, so a token gets the same bits alone and in any decode step. A prompt's tokens stay
+ * in floats ({@link #matmulFloats}; {@link WeightTensor#roundsActivations}).
  *
  * <p>Both {@link DecodeLayout}s: the float kernels of the old batch copy (each decoded vector serving two or four
  * tokens with one FMA each) ran a batch of 4 in 0.95× and of 8 in 0.92× this copy's time (JMH, 5632×2048, two
