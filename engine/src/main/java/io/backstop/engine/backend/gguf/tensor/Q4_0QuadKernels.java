@@ -25,7 +25,10 @@ import jdk.incubator.vector.VectorSpecies;
  * block, the file's (the F32 scales of the float kernels read 20). So the kernel over a quad reads one sequential
  * stream. Per block and row: {@code acc = fma(float(Σ q·x₈) − 8·Σx₈, d·dₓ, acc)}, the two sums exact integers.
  *
- * <p>{@link Q4_0Lanes#dot} computes a row with the same integers and float operations, so the same bits.
+ * <p>{@link Q4_0Lanes#dot} computes a row with the same integers and float operations, so the same bits. A prompt's
+ * tokens take the float kernels at the end ({@code pairFloats}, {@link #quadFloats1}) over the same bytes. Every
+ * kernel is written out for its shape, not looped over accumulators or built from helpers of ours: C2 keeps an array
+ * of vectors in memory and boxes vectors passed to a method it does not inline (README, "What C2 made of the kernels").
  */
 final class Q4_0QuadKernels {
     /** Groups per quad. */
