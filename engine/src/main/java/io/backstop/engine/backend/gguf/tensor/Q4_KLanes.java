@@ -146,7 +146,8 @@ final class Q4_KLanes extends Q4_KLaneKernels {
     /**
      * Floats of scratch {@link #matmul} needs for n tokens: the kernels' accumulators, each token's {@link #negSum} per
      * sub-block, the tokens' activations {@link Q4_0Lanes#interleave}d, then the formed factors: two super-blocks' for a
-     * lone token, every super-block's for a batch; in quads a super-block's F32 {@code d} and {@code dmin} for four groups.
+     * lone token, every super-block's for a batch; in quads a super-block's F32 {@code d} and {@code dmin} for four groups,
+     * then the tokens' 8-bit activations and their scales ({@link Q8Activations}).
      */
     int scratchFloats(int n) {
         int subs = supers * SUBS, cols = supers * BLOCK;

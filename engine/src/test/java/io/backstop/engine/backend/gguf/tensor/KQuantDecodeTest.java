@@ -13,11 +13,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * Q4_K in its rows-in-lanes layout ({@link Q4_KLanes}, the default) against the file's blocks and the row-pair layout:
  * the same decoded rows bit for bit (so prefill gets the row pairs' bits), dot products within float rounding of the
- * exact one, and every token and row of the decode kernels ({@link Q4_KLaneKernels}, every grouping they take: four
+ * exact one (in the one-sequence copy, plus its 8-bit activations' rounding), and every token and row of the decode kernels ({@link Q4_KLaneKernels}, every grouping they take: four
  * groups of L rows, two, one, a group a range covers in part, the padded last one) the bits of {@link WeightTensor#dot}
  * whatever rows a chunk starts and ends at and whatever the batch below the tile, so a token gets the same bits alone
- * and in any batch; in both copies ({@link DecodeLayout}: the one-sequence copy's runs in quads, {@link Q4_KQuadKernels}),
- * which give every row the same bits.
+ * and in any batch; in both copies ({@link DecodeLayout}: the one-sequence copy's runs in quads, {@link Q4_KQuadKernels},
+ * multiplying 8-bit activations, within that rounding of the batch copy; its prompt form stays in floats).
  */
 class KQuantDecodeTest {
     private static final int ROWS = 8 * Lanes.L + 2 * Lanes.L + 5;
