@@ -315,6 +315,11 @@ public abstract sealed class WeightTensor
     public final String matmulPath(int n, int scratchFloats) {
         if (n < fusedBelow() && roundsActivations()) return promptPath(n, scratchFloats);
         if (n < fusedBelow()) return fusedPath(n, scratchFloats);
+        return batchedPath(n, scratchFloats);
+    }
+
+    /** {@link #matmulPath} of the panels of decoded rows ({@link #batched}). */
+    private String batchedPath(int n, int scratchFloats) {
         if (n < TILE_FROM && scratchFloats >= cols) return scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens";
         return Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
     }
@@ -346,8 +351,7 @@ public abstract sealed class WeightTensor
 
     /** {@link #matmulPath} of {@link #promptRows}. */
     String promptPath(int n, int scratchFloats) {
-        return n < TILE_FROM && scratchFloats >= cols ? scratchFloats >= smallTileScratch(cols) ? "4×4 tile" : "1 row × 4 tokens"
-                : Lanes.VECTOR && scratchFloats >= TilePath.tileScratch(OuterProduct.ROWS, cols) ? OuterProduct.ROWS + "×" + OuterProduct.TOKENS + " tile" : "1 row, scalar";
+        return batchedPath(n, scratchFloats);
     }
 
     /** {@link #matmulPath} below {@link #fusedBelow}: which fused kernel runs; a type with a kernel of its own names it. */
