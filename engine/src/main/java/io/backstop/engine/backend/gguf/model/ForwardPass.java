@@ -72,16 +72,8 @@ public final class ForwardPass {
     private int outs;
     /** Whether every row of the pass is a different sequence's one token (a decode step; see {@link WeightTensor#matmul}'s decode form). */
     private boolean decode;
-    /**
-     * Leading rows of a mixed step that are generated tokens, one per sequence, the rest prompt rows (0 unless the step
-     * mixes both): a tensor whose decode kernels round activations ({@link WeightTensor#roundsActivations}) multiplies
-     * the two apart, so each row gets the bits it gets in a step of its own kind, whatever it shares a step with.
-     */
-    private int generated;
-    /** The prompt rows of a mixed step's product input, copied out ({@link #tail}): the products' inputs start at row 0. */
-    private final float[] tail;
-    /** Whether any of the model's products rounds activations in its decode kernels. */
-    private final boolean rounding;
+    /** A step mixing generated tokens and prompt rows, multiplied apart where a tensor rounds activations. */
+    private final MixedStep mixed;
     private Weights.Layer layer;
     private int layerIndex;
     private float[] logits;
@@ -134,8 +126,7 @@ public final class ForwardPass {
         this.att = new float[b * c.heads() * c.headDimV()];
         this.gate = new float[b * c.ffn()];
         this.up = new float[b * c.ffn()];
-        this.tail = new float[b * Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV())];
-        this.rounding = w.roundsActivations();
+        this.mixed = new MixedStep(w, b, Math.max(Math.max(c.dim(), c.ffn()), c.heads() * c.headDimV()));
         this.cos = new float[b * c.rope().frequencies().length];
         this.sin = new float[b * c.rope().frequencies().length];
         this.scores = new float[pool.size()][64];
@@ -236,7 +227,7 @@ public final class ForwardPass {
     private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, int generated) {
         this.n = n;
         this.decode = generated == n && oneRowPerSequence(n);
-        this.generated = rounding && generated > 0 && generated < n ? generated : 0;
+        mixed.begin(n, generated);
         this.splits = n < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
@@ -262,7 +253,7 @@ public final class ForwardPass {
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.attnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
             newActivations();
-            copyTail(xb, dim, n);
+            mixed.copyTail(xb, dim, n);
             pool.run(qkv, splits.qkv().chunks());                // q, k, v of every head (+ bias, q/k norm, RoPE)
             if (p != null) at = lap(p, QKV, at);
             storeKv(l);                                          // k, v into each row's sequence cache
@@ -270,17 +261,17 @@ public final class ForwardPass {
             pool.run(attention, chunks(n * c.kvHeads()));        // softmax(q·Kᵀ/√d)·V for every row and head
             if (p != null) at = lap(p, ATTENTION, at);
             newActivations();
-            copyTail(att, c.heads() * c.headDimV(), n);
+            mixed.copyTail(att, c.heads() * c.headDimV(), n);
             pool.run(attnOut, splits.dim().chunks());            // x += Wo·att
             if (p != null) at = lap(p, ATTN_OUT, at);
             for (int t = 0; t < n; t++) VectorMath.rmsnorm(xb, t * dim, x, t * dim, layer.ffnNorm(), dim, c.rmsEps());
             if (p != null) at = lap(p, NORMS, at);
             newActivations();
-            copyTail(xb, dim, n);
+            mixed.copyTail(xb, dim, n);
             pool.run(ffnIn, splits.ffn().chunks());              // gate = silu(Wgate·xb) ⊙ (Wup·xb)
             if (p != null) at = lap(p, FFN_IN, at);
             newActivations();
-            copyTail(gate, c.ffn(), n);
+            mixed.copyTail(gate, c.ffn(), n);
             pool.run(ffnOut, splits.dim().chunks());             // x += Wdown·gate
             if (p != null) at = lap(p, FFN_OUT, at);
         }
@@ -297,12 +288,8 @@ public final class ForwardPass {
             this.logits = logitsOut;
             this.splits = outs < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
             newActivations();
-            int g = generated;
-            if (g > 0) { // the generated rows want logits, and come first: they lead the packed rows too
-                generated = 0;
-                while (generated < outs && outRows[generated] < g) generated++;
-            }
-            copyTail(xb, dim, outs);
+            mixed.logits(outRows, outs);
+            mixed.copyTail(xb, dim, outs);
             pool.run(logitsTask, splits.vocab().chunks());
             this.logits = null;
         }
@@ -512,24 +499,8 @@ public final class ForwardPass {
         product(w.output(), xb, outs, logits, vocab, from(splits.vocab(), chunk, vocab), to(splits.vocab(), chunk, vocab), false, worker);
     }
 
-    /**
-     * Rows {@code [from, to)} of {@code m} times the {@code rows} inputs from {@code in} into {@code out} (row t at
-     * {@code t·outStride}). In a mixed step ({@link #generated}) a tensor that rounds activations in its decode kernels
-     * runs the generated rows through its decode form and the prompt rows, copied to {@link #tail}, through its
-     * prompt form; every other product runs the step's rows in one call.
-     */
+    /** A product of this pass's rows ({@link MixedStep#product}). */
     private void product(WeightTensor m, float[] in, int rows, float[] out, int outStride, int from, int to, boolean add, int worker) {
-        int g = generated;
-        if (g == 0 || !m.roundsActivations()) {
-            m.matmul(in, rows, decode, out, 0, outStride, from, to, add, this.rows[worker]);
-            return;
-        }
-        if (g < rows) m.matmul(tail, rows - g, false, out, g * outStride, outStride, from, to, add, this.rows[worker]);
-        m.matmul(in, g, true, out, 0, outStride, from, to, add, this.rows[worker]);
-    }
-
-    /** In a mixed step, the prompt rows of {@code in} (rows {@link #generated} to {@code rows}, {@code cols} each) to {@link #tail}. */
-    private void copyTail(float[] in, int cols, int rows) {
-        if (generated > 0) System.arraycopy(in, generated * cols, tail, 0, (rows - generated) * cols);
+        mixed.product(m, in, rows, decode, out, outStride, from, to, add, this.rows[worker]);
     }
 }
