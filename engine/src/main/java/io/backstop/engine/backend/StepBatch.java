@@ -7,7 +7,7 @@ public final class StepBatch {
     private final int[] tokens;
     private final int[] logitRows;
     private int n, outs;
-    /** Rows whose token comes from a prompt (not one the sequence generated). */
+    /** Rows in the prompt form (a prompt's tokens but its last). */
     private int promptRows;
 
     public StepBatch(int capacity) {
@@ -22,16 +22,20 @@ public final class StepBatch {
         n = outs = promptRows = 0;
     }
 
-    /** Adds a row of a prompt; returns the index of its logits in the step's output, or -1 when not wanted. */
+    /** Adds a row of a prompt in the prompt form; returns the index of its logits in the step's output, or -1 when not wanted. */
     public int addPrompt(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
         int i = append(seq, position, token, wantLogits);
         promptRows++;
         return i;
     }
 
-    /** Adds a row whose token the sequence generated; returns the index of its logits in the step's output, or -1 when not wanted. */
+    /**
+     * Adds a row in the decode form (at most one per sequence): a token the sequence generated, or its prompt's last
+     * token, whose logits give the first sample (so they are the same bits however the prompt was chunked, cached or
+     * batched); returns the index of its logits in the step's output, or -1 when not wanted.
+     */
     public int add(BatchRunner.Sequence seq, int position, int token, boolean wantLogits) {
-        if (promptRows > 0) throw new IllegalStateException("a step's generated rows come before its prompt rows");
+        if (promptRows > 0) throw new IllegalStateException("a step's decode rows come before its prompt rows");
         return append(seq, position, token, wantLogits);
     }
 
@@ -49,11 +53,10 @@ public final class StepBatch {
         return n;
     }
 
-    /** Rows 0 .. this − 1 are tokens their sequences generated (they come first), the rest prompt rows. */
-    public int generatedRows() {
+    /** Rows 0 .. this − 1 are in the decode form (they come first), the rest prompt rows. */
+    public int decodeRows() {
         return n - promptRows;
     }
-
 
     public int capacity() {
         return tokens.length;

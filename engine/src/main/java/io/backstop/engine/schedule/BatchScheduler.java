@@ -89,6 +89,7 @@ public final class BatchScheduler implements AutoCloseable {
         final BatchRunner.Sequence seq;
         final StreamBuffer out;
         int fed; // prompt tokens whose KV is computed (or reused)
+        int chunk; // prompt tokens (both forms) in the step being built
         boolean decoding;
 
         Running(BatchJob job, Generation gen, BatchRunner.Sequence seq, StreamBuffer out) {
@@ -248,7 +249,11 @@ public final class BatchScheduler implements AutoCloseable {
         return false;
     }
 
-    /** One batch: a token per decoding sequence, then prompt chunks; one forward pass; sampling. */
+    /**
+     * One batch: a token per decoding sequence and the last token of each prompt that ends in this step (the decode
+     * form: every sampled distribution comes from it), then the other tokens of prompt chunks, oldest prompt first;
+     * one forward pass; sampling.
+     */
     private void step() {
         batch.clear();
         for (Running r : running) {
@@ -260,18 +265,23 @@ public final class BatchScheduler implements AutoCloseable {
         }
         int room = prefillTokens;
         for (Running r : running) {
+            r.chunk = 0;
             if (r.decoding || r.gen.finished() || room == 0) continue;
             if (r.gen.interrupted()) {
                 r.gen.end(FinishReason.CANCELLED, null);
                 continue;
             }
             int[] prompt = r.gen.prompt();
-            int m = Math.min(room, prompt.length - r.fed);
-            for (int i = 0; i < m; i++) {
-                int p = r.fed + i;
-                batch.addPrompt(r.seq, p, prompt[p], r.gen.scoresPrompt() || p == prompt.length - 1);
-            }
-            room -= m;
+            r.chunk = Math.min(room, prompt.length - r.fed);
+            room -= r.chunk;
+            if (r.fed + r.chunk == prompt.length && lastInDecodeForm(r)) batch.add(r.seq, prompt.length - 1, prompt[prompt.length - 1], true);
+        }
+        for (Running r : running) {
+            if (r.chunk == 0) continue;
+            int[] prompt = r.gen.prompt();
+            int end = r.fed + r.chunk;
+            if (end == prompt.length && lastInDecodeForm(r)) end--;
+            for (int p = r.fed; p < end; p++) batch.addPrompt(r.seq, p, prompt[p], r.gen.scoresPrompt() || p == prompt.length - 1);
         }
         if (batch.size() > 0) {
             long from = clock.getAsLong();
@@ -283,6 +293,11 @@ public final class BatchScheduler implements AutoCloseable {
             deliverLogits();
         }
         finishEnded();
+    }
+
+    /** A scored prompt ({@code echo} + {@code logprobs}) keeps every position in the prompt form, the one its other logits come from. */
+    private static boolean lastInDecodeForm(Running r) {
+        return !r.gen.scoresPrompt();
     }
 
     private void deliverLogits() {

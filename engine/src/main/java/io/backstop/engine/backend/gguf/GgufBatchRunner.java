@@ -114,7 +114,7 @@ final class GgufBatchRunner implements BatchRunner {
         for (int i = 0; i < outs; i++) logitRows[i] = batch.logitRow(i);
         turn.lock();
         try {
-            pass.forward(seqs, positions, tokens, n, logitRows, outs, logits, batch.generatedRows());
+            pass.forward(seqs, positions, tokens, n, logitRows, outs, logits, batch.decodeRows());
         } finally {
             turn.unlock();
             java.util.Arrays.fill(seqs, 0, n, null);

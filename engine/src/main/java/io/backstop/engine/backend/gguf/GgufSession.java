@@ -19,13 +19,15 @@ final class GgufSession implements InferenceSession {
         this.turn = turn;
     }
 
+    /** The prompt in the prompt form; with {@code logitsOut}, its last token in the decode form, as a decode step ({@link ForwardPass#forward}). */
     @Override
     public void prefill(int[] tokens, float[] logitsOut) {
-        for (int off = 0; off < tokens.length; off += pass.capacity()) {
-            int n = Math.min(pass.capacity(), tokens.length - off);
-            boolean last = off + n == tokens.length;
-            run(tokens, off, n, last && logitsOut != null ? n - 1 : n, logitsOut, false);
+        int end = logitsOut != null ? tokens.length - 1 : tokens.length;
+        for (int off = 0; off < end; off += pass.capacity()) {
+            int n = Math.min(pass.capacity(), end - off);
+            run(tokens, off, n, n, null, false);
         }
+        if (logitsOut != null) run(tokens, end, 1, 0, logitsOut, true);
     }
 
     /** Batched like {@link #prefill}, the logits of every position computed in the same passes. */
@@ -49,12 +51,12 @@ final class GgufSession implements InferenceSession {
         run(one, 0, 1, 0, logitsOut, true);
     }
 
-    /** {@code generated}: the token was sampled (a decode step), not a prompt's ({@link ForwardPass#forward}). */
-    private void run(int[] tokens, int off, int n, int logitsFrom, float[] logits, boolean generated) {
+    /** {@code decodeForm}: a sampled token or a prompt's last ({@link ForwardPass#forward}). */
+    private void run(int[] tokens, int off, int n, int logitsFrom, float[] logits, boolean decodeForm) {
         if (pass == null) throw new IllegalStateException("session is closed");
         turn.lock();
         try {
-            pass.forward(tokens, off, n, logitsFrom, logits, null, generated);
+            pass.forward(tokens, off, n, logitsFrom, logits, null, decodeForm);
         } finally {
             turn.unlock();
         }

@@ -67,6 +67,26 @@ class KvMemoryTest {
         }
     }
 
+    /**
+     * On a model that rounds decode activations to 8 bits, a prompt's last token runs in the decode form, so a cached
+     * prompt (whose last token runs alone) gets the bits of the uncached one (whose last token ran beside 19 others of
+     * its last chunk, the prompt form's tile): the same log-probabilities to the last bit, every token.
+     */
+    @Test
+    void aCachedPromptGetsTheUncachedOnesLogprobsToTheBitOnAModelThatRoundsActivations() {
+        int[] prompt = Arrays.copyOf(STORY, 64 + 20); // chunks of 64 and 20
+        GenerationRequest r = GenerationRequest.builder(Prompt.tokens(prompt)).greedy().maxTokens(20).logprobs(1).build();
+        try (Model m = load("stories260K-q4_0.gguf", 2, 0, 64)) {
+            GenerationResult first = m.generate(r);
+            GenerationResult again = m.generate(r);
+            assertThat(m.schedulerStats().prefixTokensSaved()).isEqualTo(prompt.length - 1);
+            assertThat(again.tokenIds()).containsExactly(first.tokenIds());
+            for (int t = 0; t < first.tokenIds().length; t++) {
+                assertThat(again.logprobs().get(t).logprob()).as("token %d", t).isEqualTo(first.logprobs().get(t).logprob());
+            }
+        }
+    }
+
     @Test
     void copiesOfAPromptSubmittedTogetherReadItOnce() {
         try (Model m = load("stories260K-f32.gguf", 4, 0, 0)) {

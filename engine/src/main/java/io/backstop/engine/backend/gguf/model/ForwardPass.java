@@ -72,7 +72,7 @@ public final class ForwardPass {
     private int outs;
     /** Whether every row of the pass is a different sequence's one token (a decode step; see {@link WeightTensor#matmul}'s decode form). */
     private boolean decode;
-    /** A step mixing generated tokens and prompt rows, multiplied apart where a tensor rounds activations. */
+    /** A step mixing rows in the decode form and prompt rows, multiplied apart where a tensor rounds activations. */
     private final MixedStep mixed;
     private Weights.Layer layer;
     private int layerIndex;
@@ -182,13 +182,15 @@ public final class ForwardPass {
     }
 
     /**
-     * {@link #forward(int[], int, int, int, float[], float[])}, saying whether the tokens are ones the sequence generated
-     * ({@code generated}; a lone one is then a decode step) or a prompt's: a prompt's products never take the decode
-     * kernels that round activations to 8 bits ({@link WeightTensor#roundsActivations}), so its tokens get bits within
-     * float rounding of each other however the prompt is chunked, and a prefix-cache hit the tokens it would have got
-     * without it.
+     * {@link #forward(int[], int, int, int, float[], float[])}, saying whether the tokens run in the decode form
+     * ({@code decodeForm}: tokens the sequence generated, and a prompt's last token, whose logits give the first sample;
+     * a lone one is then a decode step) or in the prompt form: a prompt's other tokens never take the decode kernels
+     * that round activations to 8 bits ({@link WeightTensor#roundsActivations}), so they get bits within float rounding
+     * of each other however the prompt is chunked, and a prefix-cache hit the keys and values it would have got
+     * without it; every sampled distribution comes from the decode form, so the first token's logits are the same bits
+     * whether the prompt was cached, chunked or batched.
      */
-    public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logitsOut, float[] hiddenSum, boolean generated) {
+    public void forward(int[] tokens, int off, int n, int logitsFrom, float[] logitsOut, float[] hiddenSum, boolean decodeForm) {
         if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " tokens (1 to " + capacity + ")");
         int p = own.position();
         if (!own.ensure(p + n)) throw new IllegalStateException("KV cache full");
@@ -198,7 +200,7 @@ public final class ForwardPass {
         }
         outs = 0;
         for (int t = logitsFrom; t < n; t++) outRows[outs++] = t;
-        run(tokens, off, n, logitsOut, hiddenSum, generated ? n : 0);
+        run(tokens, off, n, logitsOut, hiddenSum, decodeForm ? n : 0);
     }
 
     /**
@@ -211,23 +213,24 @@ public final class ForwardPass {
     }
 
     /**
-     * The batch form, its first {@code generated} rows tokens their sequences generated (one per sequence), the rest
-     * prompt rows (see the one-sequence form).
+     * The batch form, its first {@code decodeRows} rows in the decode form (at most one per sequence: a token it
+     * generated or its prompt's last, which may come before that prompt's other rows in the step), the rest prompt rows
+     * (see the one-sequence form).
      */
-    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut, int generated) {
+    public void forward(KvCache[] seqs, int[] positions, int[] tokens, int n, int[] logitRows, int outs, float[] logitsOut, int decodeRows) {
         if (n < 1 || n > capacity) throw new IllegalArgumentException("batch of " + n + " rows (1 to " + capacity + ")");
         System.arraycopy(seqs, 0, rowSeq, 0, n);
         System.arraycopy(positions, 0, rowPos, 0, n);
         System.arraycopy(logitRows, 0, outRows, 0, outs);
         this.outs = outs;
-        run(tokens, 0, n, logitsOut, null, generated);
+        run(tokens, 0, n, logitsOut, null, decodeRows);
         java.util.Arrays.fill(rowSeq, 0, n, null);
     }
 
-    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, int generated) {
+    private void run(int[] tokens, int off, int n, float[] logitsOut, float[] hiddenSum, int decodeRows) {
         this.n = n;
-        this.decode = generated == n && oneRowPerSequence(n);
-        mixed.begin(n, generated);
+        this.decode = decodeRows == n && oneRowPerSequence(n);
+        mixed.begin(n, decodeRows);
         this.splits = n < WeightTensor.TILE_FROM ? fewTokens : manyTokens;
         long[] p = profile;
         long at = p == null ? 0 : System.nanoTime();
@@ -293,7 +296,9 @@ public final class ForwardPass {
             pool.run(logitsTask, splits.vocab().chunks());
             this.logits = null;
         }
-        for (int t = 0; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
+        // each sequence's positions recorded in order: a prompt's last token (a decode row) after its other rows
+        for (int t = decodeRows; t < n; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
+        for (int t = 0; t < decodeRows; t++) rowSeq[t].ran(rowPos[t], tokens[off + t]);
         if (p != null) {
             lap(p, LOGITS, at);
             p[CALLER_WAIT] += waits[0];
