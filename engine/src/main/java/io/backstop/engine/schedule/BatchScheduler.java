@@ -45,11 +45,12 @@ public final class BatchScheduler implements AutoCloseable {
     private long streams;
 
     /**
-     * How long a request that finds the step thread idle waits for others before its first step (until
-     * {@code max_in_flight} are waiting at most). Clients that send together (a pool of workers, a fan-out, streams
-     * that ended in one step and come back) would otherwise start one step apart: the first runs a step alone, and
-     * each other waits that whole step (~100 ms for a 1B model on 2 cores) before its first token. A few
-     * milliseconds cover an HTTP request's way to the queue on loopback; a lone request pays them once.
+     * How long a request that finds the step thread idle waits for others before its first step (until as many are
+     * waiting as the last batch ended, or {@code max_in_flight}: {@link #gather}). Clients that send together (a pool
+     * of workers, a fan-out, streams that ended in one step and come back) would otherwise start one step apart: the
+     * first runs a step alone, and each other waits that whole step (~100 ms for a 1B model on 2 cores) before its
+     * first token. A few milliseconds cover an HTTP request's way to the queue on loopback; a lone client's next
+     * request, expected alone, does not wait.
      */
     static final long GATHER_NANOS = 3_000_000;
 
@@ -216,10 +217,16 @@ public final class BatchScheduler implements AutoCloseable {
         }
     }
 
-    /** Idle until now: waits up to {@link #gatherNanos} for more requests to start with (the lock is held, and released while waiting). */
+    /**
+     * Idle until now: waits up to {@link #gatherNanos} for more requests to start with (the lock is held, and released
+     * while waiting): as many as the step that emptied the batch ended, whose clients are the likeliest to come back
+     * together (a lone client's next request starts at once), or up to {@code max_in_flight} when none ended yet.
+     */
     private void gather() throws InterruptedException {
         long until = clock.getAsLong() + gatherNanos;
-        while (waiting.size() < maxRunning && !closed) {
+        int expected = endedLast > 0 ? Math.min(endedLast, maxRunning) : maxRunning;
+        endedLast = 0;
+        while (waiting.size() < expected && !closed) {
             long left = until - clock.getAsLong();
             if (left <= 0) return;
             work.awaitNanos(Math.min(left, 1_000_000)); // a submit signals; else look at the clock again within 1 ms
@@ -228,6 +235,8 @@ public final class BatchScheduler implements AutoCloseable {
 
     /** Nanoseconds the latest {@link #admit} spent admitting (after its wait for work). */
     private long admitting;
+    /** Sequences the step that emptied the batch ended (0 once a gathering has used it). */
+    private int endedLast;
 
     /**
      * Whether a prompt still being read shares at least a block of its start with the job's and has not
@@ -341,6 +350,7 @@ public final class BatchScheduler implements AutoCloseable {
         }
         if (ended == null) return;
         runningCount = running.size();
+        if (running.isEmpty()) endedLast = ended.size();
         for (Running r : ended) {
             r.seq.close();
             GenerationResult result = r.gen.result();

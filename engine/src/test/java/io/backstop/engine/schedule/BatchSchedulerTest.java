@@ -19,6 +19,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterAll;
@@ -187,6 +188,25 @@ class BatchSchedulerTest {
                 Thread.sleep(1);
             }
             assertThat(c.result().get().tokenIds()).hasSize(1);
+        }
+    }
+
+    @Test
+    void aLoneClientsNextRequestStartsWithoutWaitingOutTheWindow() throws Exception {
+        AtomicLong clock = new AtomicLong(); // stands still: a request that waited for the window would never start
+        try (BatchScheduler s = new BatchScheduler("test", new Ticking(model.backend().batchRunner(2, 16, 1 << 24), clock, 0, 0), 2, 2, 16, 64,
+                clock::get, 1_000)) {
+            Job first = new Job(GenerationRequest.text("Lily").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
+            s.submit(first);
+            while (!first.result().isDone()) { // none ended yet: the first waits the window out for a second request
+                clock.addAndGet(100);
+                Thread.sleep(1);
+            }
+            assertThat(first.result().get().tokenIds()).hasSize(2);
+            // the batch emptied with one sequence ending: one request is what the window waits for
+            Job next = new Job(GenerationRequest.text("Tom").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
+            s.submit(next);
+            assertThat(next.result().get(10, TimeUnit.SECONDS).tokenIds()).hasSize(2);
         }
     }
 
