@@ -16,6 +16,7 @@ import io.backstop.engine.backend.StepBatch;
 import io.backstop.engine.generate.Generation;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -207,6 +208,35 @@ class BatchSchedulerTest {
             Job next = new Job(GenerationRequest.text("Tom").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
             s.submit(next);
             assertThat(next.result().get(10, TimeUnit.SECONDS).tokenIds()).hasSize(2);
+        }
+    }
+
+    @Test
+    void eachArrivalOpensTheGatheringWindowAgain() throws Exception {
+        AtomicLong clock = new AtomicLong();
+        List<Integer> rows = new CopyOnWriteArrayList<>();
+        BatchRunner runner = new Ticking(model.backend().batchRunner(3, 16, 1 << 24), clock, 0, 0) {
+            @Override
+            public void step(StepBatch batch) {
+                rows.add(batch.size());
+                super.step(batch);
+            }
+        };
+        try (BatchScheduler s = new BatchScheduler("test", runner, 3, 3, 16, 64, clock::get, 1_000)) {
+            String[] prompts = {"Lily", "Tom", "Sue"};
+            List<Job> jobs = new ArrayList<>();
+            for (String p : prompts) jobs.add(new Job(GenerationRequest.text(p).greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false));
+            s.submit(jobs.get(0));
+            clock.set(900);
+            s.submit(jobs.get(1)); // within the first window: it opens another, to 1,900
+            clock.set(1_500); // past the first window, within the second
+            Thread.sleep(50);
+            assertThat(s.stats().steps()).as("still gathering").isZero();
+            s.submit(jobs.get(2));
+            for (Job j : jobs) j.result().get(10, TimeUnit.SECONDS);
+            int all = 0;
+            for (String p : prompts) all += model.tokenize(p, true).length;
+            assertThat(rows.get(0)).as("the three prompts in the first step").isEqualTo(all);
         }
     }
 
