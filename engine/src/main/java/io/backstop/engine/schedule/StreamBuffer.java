@@ -19,11 +19,13 @@ final class StreamBuffer implements GenerationListener {
 
     private final GenerationListener listener;
     private final ReentrantLock lock = new ReentrantLock();
-    private final Condition ready = lock.newCondition();
+    private final Condition ready = lock.newCondition(), drained = lock.newCondition();
     private final byte[] kinds;
     private final int[] ints;
     private final Object[] objects;
     private int head, size;
+    /** The delivery thread is inside a listener call. */
+    private boolean delivering;
     private Runnable last;
     private volatile boolean broken;
     private volatile String brokenReason;
@@ -93,6 +95,23 @@ final class StreamBuffer implements GenerationListener {
         }
     }
 
+    /**
+     * Waits until every event put so far has reached the listener (or the stream broke), at most {@code nanos}: the
+     * step loop lets a stream's first token go out before the next step takes the cores (on a host whose cores all
+     * compute, the write otherwise waits for the scheduler to preempt one, up to several milliseconds).
+     */
+    void awaitDelivered(long nanos) {
+        lock.lock();
+        try {
+            long left = nanos;
+            while ((size > 0 || delivering) && !broken && left > 0) left = drained.awaitNanos(left);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            lock.unlock();
+        }
+    }
+
     private void deliver() {
         while (true) {
             byte kind;
@@ -101,6 +120,8 @@ final class StreamBuffer implements GenerationListener {
             Runnable end = null;
             lock.lock();
             try {
+                delivering = false;
+                if (size == 0) drained.signalAll();
                 while (size == 0 && last == null) ready.awaitUninterruptibly();
                 if (size == 0) {
                     end = last;
@@ -114,6 +135,7 @@ final class StreamBuffer implements GenerationListener {
                     objects[head] = null;
                     head = (head + 1) % kinds.length;
                     size--;
+                    delivering = true;
                 }
             } finally {
                 lock.unlock();
