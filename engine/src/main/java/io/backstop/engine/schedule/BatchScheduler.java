@@ -123,6 +123,7 @@ public final class BatchScheduler implements AutoCloseable {
             }
             Waiting w = new Waiting(job, System.nanoTime());
             waiting.add(w);
+            Arrivals.end();
             work.signal();
             return () -> {
                 lock.lock();
@@ -225,21 +226,23 @@ public final class BatchScheduler implements AutoCloseable {
 
     /**
      * Idle until now: waits up to {@link #gatherNanos} after the latest arrival (at most {@link #GATHER_SPAN} windows
-     * in all) for more requests to start with (the lock is held, and released while waiting): as many as the step that
-     * emptied the batch ended, whose clients are the likeliest to come back together (a lone client's next request
-     * starts at once), or up to {@code max_in_flight} when none ended yet.
+     * in all) for more requests to start with (the lock is held, and released while waiting), until as many are
+     * waiting as the step that emptied the batch ended (their clients are the likeliest to come back together;
+     * {@code max_in_flight} when none ended yet) and the server reads no other ({@link Arrivals}). A lone client's
+     * next request starts at once; a burst starts in one step.
      */
     private void gather() throws InterruptedException {
         long start = clock.getAsLong(), until = start + gatherNanos;
         int expected = endedLast > 0 ? Math.min(endedLast, maxRunning) : maxRunning;
         endedLast = 0;
         int seen = waiting.size();
-        while (waiting.size() < expected && !closed) {
+        while (waiting.size() < maxRunning && !closed) {
             long now = clock.getAsLong();
             if (waiting.size() > seen) { // another came: the others may be on their way too
                 seen = waiting.size();
                 until = Math.min(now + gatherNanos, start + GATHER_SPAN * gatherNanos);
             }
+            if (waiting.size() >= expected && Arrivals.pending() == 0) return; // nobody else on the way
             long left = until - now;
             if (left <= 0) return;
             work.awaitNanos(Math.min(left, 1_000_000)); // a submit signals; else look at the clock again within 1 ms

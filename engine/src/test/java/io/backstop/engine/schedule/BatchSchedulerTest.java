@@ -240,6 +240,52 @@ class BatchSchedulerTest {
         }
     }
 
+    @Test
+    void aRequestThatFindsTheModelIdleWaitsForOneTheServerIsStillReading() throws Exception {
+        AtomicLong clock = new AtomicLong(); // stands still: only an arrival or a submit ends the gathering
+        List<Integer> rows = new CopyOnWriteArrayList<>();
+        BatchRunner runner = new Ticking(model.backend().batchRunner(3, 16, 1 << 24), clock, 0, 0) {
+            @Override
+            public void step(StepBatch batch) {
+                rows.add(batch.size());
+                super.step(batch);
+            }
+        };
+        try (BatchScheduler s = new BatchScheduler("test", runner, 3, 3, 16, 64, clock::get, 1_000)) {
+            Job lone = new Job(GenerationRequest.text("Lily").greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false);
+            s.submit(lone);
+            while (!lone.result().isDone()) { // none ended yet: it waits the window out
+                clock.addAndGet(100);
+                Thread.sleep(1);
+            }
+            // one sequence ended: one request is expected, but the server is reading a second one
+            CountDownLatch reading = new CountDownLatch(1), submitNow = new CountDownLatch(1);
+            Job a = new Job(GenerationRequest.text("Tom").greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false);
+            Job b = new Job(GenerationRequest.text("Sue").greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false);
+            Thread server = Thread.ofPlatform().start(() -> {
+                Arrivals.begin();
+                try {
+                    reading.countDown();
+                    submitNow.await();
+                    s.submit(b);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    Arrivals.end();
+                }
+            });
+            reading.await();
+            s.submit(a);
+            Thread.sleep(50);
+            assertThat(rows).as("a waits while b is read: only the lone request's step ran").hasSize(1);
+            submitNow.countDown();
+            server.join();
+            a.result().get(10, TimeUnit.SECONDS);
+            b.result().get(10, TimeUnit.SECONDS);
+            assertThat(rows).as("a and b in one step (each a one-step job)").hasSize(2);
+        }
+    }
+
     /** A runner whose forward passes and sequence openings advance a test's clock. */
     private static class Ticking implements BatchRunner {
         private final BatchRunner inner;

@@ -1,5 +1,6 @@
 package io.backstop.server.http;
 
+import io.backstop.engine.schedule.Arrivals;
 import io.backstop.server.lifecycle.InFlight;
 import io.backstop.server.observe.Observability;
 import io.backstop.server.observe.Observation;
@@ -29,6 +30,8 @@ import org.slf4j.LoggerFactory;
 final class RequestGate implements Filter {
     private static final Logger LOG = LoggerFactory.getLogger(RequestGate.class);
     static final Set<String> OPEN_PATHS = Set.of("/health", "/ready");
+    /** Paths whose requests may start a local generation. */
+    static final Set<String> GENERATION_PATHS = Set.of("/v1/chat/completions", "/v1/completions");
 
     private final KnownPaths paths;
     private final Cors cors;
@@ -66,9 +69,12 @@ final class RequestGate implements Filter {
         res.setHeader("X-Request-Id", id);
         String path = req.getRequestURI();
         Observation observation = observed(path) ? observability.start(req, id) : Observation.of(req);
+        boolean generation = "POST".equals(req.getMethod()) && GENERATION_PATHS.contains(path);
+        if (generation) Arrivals.begin(); // a burst of requests then starts in one batch step (Arrivals)
         try (Scope ignored = observation.makeCurrent()) {
             filter(req, res, chain, id, path, observation);
         } finally {
+            if (generation) Arrivals.end();
             observability.finish(observation, res.getStatus());
         }
     }

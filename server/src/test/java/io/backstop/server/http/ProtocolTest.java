@@ -2,6 +2,7 @@ package io.backstop.server.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.backstop.engine.schedule.Arrivals;
 import io.backstop.server.RawHttp;
 import io.backstop.server.TestServer;
 import java.io.ByteArrayOutputStream;
@@ -70,6 +71,17 @@ class ProtocolTest {
         RawHttp.Response te = send("POST /v1/completions HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: banana\r\nConnection: close\r\n\r\n");
         assertOpenAiError(te, te.status());
         assertThat(te.status()).isBetween(400, 599);
+    }
+
+    /** The gate counts generation requests it is reading (the batch scheduler's gathering hint); none stays counted. */
+    @Test
+    void everyGenerationRequestAnsweredOrRefusedLeavesNoArrivalOpen() throws Exception {
+        assertThat(post("/v1/chat/completions", "application/json", CHAT.getBytes(StandardCharsets.UTF_8)).status()).isEqualTo(200);
+        assertOpenAiError(post("/v1/chat/completions", "application/json", "{\"model\":".getBytes(StandardCharsets.UTF_8)), 400);
+        assertOpenAiError(post("/v1/completions", "text/plain", "hello".getBytes(StandardCharsets.UTF_8)), 415);
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(10); // the gate lets go after the answer is written
+        while (Arrivals.pending() != 0 && System.nanoTime() < until) Thread.sleep(1);
+        assertThat(Arrivals.pending()).isZero();
     }
 
     @Test
