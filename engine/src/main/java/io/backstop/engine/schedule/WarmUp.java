@@ -23,6 +23,8 @@ public final class WarmUp {
      * compiled them again.
      */
     static final int[] CHUNKS = {32, 17, 5};
+    /** The prompt's last chunk: its last token a decode row beside the others (a prefix-cache hit's few tokens). */
+    static final int LAST_CHUNK = 5;
     /**
      * Decode steps per batch size: one is enough to queue the kernels' methods for compilation (C2 compiles in the
      * background); a second only waited for it (TinyLlama Q4_0 on a loaded host: ready after 80 s with two, 45 s with one).
@@ -58,6 +60,13 @@ public final class WarmUp {
                 for (int p = from; p < from + chunk; p++) batch.addPrompt(first, p, token, p == from + chunk - 1);
                 step(runner, batch, steps);
             }
+            // the prompt's end, as the scheduler runs every prompt's: its last token in the decode form beside the
+            // chunk's other rows (a mixed step, whose split products C2 would otherwise first meet in a request)
+            int from = first.position(), end = Math.min(LAST_CHUNK, Math.min(prefillTokens, runner.maxRows()));
+            if (!first.reserve(from + end + 1)) return steps;
+            batch.add(first, from + end - 1, token, true);
+            for (int p = from; p < from + end - 1; p++) batch.addPrompt(first, p, token, false);
+            step(runner, batch, steps);
             for (int size : sizes(maxRunning)) {
                 while (open.size() < size) {
                     BatchRunner.Sequence s = runner.open(new int[] {token}, 0, false);
