@@ -163,13 +163,7 @@ class BatchSchedulerTest {
     void requestsThatFindTheStepThreadIdleWaitForOthersWithinTheGatheringWindowAndStartInOneStep() throws Exception {
         AtomicLong clock = new AtomicLong();
         List<Integer> rows = new CopyOnWriteArrayList<>();
-        BatchRunner runner = new Ticking(model.backend().batchRunner(2, 16, 1 << 24), clock, 0, 0) {
-            @Override
-            public void step(StepBatch batch) {
-                rows.add(batch.size());
-                super.step(batch);
-            }
-        };
+        BatchRunner runner = recording(model.backend().batchRunner(2, 16, 1 << 24), clock, rows);
         try (BatchScheduler s = new BatchScheduler("test", runner, 2, 2, 16, 64, clock::get, 1_000)) {
             Job a = new Job(GenerationRequest.text("Lily").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
             Job b = new Job(GenerationRequest.text("Tom").greedy().maxTokens(2).build(), GenerationListener.NONE, () -> false);
@@ -215,13 +209,7 @@ class BatchSchedulerTest {
     void eachArrivalOpensTheGatheringWindowAgain() throws Exception {
         AtomicLong clock = new AtomicLong();
         List<Integer> rows = new CopyOnWriteArrayList<>();
-        BatchRunner runner = new Ticking(model.backend().batchRunner(3, 16, 1 << 24), clock, 0, 0) {
-            @Override
-            public void step(StepBatch batch) {
-                rows.add(batch.size());
-                super.step(batch);
-            }
-        };
+        BatchRunner runner = recording(model.backend().batchRunner(3, 16, 1 << 24), clock, rows);
         try (BatchScheduler s = new BatchScheduler("test", runner, 3, 3, 16, 64, clock::get, 1_000)) {
             String[] prompts = {"Lily", "Tom", "Sue"};
             List<Job> jobs = new ArrayList<>();
@@ -244,13 +232,7 @@ class BatchSchedulerTest {
     void aRequestThatFindsTheModelIdleWaitsForOneTheServerIsStillReading() throws Exception {
         AtomicLong clock = new AtomicLong(); // stands still: only an arrival or a submit ends the gathering
         List<Integer> rows = new CopyOnWriteArrayList<>();
-        BatchRunner runner = new Ticking(model.backend().batchRunner(3, 16, 1 << 24), clock, 0, 0) {
-            @Override
-            public void step(StepBatch batch) {
-                rows.add(batch.size());
-                super.step(batch);
-            }
-        };
+        BatchRunner runner = recording(model.backend().batchRunner(3, 16, 1 << 24), clock, rows);
         try (BatchScheduler s = new BatchScheduler("test", runner, 3, 3, 16, 64, clock::get, 1_000)) {
             Job lone = new Job(GenerationRequest.text("Lily").greedy().maxTokens(1).build(), GenerationListener.NONE, () -> false);
             s.submit(lone);
@@ -284,6 +266,17 @@ class BatchSchedulerTest {
             b.result().get(10, TimeUnit.SECONDS);
             assertThat(rows).as("a and b in one step (each a one-step job)").hasSize(2);
         }
+    }
+
+    /** A runner on the test's clock (passes take no time) that records each step's rows in {@code rows}. */
+    private static BatchRunner recording(BatchRunner inner, AtomicLong clock, List<Integer> rows) {
+        return new Ticking(inner, clock, 0, 0) {
+            @Override
+            public void step(StepBatch batch) {
+                rows.add(batch.size());
+                super.step(batch);
+            }
+        };
     }
 
     /** A runner whose forward passes and sequence openings advance a test's clock. */
