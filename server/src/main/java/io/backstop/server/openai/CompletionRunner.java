@@ -129,7 +129,8 @@ final class CompletionRunner {
         for (int i = 0; i < handles.size(); i++) choices.get(i).handle(handles.get(i));
         gate.onCancel(() -> handles.forEach(GenerationHandle::cancel));
         List<GenerationResult> results = new ArrayList<>();
-        try (InFlight.Entry entry = inFlight.enter(handles)) {
+        InFlight.Entry entry = inFlight.enter(handles); // left once every choice has ended, so a drain never outruns one
+        try {
             BooleanSupplier closed = ClientConnection.closedCheck(ctx);
             for (int i = 0; i < handles.size(); i++) {
                 GenerationResult r;
@@ -138,6 +139,7 @@ final class CompletionRunner {
                     r = handles.get(i).await();
                 } catch (EngineException e) {
                     LOG.error("request {}: generation failed", RequestIdOf.get(ctx), e);
+                    settle(handles);
                     end(sse, new ApiException(500, "server_error", null, "generation_failed",
                             "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of()));
                     return;
@@ -145,6 +147,7 @@ final class CompletionRunner {
                 results.add(r);
                 if (sse.isBroken()) break;
                 if (r.finishReason() == FinishReason.CANCELLED && !choices.get(i).stoppedByGuard()) {
+                    settle(handles);
                     end(sse, entry.endedByShutdown() ? shuttingDown() : r.finishDetail() != null ? cancelled(r.finishDetail()) : timedOut());
                     return;
                 }
@@ -167,7 +170,23 @@ final class CompletionRunner {
                     // already reported or the client is gone
                 }
             }
+            entry.close();
             record(ctx, model, results);
+        }
+    }
+
+    /**
+     * Cancels every choice and waits until each has ended: a result completes only after its last token reached
+     * the listener, so no other choice's delta can follow the ending written next.
+     */
+    private static void settle(List<GenerationHandle> handles) {
+        handles.forEach(GenerationHandle::cancel);
+        for (GenerationHandle h : handles) {
+            try {
+                h.await();
+            } catch (EngineException ignored) {
+                // reported by the caller's own wait
+            }
         }
     }
 

@@ -8,7 +8,8 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * Server-sent events: {@code data: <json>\n\n}, flushed per event so tokens reach the client as they
- * are made. A failed write means the client is gone: it throws, which cancels the generation.
+ * are made. A failed write means the client is gone: it throws, which cancels the generation. After
+ * [DONE] the stream is over: a late event throws the same way instead of following it.
  */
 final class SseWriter {
     private static final byte[] PREFIX = "data: ".getBytes(StandardCharsets.US_ASCII);
@@ -20,6 +21,7 @@ final class SseWriter {
     private final Opener opener;
     private OutputStream out; // null until the first event opens the response
     private boolean broken;
+    private boolean done;
 
     /** Opens the response when the first event is written; throws when this writer may not answer after all. */
     interface Opener {
@@ -49,7 +51,7 @@ final class SseWriter {
         buffer.write('"');
         buffer.writeBytes(t.after());
         buffer.writeBytes(END);
-        if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
+        checkOpen();
         try {
             OutputStream out = out();
             buffer.writeTo(out); // no copy of the event
@@ -67,6 +69,12 @@ final class SseWriter {
 
     synchronized void done() {
         write(DONE, false);
+        done = true;
+    }
+
+    private void checkOpen() {
+        if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
+        if (done) throw new UncheckedIOException(new IOException("the stream already ended with [DONE]"));
     }
 
     private OutputStream out() throws IOException {
@@ -79,7 +87,7 @@ final class SseWriter {
     }
 
     private void write(byte[] payload, boolean framed) {
-        if (broken) throw new UncheckedIOException(new IOException("client disconnected"));
+        checkOpen();
         try {
             OutputStream out = out();
             if (framed) out.write(PREFIX);

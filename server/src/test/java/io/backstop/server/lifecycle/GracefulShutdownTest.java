@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.backstop.engine.Model;
+import io.backstop.server.config.ModelConfig;
+import io.backstop.server.config.RequestDefaults;
 import io.backstop.server.TestServer;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -87,6 +89,26 @@ class GracefulShutdownTest {
         JsonNode error = JSON.readTree(events.get(events.size() - 2)).get("error");
         assertThat(error.get("code").asText()).isEqualTo("server_shutting_down");
         assertThat(error.get("message").asText()).contains("shutting down");
+    }
+
+    /**
+     * Choices decoding side by side (the native engine's batch; their tokens reach the stream from delivery threads):
+     * ended together by the shutdown, none of them writes after the error event.
+     */
+    @Test
+    void choicesEndedTogetherWriteNothingAfterTheErrorEvent() throws Exception {
+        ModelConfig gguf = new ModelConfig(TestServer.MODEL, TestServer.shared().resolve("models/stories260K/gguf/stories260K-f32.gguf"), null, "raw",
+                8, 8, true, RequestDefaults.none(), null);
+        for (int round = 0; round < 5; round++) {
+            TestServer s = TestServer.start(c -> c.withModels(List.of(gguf)));
+            HttpResponse<InputStream> r = HTTP.send(chat(s, 2000, 8, true), HttpResponse.BodyHandlers.ofInputStream());
+            BufferedReader in = new BufferedReader(new InputStreamReader(r.body(), StandardCharsets.UTF_8));
+            assertThat(in.readLine()).startsWith("data: ");
+            drain(s, Duration.ZERO).get(60, TimeUnit.SECONDS);
+            List<String> events = rest(in);
+            assertThat(events.get(events.size() - 1)).as("round %d", round).isEqualTo("[DONE]");
+            assertThat(JSON.readTree(events.get(events.size() - 2)).at("/error/code").asText()).as("round %d", round).isEqualTo("server_shutting_down");
+        }
     }
 
     /** The data of the remaining events, up to the end of the stream. */
