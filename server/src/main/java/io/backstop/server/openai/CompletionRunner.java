@@ -139,7 +139,7 @@ final class CompletionRunner {
                     r = handles.get(i).await();
                 } catch (EngineException e) {
                     LOG.error("request {}: generation failed", RequestIdOf.get(ctx), e);
-                    settle(handles);
+                    settle(handles, results);
                     end(sse, new ApiException(500, "server_error", null, "generation_failed",
                             "generation failed (request id " + RequestIdOf.get(ctx) + ")", Map.of()));
                     return;
@@ -147,7 +147,7 @@ final class CompletionRunner {
                 results.add(r);
                 if (sse.isBroken()) break;
                 if (r.finishReason() == FinishReason.CANCELLED && !choices.get(i).stoppedByGuard()) {
-                    settle(handles);
+                    settle(handles, results);
                     end(sse, entry.endedByShutdown() ? shuttingDown() : r.finishDetail() != null ? cancelled(r.finishDetail()) : timedOut());
                     return;
                 }
@@ -163,13 +163,7 @@ final class CompletionRunner {
             LOG.debug("request {}: client disconnected", RequestIdOf.get(ctx));
         } finally {
             if (sse.isBroken()) handles.forEach(GenerationHandle::cancel);
-            for (int i = results.size(); i < handles.size(); i++) {
-                try {
-                    results.add(handles.get(i).await());
-                } catch (EngineException ignored) {
-                    // already reported or the client is gone
-                }
-            }
+            awaitRest(handles, results);
             entry.close();
             record(ctx, model, results);
         }
@@ -179,13 +173,18 @@ final class CompletionRunner {
      * Cancels every choice and waits until each has ended: a result completes only after its last token reached
      * the listener, so no other choice's delta can follow the ending written next.
      */
-    private static void settle(List<GenerationHandle> handles) {
+    private static void settle(List<GenerationHandle> handles, List<GenerationResult> results) {
         handles.forEach(GenerationHandle::cancel);
-        for (GenerationHandle h : handles) {
+        awaitRest(handles, results);
+    }
+
+    /** Adds the results of the handles after the first {@code results.size()} as they end. */
+    private static void awaitRest(List<GenerationHandle> handles, List<GenerationResult> results) {
+        for (int i = results.size(); i < handles.size(); i++) {
             try {
-                h.await();
+                results.add(handles.get(i).await());
             } catch (EngineException ignored) {
-                // reported by the caller's own wait
+                // already reported or the client is gone
             }
         }
     }
