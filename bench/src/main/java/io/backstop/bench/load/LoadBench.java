@@ -9,6 +9,8 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -19,16 +21,30 @@ import java.util.concurrent.Future;
  * errors. Loops are bounded: each client sends a fixed number of requests with a fixed number of tokens,
  * greedy, on {@code /v1/completions} with the end tokens (ids 1 and 2 of Llama vocabularies) forbidden so
  * every stream runs its full length. Tokens are counted from the usage the server reports at the end of
- * the stream when it does, else one per streamed chunk.
+ * the stream when it does, else one per streamed chunk. A failed request is counted with its reason (the HTTP
+ * status and the server's message, the connection's exception, or a stream that carried no text), so a
+ * table's errors can be told apart: the server refusing work from the client's connection breaking.
  */
 public final class LoadBench {
     private static final java.util.regex.Pattern COMPLETION_TOKENS = java.util.regex.Pattern.compile("\"completion_tokens\":(\\d+)");
+    private static final java.util.regex.Pattern MESSAGE = java.util.regex.Pattern.compile("\"message\"\\s*:\\s*\"((?:[^\"\\\\]|\\\\.){0,200})");
+    /** The reason given for a stream that ended without any text. */
+    static final String NO_TEXT = "a stream with no text";
 
-    /** One concurrency level. */
-    public record Level(int clients, int requests, int errors, double aggregateTokensPerSecond,
+    /** One concurrency level; {@code errorReasons}: how many failed requests gave each reason, by reason. */
+    public record Level(int clients, int requests, int errors, Map<String, Integer> errorReasons, double aggregateTokensPerSecond,
                         double ttftP50, double ttftP95, double ttftP99, double itlP50, double itlP99) {}
 
-    private record Request(boolean ok, int tokens, double ttftMillis, List<Double> itlMillis) {}
+    /** {@code error}: null when the request streamed text. */
+    private record Request(String error, int tokens, double ttftMillis, List<Double> itlMillis) {
+        boolean ok() {
+            return error == null;
+        }
+
+        static Request failed(String reason) {
+            return new Request(reason, 0, 0, List.of());
+        }
+    }
 
     private final String baseUrl;
     private final String model;
@@ -71,16 +87,18 @@ public final class LoadBench {
         List<Double> itl = new ArrayList<>();
         int tokensTotal = 0;
         int errors = 0;
+        Map<String, Integer> reasons = new TreeMap<>();
         for (Request r : done) {
             if (!r.ok()) {
                 errors++;
+                reasons.merge(r.error(), 1, Integer::sum);
                 continue;
             }
             ttft.add(r.ttftMillis());
             itl.addAll(r.itlMillis());
             tokensTotal += r.tokens();
         }
-        return new Level(clients, done.size(), errors, tokensTotal / wall, Stats.percentile(ttft, 50), Stats.percentile(ttft, 95),
+        return new Level(clients, done.size(), errors, reasons, tokensTotal / wall, Stats.percentile(ttft, 50), Stats.percentile(ttft, 95),
                 Stats.percentile(ttft, 99), Stats.percentile(itl, 50), Stats.percentile(itl, 99));
     }
 
@@ -98,7 +116,8 @@ public final class LoadBench {
             try (var os = c.getOutputStream()) {
                 os.write(body);
             }
-            if (c.getResponseCode() != 200) return new Request(false, 0, 0, List.of());
+            int status = c.getResponseCode();
+            if (status != 200) return Request.failed(httpError(status, c));
             List<Double> itl = new ArrayList<>();
             long last = 0;
             double ttft = 0;
@@ -117,10 +136,22 @@ public final class LoadBench {
                     n++;
                 }
             }
-            return new Request(n > 0, usage >= 0 ? usage : n, ttft, itl);
+            return n > 0 ? new Request(null, usage >= 0 ? usage : n, ttft, itl) : Request.failed(NO_TEXT);
         } catch (Exception e) {
-            return new Request(false, 0, 0, List.of());
+            return Request.failed(e.getClass().getSimpleName() + (e.getMessage() != null ? ": " + e.getMessage() : ""));
         }
+    }
+
+    /** "HTTP 503: the server's message" (its OpenAI-style error message when the body has one, at most 200 characters). */
+    private static String httpError(int status, HttpURLConnection c) {
+        String body = "";
+        try (var err = c.getErrorStream()) {
+            if (err != null) body = new String(err.readNBytes(4096), StandardCharsets.UTF_8);
+        } catch (java.io.IOException ignored) {
+            // the status alone then
+        }
+        java.util.regex.Matcher m = MESSAGE.matcher(body);
+        return "HTTP " + status + (m.find() ? ": " + m.group(1) : "");
     }
 
     private static String json(String s) {
