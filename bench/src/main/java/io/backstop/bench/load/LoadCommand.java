@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.StringJoiner;
 import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 import picocli.CommandLine.Command;
@@ -164,13 +165,14 @@ public final class LoadCommand implements Callable<Integer> {
             sb.append(String.format(Locale.ROOT, "| %d | %d | %d | %.1f | %.0f / %.0f / %.0f | %.1f / %.1f |%n", l.clients(), l.requests(), l.errors(),
                     l.aggregateTokensPerSecond(), l.ttftP50(), l.ttftP95(), l.ttftP99(), l.itlP50(), l.itlP99()));
         }
+        StringBuilder errors = new StringBuilder();
         for (LoadBench.Level l : levels) {
             if (l.errors() == 0) continue;
-            StringBuilder why = new StringBuilder();
-            l.errorReasons().forEach((reason, count) -> why.append(why.isEmpty() ? "" : "; ").append(count).append(" × ").append(reason));
-            sb.append(String.format(Locale.ROOT, "%nErrors at %d client%s: %s", l.clients(), l.clients() == 1 ? "" : "s", why));
+            StringJoiner why = new StringJoiner("; ");
+            l.errorReasons().forEach((reason, count) -> why.add(count + " × " + reason));
+            errors.append(String.format(Locale.ROOT, "Errors at %d client%s: %s%n", l.clients(), l.clients() == 1 ? "" : "s", why));
         }
-        if (levels.stream().anyMatch(l -> l.errors() > 0)) sb.append(String.format("%n"));
+        if (!errors.isEmpty()) sb.append(String.format("%n")).append(errors);
         return sb.toString();
     }
 }
